@@ -1,0 +1,392 @@
+//! A collection: vectors of one dimension with string ids and optional JSON metadata,
+//! searched through a flat or an HNSW index.
+//!
+//! Every write validates all of its input before it changes anything, so an error leaves
+//! the collection exactly as it was, and a batch is all or nothing.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use crate::distance::Metric;
+use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
+use crate::ids::{self, IdMap};
+use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
+use crate::vectors::{Slot, VectorStore};
+
+/// The largest dimension a collection accepts.
+pub const MAX_DIMENSIONS: usize = 16_384;
+
+/// How a collection is made; fixed for its lifetime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CollectionConfig {
+    /// Values per vector (1 to [`MAX_DIMENSIONS`]).
+    pub dimensions: usize,
+    /// How vectors are compared. Default `cosine`.
+    #[serde(default)]
+    pub metric: Metric,
+    /// Which index answers searches. Default `hnsw`.
+    #[serde(default)]
+    pub index: IndexKind,
+    /// HNSW parameters (ignored by the flat index).
+    #[serde(default)]
+    pub hnsw: HnswParams,
+}
+
+impl CollectionConfig {
+    /// A cosine HNSW collection of `dimensions` with default parameters.
+    pub fn new(dimensions: usize) -> Self {
+        CollectionConfig {
+            dimensions,
+            metric: Metric::default(),
+            index: IndexKind::default(),
+            hnsw: HnswParams::default(),
+        }
+    }
+
+    /// With this metric.
+    pub fn metric(mut self, metric: Metric) -> Self {
+        self.metric = metric;
+        self
+    }
+
+    /// With this index.
+    pub fn index(mut self, index: IndexKind) -> Self {
+        self.index = index;
+        self
+    }
+
+    /// With these HNSW parameters.
+    pub fn hnsw(mut self, hnsw: HnswParams) -> Self {
+        self.hnsw = hnsw;
+        self
+    }
+
+    fn validate(&self) -> Result<(), CreateError> {
+        if self.dimensions == 0 || self.dimensions > MAX_DIMENSIONS {
+            return Err(CreateError::Dimensions {
+                got: self.dimensions,
+                max: MAX_DIMENSIONS,
+            });
+        }
+        let h = &self.hnsw;
+        for (name, got, min, max) in [
+            ("m", h.m, 2, 128),
+            ("ef_construction", h.ef_construction, 1, crate::MAX_EF),
+            ("ef_search", h.ef_search, 1, crate::MAX_EF),
+        ] {
+            if !(min..=max).contains(&got) {
+                return Err(CreateError::HnswParam {
+                    name,
+                    got,
+                    min,
+                    max,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A vector to insert.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Item {
+    /// Its id; `None` has a random one generated.
+    pub id: Option<String>,
+    /// Its values; the length must equal the collection's dimension.
+    pub vector: Vec<f32>,
+    /// Optional JSON object, searchable by filters.
+    pub metadata: Option<Value>,
+}
+
+impl Item {
+    /// An item with this id and vector and no metadata.
+    pub fn new(id: impl Into<String>, vector: Vec<f32>) -> Self {
+        Item {
+            id: Some(id.into()),
+            vector,
+            metadata: None,
+        }
+    }
+
+    /// With this metadata.
+    pub fn with_metadata(mut self, metadata: Value) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+}
+
+/// A stored vector, as [`Collection::get`] returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Its id.
+    pub id: String,
+    /// The vector as given (for cosine: normalised × norm, equal within 1e-6 relative).
+    pub vector: Vec<f32>,
+    /// Its metadata, if any.
+    pub metadata: Option<Value>,
+}
+
+/// What [`Collection::upsert`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    /// The id was new; the vector was inserted.
+    Inserted,
+    /// The id existed; its vector and/or metadata were replaced.
+    Updated,
+}
+
+/// A collection of vectors. Writes take `&mut self`; searches take `&self` and may run
+/// from several threads at once.
+#[derive(Debug)]
+pub struct Collection {
+    pub(crate) config: CollectionConfig,
+    pub(crate) vectors: VectorStore,
+    pub(crate) graph: Option<Hnsw>,
+    pub(crate) ids: IdMap,
+    pub(crate) metadata: Vec<Option<Value>>,
+    pub(crate) live: Vec<bool>,
+    pub(crate) scratch: Mutex<Scratch>,
+    pub(crate) evaluations: AtomicU64,
+    generated: u64,
+}
+
+struct Prepared {
+    id: String,
+    vector: Vec<f32>,
+    norm: f32,
+    metadata: Option<Value>,
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl Collection {
+    /// An empty collection.
+    pub fn new(config: CollectionConfig) -> Result<Self, CreateError> {
+        config.validate()?;
+        Ok(Collection {
+            config,
+            vectors: VectorStore::new(config.dimensions, config.metric),
+            graph: (config.index == IndexKind::Hnsw).then(|| Hnsw::new(config.hnsw)),
+            ids: IdMap::default(),
+            metadata: Vec::new(),
+            live: Vec::new(),
+            scratch: Mutex::new(Scratch::default()),
+            evaluations: AtomicU64::new(0),
+            generated: 0,
+        })
+    }
+
+    /// The configuration it was created with.
+    pub fn config(&self) -> &CollectionConfig {
+        &self.config
+    }
+
+    /// Live vectors.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True when it holds no live vector.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// True when `id` is live.
+    pub fn contains(&self, id: &str) -> bool {
+        self.ids.slot(id).is_some()
+    }
+
+    /// Inserts one vector and returns its id (generated when `item.id` is `None`).
+    pub fn insert(&mut self, item: Item) -> Result<String, InsertError> {
+        let mut ids = self.insert_batch(vec![item])?;
+        Ok(ids.remove(0))
+    }
+
+    /// Inserts all items or none; returns their ids in order.
+    pub fn insert_batch(&mut self, items: Vec<Item>) -> Result<Vec<String>, InsertError> {
+        let max = u32::MAX as usize - 1;
+        if self.vectors.slots() + items.len() > max {
+            return Err(InsertError::Full { max });
+        }
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
+        let mut prepared = Vec::with_capacity(items.len());
+        for (item, it) in items.into_iter().enumerate() {
+            let id = match it.id {
+                Some(id) => {
+                    ids::validate(&id).map_err(|source| InsertError::Id { item, source })?;
+                    if self.contains(&id) {
+                        return Err(InsertError::DuplicateId { item, id });
+                    }
+                    id
+                }
+                None => self.fresh_id(&seen),
+            };
+            if let Some(&first) = seen.get(&id) {
+                return Err(InsertError::DuplicateInBatch {
+                    id,
+                    first,
+                    second: item,
+                });
+            }
+            let (vector, norm) = self
+                .vectors
+                .prepare(&it.vector)
+                .map_err(|source| InsertError::Vector { item, source })?;
+            let metadata = match it.metadata {
+                None | Some(Value::Null) => None,
+                Some(m @ Value::Object(_)) => Some(m),
+                Some(other) => {
+                    return Err(InsertError::MetadataNotObject {
+                        item,
+                        kind: json_kind(&other),
+                    })
+                }
+            };
+            seen.insert(id.clone(), item);
+            prepared.push(Prepared {
+                id,
+                vector,
+                norm,
+                metadata,
+            });
+        }
+        // Nothing below can fail: the batch is applied whole.
+        self.vectors.reserve(prepared.len());
+        if let Some(g) = self.graph.as_mut() {
+            g.reserve(prepared.len());
+        }
+        let mut out = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            self.place(&p.id, &p.vector, p.norm, p.metadata);
+            out.push(p.id);
+        }
+        Ok(out)
+    }
+
+    fn fresh_id(&mut self, batch: &HashMap<String, usize>) -> String {
+        loop {
+            self.generated += 1;
+            let id = ids::generate(self.generated ^ ((self.vectors.slots() as u64) << 32));
+            if !self.contains(&id) && !batch.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Appends a validated vector, links it into the graph and binds its id.
+    fn place(&mut self, id: &str, vector: &[f32], norm: f32, metadata: Option<Value>) -> Slot {
+        let slot = self.vectors.push(vector, norm);
+        self.live.push(true);
+        self.metadata.push(metadata);
+        self.ids.bind(id, slot);
+        if let Some(g) = self.graph.as_mut() {
+            let scratch = self.scratch.get_mut().unwrap_or_else(|e| e.into_inner());
+            let live = &self.live;
+            g.insert(&self.vectors, slot, &|s: Slot| live[s.index()], scratch);
+            self.evaluations
+                .fetch_add(scratch.take_evaluations(), Ordering::Relaxed);
+        }
+        slot
+    }
+
+    /// Inserts `id` if it is new (a vector is then required), or replaces its vector and/or
+    /// metadata. `metadata`: `None` keeps what is there, `Some(Value::Null)` clears it,
+    /// `Some(object)` replaces it.
+    pub fn upsert(
+        &mut self,
+        id: &str,
+        vector: Option<&[f32]>,
+        metadata: Option<Value>,
+    ) -> Result<Upserted, UpsertError> {
+        ids::validate(id)?;
+        let prepared = vector.map(|v| self.vectors.prepare(v)).transpose()?;
+        let metadata = match metadata {
+            None => None,
+            Some(Value::Null) => Some(None),
+            Some(m @ Value::Object(_)) => Some(Some(m)),
+            Some(other) => return Err(UpsertError::MetadataNotObject(json_kind(&other))),
+        };
+        let Some(old) = self.ids.slot(id) else {
+            let Some((v, norm)) = prepared else {
+                return Err(UpsertError::MissingVector(id.to_owned()));
+            };
+            if self.vectors.slots() + 1 > u32::MAX as usize - 1 {
+                return Err(UpsertError::Full {
+                    max: u32::MAX as usize - 1,
+                });
+            }
+            self.place(id, &v, norm, metadata.flatten());
+            return Ok(Upserted::Inserted);
+        };
+        match prepared {
+            Some((v, norm)) => {
+                if self.vectors.slots() + 1 > u32::MAX as usize - 1 {
+                    return Err(UpsertError::Full {
+                        max: u32::MAX as usize - 1,
+                    });
+                }
+                let kept = self.metadata[old.index()].take();
+                self.bury(old);
+                self.place(id, &v, norm, metadata.unwrap_or(kept));
+            }
+            None => {
+                if let Some(m) = metadata {
+                    self.metadata[old.index()] = m;
+                }
+            }
+        }
+        Ok(Upserted::Updated)
+    }
+
+    /// The vector, as given, and metadata of `id`.
+    pub fn get(&self, id: &str) -> Option<Record> {
+        let slot = self.ids.slot(id)?;
+        Some(Record {
+            id: id.to_owned(),
+            vector: self.vectors.original(slot),
+            metadata: self.metadata[slot.index()].clone(),
+        })
+    }
+
+    /// Deletes `id`; an unknown id is an error and changes nothing.
+    pub fn delete(&mut self, id: &str) -> Result<(), DeleteError> {
+        let slot = self
+            .ids
+            .remove(id)
+            .ok_or_else(|| DeleteError::UnknownId(id.to_owned()))?;
+        self.metadata[slot.index()] = None;
+        self.bury(slot);
+        Ok(())
+    }
+
+    /// Marks `slot` dead and repairs the graph around it (its id is already unbound or
+    /// about to be rebound).
+    fn bury(&mut self, slot: Slot) {
+        self.live[slot.index()] = false;
+        if let Some(g) = self.graph.as_mut() {
+            let scratch = self.scratch.get_mut().unwrap_or_else(|e| e.into_inner());
+            let live = &self.live;
+            g.delete(&self.vectors, slot, &|s: Slot| live[s.index()], scratch);
+            self.evaluations
+                .fetch_add(scratch.take_evaluations(), Ordering::Relaxed);
+        }
+    }
+
+    /// Live ids with their internal slot, in slot order.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.ids.iter().map(|(id, _)| id)
+    }
+}

@@ -1,0 +1,179 @@
+//! Typed errors, one enum per operation. Every variant says what was wrong and what to do;
+//! an operation that returns an error has changed nothing.
+
+use crate::filter::FilterError;
+
+/// A vector the collection cannot take.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum VectorError {
+    /// The vector's length differs from the collection's dimension.
+    #[error("vector has {got} values but the collection has dimension {expected}")]
+    DimensionMismatch {
+        /// The collection's dimension.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A value is NaN or infinite.
+    #[error("vector value at position {position} is NaN or infinite; every value must be finite")]
+    NonFinite {
+        /// Index of the first bad value.
+        position: usize,
+    },
+    /// A zero vector has no direction, so it cannot be compared by cosine.
+    #[error("a zero vector has no direction and cannot be used with the cosine metric")]
+    ZeroNorm,
+}
+
+/// An id the collection cannot take.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The id is the empty string.
+    #[error("id is empty; give a non-empty id or none to have one generated")]
+    Empty,
+    /// The id is longer than [`crate::MAX_ID_BYTES`].
+    #[error("id is {len} bytes long; the limit is {max} bytes (UTF-8)")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Why a collection could not be created.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    /// Dimension 0, or above [`crate::MAX_DIMENSIONS`].
+    #[error("dimension {got} is out of range; use 1 to {max}")]
+    Dimensions {
+        /// The dimension asked for.
+        got: usize,
+        /// The largest supported.
+        max: usize,
+    },
+    /// An HNSW parameter out of its range.
+    #[error("HNSW parameter {name} = {got} is out of range {min}..={max}")]
+    HnswParam {
+        /// `m`, `ef_construction` or `ef_search`.
+        name: &'static str,
+        /// The value given.
+        got: usize,
+        /// Smallest allowed.
+        min: usize,
+        /// Largest allowed.
+        max: usize,
+    },
+}
+
+/// Why an insert (single or batch) was refused. A batch is all or nothing: on error,
+/// no item of it was inserted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum InsertError {
+    /// Item `item` has a bad vector.
+    #[error("item {item}: {source}")]
+    Vector {
+        /// Index of the item in the batch (0 for a single insert).
+        item: usize,
+        /// What is wrong with it.
+        source: VectorError,
+    },
+    /// Item `item` has a bad id.
+    #[error("item {item}: {source}")]
+    Id {
+        /// Index of the item in the batch.
+        item: usize,
+        /// What is wrong with it.
+        source: IdError,
+    },
+    /// The id is already in the collection; use `upsert` to replace it.
+    #[error("item {item}: id {id:?} already exists; use upsert to replace it")]
+    DuplicateId {
+        /// Index of the item in the batch.
+        item: usize,
+        /// The id.
+        id: String,
+    },
+    /// Two items of one batch have the same id.
+    #[error("items {first} and {second} of the batch both have id {id:?}; ids in a batch must be distinct")]
+    DuplicateInBatch {
+        /// The id.
+        id: String,
+        /// The first item with it.
+        first: usize,
+        /// The second item with it.
+        second: usize,
+    },
+    /// Metadata must be a JSON object (or absent).
+    #[error("item {item}: metadata must be a JSON object, not {kind}")]
+    MetadataNotObject {
+        /// Index of the item in the batch.
+        item: usize,
+        /// The JSON type given.
+        kind: &'static str,
+    },
+    /// The collection holds the most vectors it can address.
+    #[error("the collection is full ({max} vectors including deleted ones)")]
+    Full {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Why an upsert was refused; the collection is unchanged.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UpsertError {
+    /// The new vector is bad.
+    #[error(transparent)]
+    Vector(#[from] VectorError),
+    /// The id is bad.
+    #[error(transparent)]
+    Id(#[from] IdError),
+    /// The id is new, so a vector is needed to insert it.
+    #[error("id {0:?} does not exist, so upsert needs a vector to insert it")]
+    MissingVector(String),
+    /// Metadata must be a JSON object (or null to clear it).
+    #[error("metadata must be a JSON object or null, not {0}")]
+    MetadataNotObject(&'static str),
+    /// The collection holds the most vectors it can address.
+    #[error("the collection is full ({max} vectors including deleted ones)")]
+    Full {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Why a delete was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeleteError {
+    /// No vector has this id.
+    #[error("no vector has id {0:?}")]
+    UnknownId(String),
+}
+
+/// Why a search was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SearchError {
+    /// The query vector is bad.
+    #[error("query: {0}")]
+    Vector(#[from] VectorError),
+    /// The filter does not parse.
+    #[error("filter: {0}")]
+    Filter(#[from] FilterError),
+    /// `k` must be from 1 to [`crate::MAX_K`].
+    #[error("k = {got} is out of range; use 1 to {max}")]
+    K {
+        /// The k given.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// `ef` must be from 1 to [`crate::MAX_EF`].
+    #[error("ef = {got} is out of range; use 1 to {max}")]
+    Ef {
+        /// The ef given.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+}

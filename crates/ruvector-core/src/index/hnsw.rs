@@ -1,0 +1,475 @@
+//! Hierarchical navigable small world graph (Malkov & Yashunin, "Efficient and robust
+//! approximate nearest neighbor search using Hierarchical Navigable Small World graphs",
+//! 2018), over the vectors of a [`VectorStore`].
+//!
+//! * Levels come from a seeded SplitMix64 with integer thresholds `P(level ≥ l) = m^-l`
+//!   (the paper's `mL = 1/ln(M)`), so one seed and one insertion order give one graph on
+//!   every build.
+//! * Insert (Algorithm 1): greedy descent with `ef = 1` above the node's level, then
+//!   `search_layer` with `efConstruction` and the neighbour-selection heuristic
+//!   (Algorithm 4) picking `M` links; reverse links shrink, with the same heuristic, to
+//!   `Mmax = M` above layer 0 and `Mmax0 = 2·M` at layer 0.
+//! * Delete is a tombstone: the node keeps routing searches but is never returned, and
+//!   every live neighbour that linked to it is re-linked by the heuristic over its own and
+//!   the deleted node's neighbours.
+//! * Search takes an `accept` predicate (live, and the filter if any): rejected nodes are
+//!   walked through but never enter the results.
+
+use super::{push_bounded, Candidate, Scratch};
+use crate::rng::SplitMix64;
+use crate::vectors::{Slot, VectorStore};
+
+/// The highest level a node can have.
+pub const MAX_LEVEL: usize = 15;
+
+/// HNSW parameters, with the paper's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HnswParams {
+    /// `M`: links per node above layer 0 (layer 0 keeps up to `2·M`). Default 16; 2 to 128.
+    pub m: usize,
+    /// `efConstruction`: candidate list size while inserting. Default 200; 1 to 4096.
+    pub ef_construction: usize,
+    /// `ef`: candidate list size while searching, unless a query gives its own.
+    /// Default 64; 1 to 4096. A search uses `max(ef, k)`.
+    pub ef_search: usize,
+    /// Seed of the level generator. Default `0x5EED`.
+    pub seed: u64,
+}
+
+impl Default for HnswParams {
+    fn default() -> Self {
+        HnswParams {
+            m: 16,
+            ef_construction: 200,
+            ef_search: 64,
+            seed: 0x5EED,
+        }
+    }
+}
+
+const NO_UPPER: u32 = u32::MAX;
+
+/// The graph. Node numbers are arena [`Slot`]s; the vectors stay in the [`VectorStore`].
+#[derive(Clone, Debug)]
+pub struct Hnsw {
+    params: HnswParams,
+    m0: usize,
+    /// `thresholds[l-1] = ⌊2⁶⁴ / Mˡ⌋`: a draw below it reaches level `l`.
+    thresholds: Vec<u64>,
+    rng: SplitMix64,
+    /// Layer 0: per node `[len, link × m0]`.
+    layer0: Vec<u32>,
+    levels: Vec<u8>,
+    /// Start of the node's upper layers in `upper` (`NO_UPPER` for level 0 nodes).
+    upper_start: Vec<u32>,
+    /// Layers 1..=level per node: `[len, link × m]` each.
+    upper: Vec<u32>,
+    entry: Option<Slot>,
+    top: usize,
+}
+
+impl Hnsw {
+    /// An empty graph.
+    pub fn new(params: HnswParams) -> Self {
+        let m = params.m.max(2) as u128;
+        let mut thresholds = Vec::with_capacity(MAX_LEVEL);
+        let mut p = m;
+        for _ in 0..MAX_LEVEL {
+            thresholds.push(((1u128 << 64) / p).min(u64::MAX as u128) as u64);
+            p = p.saturating_mul(m);
+        }
+        Hnsw {
+            params,
+            m0: 2 * params.m,
+            thresholds,
+            rng: SplitMix64::new(params.seed),
+            layer0: Vec::new(),
+            levels: Vec::new(),
+            upper_start: Vec::new(),
+            upper: Vec::new(),
+            entry: None,
+            top: 0,
+        }
+    }
+
+    /// The parameters the graph was built with.
+    pub fn params(&self) -> &HnswParams {
+        &self.params
+    }
+
+    /// Nodes in the graph (deleted ones included).
+    pub fn nodes(&self) -> usize {
+        self.levels.len()
+    }
+
+    /// The entry point and the top level, if the graph has a node.
+    pub fn entry(&self) -> Option<(Slot, usize)> {
+        self.entry.map(|e| (e, self.top))
+    }
+
+    /// The level of a node.
+    pub fn level(&self, s: Slot) -> usize {
+        self.levels[s.index()] as usize
+    }
+
+    fn cap(&self, level: usize) -> usize {
+        if level == 0 {
+            self.m0
+        } else {
+            self.params.m
+        }
+    }
+
+    fn span(&self, s: Slot, level: usize) -> (bool, usize) {
+        if level == 0 {
+            (false, s.index() * (self.m0 + 1))
+        } else {
+            let start = self.upper_start[s.index()] as usize;
+            (true, start + (level - 1) * (self.params.m + 1))
+        }
+    }
+
+    /// The links of `s` at `level` (`level ≤ self.level(s)`).
+    #[inline(always)]
+    pub fn links(&self, s: Slot, level: usize) -> &[u32] {
+        let (up, at) = self.span(s, level);
+        let arr = if up { &self.upper } else { &self.layer0 };
+        let len = arr[at] as usize;
+        &arr[at + 1..at + 1 + len]
+    }
+
+    fn set_links(&mut self, s: Slot, level: usize, links: impl IntoIterator<Item = Slot>) {
+        let cap = self.cap(level);
+        let (up, at) = self.span(s, level);
+        let arr = if up { &mut self.upper } else { &mut self.layer0 };
+        let mut len = 0;
+        for l in links.into_iter().take(cap) {
+            len += 1;
+            arr[at + len] = l.0;
+        }
+        arr[at] = len as u32;
+    }
+
+    fn push_link(&mut self, s: Slot, level: usize, link: Slot) -> bool {
+        let cap = self.cap(level);
+        let (up, at) = self.span(s, level);
+        let arr = if up { &mut self.upper } else { &mut self.layer0 };
+        let len = arr[at] as usize;
+        if len >= cap {
+            return false;
+        }
+        arr[at + 1 + len] = link.0;
+        arr[at] += 1;
+        true
+    }
+
+    fn random_level(&mut self) -> usize {
+        let r = self.rng.next_u64();
+        self.thresholds.iter().take_while(|&&t| r < t).count()
+    }
+
+    fn add_node(&mut self, s: Slot, level: usize) {
+        debug_assert_eq!(s.index(), self.levels.len(), "graph nodes follow arena slots");
+        self.levels.push(level as u8);
+        self.layer0.resize(self.layer0.len() + self.m0 + 1, 0);
+        if level == 0 {
+            self.upper_start.push(NO_UPPER);
+        } else {
+            self.upper_start.push(self.upper.len() as u32);
+            self.upper
+                .resize(self.upper.len() + level * (self.params.m + 1), 0);
+        }
+    }
+
+    /// Inserts the vector at `slot` (the next slot of the arena). `live` tells which nodes
+    /// may become its neighbours.
+    pub fn insert(
+        &mut self,
+        vectors: &VectorStore,
+        slot: Slot,
+        live: &impl Fn(Slot) -> bool,
+        scratch: &mut Scratch,
+    ) {
+        let level = self.random_level();
+        self.add_node(slot, level);
+        let Some(entry) = self.entry else {
+            self.entry = Some(slot);
+            self.top = level;
+            return;
+        };
+        let q = vectors.get(slot);
+        let mut ep = Candidate {
+            distance: vectors.distance(q, entry),
+            slot: entry,
+        };
+        scratch.evaluations += 1;
+        for l in (level + 1..=self.top).rev() {
+            ep = self.greedy(vectors, q, ep, l, scratch);
+        }
+        let mut eps = vec![ep];
+        for l in (0..=level.min(self.top)).rev() {
+            self.search_layer(
+                vectors,
+                q,
+                &eps,
+                self.params.ef_construction,
+                l,
+                &mut |s| s != slot && live(s),
+                scratch,
+            );
+            take_sorted(scratch);
+            if scratch.sorted.is_empty() {
+                continue;
+            }
+            self.select(vectors, self.params.m, scratch);
+            let chosen: Vec<Candidate> = scratch.selected.clone();
+            self.set_links(slot, l, chosen.iter().map(|c| c.slot));
+            for c in &chosen {
+                self.connect(vectors, c.slot, slot, c.distance, l, live, scratch);
+            }
+            eps.clear();
+            eps.extend_from_slice(&scratch.sorted);
+        }
+        if level > self.top {
+            self.entry = Some(slot);
+            self.top = level;
+        }
+    }
+
+    /// Adds the link `n → new`; a full list is re-chosen by the heuristic.
+    #[allow(clippy::too_many_arguments)]
+    fn connect(
+        &mut self,
+        vectors: &VectorStore,
+        n: Slot,
+        new: Slot,
+        d: f32,
+        level: usize,
+        live: &impl Fn(Slot) -> bool,
+        scratch: &mut Scratch,
+    ) {
+        if self.push_link(n, level, new) {
+            return;
+        }
+        scratch.sorted.clear();
+        scratch.sorted.push(Candidate {
+            distance: d,
+            slot: new,
+        });
+        for &l in self.links(n, level) {
+            let l = Slot(l);
+            if live(l) {
+                scratch.sorted.push(Candidate {
+                    distance: vectors.distance_between(n, l),
+                    slot: l,
+                });
+            }
+        }
+        scratch.evaluations += scratch.sorted.len() as u64 - 1;
+        scratch.sorted.sort_unstable();
+        self.select(vectors, self.cap(level), scratch);
+        let keep: Vec<Slot> = scratch.selected.iter().map(|c| c.slot).collect();
+        self.set_links(n, level, keep);
+    }
+
+    /// The neighbour-selection heuristic (Algorithm 4, without extending or keeping pruned
+    /// candidates): walking `scratch.sorted` from the closest, keep a candidate only if it
+    /// is closer to the base than to every candidate kept so far. At most `m` go to
+    /// `scratch.selected`.
+    fn select(&self, vectors: &VectorStore, m: usize, scratch: &mut Scratch) {
+        scratch.selected.clear();
+        for &c in &scratch.sorted {
+            if scratch.selected.len() >= m {
+                break;
+            }
+            let mut good = true;
+            for s in &scratch.selected {
+                scratch.evaluations += 1;
+                if vectors.distance_between(c.slot, s.slot) < c.distance {
+                    good = false;
+                    break;
+                }
+            }
+            if good {
+                scratch.selected.push(c);
+            }
+        }
+    }
+
+    /// Greedy walk at one level towards `q`, from `ep` (the search with `ef = 1`).
+    fn greedy(
+        &self,
+        vectors: &VectorStore,
+        q: &[f32],
+        mut cur: Candidate,
+        level: usize,
+        scratch: &mut Scratch,
+    ) -> Candidate {
+        loop {
+            let mut changed = false;
+            for &nb in self.links(cur.slot, level) {
+                let c = Candidate {
+                    distance: vectors.distance(q, Slot(nb)),
+                    slot: Slot(nb),
+                };
+                scratch.evaluations += 1;
+                if c < cur {
+                    cur = c;
+                    changed = true;
+                }
+            }
+            if !changed {
+                return cur;
+            }
+        }
+    }
+
+    /// `search_layer` (Algorithm 2) with a predicate: every node is walked through, only
+    /// accepted ones enter `scratch.results` (at most `ef`, a max-heap).
+    #[allow(clippy::too_many_arguments)]
+    fn search_layer(
+        &self,
+        vectors: &VectorStore,
+        q: &[f32],
+        eps: &[Candidate],
+        ef: usize,
+        level: usize,
+        accept: &mut impl FnMut(Slot) -> bool,
+        scratch: &mut Scratch,
+    ) {
+        let Scratch {
+            visited,
+            candidates,
+            results,
+            evaluations,
+            ..
+        } = scratch;
+        visited.reset(self.nodes());
+        candidates.clear();
+        results.clear();
+        for &ep in eps {
+            if visited.insert(ep.slot) {
+                candidates.push(std::cmp::Reverse(ep));
+                if accept(ep.slot) {
+                    push_bounded(results, ef, ep);
+                }
+            }
+        }
+        let mut bound = match results.peek() {
+            Some(w) if results.len() >= ef => w.distance,
+            _ => f32::INFINITY,
+        };
+        while let Some(std::cmp::Reverse(c)) = candidates.pop() {
+            if c.distance > bound {
+                break;
+            }
+            for &nb in self.links(c.slot, level) {
+                let nb = Slot(nb);
+                if !visited.insert(nb) {
+                    continue;
+                }
+                let d = vectors.distance(q, nb);
+                *evaluations += 1;
+                if d < bound || results.len() < ef {
+                    let cand = Candidate {
+                        distance: d,
+                        slot: nb,
+                    };
+                    candidates.push(std::cmp::Reverse(cand));
+                    if accept(nb) {
+                        push_bounded(results, ef, cand);
+                        if results.len() >= ef {
+                            bound = results.peek().map_or(f32::INFINITY, |w| w.distance);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The up-to-`k` accepted nodes closest to the prepared query `q`, ascending, into
+    /// `scratch.sorted`, searching with `max(ef, k)`.
+    pub fn search(
+        &self,
+        vectors: &VectorStore,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        accept: &mut impl FnMut(Slot) -> bool,
+        scratch: &mut Scratch,
+    ) {
+        scratch.sorted.clear();
+        let Some(entry) = self.entry else {
+            return;
+        };
+        let mut ep = Candidate {
+            distance: vectors.distance(q, entry),
+            slot: entry,
+        };
+        scratch.evaluations += 1;
+        for l in (1..=self.top).rev() {
+            ep = self.greedy(vectors, q, ep, l, scratch);
+        }
+        self.search_layer(vectors, q, &[ep], ef.max(k), 0, accept, scratch);
+        take_sorted(scratch);
+        scratch.sorted.truncate(k);
+    }
+
+    /// Tombstones `slot` (the caller marks it dead first, so `live(slot)` is false) and
+    /// re-links every live neighbour that pointed to it.
+    pub fn delete(
+        &mut self,
+        vectors: &VectorStore,
+        slot: Slot,
+        live: &impl Fn(Slot) -> bool,
+        scratch: &mut Scratch,
+    ) {
+        for level in 0..=self.level(slot) {
+            let gone: Vec<Slot> = self.links(slot, level).iter().map(|&l| Slot(l)).collect();
+            for &n in &gone {
+                if !live(n) || !self.links(n, level).contains(&slot.0) {
+                    continue;
+                }
+                scratch.visited.reset(self.nodes());
+                scratch.visited.insert(n);
+                scratch.visited.insert(slot);
+                scratch.sorted.clear();
+                let pool: Vec<u32> = self.links(n, level).to_vec();
+                for s in pool.into_iter().map(Slot).chain(gone.iter().copied()) {
+                    if live(s) && scratch.visited.insert(s) {
+                        scratch.sorted.push(Candidate {
+                            distance: vectors.distance_between(n, s),
+                            slot: s,
+                        });
+                        scratch.evaluations += 1;
+                    }
+                }
+                scratch.sorted.sort_unstable();
+                self.select(vectors, self.cap(level), scratch);
+                let keep: Vec<Slot> = scratch.selected.iter().map(|c| c.slot).collect();
+                self.set_links(n, level, keep);
+            }
+        }
+    }
+
+    /// Bytes held by the graph (capacity).
+    pub fn memory_bytes(&self) -> usize {
+        (self.layer0.capacity() + self.upper.capacity() + self.upper_start.capacity()) * 4
+            + self.levels.capacity()
+    }
+
+    /// Reserves room for `additional` more nodes at layer 0.
+    pub fn reserve(&mut self, additional: usize) {
+        self.layer0.reserve(additional * (self.m0 + 1));
+        self.levels.reserve(additional);
+        self.upper_start.reserve(additional);
+    }
+}
+
+/// Moves `scratch.results` into `scratch.sorted`, ascending.
+fn take_sorted(scratch: &mut Scratch) {
+    scratch.sorted.clear();
+    scratch.sorted.extend(scratch.results.drain());
+    scratch.sorted.sort_unstable();
+}

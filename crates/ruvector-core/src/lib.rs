@@ -1,0 +1,44 @@
+//! # ruvector-core
+//!
+//! The engine of ruvector-web: vectors with string ids and JSON metadata, compared by one of
+//! four metrics with SIMD kernels that give the same bits on every build, searched exactly
+//! (`flat`) or through our own HNSW graph, optionally under a Mongo-style metadata filter.
+//! It does no I/O and needs no JavaScript: the same crate runs in a browser worker
+//! (wasm32 + SIMD128) and natively.
+//!
+//! ```
+//! use ruvector_core::{Collection, CollectionConfig, Item, Metric, SearchQuery};
+//!
+//! let mut db = Collection::new(CollectionConfig::new(3).metric(Metric::Euclidean))?;
+//! db.insert(Item::new("a", vec![0.0, 0.0, 1.0]))?;
+//! db.insert(Item::new("b", vec![0.0, 1.0, 0.0]))?;
+//! let res = db.search(&SearchQuery::new(&[0.0, 0.1, 0.9], 1))?;
+//! assert_eq!(res.hits[0].id, "a");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod collection;
+pub mod dataset;
+pub mod distance;
+mod error;
+pub mod filter;
+mod ids;
+pub mod index;
+mod rng;
+mod search;
+mod stats;
+mod vectors;
+
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub mod native;
+
+pub use collection::{Collection, CollectionConfig, Item, Record, Upserted, MAX_DIMENSIONS};
+pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
+pub use error::{CreateError, DeleteError, IdError, InsertError, SearchError, UpsertError, VectorError};
+pub use filter::{Filter, FilterError};
+pub use ids::MAX_ID_BYTES;
+pub use index::{HnswParams, IndexKind, SearchPath};
+pub use rng::SplitMix64;
+pub use search::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, MAX_EF, MAX_K, SELECTIVITY_SAMPLE};
+pub use stats::{MemoryUsage, Stats};
+pub use vectors::{Slot, VectorStore};

@@ -1,0 +1,201 @@
+//! Searching a collection: query validation, the choice between a graph walk and an exact
+//! scan, and result assembly.
+
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+
+use crate::collection::Collection;
+use crate::error::SearchError;
+use crate::filter::Filter;
+use crate::index::{flat, Scratch, SearchPath};
+use crate::vectors::Slot;
+
+/// The largest `k` a search accepts.
+pub const MAX_K: usize = 10_000;
+/// The largest `ef` a search (or `efConstruction`) accepts.
+pub const MAX_EF: usize = 10_000;
+/// Below this estimated share of matching vectors, a filtered HNSW search scans the
+/// matching set exactly instead of walking the graph.
+pub const EXACT_SCAN_SELECTIVITY: f64 = 0.02;
+/// How many vectors the selectivity estimate evaluates the filter on.
+pub const SELECTIVITY_SAMPLE: usize = 256;
+
+/// A search request.
+#[derive(Clone, Copy, Debug)]
+pub struct SearchQuery<'a> {
+    /// The query vector (any length other than the collection's is an error).
+    pub vector: &'a [f32],
+    /// How many results, at most (1 to [`MAX_K`]).
+    pub k: usize,
+    /// HNSW candidate list size for this query; `None` uses the collection's `ef_search`.
+    pub ef: Option<usize>,
+    /// Only vectors whose metadata matches.
+    pub filter: Option<&'a Filter>,
+    /// Copy each hit's metadata into the result.
+    pub include_metadata: bool,
+    /// Copy each hit's vector (as given) into the result.
+    pub include_vectors: bool,
+}
+
+impl<'a> SearchQuery<'a> {
+    /// The `k` nearest to `vector`, ids and distances only.
+    pub fn new(vector: &'a [f32], k: usize) -> Self {
+        SearchQuery {
+            vector,
+            k,
+            ef: None,
+            filter: None,
+            include_metadata: false,
+            include_vectors: false,
+        }
+    }
+
+    /// With this `ef`.
+    pub fn ef(mut self, ef: usize) -> Self {
+        self.ef = Some(ef);
+        self
+    }
+
+    /// Only among vectors matching `filter`.
+    pub fn filter(mut self, filter: &'a Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+}
+
+/// One result.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Hit {
+    /// The vector's id.
+    pub id: String,
+    /// Higher is closer (see [`crate::Metric`]).
+    pub score: f32,
+    /// Lower is closer (see [`crate::Metric`]).
+    pub distance: f32,
+    /// Its metadata, when asked for and present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    /// Its vector as given, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<Vec<f32>>,
+}
+
+/// Results, closest first (ties go to the vector inserted first), and how they were found.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SearchResults {
+    /// Up to `k` hits; exactly `k` whenever at least `k` live vectors match.
+    pub hits: Vec<Hit>,
+    /// Graph walk or exact scan.
+    pub path: SearchPath,
+    /// Distances computed by this search.
+    pub evaluations: u64,
+}
+
+impl Collection {
+    /// The nearest live vectors to `query.vector`.
+    pub fn search(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
+        if query.k == 0 || query.k > MAX_K {
+            return Err(SearchError::K {
+                got: query.k,
+                max: MAX_K,
+            });
+        }
+        let ef = query.ef.unwrap_or(self.config.hnsw.ef_search);
+        if ef == 0 || ef > MAX_EF {
+            return Err(SearchError::Ef {
+                got: ef,
+                max: MAX_EF,
+            });
+        }
+        let (q, _) = self.vectors.prepare(query.vector)?;
+        let mut own;
+        let mut guard = self.scratch.try_lock().ok();
+        let scratch: &mut Scratch = match guard.as_deref_mut() {
+            Some(s) => s,
+            None => {
+                own = Scratch::default();
+                &mut own
+            }
+        };
+        let path = self.find(&q, query.k, ef, query.filter, scratch);
+        let evaluations = scratch.take_evaluations();
+        self.evaluations.fetch_add(evaluations, Ordering::Relaxed);
+        let metric = self.config.metric;
+        let hits = scratch
+            .sorted
+            .iter()
+            .filter_map(|c| {
+                let id = self.ids.id(c.slot)?;
+                Some(Hit {
+                    id: id.to_owned(),
+                    score: metric.score(c.distance),
+                    distance: c.distance,
+                    metadata: query
+                        .include_metadata
+                        .then(|| self.metadata[c.slot.index()].clone())
+                        .flatten(),
+                    vector: query
+                        .include_vectors
+                        .then(|| self.vectors.original(c.slot)),
+                })
+            })
+            .collect();
+        Ok(SearchResults {
+            hits,
+            path,
+            evaluations,
+        })
+    }
+
+    /// Fills `scratch.sorted` with the best `k` and says how.
+    fn find(
+        &self,
+        q: &[f32],
+        k: usize,
+        ef: usize,
+        filter: Option<&Filter>,
+        scratch: &mut Scratch,
+    ) -> SearchPath {
+        let mut accept = |s: Slot| {
+            self.live[s.index()]
+                && filter.is_none_or(|f| f.matches(self.metadata[s.index()].as_ref()))
+        };
+        if let Some(g) = &self.graph {
+            let selective = filter.is_some_and(|f| self.estimate_selectivity(f) < EXACT_SCAN_SELECTIVITY);
+            if !selective {
+                g.search(&self.vectors, q, k, ef, &mut accept, scratch);
+                if scratch.sorted.len() >= k.min(self.len()) {
+                    return SearchPath::Graph;
+                }
+            }
+        }
+        let Scratch {
+            results,
+            sorted,
+            evaluations,
+            ..
+        } = scratch;
+        *evaluations += flat::scan(&self.vectors, q, k, accept, results, sorted);
+        SearchPath::ExactScan
+    }
+
+    /// The share of live vectors matching `filter`, estimated on an evenly spaced sample
+    /// of at most [`SELECTIVITY_SAMPLE`] slots (exact for small collections).
+    pub fn estimate_selectivity(&self, filter: &Filter) -> f64 {
+        let slots = self.live.len();
+        let step = slots.div_ceil(SELECTIVITY_SAMPLE).max(1);
+        let (mut seen, mut hits) = (0usize, 0usize);
+        for i in (0..slots).step_by(step) {
+            if self.live[i] {
+                seen += 1;
+                hits += filter.matches(self.metadata[i].as_ref()) as usize;
+            }
+        }
+        if seen == 0 {
+            0.0
+        } else {
+            hits as f64 / seen as f64
+        }
+    }
+}

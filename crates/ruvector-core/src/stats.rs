@@ -1,0 +1,86 @@
+//! What a collection reports about itself.
+
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+
+use crate::collection::Collection;
+use crate::distance::{kernel_name, Metric};
+use crate::index::IndexKind;
+
+/// Bytes held in memory, by part (allocated capacity, not just what is used).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemoryUsage {
+    /// The vector arena (and cosine norms).
+    pub vectors: usize,
+    /// HNSW links and levels (0 for flat).
+    pub graph: usize,
+    /// Id strings and their lookup table.
+    pub ids: usize,
+    /// Metadata (estimated from its JSON size) and the per-slot flags.
+    pub metadata: usize,
+}
+
+impl MemoryUsage {
+    /// All parts together.
+    pub fn total(&self) -> usize {
+        self.vectors + self.graph + self.ids + self.metadata
+    }
+}
+
+/// A snapshot of a collection's counters.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Live vectors.
+    pub len: usize,
+    /// Deleted or replaced vectors still held as graph tombstones.
+    pub tombstones: usize,
+    /// Values per vector.
+    pub dimensions: usize,
+    /// The metric.
+    pub metric: Metric,
+    /// The index.
+    pub index: IndexKind,
+    /// Which distance kernel this build runs (`simd128`, `portable-wasm32`, `portable-native`).
+    pub kernel: &'static str,
+    /// Distances computed since the collection was created or opened.
+    pub distance_evaluations: u64,
+    /// Memory by part.
+    pub memory: MemoryUsage,
+}
+
+fn json_bytes(v: &Value) -> usize {
+    std::mem::size_of::<Value>()
+        + match v {
+            Value::String(s) => s.len(),
+            Value::Array(a) => a.iter().map(json_bytes).sum(),
+            Value::Object(o) => o.iter().map(|(k, v)| k.len() + 24 + json_bytes(v)).sum(),
+            _ => 0,
+        }
+}
+
+impl Collection {
+    /// Counters and memory by part.
+    pub fn stats(&self) -> Stats {
+        let metadata: usize = self.metadata.iter().flatten().map(json_bytes).sum::<usize>()
+            + self.metadata.capacity() * std::mem::size_of::<Option<Value>>()
+            + self.live.capacity();
+        Stats {
+            len: self.len(),
+            tombstones: self.vectors.slots() - self.len(),
+            dimensions: self.config.dimensions,
+            metric: self.config.metric,
+            index: self.config.index,
+            kernel: kernel_name(),
+            distance_evaluations: self.evaluations.load(Ordering::Relaxed),
+            memory: MemoryUsage {
+                vectors: self.vectors.memory_bytes(),
+                graph: self.graph.as_ref().map_or(0, |g| g.memory_bytes()),
+                ids: self.ids.memory_bytes(),
+                metadata,
+            },
+        }
+    }
+}

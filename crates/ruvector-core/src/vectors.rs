@@ -1,0 +1,131 @@
+//! The vector arena: every vector of a collection in one contiguous `Vec<f32>`, addressed by
+//! [`Slot`]. Cosine collections store each vector normalised, with its norm beside it.
+
+use crate::distance::{self, Metric};
+use crate::error::VectorError;
+
+/// An internal vector number: the position of a vector in the arena, and its node in the
+/// graph. Slots are never reused, so a deleted slot never names another vector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slot(pub u32);
+
+impl Slot {
+    /// The slot as an index into per-slot arrays.
+    #[inline(always)]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Vectors of one dimension in a single allocation, compared with one metric.
+#[derive(Clone, Debug)]
+pub struct VectorStore {
+    dim: usize,
+    metric: Metric,
+    data: Vec<f32>,
+    /// Original norms (cosine only; empty otherwise).
+    norms: Vec<f32>,
+}
+
+impl VectorStore {
+    /// An empty arena for `dim`-dimensional vectors.
+    pub fn new(dim: usize, metric: Metric) -> Self {
+        VectorStore {
+            dim,
+            metric,
+            data: Vec::new(),
+            norms: Vec::new(),
+        }
+    }
+
+    /// The dimension of every vector.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The metric the arena's distances use.
+    pub fn metric(&self) -> Metric {
+        self.metric
+    }
+
+    /// How many slots have been allocated (deleted ones included).
+    pub fn slots(&self) -> usize {
+        self.data.len() / self.dim.max(1)
+    }
+
+    /// Checks a vector for this arena: right length, every value finite, and (cosine) not
+    /// zero. Returns the prepared form the engine compares: a copy, normalised for cosine,
+    /// and its norm (1.0 for other metrics).
+    pub fn prepare(&self, v: &[f32]) -> Result<(Vec<f32>, f32), VectorError> {
+        if v.len() != self.dim {
+            return Err(VectorError::DimensionMismatch {
+                expected: self.dim,
+                got: v.len(),
+            });
+        }
+        if let Some(position) = v.iter().position(|x| !x.is_finite()) {
+            return Err(VectorError::NonFinite { position });
+        }
+        let mut p = v.to_vec();
+        if self.metric == Metric::Cosine {
+            let norm = distance::normalize(&mut p);
+            if !(norm > 0.0 && norm.is_finite()) {
+                return Err(VectorError::ZeroNorm);
+            }
+            return Ok((p, norm));
+        }
+        Ok((p, 1.0))
+    }
+
+    /// Appends a vector returned by [`VectorStore::prepare`] and returns its slot.
+    pub fn push(&mut self, prepared: &[f32], norm: f32) -> Slot {
+        debug_assert_eq!(prepared.len(), self.dim);
+        let slot = Slot(self.slots() as u32);
+        self.data.extend_from_slice(prepared);
+        if self.metric == Metric::Cosine {
+            self.norms.push(norm);
+        }
+        slot
+    }
+
+    /// The stored (for cosine: normalised) vector of `slot`.
+    #[inline(always)]
+    pub fn get(&self, slot: Slot) -> &[f32] {
+        let start = slot.index() * self.dim;
+        &self.data[start..start + self.dim]
+    }
+
+    /// The vector of `slot` as it was given (cosine: normalised × norm).
+    pub fn original(&self, slot: Slot) -> Vec<f32> {
+        let v = self.get(slot);
+        match self.norms.get(slot.index()) {
+            Some(&n) if self.metric == Metric::Cosine => v.iter().map(|x| x * n).collect(),
+            _ => v.to_vec(),
+        }
+    }
+
+    /// The distance from a prepared query to the vector at `slot`.
+    #[inline(always)]
+    pub fn distance(&self, query: &[f32], slot: Slot) -> f32 {
+        self.metric.distance(query, self.get(slot))
+    }
+
+    /// The distance between two stored vectors.
+    #[inline(always)]
+    pub fn distance_between(&self, a: Slot, b: Slot) -> f32 {
+        self.metric.distance(self.get(a), self.get(b))
+    }
+
+    /// Bytes held by the arena (capacity, norms included).
+    pub fn memory_bytes(&self) -> usize {
+        (self.data.capacity() + self.norms.capacity()) * 4
+    }
+
+    /// Reserves room for `additional` more vectors.
+    pub fn reserve(&mut self, additional: usize) {
+        self.data.reserve(additional * self.dim);
+        if self.metric == Metric::Cosine {
+            self.norms.reserve(additional);
+        }
+    }
+}
