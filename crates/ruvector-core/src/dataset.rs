@@ -5,27 +5,63 @@
 use crate::distance::Metric;
 use crate::rng::SplitMix64;
 
-/// `n` vectors of `dim` values (row-major), drawn from a seeded Gaussian mixture:
-/// `clusters` centres from N(0, I), each point a centre plus N(0, spread²·I) noise with a
-/// per-cluster spread uniform in [0.5, 1.0], cluster chosen uniformly; rows L2-normalised
-/// when `normalize`.
-pub fn clustered(n: usize, dim: usize, clusters: usize, seed: u64, normalize: bool) -> Vec<f32> {
-    let mut rng = SplitMix64::new(seed);
-    let clusters = clusters.max(1);
-    let centres: Vec<f32> = (0..clusters * dim).map(|_| rng.normal() as f32).collect();
-    let spreads: Vec<f64> = (0..clusters).map(|_| 0.5 + 0.5 * rng.next_f64()).collect();
-    let mut out = Vec::with_capacity(n * dim);
-    for _ in 0..n {
-        let c = rng.below(clusters as u64) as usize;
-        let start = out.len();
-        for j in 0..dim {
-            out.push(centres[c * dim + j] + (spreads[c] * rng.normal()) as f32);
-        }
-        if normalize {
+/// A seeded Gaussian mixture: `clusters` centres drawn from N(0, I), cluster weights
+/// lognormal(0, 0.5), each cluster with its own isotropic spread uniform in
+/// `[0.5, 1.0] × spread_scale`. Base points and queries are independent samples of the
+/// same mixture, every point L2-normalised.
+#[derive(Clone, Debug)]
+pub struct Mixture {
+    dim: usize,
+    centres: Vec<f32>,
+    spreads: Vec<f64>,
+    cumulative: Vec<f64>,
+}
+
+impl Mixture {
+    /// The mixture for `seed`, with spreads in [0.5, 1.0].
+    pub fn new(dim: usize, clusters: usize, seed: u64) -> Self {
+        Self::with_spread(dim, clusters, seed, 1.0)
+    }
+
+    /// The mixture for `seed`, with spreads in `[0.5, 1.0] × spread_scale` (a larger scale
+    /// makes clusters overlap and neighbours harder to find).
+    pub fn with_spread(dim: usize, clusters: usize, seed: u64, spread_scale: f64) -> Self {
+        let mut rng = SplitMix64::new(seed);
+        let clusters = clusters.max(1);
+        let centres = (0..clusters * dim).map(|_| rng.normal() as f32).collect();
+        let spreads = (0..clusters).map(|_| (0.5 + 0.5 * rng.next_f64()) * spread_scale).collect();
+        let mut total = 0.0;
+        let cumulative: Vec<f64> = (0..clusters)
+            .map(|_| {
+                total += (0.5 * rng.normal()).exp();
+                total
+            })
+            .collect();
+        let cumulative = cumulative.into_iter().map(|c| c / total).collect();
+        Mixture { dim, centres, spreads, cumulative }
+    }
+
+    /// `n` unit-length points (row-major) drawn with `seed`.
+    pub fn sample(&self, n: usize, seed: u64) -> Vec<f32> {
+        let mut rng = SplitMix64::new(seed);
+        let dim = self.dim;
+        let mut out = Vec::with_capacity(n * dim);
+        for _ in 0..n {
+            let u = rng.next_f64();
+            let c = self.cumulative.partition_point(|&w| w < u).min(self.spreads.len() - 1);
+            let start = out.len();
+            for j in 0..dim {
+                out.push(self.centres[c * dim + j] + (self.spreads[c] * rng.normal()) as f32);
+            }
             crate::distance::normalize(&mut out[start..]);
         }
+        out
     }
-    out
+}
+
+/// `n` unit vectors from [`Mixture::new`]`(dim, clusters, seed)` (sampled with `seed + 1`).
+pub fn clustered(n: usize, dim: usize, clusters: usize, seed: u64) -> Vec<f32> {
+    Mixture::new(dim, clusters, seed).sample(n, seed.wrapping_add(1))
 }
 
 /// Why a texmex file could not be read.

@@ -417,7 +417,10 @@ impl Hnsw {
     }
 
     /// Tombstones `slot` (the caller marks it dead first, so `live(slot)` is false) and
-    /// re-links every live neighbour that pointed to it.
+    /// repairs its neighbourhood: every live neighbour `n` that linked to it drops that link
+    /// and keeps the rest of its list; the freed place goes to the closest of the deleted
+    /// node's live neighbours that `n` does not link to yet and that passes the selection
+    /// heuristic against `n`'s remaining links (or, if none passes, the closest one).
     pub fn delete(
         &mut self,
         vectors: &VectorStore,
@@ -431,24 +434,35 @@ impl Hnsw {
                 if !live(n) || !self.links(n, level).contains(&slot.0) {
                     continue;
                 }
-                scratch.visited.reset(self.nodes());
-                scratch.visited.insert(n);
-                scratch.visited.insert(slot);
+                let kept: Vec<Slot> = self
+                    .links(n, level)
+                    .iter()
+                    .map(|&l| Slot(l))
+                    .filter(|&l| l != slot)
+                    .collect();
                 scratch.sorted.clear();
-                let pool: Vec<u32> = self.links(n, level).to_vec();
-                for s in pool.into_iter().map(Slot).chain(gone.iter().copied()) {
-                    if live(s) && scratch.visited.insert(s) {
+                for &c in &gone {
+                    if c != n && live(c) && !kept.contains(&c) {
                         scratch.sorted.push(Candidate {
-                            distance: vectors.distance_between(n, s),
-                            slot: s,
+                            distance: vectors.distance_between(n, c),
+                            slot: c,
                         });
                         scratch.evaluations += 1;
                     }
                 }
                 scratch.sorted.sort_unstable();
-                self.select(vectors, self.cap(level), scratch);
-                let keep: Vec<Slot> = scratch.selected.iter().map(|c| c.slot).collect();
-                self.set_links(n, level, keep);
+                let mut pick = scratch.sorted.first().copied();
+                for &c in &scratch.sorted {
+                    let diverse = kept.iter().all(|&k| {
+                        scratch.evaluations += 1;
+                        vectors.distance_between(c.slot, k) >= c.distance
+                    });
+                    if diverse {
+                        pick = Some(c);
+                        break;
+                    }
+                }
+                self.set_links(n, level, kept.into_iter().chain(pick.map(|c| c.slot)));
             }
         }
     }
