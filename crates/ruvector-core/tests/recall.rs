@@ -134,3 +134,10 @@ fn searches_return_exactly_k_when_enough_are_live() {
         assert_eq!(r.hits.len(), 20, "only 20 are live");
     }
 }
+
+#[test]
+fn graph_fingerprint_is_the_same_on_every_build() {
+    let f = common::graph_fingerprint();
+    println!("graph fingerprint {f:#018x}");
+    assert_eq!(f, common::GRAPH_FINGERPRINT, "the wasm tests assert the same constant");
+}

@@ -34,3 +34,32 @@ pub fn search_rows(c: &Collection, queries: &[f32], k: usize, ef: usize, filter:
     }
     (rows, paths)
 }
+
+/// A fingerprint of a seeded HNSW build and search: FNV-1a over every hit's id, distance
+/// bits and each search's evaluation count. Equal fingerprints mean the same graph and the
+/// same bits; native and wasm tests assert the same constant.
+pub fn graph_fingerprint() -> u64 {
+    use ruvector_core::dataset::Mixture;
+    let dim = 48;
+    let m = Mixture::with_spread(dim, 40, 0xF1, 1.5);
+    let c = build(CollectionConfig::new(dim), &m.sample(1_500, 1));
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h = (h ^ *b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    };
+    for q in m.sample(40, 2).chunks_exact(dim) {
+        let r = c.search(&SearchQuery::new(q, 10).ef(24)).expect("valid query");
+        eat(&r.evaluations.to_le_bytes());
+        for hit in r.hits {
+            eat(hit.id.as_bytes());
+            eat(&hit.distance.to_bits().to_le_bytes());
+        }
+    }
+    h
+}
+
+/// The fingerprint every build must produce. It changes only when graph construction or
+/// the kernels' summation order change on purpose; update it then, on every build at once.
+pub const GRAPH_FINGERPRINT: u64 = 0x1f79_e78d_c256_e1a7;

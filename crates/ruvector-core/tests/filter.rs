@@ -1,0 +1,174 @@
+//! Risk: filters that match the wrong documents, parse what they should refuse, or
+//! filtered searches that miss neighbours or return fewer than k.
+
+mod common;
+
+use common::{search_rows, seed};
+use ruvector_core::dataset::{recall_at, Mixture};
+use ruvector_core::{Collection, CollectionConfig, Filter, FilterError, Item, Metric, SearchPath, SearchQuery};
+use serde_json::{json, Value};
+
+fn matches(filter: Value, doc: Value) -> bool {
+    Filter::parse(&filter).unwrap().matches(Some(&doc))
+}
+
+#[test]
+fn operators_match_like_mongodb() {
+    let doc = json!({"section": "web", "size": 1200, "tags": ["gui", "net"], "pkg": {"arch": "amd64", "deps": 3}, "ok": true});
+    let yes = [
+        json!({"section": "web"}),
+        json!({"section": {"$eq": "web"}}),
+        json!({"section": {"$ne": "libs"}}),
+        json!({"size": {"$gt": 1000, "$lte": 1200}}),
+        json!({"size": {"$gte": 1200.0}}),
+        json!({"size": {"$lt": 1201}}),
+        json!({"section": {"$gt": "admin"}}),
+        json!({"section": {"$in": ["x", "web"]}}),
+        json!({"section": {"$nin": ["x", "y"]}}),
+        json!({"tags": "net"}),
+        json!({"tags": {"$in": ["gui"]}}),
+        json!({"tags": ["gui", "net"]}),
+        json!({"pkg.arch": "amd64"}),
+        json!({"pkg.deps": {"$lt": 5}}),
+        json!({"pkg": {"arch": "amd64", "deps": 3}}),
+        json!({"missing": {"$exists": false}}),
+        json!({"ok": {"$exists": true}}),
+        json!({"missing": {"$ne": 1}}),
+        json!({"missing": {"$nin": [1]}}),
+        json!({"$and": [{"section": "web"}, {"ok": true}]}),
+        json!({"$or": [{"section": "libs"}, {"size": 1200}]}),
+        json!({"$not": {"section": "libs"}}),
+        json!({"size": {"$not": {"$gt": 5000}}}),
+        json!({}),
+    ];
+    let no = [
+        json!({"section": "libs"}),
+        json!({"size": {"$gt": 1200}}),
+        json!({"size": {"$gt": "1000"}}),
+        json!({"section": {"$in": []}}),
+        json!({"tags": "db"}),
+        json!({"pkg.arch": "i386"}),
+        json!({"pkg.arch.deep": "x"}),
+        json!({"missing": 1}),
+        json!({"missing": {"$exists": true}}),
+        json!({"missing": {"$gt": 0}}),
+        json!({"$and": [{"section": "web"}, {"ok": false}]}),
+        json!({"$or": [{"section": "libs"}, {"size": 1}]}),
+        json!({"$not": {"section": "web"}}),
+        json!({"section": "web", "size": 1}),
+    ];
+    for f in yes {
+        assert!(matches(f.clone(), doc.clone()), "should match: {f}");
+    }
+    for f in no {
+        assert!(!matches(f.clone(), doc.clone()), "should not match: {f}");
+    }
+    // A vector without metadata matches only absence conditions.
+    let f = Filter::parse(&json!({"a": {"$exists": false}})).unwrap();
+    assert!(f.matches(None));
+    assert!(!Filter::parse(&json!({"a": 1})).unwrap().matches(None));
+}
+
+#[test]
+fn malformed_filters_are_typed_errors() {
+    let cases: Vec<(Value, fn(&FilterError) -> bool)> = vec![
+        (json!({"a": {"$regex": "x"}}), |e| matches!(e, FilterError::UnknownOperator { op, .. } if op == "$regex")),
+        (json!({"$nor": []}), |e| matches!(e, FilterError::UnknownOperator { op, .. } if op == "$nor")),
+        (json!([1]), |e| matches!(e, FilterError::NotAnObject { .. })),
+        (json!({"$and": {}}), |e| matches!(e, FilterError::BadOperand { op: "$and", .. })),
+        (json!({"$or": []}), |e| matches!(e, FilterError::BadOperand { op: "$or", .. })),
+        (json!({"$and": [1]}), |e| matches!(e, FilterError::NotAnObject { .. })),
+        (json!({"a": {"$in": 3}}), |e| matches!(e, FilterError::BadOperand { op: "$in", .. })),
+        (json!({"a": {"$gt": [1]}}), |e| matches!(e, FilterError::BadOperand { op: "$gt", .. })),
+        (json!({"a": {"$exists": 1}}), |e| matches!(e, FilterError::BadOperand { op: "$exists", .. })),
+        (json!({"a": {"$not": 3}}), |e| matches!(e, FilterError::BadOperand { op: "$not", .. })),
+        (json!({"a": {"$gt": 1, "b": 2}}), |e| matches!(e, FilterError::MixedObject { .. })),
+        (json!({"a..b": 1}), |e| matches!(e, FilterError::EmptyPath { .. })),
+    ];
+    for (f, expected) in cases {
+        let err = Filter::parse(&f).unwrap_err();
+        assert!(expected(&err), "{f}: {err:?}");
+        assert!(err.to_string().contains(':') || matches!(err, FilterError::TooDeep), "{err}");
+    }
+    let mut deep = json!({"a": 1});
+    for _ in 0..40 {
+        deep = json!({ "$not": deep });
+    }
+    assert_eq!(Filter::parse(&deep), Err(FilterError::TooDeep));
+}
+
+const DIM: usize = 64;
+
+/// 10k vectors whose metadata `bucket` is uniform in 0..1000, so `bucket < t` selects t/1000.
+fn filtered_setup(s: u64) -> (Collection, Vec<f32>, Vec<f32>, Vec<u64>) {
+    let m = Mixture::with_spread(DIM, 500, s, 1.5);
+    let (base, queries) = (m.sample(10_000, s + 1), m.sample(100, s + 2));
+    let mut rng = ruvector_core::SplitMix64::new(s + 3);
+    let buckets: Vec<u64> = (0..10_000).map(|_| rng.below(1000)).collect();
+    let mut c = Collection::new(CollectionConfig::new(DIM).metric(Metric::Euclidean)).unwrap();
+    let items = base
+        .chunks_exact(DIM)
+        .zip(&buckets)
+        .enumerate()
+        .map(|(i, (v, b))| Item::new(i.to_string(), v.to_vec()).with_metadata(json!({ "bucket": b, "tag": format!("t{}", b % 7) })))
+        .collect();
+    c.insert_batch(items).unwrap();
+    (c, base, queries, buckets)
+}
+
+fn filtered_truth(base: &[f32], queries: &[f32], keep: impl Fn(usize) -> bool, k: usize) -> Vec<Vec<usize>> {
+    queries
+        .chunks_exact(DIM)
+        .map(|q| {
+            let mut d: Vec<(f32, usize)> = base
+                .chunks_exact(DIM)
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(i, v)| (Metric::Euclidean.distance(q, v), i))
+                .collect();
+            d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            d.into_iter().take(k).map(|(_, i)| i).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn filtered_search_against_filtered_brute_force() {
+    let s = seed("filtered", 0xF117);
+    let (c, base, queries, buckets) = filtered_setup(s);
+    for (threshold, min_recall) in [(500u64, 0.95), (50, 0.95), (1, 1.0)] {
+        let filter = Filter::parse(&json!({ "bucket": { "$lt": threshold } })).unwrap();
+        let truth = filtered_truth(&base, &queries, |i| buckets[i] < threshold, 10);
+        let (found, paths) = search_rows(&c, &queries, 10, 64, Some(&filter));
+        for (f, t) in found.iter().zip(&truth) {
+            assert_eq!(f.len(), t.len(), "exactly k whenever k match");
+            assert!(f.iter().all(|&i| buckets[i] < threshold), "a result fails the filter");
+        }
+        let r = recall_at(&found, &truth, 10);
+        let scans = paths.iter().filter(|p| **p == SearchPath::ExactScan).count();
+        println!("selectivity {:.1}%: recall@10 {r:.4}, exact scans {scans}/100", threshold as f64 / 10.0);
+        assert!(r >= min_recall, "selectivity {threshold}/1000: recall {r}");
+        if threshold == 1 {
+            assert_eq!(found, truth, "0.1%: identical results");
+            assert_eq!(scans, 100, "0.1% takes the exact scan");
+        } else {
+            assert_eq!(scans, 0, "{threshold}/1000 walks the graph");
+        }
+    }
+}
+
+#[test]
+fn filtered_search_returns_k_when_matches_are_scattered() {
+    // A filter the estimate misjudges (matches only in a few slots) still returns every
+    // match: the graph walk comes back short and the scan completes it.
+    let s = seed("scattered", 0x5CA7);
+    let (c, _, queries, buckets) = filtered_setup(s);
+    let filter = Filter::parse(&json!({"$or": [{"bucket": 7}, {"tag": "t3", "bucket": {"$lt": 30}}]})).unwrap();
+    let matching = buckets.iter().filter(|&&b| b == 7 || (b % 7 == 3 && b < 30)).count();
+    assert!(matching >= 20);
+    let r = c.search(&SearchQuery::new(&queries[..DIM], 20).filter(&filter)).unwrap();
+    assert_eq!(r.hits.len(), 20);
+    let all = c.search(&SearchQuery::new(&queries[..DIM], 10_000).filter(&filter)).unwrap();
+    assert_eq!(all.hits.len(), matching);
+    assert_eq!(all.path, SearchPath::ExactScan);
+}
