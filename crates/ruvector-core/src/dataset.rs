@@ -29,7 +29,9 @@ impl Mixture {
         let mut rng = SplitMix64::new(seed);
         let clusters = clusters.max(1);
         let centres = (0..clusters * dim).map(|_| rng.normal() as f32).collect();
-        let spreads = (0..clusters).map(|_| (0.5 + 0.5 * rng.next_f64()) * spread_scale).collect();
+        let spreads = (0..clusters)
+            .map(|_| (0.5 + 0.5 * rng.next_f64()) * spread_scale)
+            .collect();
         let mut total = 0.0;
         let cumulative: Vec<f64> = (0..clusters)
             .map(|_| {
@@ -38,7 +40,12 @@ impl Mixture {
             })
             .collect();
         let cumulative = cumulative.into_iter().map(|c| c / total).collect();
-        Mixture { dim, centres, spreads, cumulative }
+        Mixture {
+            dim,
+            centres,
+            spreads,
+            cumulative,
+        }
     }
 
     /// `n` unit-length points (row-major) drawn with `seed`.
@@ -48,7 +55,10 @@ impl Mixture {
         let mut out = Vec::with_capacity(n * dim);
         for _ in 0..n {
             let u = rng.next_f64();
-            let c = self.cumulative.partition_point(|&w| w < u).min(self.spreads.len() - 1);
+            let c = self
+                .cumulative
+                .partition_point(|&w| w < u)
+                .min(self.spreads.len() - 1);
             let start = out.len();
             for j in 0..dim {
                 out.push(self.centres[c * dim + j] + (self.spreads[c] * rng.normal()) as f32);
@@ -93,9 +103,15 @@ fn texmex<T: Copy>(bytes: &[u8], conv: fn([u8; 4]) -> T) -> Result<(usize, Vec<T
         let d = u32::from_le_bytes(head) as usize;
         let expected = *dim.get_or_insert(d);
         if d != expected {
-            return Err(TexmexError::Ragged { record, got: d, expected });
+            return Err(TexmexError::Ragged {
+                record,
+                got: d,
+                expected,
+            });
         }
-        let body = bytes.get(at + 4..at + 4 + 4 * d).ok_or(TexmexError::Truncated(at))?;
+        let body = bytes
+            .get(at + 4..at + 4 + 4 * d)
+            .ok_or(TexmexError::Truncated(at))?;
         out.extend(body.chunks_exact(4).map(|c| conv([c[0], c[1], c[2], c[3]])));
         at += 4 + 4 * d;
         record += 1;
@@ -115,7 +131,13 @@ pub fn parse_ivecs(bytes: &[u8]) -> Result<(usize, Vec<i32>), TexmexError> {
 
 /// The exact `k` nearest base rows for each query row, by `metric` (cosine expects unit
 /// rows), ties to the lower row number.
-pub fn ground_truth(base: &[f32], queries: &[f32], dim: usize, k: usize, metric: Metric) -> Vec<Vec<usize>> {
+pub fn ground_truth(
+    base: &[f32],
+    queries: &[f32],
+    dim: usize,
+    k: usize,
+    metric: Metric,
+) -> Vec<Vec<usize>> {
     queries
         .chunks_exact(dim)
         .map(|q| {

@@ -173,17 +173,22 @@ fn parse_filter(v: &Value, at: &str, depth: usize) -> Result<Filter, FilterError
     if depth > MAX_FILTER_DEPTH {
         return Err(FilterError::TooDeep);
     }
-    let obj = v.as_object().ok_or_else(|| FilterError::NotAnObject { at: at.into() })?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| FilterError::NotAnObject { at: at.into() })?;
     let mut parts = Vec::with_capacity(obj.len());
     for (key, val) in obj {
         let here = format!("{at}.{key}");
         parts.push(match key.as_str() {
             "$and" | "$or" => {
-                let items = val.as_array().filter(|a| !a.is_empty()).ok_or(FilterError::BadOperand {
-                    at: here.clone(),
-                    op: if key == "$and" { "$and" } else { "$or" },
-                    expected: "a non-empty array of filters",
-                })?;
+                let items =
+                    val.as_array()
+                        .filter(|a| !a.is_empty())
+                        .ok_or(FilterError::BadOperand {
+                            at: here.clone(),
+                            op: if key == "$and" { "$and" } else { "$or" },
+                            expected: "a non-empty array of filters",
+                        })?;
                 let fs = items
                     .iter()
                     .enumerate()
@@ -197,18 +202,28 @@ fn parse_filter(v: &Value, at: &str, depth: usize) -> Result<Filter, FilterError
             }
             "$not" => Filter::Not(Box::new(parse_filter(val, &here, depth + 1)?)),
             k if k.starts_with('$') => {
-                return Err(FilterError::UnknownOperator { at: at.into(), op: k.into() })
+                return Err(FilterError::UnknownOperator {
+                    at: at.into(),
+                    op: k.into(),
+                })
             }
             path => {
                 let segs: Vec<String> = path.split('.').map(str::to_owned).collect();
                 if segs.iter().any(String::is_empty) {
                     return Err(FilterError::EmptyPath { at: here });
                 }
-                Filter::Field { path: segs, cond: parse_cond(val, &here, depth + 1)? }
+                Filter::Field {
+                    path: segs,
+                    cond: parse_cond(val, &here, depth + 1)?,
+                }
             }
         });
     }
-    Ok(if parts.len() == 1 { parts.remove(0) } else { Filter::And(parts) })
+    Ok(if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        Filter::And(parts)
+    })
 }
 
 fn is_operator_object(o: &Map<String, Value>, at: &str) -> Result<bool, FilterError> {
@@ -233,15 +248,21 @@ fn parse_cond(v: &Value, at: &str, depth: usize) -> Result<Cond, FilterError> {
         let scalar = |name: &'static str| -> Result<Value, FilterError> {
             match val {
                 Value::Array(_) | Value::Object(_) if name != "$eq" && name != "$ne" => {
-                    Err(FilterError::BadOperand { at: at.into(), op: name, expected: "a number or a string" })
+                    Err(FilterError::BadOperand {
+                        at: at.into(),
+                        op: name,
+                        expected: "a number or a string",
+                    })
                 }
                 v => Ok(v.clone()),
             }
         };
         let list = |name: &'static str| -> Result<Vec<Value>, FilterError> {
-            val.as_array()
-                .cloned()
-                .ok_or(FilterError::BadOperand { at: at.into(), op: name, expected: "an array of values" })
+            val.as_array().cloned().ok_or(FilterError::BadOperand {
+                at: at.into(),
+                op: name,
+                expected: "an array of values",
+            })
         };
         conds.push(match op.as_str() {
             "$eq" => Cond::Eq(scalar("$eq")?),
@@ -267,8 +288,17 @@ fn parse_cond(v: &Value, at: &str, depth: usize) -> Result<Cond, FilterError> {
                 }
                 Cond::Not(Box::new(parse_cond(val, at, depth + 1)?))
             }
-            other => return Err(FilterError::UnknownOperator { at: at.into(), op: other.into() }),
+            other => {
+                return Err(FilterError::UnknownOperator {
+                    at: at.into(),
+                    op: other.into(),
+                })
+            }
         });
     }
-    Ok(if conds.len() == 1 { conds.remove(0) } else { Cond::All(conds) })
+    Ok(if conds.len() == 1 {
+        conds.remove(0)
+    } else {
+        Cond::All(conds)
+    })
 }

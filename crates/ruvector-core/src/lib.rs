@@ -34,11 +34,15 @@ pub mod native;
 
 pub use collection::{Collection, CollectionConfig, Item, Record, Upserted, MAX_DIMENSIONS};
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
-pub use error::{CreateError, DeleteError, IdError, InsertError, SearchError, UpsertError, VectorError};
+pub use error::{
+    CreateError, DeleteError, IdError, InsertError, SearchError, UpsertError, VectorError,
+};
 pub use filter::{Filter, FilterError};
 pub use ids::MAX_ID_BYTES;
 pub use index::{HnswParams, IndexKind, SearchPath};
 pub use rng::SplitMix64;
-pub use search::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, MAX_EF, MAX_K, SELECTIVITY_SAMPLE};
+pub use search::{
+    Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, MAX_EF, MAX_K, SELECTIVITY_SAMPLE,
+};
 pub use stats::{MemoryUsage, Stats};
 pub use vectors::{Slot, VectorStore};

@@ -135,9 +135,7 @@ impl Collection {
                         .include_metadata
                         .then(|| self.metadata[c.slot.index()].clone())
                         .flatten(),
-                    vector: query
-                        .include_vectors
-                        .then(|| self.vectors.original(c.slot)),
+                    vector: query.include_vectors.then(|| self.vectors.original(c.slot)),
                 })
             })
             .collect();
@@ -162,7 +160,8 @@ impl Collection {
                 && filter.is_none_or(|f| f.matches(self.metadata[s.index()].as_ref()))
         };
         if let Some(g) = &self.graph {
-            let selective = filter.is_some_and(|f| self.estimate_selectivity(f) < EXACT_SCAN_SELECTIVITY);
+            let selective =
+                filter.is_some_and(|f| self.estimate_selectivity(f) < EXACT_SCAN_SELECTIVITY);
             if !selective {
                 g.search(&self.vectors, q, k, ef, &mut accept, scratch);
                 if scratch.sorted.len() >= k.min(self.len()) {

@@ -64,7 +64,12 @@ fn json_bytes(v: &Value) -> usize {
 impl Collection {
     /// Counters and memory by part.
     pub fn stats(&self) -> Stats {
-        let metadata: usize = self.metadata.iter().flatten().map(json_bytes).sum::<usize>()
+        let metadata: usize = self
+            .metadata
+            .iter()
+            .flatten()
+            .map(json_bytes)
+            .sum::<usize>()
             + self.metadata.capacity() * std::mem::size_of::<Option<Value>>()
             + self.live.capacity();
         Stats {

@@ -5,7 +5,9 @@ mod common;
 
 use common::{search_rows, seed};
 use ruvector_core::dataset::{recall_at, Mixture};
-use ruvector_core::{Collection, CollectionConfig, Filter, FilterError, Item, Metric, SearchPath, SearchQuery};
+use ruvector_core::{
+    Collection, CollectionConfig, Filter, FilterError, Item, Metric, SearchPath, SearchQuery,
+};
 use serde_json::{json, Value};
 
 fn matches(filter: Value, doc: Value) -> bool {
@@ -72,23 +74,50 @@ fn operators_match_like_mongodb() {
 #[test]
 fn malformed_filters_are_typed_errors() {
     let cases: Vec<(Value, fn(&FilterError) -> bool)> = vec![
-        (json!({"a": {"$regex": "x"}}), |e| matches!(e, FilterError::UnknownOperator { op, .. } if op == "$regex")),
-        (json!({"$nor": []}), |e| matches!(e, FilterError::UnknownOperator { op, .. } if op == "$nor")),
+        (
+            json!({"a": {"$regex": "x"}}),
+            |e| matches!(e, FilterError::UnknownOperator { op, .. } if op == "$regex"),
+        ),
+        (
+            json!({"$nor": []}),
+            |e| matches!(e, FilterError::UnknownOperator { op, .. } if op == "$nor"),
+        ),
         (json!([1]), |e| matches!(e, FilterError::NotAnObject { .. })),
-        (json!({"$and": {}}), |e| matches!(e, FilterError::BadOperand { op: "$and", .. })),
-        (json!({"$or": []}), |e| matches!(e, FilterError::BadOperand { op: "$or", .. })),
-        (json!({"$and": [1]}), |e| matches!(e, FilterError::NotAnObject { .. })),
-        (json!({"a": {"$in": 3}}), |e| matches!(e, FilterError::BadOperand { op: "$in", .. })),
-        (json!({"a": {"$gt": [1]}}), |e| matches!(e, FilterError::BadOperand { op: "$gt", .. })),
-        (json!({"a": {"$exists": 1}}), |e| matches!(e, FilterError::BadOperand { op: "$exists", .. })),
-        (json!({"a": {"$not": 3}}), |e| matches!(e, FilterError::BadOperand { op: "$not", .. })),
-        (json!({"a": {"$gt": 1, "b": 2}}), |e| matches!(e, FilterError::MixedObject { .. })),
-        (json!({"a..b": 1}), |e| matches!(e, FilterError::EmptyPath { .. })),
+        (json!({"$and": {}}), |e| {
+            matches!(e, FilterError::BadOperand { op: "$and", .. })
+        }),
+        (json!({"$or": []}), |e| {
+            matches!(e, FilterError::BadOperand { op: "$or", .. })
+        }),
+        (json!({"$and": [1]}), |e| {
+            matches!(e, FilterError::NotAnObject { .. })
+        }),
+        (json!({"a": {"$in": 3}}), |e| {
+            matches!(e, FilterError::BadOperand { op: "$in", .. })
+        }),
+        (json!({"a": {"$gt": [1]}}), |e| {
+            matches!(e, FilterError::BadOperand { op: "$gt", .. })
+        }),
+        (json!({"a": {"$exists": 1}}), |e| {
+            matches!(e, FilterError::BadOperand { op: "$exists", .. })
+        }),
+        (json!({"a": {"$not": 3}}), |e| {
+            matches!(e, FilterError::BadOperand { op: "$not", .. })
+        }),
+        (json!({"a": {"$gt": 1, "b": 2}}), |e| {
+            matches!(e, FilterError::MixedObject { .. })
+        }),
+        (json!({"a..b": 1}), |e| {
+            matches!(e, FilterError::EmptyPath { .. })
+        }),
     ];
     for (f, expected) in cases {
         let err = Filter::parse(&f).unwrap_err();
         assert!(expected(&err), "{f}: {err:?}");
-        assert!(err.to_string().contains(':') || matches!(err, FilterError::TooDeep), "{err}");
+        assert!(
+            err.to_string().contains(':') || matches!(err, FilterError::TooDeep),
+            "{err}"
+        );
     }
     let mut deep = json!({"a": 1});
     for _ in 0..40 {
@@ -110,13 +139,21 @@ fn filtered_setup(s: u64) -> (Collection, Vec<f32>, Vec<f32>, Vec<u64>) {
         .chunks_exact(DIM)
         .zip(&buckets)
         .enumerate()
-        .map(|(i, (v, b))| Item::new(i.to_string(), v.to_vec()).with_metadata(json!({ "bucket": b, "tag": format!("t{}", b % 7) })))
+        .map(|(i, (v, b))| {
+            Item::new(i.to_string(), v.to_vec())
+                .with_metadata(json!({ "bucket": b, "tag": format!("t{}", b % 7) }))
+        })
         .collect();
     c.insert_batch(items).unwrap();
     (c, base, queries, buckets)
 }
 
-fn filtered_truth(base: &[f32], queries: &[f32], keep: impl Fn(usize) -> bool, k: usize) -> Vec<Vec<usize>> {
+fn filtered_truth(
+    base: &[f32],
+    queries: &[f32],
+    keep: impl Fn(usize) -> bool,
+    k: usize,
+) -> Vec<Vec<usize>> {
     queries
         .chunks_exact(DIM)
         .map(|q| {
@@ -142,11 +179,20 @@ fn filtered_search_against_filtered_brute_force() {
         let (found, paths) = search_rows(&c, &queries, 10, 64, Some(&filter));
         for (f, t) in found.iter().zip(&truth) {
             assert_eq!(f.len(), t.len(), "exactly k whenever k match");
-            assert!(f.iter().all(|&i| buckets[i] < threshold), "a result fails the filter");
+            assert!(
+                f.iter().all(|&i| buckets[i] < threshold),
+                "a result fails the filter"
+            );
         }
         let r = recall_at(&found, &truth, 10);
-        let scans = paths.iter().filter(|p| **p == SearchPath::ExactScan).count();
-        println!("selectivity {:.1}%: recall@10 {r:.4}, exact scans {scans}/100", threshold as f64 / 10.0);
+        let scans = paths
+            .iter()
+            .filter(|p| **p == SearchPath::ExactScan)
+            .count();
+        println!(
+            "selectivity {:.1}%: recall@10 {r:.4}, exact scans {scans}/100",
+            threshold as f64 / 10.0
+        );
         assert!(r >= min_recall, "selectivity {threshold}/1000: recall {r}");
         if threshold == 1 {
             assert_eq!(found, truth, "0.1%: identical results");
@@ -163,12 +209,21 @@ fn filtered_search_returns_k_when_matches_are_scattered() {
     // match: the graph walk comes back short and the scan completes it.
     let s = seed("scattered", 0x5CA7);
     let (c, _, queries, buckets) = filtered_setup(s);
-    let filter = Filter::parse(&json!({"$or": [{"bucket": 7}, {"tag": "t3", "bucket": {"$lt": 30}}]})).unwrap();
-    let matching = buckets.iter().filter(|&&b| b == 7 || (b % 7 == 3 && b < 30)).count();
+    let filter =
+        Filter::parse(&json!({"$or": [{"bucket": 7}, {"tag": "t3", "bucket": {"$lt": 30}}]}))
+            .unwrap();
+    let matching = buckets
+        .iter()
+        .filter(|&&b| b == 7 || (b % 7 == 3 && b < 30))
+        .count();
     assert!(matching >= 20);
-    let r = c.search(&SearchQuery::new(&queries[..DIM], 20).filter(&filter)).unwrap();
+    let r = c
+        .search(&SearchQuery::new(&queries[..DIM], 20).filter(&filter))
+        .unwrap();
     assert_eq!(r.hits.len(), 20);
-    let all = c.search(&SearchQuery::new(&queries[..DIM], 10_000).filter(&filter)).unwrap();
+    let all = c
+        .search(&SearchQuery::new(&queries[..DIM], 10_000).filter(&filter))
+        .unwrap();
     assert_eq!(all.hits.len(), matching);
     assert_eq!(all.path, SearchPath::ExactScan);
 }

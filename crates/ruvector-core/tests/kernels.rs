@@ -14,13 +14,33 @@ fn portable_and_dispatch_match_scalar_bit_for_bit() {
         for _ in 0..20 {
             let (a, b) = (random(len, &mut rng), random(len, &mut rng));
             let pairs = [
-                (scalar::dot(&a, &b), portable::dot(&a, &b), distance::dot(&a, &b)),
-                (scalar::l2_squared(&a, &b), portable::l2_squared(&a, &b), distance::l2_squared(&a, &b)),
-                (scalar::manhattan_sum(&a, &b), portable::manhattan_sum(&a, &b), distance::manhattan_sum(&a, &b)),
+                (
+                    scalar::dot(&a, &b),
+                    portable::dot(&a, &b),
+                    distance::dot(&a, &b),
+                ),
+                (
+                    scalar::l2_squared(&a, &b),
+                    portable::l2_squared(&a, &b),
+                    distance::l2_squared(&a, &b),
+                ),
+                (
+                    scalar::manhattan_sum(&a, &b),
+                    portable::manhattan_sum(&a, &b),
+                    distance::manhattan_sum(&a, &b),
+                ),
             ];
             for (s, p, d) in pairs {
-                assert_eq!(s.to_bits(), p.to_bits(), "len {len}: scalar {s} vs portable {p}");
-                assert_eq!(s.to_bits(), d.to_bits(), "len {len}: scalar {s} vs dispatch {d}");
+                assert_eq!(
+                    s.to_bits(),
+                    p.to_bits(),
+                    "len {len}: scalar {s} vs portable {p}"
+                );
+                assert_eq!(
+                    s.to_bits(),
+                    d.to_bits(),
+                    "len {len}: scalar {s} vs dispatch {d}"
+                );
             }
         }
     }
@@ -49,8 +69,16 @@ fn kernels_agree_with_f64_references() {
     let mut rng = SplitMix64::new(0xF64);
     let (a, b) = (random(384, &mut rng), random(384, &mut rng));
     let dot: f64 = a.iter().zip(&b).map(|(x, y)| *x as f64 * *y as f64).sum();
-    let l2: f64 = a.iter().zip(&b).map(|(x, y)| (*x as f64 - *y as f64).powi(2)).sum();
-    let l1: f64 = a.iter().zip(&b).map(|(x, y)| (*x as f64 - *y as f64).abs()).sum();
+    let l2: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (*x as f64 - *y as f64).powi(2))
+        .sum();
+    let l1: f64 = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .sum();
     assert!((distance::dot(&a, &b) as f64 - dot).abs() < 1e-3 * (1.0 + dot.abs()));
     assert!((distance::l2_squared(&a, &b) as f64 - l2).abs() < 1e-4 * l2);
     assert!((distance::manhattan_sum(&a, &b) as f64 - l1).abs() < 1e-4 * l1);
@@ -72,17 +100,28 @@ fn distance_and_score_follow_the_metric_table() {
     assert!((d - (1.0 - 0.96)).abs() < 1e-6);
     assert!((Metric::Cosine.score(d) - 0.96).abs() < 1e-6);
     // -0.0 comes back as +0.0 so ties compare equal.
-    assert_eq!(Metric::DotProduct.distance(&[0.0], &[5.0]).to_bits(), 0.0f32.to_bits());
+    assert_eq!(
+        Metric::DotProduct.distance(&[0.0], &[5.0]).to_bits(),
+        0.0f32.to_bits()
+    );
 }
 
 #[test]
 fn metric_names_round_trip() {
     for m in Metric::ALL {
         assert_eq!(m.name().parse::<Metric>(), Ok(m));
-        assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{}\"", m.name()));
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            format!("\"{}\"", m.name())
+        );
     }
     let err = "l2".parse::<Metric>().unwrap_err();
-    assert!(err.to_string().contains("cosine, euclidean, dotproduct, manhattan"));
-    assert!(!distance::simd128_compiled(), "native builds use the portable kernel");
+    assert!(err
+        .to_string()
+        .contains("cosine, euclidean, dotproduct, manhattan"));
+    assert!(
+        !distance::simd128_compiled(),
+        "native builds use the portable kernel"
+    );
     assert_eq!(distance::kernel_name(), "portable-native");
 }

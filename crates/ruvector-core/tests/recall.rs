@@ -39,7 +39,12 @@ fn flat_is_exactly_brute_force() {
     let (base, queries) = data(3_000, s);
     for metric in Metric::ALL {
         let truth = ground_truth(&base, &queries, DIM, 10, metric);
-        let c = build(CollectionConfig::new(DIM).metric(metric).index(IndexKind::Flat), &base);
+        let c = build(
+            CollectionConfig::new(DIM)
+                .metric(metric)
+                .index(IndexKind::Flat),
+            &base,
+        );
         let (found, paths) = search_rows(&c, &queries, 10, 64, None);
         assert_eq!(found, truth, "{metric}");
         assert!(paths.iter().all(|p| *p == SearchPath::ExactScan));
@@ -50,18 +55,39 @@ fn flat_is_exactly_brute_force() {
 fn same_seed_and_order_give_the_same_graph() {
     let s = seed("determinism", 0xD37);
     let (base, queries) = data(2_000, s);
-    let config = CollectionConfig::new(DIM).hnsw(HnswParams { seed: 42, ..HnswParams::default() });
+    let config = CollectionConfig::new(DIM).hnsw(HnswParams {
+        seed: 42,
+        ..HnswParams::default()
+    });
     let a = build(config, &base);
     let b = build(config, &base);
     let run = |c| search_rows(c, &queries, 10, 32, None).0;
     assert_eq!(run(&a), run(&b));
-    let ra: Vec<_> = queries.chunks_exact(DIM).map(|q| a.search(&SearchQuery::new(q, 10)).unwrap()).collect();
-    let rb: Vec<_> = queries.chunks_exact(DIM).map(|q| b.search(&SearchQuery::new(q, 10)).unwrap()).collect();
+    let ra: Vec<_> = queries
+        .chunks_exact(DIM)
+        .map(|q| a.search(&SearchQuery::new(q, 10)).unwrap())
+        .collect();
+    let rb: Vec<_> = queries
+        .chunks_exact(DIM)
+        .map(|q| b.search(&SearchQuery::new(q, 10)).unwrap())
+        .collect();
     assert_eq!(ra, rb, "distances and evaluation counts match too");
     // Another seed gives another graph (different work per query), same quality.
-    let other = build(config.hnsw(HnswParams { seed: 43, ..HnswParams::default() }), &base);
-    let ro: Vec<_> = queries.chunks_exact(DIM).map(|q| other.search(&SearchQuery::new(q, 10)).unwrap()).collect();
-    assert_ne!(ra.iter().map(|r| r.evaluations).collect::<Vec<_>>(), ro.iter().map(|r| r.evaluations).collect::<Vec<_>>());
+    let other = build(
+        config.hnsw(HnswParams {
+            seed: 43,
+            ..HnswParams::default()
+        }),
+        &base,
+    );
+    let ro: Vec<_> = queries
+        .chunks_exact(DIM)
+        .map(|q| other.search(&SearchQuery::new(q, 10)).unwrap())
+        .collect();
+    assert_ne!(
+        ra.iter().map(|r| r.evaluations).collect::<Vec<_>>(),
+        ro.iter().map(|r| r.evaluations).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -82,19 +108,33 @@ fn recall_after_deleting_30_percent_stays_close_to_a_fresh_build() {
         }
     }
     let survivors: Vec<usize> = (0..n).filter(|&i| !dead[i]).collect();
-    let rows: Vec<f32> = survivors.iter().flat_map(|&i| base[i * DIM..(i + 1) * DIM].to_vec()).collect();
+    let rows: Vec<f32> = survivors
+        .iter()
+        .flat_map(|&i| base[i * DIM..(i + 1) * DIM].to_vec())
+        .collect();
     let truth: Vec<Vec<usize>> = ground_truth(&rows, &queries, DIM, 10, Metric::Cosine)
         .into_iter()
         .map(|t| t.into_iter().map(|j| survivors[j]).collect())
         .collect();
     let (after, _) = search_rows(&c, &queries, 10, 64, None);
-    assert!(after.iter().flatten().all(|&i| !dead[i]), "a deleted id came back");
+    assert!(
+        after.iter().flatten().all(|&i| !dead[i]),
+        "a deleted id came back"
+    );
     assert!(after.iter().all(|r| r.len() == 10));
     let fresh = build(CollectionConfig::new(DIM), &rows);
     let (fresh_rows, _) = search_rows(&fresh, &queries, 10, 64, None);
-    let fresh_found: Vec<Vec<usize>> = fresh_rows.into_iter().map(|r| r.into_iter().map(|j| survivors[j]).collect()).collect();
-    let (r_after, r_fresh) = (recall_at(&after, &truth, 10), recall_at(&fresh_found, &truth, 10));
-    println!("recall@10 ef=64: after 30% deletes {r_after:.4}, fresh build of survivors {r_fresh:.4}");
+    let fresh_found: Vec<Vec<usize>> = fresh_rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|j| survivors[j]).collect())
+        .collect();
+    let (r_after, r_fresh) = (
+        recall_at(&after, &truth, 10),
+        recall_at(&fresh_found, &truth, 10),
+    );
+    println!(
+        "recall@10 ef=64: after 30% deletes {r_after:.4}, fresh build of survivors {r_fresh:.4}"
+    );
     assert!(r_after >= r_fresh - 0.02, "{r_after} vs fresh {r_fresh}");
 }
 
@@ -113,7 +153,10 @@ fn upserted_vectors_are_found_at_their_new_place() {
         let q = &base[((i + 5) % 2_000) * DIM..][..DIM];
         let hits = c.search(&SearchQuery::new(q, 2)).unwrap().hits;
         let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
-        assert!(ids.contains(&i.to_string().as_str()), "moved vector {i} not found: {ids:?}");
+        assert!(
+            ids.contains(&i.to_string().as_str()),
+            "moved vector {i} not found: {ids:?}"
+        );
         let old = &base[i * DIM..][..DIM];
         let top = &c.search(&SearchQuery::new(old, 1)).unwrap().hits[0];
         assert!(top.id != i.to_string() || top.distance < 1e-6);
@@ -139,5 +182,9 @@ fn searches_return_exactly_k_when_enough_are_live() {
 fn graph_fingerprint_is_the_same_on_every_build() {
     let f = common::graph_fingerprint();
     println!("graph fingerprint {f:#018x}");
-    assert_eq!(f, common::GRAPH_FINGERPRINT, "the wasm tests assert the same constant");
+    assert_eq!(
+        f,
+        common::GRAPH_FINGERPRINT,
+        "the wasm tests assert the same constant"
+    );
 }

@@ -12,7 +12,10 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test]
 fn simd128_is_compiled_in() {
-    assert!(distance::simd128_compiled(), "built without +simd128: check .cargo/config.toml and RUSTFLAGS");
+    assert!(
+        distance::simd128_compiled(),
+        "built without +simd128: check .cargo/config.toml and RUSTFLAGS"
+    );
     assert_eq!(distance::kernel_name(), "simd128");
 }
 
@@ -25,14 +28,25 @@ fn simd128_and_scalar_agree_bit_for_bit() {
         for _ in 0..10 {
             let a: Vec<f32> = (0..len).map(|_| (rng.normal() * 3.0) as f32).collect();
             let b: Vec<f32> = (0..len).map(|_| (rng.normal() * 3.0) as f32).collect();
-            assert_eq!(simd128::dot(&a, &b).to_bits(), scalar::dot(&a, &b).to_bits(), "dot len {len}");
-            assert_eq!(simd128::l2_squared(&a, &b).to_bits(), scalar::l2_squared(&a, &b).to_bits(), "l2 len {len}");
+            assert_eq!(
+                simd128::dot(&a, &b).to_bits(),
+                scalar::dot(&a, &b).to_bits(),
+                "dot len {len}"
+            );
+            assert_eq!(
+                simd128::l2_squared(&a, &b).to_bits(),
+                scalar::l2_squared(&a, &b).to_bits(),
+                "l2 len {len}"
+            );
             assert_eq!(
                 simd128::manhattan_sum(&a, &b).to_bits(),
                 scalar::manhattan_sum(&a, &b).to_bits(),
                 "l1 len {len}"
             );
-            assert_eq!(distance::dot(&a, &b).to_bits(), scalar::dot(&a, &b).to_bits());
+            assert_eq!(
+                distance::dot(&a, &b).to_bits(),
+                scalar::dot(&a, &b).to_bits()
+            );
         }
     }
 }
@@ -50,20 +64,39 @@ fn hnsw_recall_and_flat_exactness() {
     for metric in Metric::ALL {
         let truth = ground_truth(&base, &queries, dim, 10, metric);
         let hnsw = common::build(CollectionConfig::new(dim).metric(metric), &base);
-        let r = recall_at(&common::search_rows(&hnsw, &queries, 10, 64, None).0, &truth, 10);
+        let r = recall_at(
+            &common::search_rows(&hnsw, &queries, 10, 64, None).0,
+            &truth,
+            10,
+        );
         assert!(r >= 0.95, "{metric}: recall {r}");
-        let flat = common::build(CollectionConfig::new(dim).metric(metric).index(IndexKind::Flat), &base);
-        assert_eq!(common::search_rows(&flat, &queries, 10, 64, None).0, truth, "{metric}");
+        let flat = common::build(
+            CollectionConfig::new(dim)
+                .metric(metric)
+                .index(IndexKind::Flat),
+            &base,
+        );
+        assert_eq!(
+            common::search_rows(&flat, &queries, 10, 64, None).0,
+            truth,
+            "{metric}"
+        );
     }
 }
 
 #[wasm_bindgen_test]
 fn filters_and_generated_ids_work() {
-    let f = Filter::parse(&serde_json::json!({"a.b": {"$in": [1, 2]}, "c": {"$exists": false}})).unwrap();
+    let f = Filter::parse(&serde_json::json!({"a.b": {"$in": [1, 2]}, "c": {"$exists": false}}))
+        .unwrap();
     assert!(f.matches(Some(&serde_json::json!({"a": {"b": 2}}))));
     assert!(!f.matches(Some(&serde_json::json!({"a": {"b": 2}, "c": 0}))));
     assert!(Filter::parse(&serde_json::json!({"a": {"$bogus": 1}})).is_err());
     let mut c = ruvector_core::Collection::new(CollectionConfig::new(2)).unwrap();
-    let id = c.insert(ruvector_core::Item { vector: vec![1.0, 2.0], ..Default::default() }).unwrap();
+    let id = c
+        .insert(ruvector_core::Item {
+            vector: vec![1.0, 2.0],
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(id.len(), 36, "getrandom works in wasm: {id}");
 }

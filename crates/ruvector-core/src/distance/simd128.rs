@@ -2,7 +2,9 @@
 //! `-C target-feature=+simd128`. Four `f32x4` accumulators hold the sixteen lanes of the
 //! fixed order; the reduction and tail match [`super::scalar`] exactly.
 
-use core::arch::wasm32::{f32x4_abs, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load};
+use core::arch::wasm32::{
+    f32x4_abs, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, f32x4_sub, v128, v128_load,
+};
 
 use super::{LaneOp, L1, L2};
 

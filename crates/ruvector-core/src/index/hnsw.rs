@@ -142,7 +142,11 @@ impl Hnsw {
     fn set_links(&mut self, s: Slot, level: usize, links: impl IntoIterator<Item = Slot>) {
         let cap = self.cap(level);
         let (up, at) = self.span(s, level);
-        let arr = if up { &mut self.upper } else { &mut self.layer0 };
+        let arr = if up {
+            &mut self.upper
+        } else {
+            &mut self.layer0
+        };
         let mut len = 0;
         for l in links.into_iter().take(cap) {
             len += 1;
@@ -154,7 +158,11 @@ impl Hnsw {
     fn push_link(&mut self, s: Slot, level: usize, link: Slot) -> bool {
         let cap = self.cap(level);
         let (up, at) = self.span(s, level);
-        let arr = if up { &mut self.upper } else { &mut self.layer0 };
+        let arr = if up {
+            &mut self.upper
+        } else {
+            &mut self.layer0
+        };
         let len = arr[at] as usize;
         if len >= cap {
             return false;
@@ -170,7 +178,11 @@ impl Hnsw {
     }
 
     fn add_node(&mut self, s: Slot, level: usize) {
-        debug_assert_eq!(s.index(), self.levels.len(), "graph nodes follow arena slots");
+        debug_assert_eq!(
+            s.index(),
+            self.levels.len(),
+            "graph nodes follow arena slots"
+        );
         self.levels.push(level as u8);
         self.layer0.resize(self.layer0.len() + self.m0 + 1, 0);
         if level == 0 {

@@ -21,7 +21,13 @@ pub fn build(config: CollectionConfig, rows: &[f32]) -> Collection {
     c
 }
 
-pub fn search_rows(c: &Collection, queries: &[f32], k: usize, ef: usize, filter: Option<&Filter>) -> (Vec<Vec<usize>>, Vec<SearchPath>) {
+pub fn search_rows(
+    c: &Collection,
+    queries: &[f32],
+    k: usize,
+    ef: usize,
+    filter: Option<&Filter>,
+) -> (Vec<Vec<usize>>, Vec<SearchPath>) {
     let dim = c.config().dimensions;
     let mut rows = Vec::new();
     let mut paths = Vec::new();
@@ -30,7 +36,12 @@ pub fn search_rows(c: &Collection, queries: &[f32], k: usize, ef: usize, filter:
         query.filter = filter;
         let r = c.search(&query).expect("valid query");
         paths.push(r.path);
-        rows.push(r.hits.iter().map(|h| h.id.parse::<usize>().expect("numeric id")).collect());
+        rows.push(
+            r.hits
+                .iter()
+                .map(|h| h.id.parse::<usize>().expect("numeric id"))
+                .collect(),
+        );
     }
     (rows, paths)
 }
@@ -50,7 +61,9 @@ pub fn graph_fingerprint() -> u64 {
         }
     };
     for q in m.sample(40, 2).chunks_exact(dim) {
-        let r = c.search(&SearchQuery::new(q, 10).ef(24)).expect("valid query");
+        let r = c
+            .search(&SearchQuery::new(q, 10).ef(24))
+            .expect("valid query");
         eat(&r.evaluations.to_le_bytes());
         for hit in r.hits {
             eat(hit.id.as_bytes());
