@@ -14,7 +14,7 @@ use crate::distance::Metric;
 use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
 use crate::ids::{self, IdMap};
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
-use crate::vectors::{Slot, VectorStore};
+use crate::vectors::{grow, Slot, VectorStore};
 
 /// The largest dimension a collection accepts.
 pub const MAX_DIMENSIONS: usize = 16_384;
@@ -289,7 +289,9 @@ impl Collection {
     /// Appends a validated vector, links it into the graph and binds its id.
     fn place(&mut self, id: &str, vector: &[f32], norm: f32, metadata: Option<Value>) -> Slot {
         let slot = self.vectors.push(vector, norm);
+        grow(&mut self.live, 1);
         self.live.push(true);
+        grow(&mut self.metadata, 1);
         self.metadata.push(metadata);
         self.ids.bind(id, slot);
         if let Some(g) = self.graph.as_mut() {

@@ -123,5 +123,28 @@ fn metric_names_round_trip() {
         !distance::simd128_compiled(),
         "native builds use the portable kernel"
     );
-    assert_eq!(distance::kernel_name(), "portable-native");
+    assert!(distance::kernel_name().starts_with("portable-"));
+}
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn avx_kernel_matches_scalar_when_the_cpu_has_avx() {
+    if !portable::avx_available() {
+        println!("SKIPPED: this CPU has no AVX");
+        return;
+    }
+    let mut rng = SplitMix64::new(0xA7);
+    for len in (0..70).chain([384, 1536]) {
+        let (a, b) = (random(len, &mut rng), random(len, &mut rng));
+        // SAFETY: AVX checked above.
+        let avx = unsafe { portable::sum_avx::<distance::Dot>(&a, &b) };
+        assert_eq!(avx.to_bits(), scalar::dot(&a, &b).to_bits(), "len {len}");
+        let avx = unsafe { portable::sum_avx::<distance::L1>(&a, &b) };
+        assert_eq!(
+            avx.to_bits(),
+            scalar::manhattan_sum(&a, &b).to_bits(),
+            "len {len}"
+        );
+    }
+    assert_eq!(distance::kernel_name(), "portable-avx");
 }

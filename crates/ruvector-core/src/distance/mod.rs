@@ -6,7 +6,9 @@
 //! index order. Rust never fuses a multiply and an add, so the scalar reference
 //! ([`scalar`]), the portable kernel LLVM vectorises natively ([`portable`]) and the
 //! `core::arch::wasm32` SIMD128 kernel (`simd128`, compiled with `+simd128`) give
-//! bit-identical results on every build. [`dot`], [`l2_squared`] and [`manhattan_sum`] are
+//! bit-identical results on every build. On x86-64 the portable kernel is also compiled
+//! with AVX and chosen at run time: the sixteen lanes become two 8-wide registers, the
+//! order (and so the bits) stay the same. [`dot`], [`l2_squared`] and [`manhattan_sum`] are
 //! the single dispatch point the engine uses.
 
 use std::fmt;
@@ -177,6 +179,11 @@ fn dispatch<O: LaneOp + KernelOp>(a: &[f32], b: &[f32]) -> f32 {
     }
     #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
     {
+        #[cfg(target_arch = "x86_64")]
+        if portable::avx_available() {
+            // SAFETY: the CPU supports AVX (checked at run time just above).
+            return unsafe { portable::sum_avx::<O>(a, b) };
+        }
         portable::sum::<O>(a, b)
     }
 }
@@ -197,13 +204,16 @@ pub const fn simd128_compiled() -> bool {
     cfg!(all(target_arch = "wasm32", target_feature = "simd128"))
 }
 
-/// The name of the kernel [`dot`] and its siblings run on this build:
-/// `"simd128"`, `"portable-wasm32"` (the scalar web build) or `"portable-native"`.
-pub const fn kernel_name() -> &'static str {
+/// The name of the kernel [`dot`] and its siblings run here: `"simd128"`,
+/// `"portable-wasm32"` (the scalar web build), `"portable-avx"` (x86-64 with AVX, chosen
+/// at run time) or `"portable-native"`.
+pub fn kernel_name() -> &'static str {
     if simd128_compiled() {
         "simd128"
     } else if cfg!(target_arch = "wasm32") {
         "portable-wasm32"
+    } else if portable::avx_available() {
+        "portable-avx"
     } else {
         "portable-native"
     }

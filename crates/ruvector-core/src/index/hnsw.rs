@@ -17,7 +17,7 @@
 
 use super::{push_bounded, Candidate, Scratch};
 use crate::rng::SplitMix64;
-use crate::vectors::{Slot, VectorStore};
+use crate::vectors::{grow, Slot, VectorStore};
 
 /// The highest level a node can have.
 pub const MAX_LEVEL: usize = 15;
@@ -355,6 +355,7 @@ impl Hnsw {
             candidates,
             results,
             evaluations,
+            fresh,
             ..
         } = scratch;
         visited.reset(self.nodes());
@@ -376,11 +377,15 @@ impl Hnsw {
             if c.distance > bound {
                 break;
             }
+            fresh.clear();
             for &nb in self.links(c.slot, level) {
-                let nb = Slot(nb);
-                if !visited.insert(nb) {
-                    continue;
+                if visited.insert(Slot(nb)) {
+                    vectors.prefetch(Slot(nb));
+                    fresh.push(nb);
                 }
+            }
+            for &nb in fresh.iter() {
+                let nb = Slot(nb);
                 let d = vectors.distance(q, nb);
                 *evaluations += 1;
                 if d < bound || results.len() < ef {
@@ -485,11 +490,11 @@ impl Hnsw {
             + self.levels.capacity()
     }
 
-    /// Reserves room for `additional` more nodes at layer 0.
+    /// Makes room for `additional` more nodes at layer 0 (bounded growth, see [`grow`]).
     pub fn reserve(&mut self, additional: usize) {
-        self.layer0.reserve(additional * (self.m0 + 1));
-        self.levels.reserve(additional);
-        self.upper_start.reserve(additional);
+        grow(&mut self.layer0, additional * (self.m0 + 1));
+        grow(&mut self.levels, additional);
+        grow(&mut self.upper_start, additional);
     }
 }
 

@@ -103,6 +103,8 @@ pub struct Scratch {
     pub(crate) results: BinaryHeap<Candidate>,
     pub(crate) sorted: Vec<Candidate>,
     pub(crate) selected: Vec<Candidate>,
+    /// Unvisited neighbours of the node being expanded.
+    pub(crate) fresh: Vec<u32>,
     /// Distance evaluations since the counter was last taken.
     pub(crate) evaluations: u64,
 }
