@@ -270,6 +270,9 @@ impl Hnsw {
             slot: new,
         });
         for &l in self.links(n, level) {
+            vectors.prefetch(Slot(l));
+        }
+        for &l in self.links(n, level) {
             let l = Slot(l);
             if live(l) {
                 scratch.sorted.push(Candidate {
