@@ -5,8 +5,9 @@
 
 use std::time::Instant;
 
+use hnsw_rs::prelude::Distance;
 use ruvector_benches::{load_data, qps_at_recall, quick, sweep_point, write_result, EF_SWEEP};
-use ruvector_core::native::{HnswRsBaseline, OurDot};
+use ruvector_core::native::{HnswRsBaseline, OurDot, TexmexSet};
 use ruvector_core::{Collection, CollectionConfig, HnswParams, IndexKind, Item, SearchQuery};
 use serde_json::{json, Value};
 
@@ -20,7 +21,7 @@ fn items(base: &[f32], dim: usize) -> Vec<Item> {
         .collect()
 }
 
-fn ours(set: &ruvector_core::native::TexmexSet, index: IndexKind) -> (Collection, f64) {
+fn ours(set: &TexmexSet, index: IndexKind) -> (Collection, f64) {
     let config = CollectionConfig::new(set.dim)
         .index(index)
         .hnsw(HnswParams {
@@ -51,6 +52,29 @@ fn system(name: &str, build_s: Option<f64>, n: usize, points: Vec<Value>) -> Val
         "build": build_s.map(|s| json!({"seconds": s, "inserts_per_s": n as f64 / s})),
         "search": points,
     })
+}
+
+/// Builds an hnsw_rs baseline (timed, one thread) and sweeps ef.
+fn baseline<D: Distance<f32> + Send + Sync + 'static>(
+    set: &TexmexSet,
+    name: &str,
+    make: impl FnOnce() -> HnswRsBaseline<D>,
+) -> Value {
+    let n = set.base.len() / set.dim;
+    let t = Instant::now();
+    let mut rs = make();
+    rs.insert_rows(&set.base, 0);
+    let build = t.elapsed().as_secs_f64();
+    eprintln!("{name}: build {build:.1}s");
+    let pts = EF_SWEEP
+        .iter()
+        .map(|&ef| {
+            let mut p = sweep_point(set, |q| rs.search(q, 10, ef));
+            p["ef"] = json!(ef);
+            p
+        })
+        .collect();
+    system(name, Some(build), n, pts)
 }
 
 fn main() {
@@ -93,36 +117,12 @@ fn main() {
         let _ = write_result("core-quick", &v);
         return;
     }
-    let t = Instant::now();
-    let mut rs = HnswRsBaseline::new(set.dim, n, M, EF_CONSTRUCTION);
-    rs.insert_rows(&set.base, 0);
-    let build = t.elapsed().as_secs_f64();
-    let pts: Vec<Value> = EF_SWEEP
-        .iter()
-        .map(|&ef| {
-            let mut p = sweep_point(&set, |q| rs.search(q, 10, ef));
-            p["ef"] = json!(ef);
-            p
-        })
-        .collect();
-    eprintln!("hnsw_rs: build {build:.1}s");
-    systems.push(system("hnsw_rs 0.3.5 (DistDot)", Some(build), n, pts));
-    drop(rs);
-
-    let t = Instant::now();
-    let mut rs = HnswRsBaseline::with_distance(set.dim, n, M, EF_CONSTRUCTION, OurDot);
-    rs.insert_rows(&set.base, 0);
-    let build = t.elapsed().as_secs_f64();
-    let pts: Vec<Value> = EF_SWEEP
-        .iter()
-        .map(|&ef| {
-            let mut p = sweep_point(&set, |q| rs.search(q, 10, ef));
-            p["ef"] = json!(ef);
-            p
-        })
-        .collect();
-    eprintln!("hnsw_rs + our kernel: build {build:.1}s");
-    systems.push(system("hnsw_rs 0.3.5 + our kernel", Some(build), n, pts));
+    systems.push(baseline(&set, "hnsw_rs 0.3.5 (DistDot)", || {
+        HnswRsBaseline::new(set.dim, n, M, EF_CONSTRUCTION)
+    }));
+    systems.push(baseline(&set, "hnsw_rs 0.3.5 + our kernel", || {
+        HnswRsBaseline::with_distance(set.dim, n, M, EF_CONSTRUCTION, OurDot)
+    }));
 
     let raw = set.dim * 4;
     let budget = 1.25 * (raw + 3 * M * 4) as f64;

@@ -1,13 +1,15 @@
-//! Kernel micro-benchmarks: scalar reference vs the portable (auto-vectorised) kernel, per
+//! Kernel micro-benchmarks: scalar reference, the portable kernel as the x86-64 baseline
+//! (SSE2) compiles it, and the dispatched kernel the engine runs (AVX when present), per
 //! metric and dimension, plus an exact flat scan of 20k×384 beside a plain streaming read
 //! of the same bytes (the memory-bandwidth bound). `make bench` folds the results into
 //! `benches/results/kernels.json`.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ruvector_core::dataset::Mixture;
-use ruvector_core::distance::{portable, scalar};
+use ruvector_core::distance::{self, portable, scalar};
 use ruvector_core::{
     Collection, CollectionConfig, IndexKind, Item, Metric, SearchQuery, SplitMix64,
 };
@@ -16,12 +18,22 @@ type Kernel = fn(&[f32], &[f32]) -> f32;
 
 fn kernels(c: &mut Criterion) {
     let mut rng = SplitMix64::new(1);
-    let table: [(&str, Kernel, Kernel); 3] = [
-        ("dot", scalar::dot, portable::dot),
-        ("l2", scalar::l2_squared, portable::l2_squared),
-        ("l1", scalar::manhattan_sum, portable::manhattan_sum),
+    let table: [(&str, Kernel, Kernel, Kernel); 3] = [
+        ("dot", scalar::dot, portable::dot, distance::dot),
+        (
+            "l2",
+            scalar::l2_squared,
+            portable::l2_squared,
+            distance::l2_squared,
+        ),
+        (
+            "l1",
+            scalar::manhattan_sum,
+            portable::manhattan_sum,
+            distance::manhattan_sum,
+        ),
     ];
-    for (name, s, p) in table {
+    for (name, s, p, d) in table {
         let mut g = c.benchmark_group(format!("kernel_{name}"));
         for dim in [128usize, 384, 768, 1536] {
             let a: Vec<f32> = (0..dim).map(|_| rng.normal() as f32).collect();
@@ -32,6 +44,9 @@ fn kernels(c: &mut Criterion) {
             });
             g.bench_with_input(BenchmarkId::new("portable", dim), &dim, |bench, _| {
                 bench.iter(|| p(black_box(&a), black_box(&b)))
+            });
+            g.bench_with_input(BenchmarkId::new("dispatch", dim), &dim, |bench, _| {
+                bench.iter(|| d(black_box(&a), black_box(&b)))
             });
         }
         g.finish();
@@ -79,5 +94,9 @@ fn flat_scan(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, kernels, flat_scan);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(2));
+    targets = kernels, flat_scan
+}
 criterion_main!(benches);

@@ -30,8 +30,10 @@ fn fold_criterion() -> Result<(), String> {
             let group = format!("kernel_{metric}");
             let s = estimate_ns(&criterion, &[&group, "scalar", dim]);
             let p = estimate_ns(&criterion, &[&group, "portable", dim]);
-            if let (Some(s), Some(p)) = (s, p) {
-                rows.push(json!({"kernel": metric, "dim": dim.parse::<u32>().unwrap_or(0), "scalar_ns": s, "portable_ns": p, "speedup": s / p}));
+            let d = estimate_ns(&criterion, &[&group, "dispatch", dim]);
+            if let (Some(s), Some(p), Some(d)) = (s, p, d) {
+                rows.push(json!({"kernel": metric, "dim": dim.parse::<u32>().unwrap_or(0), "scalar_ns": s,
+                    "portable_sse2_ns": p, "dispatch_ns": d, "speedup_sse2": s / p, "speedup_dispatch": s / d}));
             }
         }
     }
@@ -49,7 +51,8 @@ fn fold_criterion() -> Result<(), String> {
         (Some(f), Some(s)) => json!({"search_ns": f, "stream_read_ns": s, "ratio": f / s}),
         _ => Value::Null,
     };
-    let value = json!({"bench": "kernels", "build": "native x86-64 baseline (SSE2), release", "kernels": rows, "flat_20k_384": flat});
+    let value = json!({"bench": "kernels", "build": "native x86-64 release", "dispatch": ruvector_core::kernel_name(),
+        "kernels": rows, "flat_20k_384": flat});
     write_result("kernels", &value).map_err(|e| e.to_string())?;
     Ok(())
 }
@@ -116,19 +119,25 @@ fn core_tables(core: &Value, out: &mut String) {
 fn kernel_tables(k: &Value, out: &mut String) {
     let _ = writeln!(
         out,
-        "### Distance kernels ({}; criterion mean per call)\n",
-        k["build"].as_str().unwrap_or("native")
+        "### Distance kernels ({}; criterion mean per call; the engine dispatches to `{}`)\n",
+        k["build"].as_str().unwrap_or("native"),
+        k["dispatch"].as_str().unwrap_or("?")
     );
-    out.push_str("| kernel | dim | scalar ns | portable (vectorised) ns | speedup |\n|---|---:|---:|---:|---:|\n");
+    out.push_str(
+        "| kernel | dim | scalar ns | portable, SSE2 ns | dispatched ns | SSE2 speedup | dispatched speedup |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
     for r in k["kernels"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {}× |",
+            "| {} | {} | {} | {} | {} | {}× | {}× |",
             r["kernel"].as_str().unwrap_or("?"),
             r["dim"],
             f(&r["scalar_ns"], 1),
-            f(&r["portable_ns"], 1),
-            f(&r["speedup"], 2)
+            f(&r["portable_sse2_ns"], 1),
+            f(&r["dispatch_ns"], 1),
+            f(&r["speedup_sse2"], 2),
+            f(&r["speedup_dispatch"], 2)
         );
     }
     let fl = &k["flat_20k_384"];

@@ -19,6 +19,7 @@ impl Slot {
 
 /// Cache lines of a vector [`VectorStore::prefetch`] asks for (the hardware prefetcher
 /// follows the rest).
+#[cfg(target_arch = "x86_64")]
 const PREFETCH_LINES: usize = 24;
 
 /// Vectors of one dimension in a single allocation, compared with one metric.

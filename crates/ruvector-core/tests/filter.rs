@@ -11,7 +11,9 @@ use ruvector_core::{
 use serde_json::{json, Value};
 
 fn matches(filter: Value, doc: Value) -> bool {
-    Filter::parse(&filter).unwrap().matches(Some(&doc))
+    Filter::parse(&filter)
+        .expect("valid filter")
+        .matches(Some(&doc))
 }
 
 #[test]
@@ -73,7 +75,7 @@ fn operators_match_like_mongodb() {
 
 #[test]
 fn malformed_filters_are_typed_errors() {
-    let cases: Vec<(Value, fn(&FilterError) -> bool)> = vec![
+    let cases: Vec<(Value, ExpectErr)> = vec![
         (
             json!({"a": {"$regex": "x"}}),
             |e| matches!(e, FilterError::UnknownOperator { op, .. } if op == "$regex"),
@@ -126,6 +128,9 @@ fn malformed_filters_are_typed_errors() {
     assert_eq!(Filter::parse(&deep), Err(FilterError::TooDeep));
 }
 
+/// A check of the error a malformed filter must produce.
+type ExpectErr = fn(&FilterError) -> bool;
+
 const DIM: usize = 64;
 
 /// 10k vectors whose metadata `bucket` is uniform in 0..1000, so `bucket < t` selects t/1000.
@@ -134,7 +139,8 @@ fn filtered_setup(s: u64) -> (Collection, Vec<f32>, Vec<f32>, Vec<u64>) {
     let (base, queries) = (m.sample(10_000, s + 1), m.sample(100, s + 2));
     let mut rng = ruvector_core::SplitMix64::new(s + 3);
     let buckets: Vec<u64> = (0..10_000).map(|_| rng.below(1000)).collect();
-    let mut c = Collection::new(CollectionConfig::new(DIM).metric(Metric::Euclidean)).unwrap();
+    let mut c = Collection::new(CollectionConfig::new(DIM).metric(Metric::Euclidean))
+        .expect("valid config");
     let items = base
         .chunks_exact(DIM)
         .zip(&buckets)
@@ -144,7 +150,7 @@ fn filtered_setup(s: u64) -> (Collection, Vec<f32>, Vec<f32>, Vec<u64>) {
                 .with_metadata(json!({ "bucket": b, "tag": format!("t{}", b % 7) }))
         })
         .collect();
-    c.insert_batch(items).unwrap();
+    c.insert_batch(items).expect("valid rows");
     (c, base, queries, buckets)
 }
 

@@ -8,7 +8,7 @@ use ruvector_core::{
 use serde_json::json;
 
 fn db(metric: Metric) -> Collection {
-    Collection::new(CollectionConfig::new(4).metric(metric)).unwrap()
+    Collection::new(CollectionConfig::new(4).metric(metric)).expect("valid config")
 }
 
 /// Everything observable about a collection, to prove an error changed nothing.
@@ -24,9 +24,12 @@ fn snapshot(
     let records = ids.iter().map(|id| c.get(id)).collect();
     let res = c
         .search(&SearchQuery::new(&[0.1, 0.2, 0.3, 0.4], 10))
-        .unwrap();
+        .expect("valid query");
     (c.len(), ids, records, res)
 }
+
+/// A batch and a check of the error it must produce.
+type Expect = fn(&InsertError) -> bool;
 
 fn seeded() -> Collection {
     let mut c = db(Metric::Cosine);
@@ -35,7 +38,7 @@ fn seeded() -> Collection {
         Item::new("b", vec![0.0, 1.0, 0.0, 0.0]),
         Item::new("c", vec![0.0, 0.0, 1.0, 0.5]),
     ])
-    .unwrap();
+    .expect("valid batch");
     c
 }
 
@@ -70,7 +73,7 @@ fn every_bad_insert_is_typed_and_changes_nothing() {
     let mut c = seeded();
     let before = snapshot(&c);
     let v = || vec![0.5, 0.5, 0.5, 0.5];
-    let cases: Vec<(Vec<Item>, fn(&InsertError) -> bool)> = vec![
+    let cases: Vec<(Vec<Item>, Expect)> = vec![
         (vec![Item::new("d", vec![1.0, 2.0])], |e| {
             matches!(
                 e,

@@ -2,6 +2,8 @@
 //! rustflag), SIMD and scalar kernels that disagree, or a different graph for one seed.
 //! Runs under node: `cargo test -p ruvector-core --target wasm32-unknown-unknown --test wasm`.
 #![cfg(target_arch = "wasm32")]
+// These are tests; clippy's allow-unwrap-in-tests only recognises #[test], not #[wasm_bindgen_test].
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -139,7 +139,8 @@ impl Hnsw {
         &arr[at + 1..at + 1 + len]
     }
 
-    fn set_links(&mut self, s: Slot, level: usize, links: impl IntoIterator<Item = Slot>) {
+    /// `[len, link × cap]` of `s` at `level`, mutable.
+    fn list_mut(&mut self, s: Slot, level: usize) -> &mut [u32] {
         let cap = self.cap(level);
         let (up, at) = self.span(s, level);
         let arr = if up {
@@ -147,28 +148,27 @@ impl Hnsw {
         } else {
             &mut self.layer0
         };
+        &mut arr[at..at + 1 + cap]
+    }
+
+    fn set_links(&mut self, s: Slot, level: usize, links: impl IntoIterator<Item = Slot>) {
+        let list = self.list_mut(s, level);
         let mut len = 0;
-        for l in links.into_iter().take(cap) {
+        for l in links.into_iter().take(list.len() - 1) {
             len += 1;
-            arr[at + len] = l.0;
+            list[len] = l.0;
         }
-        arr[at] = len as u32;
+        list[0] = len as u32;
     }
 
     fn push_link(&mut self, s: Slot, level: usize, link: Slot) -> bool {
-        let cap = self.cap(level);
-        let (up, at) = self.span(s, level);
-        let arr = if up {
-            &mut self.upper
-        } else {
-            &mut self.layer0
-        };
-        let len = arr[at] as usize;
-        if len >= cap {
+        let list = self.list_mut(s, level);
+        let len = list[0] as usize;
+        if len + 1 >= list.len() {
             return false;
         }
-        arr[at + 1 + len] = link.0;
-        arr[at] += 1;
+        list[1 + len] = link.0;
+        list[0] += 1;
         true
     }
 
