@@ -5,9 +5,16 @@
 
 CARGO ?= cargo
 WASM := --target wasm32-unknown-unknown
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# Every test runner's output is also appended here; `make test` ends with the totals.
+TEST_LOG := target/test-output.log
 
-test: deps lint test-wasm test-native
-	@echo "make test: all suites passed"
+test: deps lint
+	@mkdir -p target && : > $(TEST_LOG)
+	@$(MAKE) --no-print-directory test-wasm test-native
+	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
+	     END { printf "make test: all suites passed\ntests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' $(TEST_LOG)
 
 deps:
 	@scripts/install-deps.sh
@@ -18,13 +25,13 @@ lint:
 	$(CARGO) clippy -p ruvector-core --all-targets $(WASM) -- -D warnings
 
 test-wasm:
-	$(CARGO) test -p ruvector-core --profile ci $(WASM) --test wasm
+	$(CARGO) test -p ruvector-core --profile ci $(WASM) --test wasm 2>&1 | tee -a $(TEST_LOG)
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).
 test-native:
-	$(CARGO) test -p ruvector-core --features native --profile ci --doc
-	$(CARGO) test -p ruvector-core --features native --profile ci --lib --tests
+	$(CARGO) test -p ruvector-core --features native --profile ci --doc 2>&1 | tee -a $(TEST_LOG)
+	$(CARGO) test -p ruvector-core --features native --profile ci --lib --tests 2>&1 | tee -a $(TEST_LOG)
 
 bench:
 	$(CARGO) bench -p ruvector-benches
