@@ -151,7 +151,9 @@ pub struct Collection {
     pub(crate) live: Vec<bool>,
     pub(crate) scratch: Mutex<Scratch>,
     pub(crate) evaluations: AtomicU64,
-    generated: u64,
+    pub(crate) generated: u64,
+    /// Slots whose id, liveness or metadata changed since last taken (`None`: not tracking).
+    pub(crate) meta_changes: Option<Vec<u32>>,
 }
 
 struct Prepared {
@@ -186,6 +188,7 @@ impl Collection {
             scratch: Mutex::new(Scratch::default()),
             evaluations: AtomicU64::new(0),
             generated: 0,
+            meta_changes: None,
         })
     }
 
@@ -294,6 +297,7 @@ impl Collection {
         grow(&mut self.metadata, 1);
         self.metadata.push(metadata);
         self.ids.bind(id, slot);
+        self.note_meta(slot);
         if let Some(g) = self.graph.as_mut() {
             let scratch = self.scratch.get_mut().unwrap_or_else(|e| e.into_inner());
             let live = &self.live;
@@ -347,6 +351,7 @@ impl Collection {
             None => {
                 if let Some(m) = metadata {
                     self.metadata[old.index()] = m;
+                    self.note_meta(old);
                 }
             }
         }
@@ -378,6 +383,7 @@ impl Collection {
     /// about to be rebound).
     fn bury(&mut self, slot: Slot) {
         self.live[slot.index()] = false;
+        self.note_meta(slot);
         if let Some(g) = self.graph.as_mut() {
             let scratch = self.scratch.get_mut().unwrap_or_else(|e| e.into_inner());
             let live = &self.live;
@@ -385,6 +391,59 @@ impl Collection {
             self.evaluations
                 .fetch_add(scratch.take_evaluations(), Ordering::Relaxed);
         }
+    }
+
+    fn note_meta(&mut self, slot: Slot) {
+        if let Some(c) = self.meta_changes.as_mut() {
+            c.push(slot.0);
+        }
+    }
+
+    /// Starts recording changed slots and graph lists (for the durable [`crate::Database`]).
+    pub(crate) fn set_tracking(&mut self, on: bool) {
+        self.meta_changes = on.then(Vec::new);
+        if let Some(g) = self.graph.as_mut() {
+            g.set_tracking(on);
+        }
+    }
+
+    /// Slots whose id, liveness or metadata changed since the last call, sorted, deduplicated.
+    pub(crate) fn take_meta_changes(&mut self) -> Vec<u32> {
+        let mut c = self
+            .meta_changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        c.sort_unstable();
+        c.dedup();
+        c
+    }
+
+    /// Appends a stored vector (already prepared) as a dead slot; for HNSW, with `level`.
+    pub(crate) fn restore_slot(&mut self, vector: &[f32], norm: f32, level: usize) -> Slot {
+        let slot = self.vectors.push(vector, norm);
+        grow(&mut self.live, 1);
+        self.live.push(false);
+        grow(&mut self.metadata, 1);
+        self.metadata.push(None);
+        if let Some(g) = self.graph.as_mut() {
+            g.restore_node(slot, level);
+        }
+        slot
+    }
+
+    /// Sets the id (live when `Some`) and metadata of an existing slot.
+    pub(crate) fn restore_meta(&mut self, slot: Slot, id: Option<&str>, metadata: Option<Value>) {
+        if let Some(old) = self.ids.id(slot).map(str::to_owned) {
+            if self.ids.slot(&old) == Some(slot) {
+                self.ids.remove(&old);
+            }
+        }
+        if let Some(id) = id {
+            self.ids.bind(id, slot);
+        }
+        self.live[slot.index()] = id.is_some();
+        self.metadata[slot.index()] = metadata;
     }
 
     /// Live ids with their internal slot, in slot order.

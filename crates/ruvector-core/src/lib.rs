@@ -2,7 +2,8 @@
 //!
 //! The engine of ruvector-web: vectors with string ids and JSON metadata, compared by one of
 //! four metrics with SIMD kernels that give the same bits on every build, searched exactly
-//! (`flat`) or through our own HNSW graph, optionally under a Mongo-style metadata filter.
+//! (`flat`) or through our own HNSW graph, optionally under a Mongo-style metadata filter,
+//! and persisted through a record format any backend can hold ([`Database`], [`Store`]).
 //! It does no I/O and needs no JavaScript: the same crate runs in a browser worker
 //! (wasm32 + SIMD128) and natively.
 //!
@@ -18,6 +19,7 @@
 //! ```
 
 mod collection;
+mod database;
 pub mod dataset;
 pub mod distance;
 mod error;
@@ -27,12 +29,15 @@ pub mod index;
 mod rng;
 mod search;
 mod stats;
+pub mod storage;
+mod store;
 mod vectors;
 
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub mod native;
 
 pub use collection::{Collection, CollectionConfig, Item, Record, Upserted, MAX_DIMENSIONS};
+pub use database::{CatchUp, CheckpointPolicy, Database, StorageStats, BULK_SLOTS};
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
 pub use error::{
     CreateError, DeleteError, IdError, InsertError, SearchError, UpsertError, VectorError,
@@ -45,4 +50,8 @@ pub use search::{
     Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, MAX_EF, MAX_K, SELECTIVITY_SAMPLE,
 };
 pub use stats::{MemoryUsage, Stats};
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub use storage::RedbBackend;
+pub use storage::{Backend, BackendError, MemoryBackend, OpenError, RecordError, WriteBatch};
+pub use store::{CreateStoreError, ImportStoreError, Store, WriteError};
 pub use vectors::{Slot, VectorStore};

@@ -11,6 +11,11 @@ impl SplitMix64 {
         SplitMix64(seed)
     }
 
+    /// The internal state; `SplitMix64::new(state)` continues the same sequence.
+    pub fn state(&self) -> u64 {
+        self.0
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);

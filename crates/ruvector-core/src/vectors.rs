@@ -120,6 +120,11 @@ impl VectorStore {
         let _ = slot;
     }
 
+    /// The original norm of `slot` (cosine collections only).
+    pub fn norm(&self, slot: Slot) -> Option<f32> {
+        self.norms.get(slot.index()).copied()
+    }
+
     /// The vector of `slot` as it was given (cosine: normalised × norm).
     pub fn original(&self, slot: Slot) -> Vec<f32> {
         let v = self.get(slot);

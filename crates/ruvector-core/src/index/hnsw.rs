@@ -67,6 +67,19 @@ pub struct Hnsw {
     upper: Vec<u32>,
     entry: Option<Slot>,
     top: usize,
+    /// `(node, level)` of every list changed since tracking was last taken (`None`: not tracking).
+    touched: Option<Vec<(u32, u8)>>,
+}
+
+/// The graph's scalar state: what a log record or manifest stores besides the lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphHeader {
+    /// The entry point, if any node exists.
+    pub entry: Option<Slot>,
+    /// The entry point's level.
+    pub top: usize,
+    /// The level generator's state.
+    pub rng_state: u64,
 }
 
 impl Hnsw {
@@ -90,7 +103,52 @@ impl Hnsw {
             upper: Vec::new(),
             entry: None,
             top: 0,
+            touched: None,
         }
+    }
+
+    /// Starts (or stops) recording which lists change; see [`Hnsw::take_touched`].
+    pub fn set_tracking(&mut self, on: bool) {
+        self.touched = on.then(Vec::new);
+    }
+
+    /// The `(node, level)` lists changed since the last call, sorted and deduplicated.
+    pub fn take_touched(&mut self) -> Vec<(u32, u8)> {
+        let mut t = self
+            .touched
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
+        t.sort_unstable();
+        t.dedup();
+        t
+    }
+
+    /// The entry point, its level and the level generator's state.
+    pub fn header(&self) -> GraphHeader {
+        GraphHeader {
+            entry: self.entry,
+            top: self.top,
+            rng_state: self.rng.state(),
+        }
+    }
+
+    /// Restores the header written by [`Hnsw::header`].
+    pub fn set_header(&mut self, h: GraphHeader) {
+        self.entry = h.entry;
+        self.top = h.top;
+        self.rng = SplitMix64::new(h.rng_state);
+    }
+
+    /// Appends a node with `level` and empty lists (restoring from storage).
+    pub fn restore_node(&mut self, s: Slot, level: usize) {
+        self.add_node(s, level.min(MAX_LEVEL));
+    }
+
+    /// Sets the links of `s` at `level` as stored (restoring from storage). Links beyond
+    /// the level's capacity are ignored; the caller has checked they name existing nodes.
+    pub fn restore_links(&mut self, s: Slot, level: usize, links: &[u32]) {
+        self.set_links(s, level, links.iter().map(|&l| Slot(l)));
     }
 
     /// The parameters the graph was built with.
@@ -152,6 +210,9 @@ impl Hnsw {
     }
 
     fn set_links(&mut self, s: Slot, level: usize, links: impl IntoIterator<Item = Slot>) {
+        if let Some(t) = self.touched.as_mut() {
+            t.push((s.0, level as u8));
+        }
         let list = self.list_mut(s, level);
         let mut len = 0;
         for l in links.into_iter().take(list.len() - 1) {
@@ -167,6 +228,10 @@ impl Hnsw {
         if len + 1 >= list.len() {
             return false;
         }
+        if let Some(t) = self.touched.as_mut() {
+            t.push((s.0, level as u8));
+        }
+        let list = self.list_mut(s, level);
         list[1 + len] = link.0;
         list[0] += 1;
         true

@@ -9,7 +9,7 @@ use crate::vectors::Slot;
 pub mod flat;
 pub mod hnsw;
 
-pub use hnsw::{Hnsw, HnswParams};
+pub use hnsw::{GraphHeader, Hnsw, HnswParams};
 
 /// Which index a collection uses, chosen at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

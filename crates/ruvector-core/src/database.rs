@@ -1,0 +1,734 @@
+//! The durable engine: a [`Collection`] plus what it takes to persist it, with no I/O.
+//!
+//! Every write returns the [`WriteBatch`] that commits it, with a dense sequence number.
+//! The caller applies the batch to a backend atomically and durably, then acknowledges the
+//! write. If the backend refuses the batch, the in-memory engine is ahead of storage: drop
+//! it and [`Database::open`] again ([`crate::Store`] does this for you).
+//!
+//! A log record holds the *result* of a change (new vectors, the final contents of every
+//! list it touched, changed ids and metadata), so opening replays it by copying: zero
+//! distance evaluations, and a cost that grows with the bytes read. A checkpoint folds the
+//! log into pages, rewriting only the pages that changed, and swaps the manifest.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::collection::{Collection, CollectionConfig, Item, Upserted};
+use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
+use crate::index::hnsw::MAX_LEVEL;
+use crate::index::GraphHeader;
+use crate::storage::records::{
+    GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
+};
+use crate::storage::{
+    log_key, Backend, OpenError, PageKind, RecordError, WriteBatch, LOG_PREFIX, MANIFEST_KEY,
+};
+use crate::vectors::Slot;
+
+/// A batch adding at least this many vectors writes them straight into vector pages
+/// instead of the log, so bulk loads write each vector once.
+pub const BULK_SLOTS: u32 = 256;
+
+/// When [`Database::wants_checkpoint`] says yes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CheckpointPolicy {
+    /// Fold once the log holds this many bytes…
+    pub max_log_bytes: usize,
+    /// …or this many records.
+    pub max_log_records: usize,
+}
+
+impl Default for CheckpointPolicy {
+    /// 32 MiB or 1,000 records.
+    fn default() -> Self {
+        CheckpointPolicy {
+            max_log_bytes: 32 << 20,
+            max_log_records: 1_000,
+        }
+    }
+}
+
+/// What [`Database::records_after`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CatchUp {
+    /// The log records after the asked sequence number, in order (possibly none).
+    Records(Vec<LogRecord>),
+    /// Records after the asked sequence number were folded into pages up to
+    /// `folded_seq`: reload with [`Database::open`].
+    Folded {
+        /// The manifest's folded sequence number.
+        folded_seq: u64,
+    },
+}
+
+/// Counters of what was handed to the backend.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StorageStats {
+    /// The last committed sequence number.
+    pub seq: u64,
+    /// The last sequence number folded into pages.
+    pub folded_seq: u64,
+    /// Batches produced (writes and checkpoints).
+    pub batches: u64,
+    /// Checkpoints produced.
+    pub checkpoints: u64,
+    /// Bytes of keys and values put, over all batches.
+    pub bytes_written: u64,
+    /// Live log records.
+    pub log_records: usize,
+    /// Bytes in live log records.
+    pub log_bytes: usize,
+}
+
+/// A collection that yields a [`WriteBatch`] for every committed change.
+#[derive(Debug)]
+pub struct Database {
+    coll: Collection,
+    manifest: Manifest,
+    next_seq: u64,
+    synced_slots: u32,
+    dirty: BTreeSet<(PageKind, u32)>,
+    log: BTreeMap<u64, usize>,
+    policy: CheckpointPolicy,
+    stats: StorageStats,
+}
+
+fn pages_of(kind: PageKind, from: u32, to: u32) -> impl Iterator<Item = (PageKind, u32)> {
+    let s = kind.slots();
+    let end = if to > from {
+        (to - 1) / s + 1
+    } else {
+        from / s
+    };
+    (from / s..end).map(move |p| (kind, p))
+}
+
+fn corrupt(key: &str, what: impl Into<String>) -> OpenError {
+    OpenError::Record(RecordError::Corrupt {
+        key: key.to_owned(),
+        what: what.into(),
+    })
+}
+
+impl Database {
+    /// A new, empty database and the batch that creates it (its manifest).
+    pub fn create(config: CollectionConfig) -> Result<(Database, WriteBatch), CreateError> {
+        let mut coll = Collection::new(config)?;
+        coll.set_tracking(true);
+        let manifest = Manifest {
+            config,
+            folded_seq: 0,
+            header: Header::default(),
+            next_gen: 1,
+            pages: BTreeMap::new(),
+        };
+        let mut db = Database {
+            coll,
+            manifest,
+            next_seq: 1,
+            synced_slots: 0,
+            dirty: BTreeSet::new(),
+            log: BTreeMap::new(),
+            policy: CheckpointPolicy::default(),
+            stats: StorageStats::default(),
+        };
+        let mut batch = WriteBatch::default();
+        batch
+            .puts
+            .push((MANIFEST_KEY.into(), db.manifest.encode(MANIFEST_KEY)));
+        db.count(&batch);
+        Ok((db, batch))
+    }
+
+    /// The collection, for searches and reads.
+    pub fn collection(&self) -> &Collection {
+        &self.coll
+    }
+
+    /// Sets when [`Database::wants_checkpoint`] answers yes.
+    pub fn set_checkpoint_policy(&mut self, policy: CheckpointPolicy) {
+        self.policy = policy;
+    }
+
+    /// Storage counters.
+    pub fn storage_stats(&self) -> StorageStats {
+        StorageStats {
+            seq: self.next_seq - 1,
+            folded_seq: self.manifest.folded_seq,
+            log_records: self.log.len(),
+            log_bytes: self.log.values().sum(),
+            ..self.stats
+        }
+    }
+
+    fn count(&mut self, batch: &WriteBatch) {
+        self.stats.batches += 1;
+        self.stats.bytes_written += batch.bytes() as u64;
+    }
+
+    /// Inserts all items or none; returns their ids and the batch that commits them.
+    pub fn insert_batch(
+        &mut self,
+        items: Vec<Item>,
+    ) -> Result<(Vec<String>, WriteBatch), InsertError> {
+        let ids = self.coll.insert_batch(items)?;
+        Ok((ids, self.commit()))
+    }
+
+    /// [`Collection::upsert`], returning the batch that commits it.
+    pub fn upsert(
+        &mut self,
+        id: &str,
+        vector: Option<&[f32]>,
+        metadata: Option<Value>,
+    ) -> Result<(Upserted, WriteBatch), UpsertError> {
+        let r = self.coll.upsert(id, vector, metadata)?;
+        Ok((r, self.commit()))
+    }
+
+    /// Deletes every id or none (an unknown id refuses the whole call).
+    pub fn delete(&mut self, ids: &[&str]) -> Result<WriteBatch, DeleteError> {
+        if let Some(missing) = ids.iter().find(|id| !self.coll.contains(id)) {
+            return Err(DeleteError::UnknownId((*missing).to_owned()));
+        }
+        for id in ids {
+            self.coll.delete(id)?;
+        }
+        Ok(self.commit())
+    }
+
+    fn header(&self) -> Header {
+        let g = self.coll.graph.as_ref().map(|g| g.header());
+        Header {
+            slots: self.coll.vectors.slots() as u32,
+            entry: g.and_then(|g| g.entry).map(|s| s.0),
+            top: g.map_or(0, |g| g.top as u8),
+            rng_state: g.map_or(0, |g| g.rng_state),
+            generated: self.coll.generated,
+        }
+    }
+
+    /// The log record (and, for bulk batches, vector pages) of the change just applied.
+    fn commit(&mut self) -> WriteBatch {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let header = self.header();
+        let (first, end) = (self.synced_slots, header.slots);
+        self.synced_slots = end;
+        let inline = end - first < BULK_SLOTS;
+        let mut batch = WriteBatch {
+            seq,
+            ..WriteBatch::default()
+        };
+        let mut rec = LogRecord {
+            seq,
+            header,
+            first_new: first,
+            new_count: end - first,
+            inline,
+            ..LogRecord::default()
+        };
+        for i in first..end {
+            let slot = Slot(i);
+            if let Some(g) = &self.coll.graph {
+                rec.levels.push(g.level(slot) as u8);
+            }
+            if let Some(n) = self.coll.vectors.norm(slot) {
+                rec.norms.push(n);
+            }
+            if inline {
+                rec.vectors.extend_from_slice(self.coll.vectors.get(slot));
+            }
+        }
+        if inline {
+            self.dirty.extend(pages_of(PageKind::Vectors, first, end));
+        } else {
+            for (kind, p) in pages_of(PageKind::Vectors, first, end) {
+                self.write_page(kind, p, &mut batch);
+            }
+            batch
+                .puts
+                .push((MANIFEST_KEY.into(), self.manifest.encode(MANIFEST_KEY)));
+        }
+        self.dirty
+            .extend(pages_of(PageKind::Graph, first, end).filter(|_| self.coll.graph.is_some()));
+        if let Some(g) = self.coll.graph.as_mut() {
+            for (slot, level) in g.take_touched() {
+                rec.lists
+                    .push((slot, level, g.links(Slot(slot), level as usize).to_vec()));
+                self.dirty
+                    .insert((PageKind::Graph, slot / PageKind::Graph.slots()));
+            }
+        }
+        for slot in self.coll.take_meta_changes() {
+            rec.meta.push(self.slot_meta(slot));
+            self.dirty
+                .insert((PageKind::Meta, slot / PageKind::Meta.slots()));
+        }
+        let key = log_key(seq);
+        let bytes = rec.encode(&key);
+        self.log.insert(seq, bytes.len() + key.len());
+        batch.puts.push((key, bytes));
+        self.count(&batch);
+        batch
+    }
+
+    fn slot_meta(&self, slot: u32) -> SlotMeta {
+        let s = Slot(slot);
+        SlotMeta {
+            slot,
+            id: self.coll.ids.id(s).map(str::to_owned),
+            metadata: self.coll.metadata[s.index()]
+                .as_ref()
+                .map(|m| serde_json::to_vec(m).unwrap_or_default()),
+        }
+    }
+
+    /// Puts the current contents of one page under a new generation and deletes the old one.
+    fn write_page(&mut self, kind: PageKind, page: u32, batch: &mut WriteBatch) {
+        let gen = self.manifest.next_gen;
+        self.manifest.next_gen += 1;
+        let key = kind.key(page, gen);
+        let bytes = self.encode_page(kind, page, &key);
+        batch.puts.push((key, bytes));
+        if let Some(old) = self.manifest.pages.insert((kind, page), gen) {
+            batch.deletes.push(kind.key(page, old));
+        }
+        self.dirty.remove(&(kind, page));
+    }
+
+    fn encode_page(&self, kind: PageKind, page: u32, key: &str) -> Vec<u8> {
+        let slots = self.coll.vectors.slots() as u32;
+        let first = page * kind.slots();
+        let end = (first + kind.slots()).min(slots);
+        let range = (first..end).map(Slot);
+        match kind {
+            PageKind::Vectors => {
+                let mut p = VectorPage {
+                    first,
+                    count: end - first,
+                    vectors: Vec::new(),
+                    norms: Vec::new(),
+                };
+                for s in range {
+                    p.vectors.extend_from_slice(self.coll.vectors.get(s));
+                    p.norms.extend(self.coll.vectors.norm(s));
+                }
+                p.encode(key)
+            }
+            PageKind::Graph => {
+                let g = self.coll.graph.as_ref();
+                let nodes = range
+                    .map(|s| {
+                        g.map_or(Vec::new(), |g| {
+                            (0..=g.level(s)).map(|l| g.links(s, l).to_vec()).collect()
+                        })
+                    })
+                    .collect();
+                GraphPage { first, nodes }.encode(key)
+            }
+            PageKind::Meta => MetaPage {
+                first,
+                slots: (first..end).map(|s| self.slot_meta(s)).collect(),
+            }
+            .encode(key),
+        }
+    }
+
+    /// True when the policy says the log should be folded now.
+    pub fn wants_checkpoint(&self) -> bool {
+        self.log.len() >= self.policy.max_log_records
+            || self.log.values().sum::<usize>() >= self.policy.max_log_bytes
+    }
+
+    /// Folds the log into pages: writes every page changed since the last checkpoint under
+    /// a new generation, a manifest naming them, and deletes the folded log records and the
+    /// replaced pages, in one batch. `None` when there is nothing to fold.
+    pub fn checkpoint(&mut self) -> Option<WriteBatch> {
+        if self.log.is_empty() && self.dirty.is_empty() {
+            return None;
+        }
+        let folded = self.next_seq - 1;
+        let mut batch = WriteBatch {
+            seq: folded,
+            ..WriteBatch::default()
+        };
+        for (kind, p) in std::mem::take(&mut self.dirty) {
+            self.write_page(kind, p, &mut batch);
+        }
+        batch.deletes.extend(self.log.keys().map(|&s| log_key(s)));
+        self.log.clear();
+        self.manifest.folded_seq = folded;
+        self.manifest.header = self.header();
+        batch
+            .puts
+            .push((MANIFEST_KEY.into(), self.manifest.encode(MANIFEST_KEY)));
+        self.stats.checkpoints += 1;
+        self.count(&batch);
+        Some(batch)
+    }
+
+    /// Rebuilds a database from its records: the manifest, the pages it names and the log
+    /// after it. Copies only; computes no distance.
+    pub fn open(source: &impl Backend) -> Result<Database, OpenError> {
+        let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
+        let manifest = Manifest::decode(MANIFEST_KEY, &bytes)?;
+        let mut coll = Collection::new(manifest.config)
+            .map_err(|e| corrupt(MANIFEST_KEY, format!("invalid configuration: {e}")))?;
+        let read = |kind: PageKind, p: u32| -> Result<(String, Vec<u8>), OpenError> {
+            let gen = manifest
+                .pages
+                .get(&(kind, p))
+                .ok_or_else(|| corrupt(MANIFEST_KEY, format!("names no {kind:?} page {p}")))?;
+            let key = kind.key(p, *gen);
+            let v = source
+                .get(&key)?
+                .ok_or(RecordError::Missing { key: key.clone() })?;
+            Ok((key, v))
+        };
+        // Vector pages: every one the manifest names (they may run ahead of the folded state).
+        let mut vec_pages: VecPages = BTreeMap::new();
+        for &(kind, p) in manifest.pages.keys() {
+            if kind == PageKind::Vectors {
+                let (key, v) = read(kind, p)?;
+                let page = VectorPage::decode(&key, &v)?;
+                let cos = manifest.config.metric == crate::Metric::Cosine;
+                if page.first != p * kind.slots()
+                    || page.count > kind.slots()
+                    || page.vectors.len() != page.count as usize * manifest.config.dimensions
+                    || page.norms.len() != if cos { page.count as usize } else { 0 }
+                {
+                    return Err(corrupt(&key, "page shape does not match the manifest"));
+                }
+                vec_pages.insert(p, (key, page));
+            }
+        }
+        let h = manifest.header;
+        // Graph pages, decoded once: levels first (nodes must exist in slot order), then
+        // lists (which link to later slots too).
+        let mut graph_pages = Vec::new();
+        if coll.graph.is_some() {
+            for (kind, p) in pages_of(PageKind::Graph, 0, h.slots) {
+                let (key, v) = read(kind, p)?;
+                let page = GraphPage::decode(&key, &v)?;
+                let expected = ((p + 1) * kind.slots()).min(h.slots) - p * kind.slots();
+                if page.first != p * kind.slots() || page.nodes.len() != expected as usize {
+                    return Err(corrupt(&key, "page shape does not match the manifest"));
+                }
+                if let Some(i) = page
+                    .nodes
+                    .iter()
+                    .position(|l| l.is_empty() || l.len() > MAX_LEVEL + 1)
+                {
+                    return Err(corrupt(
+                        &key,
+                        format!("node {} has an impossible level", page.first + i as u32),
+                    ));
+                }
+                graph_pages.push((key, page));
+            }
+        }
+        for i in 0..h.slots {
+            let gp = (i / PageKind::Graph.slots()) as usize;
+            let level = graph_pages
+                .get(gp)
+                .and_then(|(_, page)| page.nodes.get((i - page.first) as usize))
+                .map_or(0, |lists| lists.len() - 1);
+            restore_vector(&mut coll, &vec_pages, i, level)?;
+        }
+        if let Some(g) = coll.graph.as_mut() {
+            for (key, page) in &graph_pages {
+                for (j, lists) in page.nodes.iter().enumerate() {
+                    for (l, links) in lists.iter().enumerate() {
+                        check_links(key, links, h.slots)?;
+                        g.restore_links(Slot(page.first + j as u32), l, links);
+                    }
+                }
+            }
+        }
+        drop(graph_pages);
+        for p in pages_of(PageKind::Meta, 0, h.slots).map(|(_, p)| p) {
+            let (key, v) = read(PageKind::Meta, p)?;
+            let page = MetaPage::decode(&key, &v)?;
+            for m in page.slots {
+                if m.slot >= h.slots {
+                    return Err(corrupt(
+                        &key,
+                        format!("slot {} beyond the manifest's {} slots", m.slot, h.slots),
+                    ));
+                }
+                restore_meta(&mut coll, &key, m)?;
+            }
+        }
+        set_header(&mut coll, &h, MANIFEST_KEY)?;
+        let mut db = Database {
+            coll,
+            next_seq: manifest.folded_seq + 1,
+            synced_slots: h.slots,
+            manifest,
+            dirty: BTreeSet::new(),
+            log: BTreeMap::new(),
+            policy: CheckpointPolicy::default(),
+            stats: StorageStats::default(),
+        };
+        let after = db.manifest.folded_seq;
+        for seq in log_seqs(source)?.into_iter().filter(|&s| s > after) {
+            if seq != db.next_seq {
+                return Err(RecordError::Missing {
+                    key: log_key(db.next_seq),
+                }
+                .into());
+            }
+            let key = log_key(seq);
+            let v = source
+                .get(&key)?
+                .ok_or(RecordError::Missing { key: key.clone() })?;
+            let rec = LogRecord::decode(&key, &v)?;
+            db.apply(&key, &rec, &vec_pages)?;
+            db.log.insert(seq, v.len() + key.len());
+        }
+        db.coll.set_tracking(true);
+        Ok(db)
+    }
+
+    /// Applies a log record read from storage (opening, or catching up with another writer).
+    fn apply(&mut self, key: &str, rec: &LogRecord, vec_pages: &VecPages) -> Result<(), OpenError> {
+        let slots = self.coll.vectors.slots() as u32;
+        let dim = self.coll.config.dimensions;
+        let cos = self.coll.config.metric == crate::Metric::Cosine;
+        let n = rec.new_count as usize;
+        let hnsw = self.coll.graph.is_some();
+        if rec.seq != self.next_seq
+            || rec.first_new != slots
+            || rec.header.slots != slots + rec.new_count
+            || rec.levels.len() != if hnsw { n } else { 0 }
+            || rec.norms.len() != if cos { n } else { 0 }
+            || rec.vectors.len() != if rec.inline { n * dim } else { 0 }
+        {
+            return Err(corrupt(key, "does not follow the state before it"));
+        }
+        for j in 0..rec.new_count {
+            let level = rec.levels.get(j as usize).copied().unwrap_or(0) as usize;
+            if rec.inline {
+                let v = &rec.vectors[j as usize * dim..(j as usize + 1) * dim];
+                let norm = rec.norms.get(j as usize).copied().unwrap_or(1.0);
+                self.coll.restore_slot(v, norm, level);
+            } else {
+                restore_vector(&mut self.coll, vec_pages, slots + j, level)?;
+            }
+        }
+        let total = rec.header.slots;
+        if let Some(g) = self.coll.graph.as_mut() {
+            for (slot, level, links) in &rec.lists {
+                if *slot >= total || *level as usize > g.level(Slot(*slot)) {
+                    return Err(corrupt(
+                        key,
+                        format!("list of node {slot} at level {level} does not exist"),
+                    ));
+                }
+                check_links(key, links, total)?;
+                g.restore_links(Slot(*slot), *level as usize, links);
+            }
+        }
+        for m in &rec.meta {
+            if m.slot >= total {
+                return Err(corrupt(key, format!("slot {} does not exist", m.slot)));
+            }
+            restore_meta(&mut self.coll, key, m.clone())?;
+        }
+        set_header(&mut self.coll, &rec.header, key)?;
+        // Restoring is not a change of ours: nothing of it goes into our next log record.
+        if let Some(g) = self.coll.graph.as_mut() {
+            g.take_touched();
+        }
+        self.coll.take_meta_changes();
+        self.next_seq = rec.seq + 1;
+        self.synced_slots = total;
+        self.dirty
+            .extend(pages_of(PageKind::Vectors, slots, total).filter(|_| rec.inline));
+        self.dirty
+            .extend(pages_of(PageKind::Graph, slots, total).filter(|_| hnsw));
+        self.dirty.extend(
+            rec.lists
+                .iter()
+                .map(|(s, _, _)| (PageKind::Graph, s / PageKind::Graph.slots())),
+        );
+        self.dirty.extend(
+            rec.meta
+                .iter()
+                .map(|m| (PageKind::Meta, m.slot / PageKind::Meta.slots())),
+        );
+        Ok(())
+    }
+
+    /// For a reader at sequence number `seq` (another tab): the log records after it, or
+    /// [`CatchUp::Folded`] when they are gone into pages and it must reload.
+    pub fn records_after(source: &impl Backend, seq: u64) -> Result<CatchUp, OpenError> {
+        let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
+        let manifest = Manifest::decode(MANIFEST_KEY, &bytes)?;
+        if manifest.folded_seq > seq {
+            return Ok(CatchUp::Folded {
+                folded_seq: manifest.folded_seq,
+            });
+        }
+        let mut out = Vec::new();
+        for s in log_seqs(source)?.into_iter().filter(|&s| s > seq) {
+            if s != seq + 1 + out.len() as u64 {
+                return Err(RecordError::Missing {
+                    key: log_key(seq + 1 + out.len() as u64),
+                }
+                .into());
+            }
+            let key = log_key(s);
+            let v = source
+                .get(&key)?
+                .ok_or(RecordError::Missing { key: key.clone() })?;
+            out.push(LogRecord::decode(&key, &v)?);
+        }
+        Ok(CatchUp::Records(out))
+    }
+
+    /// Applies records from [`Database::records_after`] (a reader catching up). Bulk
+    /// records read their vectors from `source`.
+    pub fn catch_up(
+        &mut self,
+        source: &impl Backend,
+        records: &[LogRecord],
+    ) -> Result<(), OpenError> {
+        let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
+        let manifest = Manifest::decode(MANIFEST_KEY, &bytes)?;
+        let mut vec_pages = BTreeMap::new();
+        for r in records.iter().filter(|r| !r.inline) {
+            for (kind, p) in pages_of(PageKind::Vectors, r.first_new, r.header.slots) {
+                let gen = manifest
+                    .pages
+                    .get(&(kind, p))
+                    .ok_or_else(|| corrupt(MANIFEST_KEY, format!("names no vector page {p}")))?;
+                let key = kind.key(p, *gen);
+                let v = source
+                    .get(&key)?
+                    .ok_or(RecordError::Missing { key: key.clone() })?;
+                let page = VectorPage::decode(&key, &v)?;
+                vec_pages.insert(p, (key, page));
+            }
+        }
+        self.manifest = manifest;
+        for r in records {
+            let key = log_key(r.seq);
+            self.apply(&key, r, &vec_pages)?;
+            self.log.insert(r.seq, 0);
+        }
+        Ok(())
+    }
+
+    /// Every record of the current state as a fresh, fully folded set (pages and a
+    /// manifest, no log): what `export` writes.
+    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+        let slots = self.coll.vectors.slots() as u32;
+        let mut manifest = self.manifest.clone();
+        manifest.pages.clear();
+        manifest.folded_seq = self.next_seq - 1;
+        manifest.header = self.header();
+        let mut out = Vec::new();
+        let kinds = [PageKind::Vectors, PageKind::Graph, PageKind::Meta];
+        for kind in kinds
+            .into_iter()
+            .filter(|k| *k != PageKind::Graph || self.coll.graph.is_some())
+        {
+            for (_, p) in pages_of(kind, 0, slots) {
+                let key = kind.key(p, 0);
+                out.push((key.clone(), self.encode_page(kind, p, &key)));
+                manifest.pages.insert((kind, p), 0);
+            }
+        }
+        manifest.next_gen = 1;
+        out.push((MANIFEST_KEY.into(), manifest.encode(MANIFEST_KEY)));
+        out
+    }
+}
+
+fn log_seqs(source: &impl Backend) -> Result<Vec<u64>, OpenError> {
+    let mut seqs = Vec::new();
+    for key in source.keys(LOG_PREFIX)? {
+        let seq = key[LOG_PREFIX.len()..]
+            .parse::<u64>()
+            .map_err(|_| corrupt(&key, "log key without a sequence number"))?;
+        seqs.push(seq);
+    }
+    seqs.sort_unstable();
+    Ok(seqs)
+}
+
+fn check_links(key: &str, links: &[u32], slots: u32) -> Result<(), OpenError> {
+    match links.iter().find(|&&l| l >= slots) {
+        Some(l) => Err(corrupt(
+            key,
+            format!("links to node {l}, beyond {slots} slots"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Decoded vector pages by page number, with their keys.
+type VecPages = BTreeMap<u32, (String, VectorPage)>;
+
+fn restore_vector(
+    coll: &mut Collection,
+    pages: &VecPages,
+    slot: u32,
+    level: usize,
+) -> Result<(), OpenError> {
+    let dim = coll.config.dimensions;
+    let p = slot / PageKind::Vectors.slots();
+    let (key, page) = pages.get(&p).ok_or_else(|| {
+        corrupt(
+            MANIFEST_KEY,
+            format!("names no vector page for slot {slot}"),
+        )
+    })?;
+    let j = (slot - page.first) as usize;
+    let v = page
+        .vectors
+        .get(j * dim..(j + 1) * dim)
+        .ok_or_else(|| corrupt(key, format!("does not hold slot {slot}")))?;
+    let norm = page.norms.get(j).copied().unwrap_or(1.0);
+    coll.restore_slot(v, norm, level);
+    Ok(())
+}
+
+fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), OpenError> {
+    let metadata = match m.metadata {
+        Some(b) => Some(
+            serde_json::from_slice::<Value>(&b)
+                .map_err(|e| corrupt(key, format!("slot {} metadata: {e}", m.slot)))?,
+        ),
+        None => None,
+    };
+    if let Some(id) = &m.id {
+        crate::ids::validate(id).map_err(|e| corrupt(key, format!("slot {}: {e}", m.slot)))?;
+    }
+    coll.restore_meta(Slot(m.slot), m.id.as_deref(), metadata);
+    Ok(())
+}
+
+fn set_header(coll: &mut Collection, h: &Header, key: &str) -> Result<(), OpenError> {
+    coll.generated = h.generated;
+    if let Some(g) = coll.graph.as_mut() {
+        if let Some(e) = h.entry {
+            if e >= h.slots || g.level(Slot(e)) != h.top as usize {
+                return Err(corrupt(
+                    key,
+                    format!("entry point {e} at level {} does not exist", h.top),
+                ));
+            }
+        }
+        g.set_header(GraphHeader {
+            entry: h.entry.map(Slot),
+            top: h.top as usize,
+            rng_state: h.rng_state,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! The record envelope and a little-endian reader/writer for record bodies.
+//!
+//! Every stored value is `kind u8 · version u16 · body_len u32 · body · crc32 u32`, all
+//! little-endian; the CRC-32 (IEEE) covers the key's bytes, then everything before it.
+//! Checking the key too means a value copied under the wrong key is caught.
+
+use super::RecordError;
+
+/// The format version this code writes and the newest it reads.
+pub const FORMAT_VERSION: u16 = 1;
+const HEAD: usize = 1 + 2 + 4;
+
+/// What a record holds; the first byte of every value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// The manifest: configuration, sequence numbers and the live page table.
+    Manifest = 1,
+    /// One committed batch of changes.
+    Log = 2,
+    /// Vectors (and cosine norms) of a slot range.
+    VectorPage = 3,
+    /// HNSW levels and links of a slot range.
+    GraphPage = 4,
+    /// Ids, live flags and metadata of a slot range.
+    MetaPage = 5,
+}
+
+impl Kind {
+    fn from_u8(b: u8) -> Option<Kind> {
+        Some(match b {
+            1 => Kind::Manifest,
+            2 => Kind::Log,
+            3 => Kind::VectorPage,
+            4 => Kind::GraphPage,
+            5 => Kind::MetaPage,
+            _ => return None,
+        })
+    }
+}
+
+fn crc(key: &str, bytes: &[u8]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    h.update(key.as_bytes());
+    h.update(bytes);
+    h.finalize()
+}
+
+/// Wraps `body` in the envelope for `key`.
+pub fn seal(key: &str, kind: Kind, body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEAD + body.len() + 4);
+    out.push(kind as u8);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+    let c = crc(key, &out);
+    out.extend_from_slice(&c.to_le_bytes());
+    out
+}
+
+/// Checks the envelope of the value stored at `key` and returns its body. Never panics:
+/// every malformed input is a [`RecordError`] naming the key.
+pub fn open_envelope<'a>(
+    key: &str,
+    expected: Kind,
+    bytes: &'a [u8],
+) -> Result<&'a [u8], RecordError> {
+    let err = |what: &str| RecordError::Corrupt {
+        key: key.to_owned(),
+        what: what.to_owned(),
+    };
+    if bytes.len() < HEAD + 4 {
+        return Err(err("shorter than a record header"));
+    }
+    let len = u32::from_le_bytes([bytes[3], bytes[4], bytes[5], bytes[6]]) as usize;
+    if bytes.len() != HEAD + len + 4 {
+        return Err(err(&format!(
+            "length {} does not match the header's {}",
+            bytes.len(),
+            HEAD + len + 4
+        )));
+    }
+    let (data, tail) = bytes.split_at(HEAD + len);
+    let stored = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    if crc(key, data) != stored {
+        return Err(err("checksum mismatch"));
+    }
+    let version = u16::from_le_bytes([bytes[1], bytes[2]]);
+    if version > FORMAT_VERSION {
+        return Err(RecordError::NewerFormat {
+            key: key.to_owned(),
+            found: version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    match Kind::from_u8(bytes[0]) {
+        Some(k) if k == expected => Ok(&data[HEAD..]),
+        Some(k) => Err(err(&format!("holds a {k:?} record, expected {expected:?}"))),
+        None => Err(err(&format!("unknown record kind {}", bytes[0]))),
+    }
+}
+
+/// Appends little-endian values to a body.
+#[derive(Default)]
+pub struct Writer(pub Vec<u8>);
+
+impl Writer {
+    /// A `u8`.
+    pub fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    /// A `u16`.
+    pub fn u16(&mut self, v: u16) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    /// A `u32`.
+    pub fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    /// A `u64`.
+    pub fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    /// Floats, each as its 4 little-endian bytes.
+    pub fn f32s(&mut self, v: &[f32]) {
+        self.0.reserve(v.len() * 4);
+        for x in v {
+            self.0.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    /// `u32`s, each little-endian.
+    pub fn u32s(&mut self, v: &[u32]) {
+        self.0.reserve(v.len() * 4);
+        for x in v {
+            self.0.extend_from_slice(&x.to_le_bytes());
+        }
+    }
+    /// A `u32` length, then the bytes.
+    pub fn bytes(&mut self, v: &[u8]) {
+        self.u32(v.len() as u32);
+        self.0.extend_from_slice(v);
+    }
+}
+
+/// Reads a body written by [`Writer`]; every read is bounds-checked.
+pub struct Reader<'a> {
+    key: &'a str,
+    data: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Reads `data`, the body of the record at `key`.
+    pub fn new(key: &'a str, data: &'a [u8]) -> Self {
+        Reader { key, data, at: 0 }
+    }
+
+    /// An error naming this record.
+    pub fn corrupt(&self, what: impl Into<String>) -> RecordError {
+        RecordError::Corrupt {
+            key: self.key.to_owned(),
+            what: what.into(),
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.data.len());
+        let end = end.ok_or_else(|| {
+            self.corrupt(format!("truncated at byte {} (needs {n} more)", self.at))
+        })?;
+        let s = &self.data[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+
+    /// A `u8`.
+    pub fn u8(&mut self) -> Result<u8, RecordError> {
+        Ok(self.take(1)?[0])
+    }
+    /// A `u16`.
+    pub fn u16(&mut self) -> Result<u16, RecordError> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    /// A `u32`.
+    pub fn u32(&mut self) -> Result<u32, RecordError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    /// A `u64`.
+    pub fn u64(&mut self) -> Result<u64, RecordError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+    /// `n` floats, appended to `out`.
+    pub fn f32s_into(&mut self, n: usize, out: &mut Vec<f32>) -> Result<(), RecordError> {
+        let b = self.take(
+            n.checked_mul(4)
+                .ok_or_else(|| self.corrupt("length overflow"))?,
+        )?;
+        out.extend(
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        );
+        Ok(())
+    }
+    /// `n` `u32`s.
+    pub fn u32s(&mut self, n: usize) -> Result<Vec<u32>, RecordError> {
+        let b = self.take(
+            n.checked_mul(4)
+                .ok_or_else(|| self.corrupt("length overflow"))?,
+        )?;
+        Ok(b.chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+    /// `n` raw bytes.
+    pub fn bytes_n(&mut self, n: usize) -> Result<&'a [u8], RecordError> {
+        self.take(n)
+    }
+    /// A `u32` length, then that many bytes.
+    pub fn bytes(&mut self) -> Result<&'a [u8], RecordError> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+    /// Fails unless every byte was read.
+    pub fn finish(&self) -> Result<(), RecordError> {
+        if self.at == self.data.len() {
+            Ok(())
+        } else {
+            Err(self.corrupt(format!(
+                "{} unexpected trailing bytes",
+                self.data.len() - self.at
+            )))
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Durable storage. The engine does no I/O: every committed change comes out of a
+//! [`crate::Database`] as one [`WriteBatch`], which a backend must apply atomically and
+//! durably before the change is acknowledged. `open` rebuilds the engine from the records
+//! without recomputing a single distance. The format is written down in `docs/format.md`.
+//!
+//! ## The storage contract
+//! A backend is a map from string keys to byte values with three operations:
+//! * `write(batch)`: apply every put and delete of the batch, or none; once it returns
+//!   `Ok`, the batch survives a crash of the process.
+//! * `get(key)`: the value, or `None`.
+//! * `keys(prefix)`: the keys starting with `prefix`, in byte order.
+//!
+//! [`MemoryBackend`] (a `DashMap`; the default) and, natively, [`RedbBackend`] (one redb
+//! write transaction per batch) implement it; the browser's IndexedDB backend lives in
+//! `ruvector-wasm` and writes the same records.
+
+pub mod codec;
+pub mod export;
+pub mod memory;
+pub mod records;
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub mod redb;
+
+pub use memory::MemoryBackend;
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub use redb::RedbBackend;
+
+/// The key of the manifest.
+pub const MANIFEST_KEY: &str = "manifest";
+/// Prefix of log records: `log/<seq, 20 digits>`.
+pub const LOG_PREFIX: &str = "log/";
+
+/// The key of the log record with sequence number `seq`.
+pub fn log_key(seq: u64) -> String {
+    format!("{LOG_PREFIX}{seq:020}")
+}
+
+/// The three page kinds, each covering a fixed range of slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PageKind {
+    /// Vectors and cosine norms: [`VECTOR_PAGE_SLOTS`] slots per page.
+    Vectors,
+    /// HNSW levels and links: [`GRAPH_PAGE_SLOTS`] slots per page.
+    Graph,
+    /// Ids, live flags and metadata: [`META_PAGE_SLOTS`] slots per page.
+    Meta,
+}
+
+/// Slots per vector page (384-d: 384 KiB per page).
+pub const VECTOR_PAGE_SLOTS: u32 = 256;
+/// Slots per graph page (m = 16: about 17 KiB per page).
+pub const GRAPH_PAGE_SLOTS: u32 = 128;
+/// Slots per metadata page.
+pub const META_PAGE_SLOTS: u32 = 256;
+
+impl PageKind {
+    /// Slots per page of this kind.
+    pub fn slots(self) -> u32 {
+        match self {
+            PageKind::Vectors => VECTOR_PAGE_SLOTS,
+            PageKind::Graph => GRAPH_PAGE_SLOTS,
+            PageKind::Meta => META_PAGE_SLOTS,
+        }
+    }
+
+    /// The key prefix of this kind's pages.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            PageKind::Vectors => "vec/",
+            PageKind::Graph => "graph/",
+            PageKind::Meta => "meta/",
+        }
+    }
+
+    /// The key of page `page` written in generation `gen`.
+    pub fn key(self, page: u32, gen: u64) -> String {
+        format!("{}{page:010}/{gen:020}", self.prefix())
+    }
+}
+
+/// One atomic write: every put and delete, or none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WriteBatch {
+    /// The sequence number of the change it commits (a checkpoint carries the last one).
+    pub seq: u64,
+    /// Keys to set.
+    pub puts: Vec<(String, Vec<u8>)>,
+    /// Keys to remove.
+    pub deletes: Vec<String>,
+}
+
+impl WriteBatch {
+    /// Bytes of keys and values it puts.
+    pub fn bytes(&self) -> usize {
+        self.puts.iter().map(|(k, v)| k.len() + v.len()).sum()
+    }
+
+    /// Folds `other` in after this batch (group commit): its puts and deletes win.
+    pub fn append(&mut self, other: WriteBatch) {
+        self.seq = self.seq.max(other.seq);
+        self.deletes
+            .retain(|d| !other.puts.iter().any(|(k, _)| k == d));
+        self.puts.retain(|(k, _)| !other.deletes.contains(k));
+        self.puts.extend(other.puts);
+        self.deletes.extend(other.deletes);
+    }
+}
+
+/// A backend failure, with the backend's own words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BackendError {
+    /// The storage quota is full; nothing of the batch was written.
+    #[error("storage quota exceeded: {0}")]
+    QuotaExceeded(String),
+    /// Any other failure of the backend; nothing of the batch was written.
+    #[error("storage backend failed: {0}")]
+    Failed(String),
+}
+
+/// The contract every backend keeps (see the module docs).
+pub trait Backend {
+    /// Applies every put and delete of `batch`, or none; durable once it returns `Ok`.
+    fn write(&self, batch: &WriteBatch) -> Result<(), BackendError>;
+    /// The value at `key`.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError>;
+    /// Keys starting with `prefix`, in byte order.
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, BackendError>;
+}
+
+/// A stored record that cannot be used, named by its key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// Damaged: bad checksum, wrong length, truncated or inconsistent content.
+    #[error("record {key:?} is corrupt: {what}")]
+    Corrupt {
+        /// The record's key.
+        key: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// A record the manifest or the log sequence needs is not there.
+    #[error("record {key:?} is missing")]
+    Missing {
+        /// The key that should exist.
+        key: String,
+    },
+    /// Written by a newer version of ruvector; upgrade to open it.
+    #[error("record {key:?} has format version {found}; this build reads up to {supported}: upgrade ruvector to open it")]
+    NewerFormat {
+        /// The record's key.
+        key: String,
+        /// Its version.
+        found: u16,
+        /// The newest this build reads.
+        supported: u16,
+    },
+}
+
+impl RecordError {
+    /// The key of the record at fault.
+    pub fn key(&self) -> &str {
+        match self {
+            RecordError::Corrupt { key, .. }
+            | RecordError::Missing { key }
+            | RecordError::NewerFormat { key, .. } => key,
+        }
+    }
+}
+
+/// Why a database could not be opened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OpenError {
+    /// There is no manifest: nothing was ever created here.
+    #[error("no database here (no manifest record)")]
+    NotFound,
+    /// A record is damaged, missing or too new.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// The backend failed while reading.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+}

@@ -1,0 +1,420 @@
+//! The record bodies: manifest, log record and the three page kinds, with their encoders
+//! and decoders. Decoders are plain functions over bytes (fuzzed, and fed random damage by
+//! a test): they return a [`RecordError`] naming the key, never panic.
+
+use std::collections::BTreeMap;
+
+use super::codec::{open_envelope, seal, Kind, Reader, Writer};
+use super::{PageKind, RecordError};
+use crate::collection::CollectionConfig;
+
+/// Scalar state of a collection at some sequence number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Header {
+    /// Slots allocated (deleted ones included).
+    pub slots: u32,
+    /// HNSW entry point.
+    pub entry: Option<u32>,
+    /// The entry point's level.
+    pub top: u8,
+    /// The HNSW level generator's state.
+    pub rng_state: u64,
+    /// The generated-id counter.
+    pub generated: u64,
+}
+
+fn put_header(w: &mut Writer, h: &Header) {
+    w.u32(h.slots);
+    w.u32(h.entry.map_or(u32::MAX, |e| e));
+    w.u8(h.top);
+    w.u64(h.rng_state);
+    w.u64(h.generated);
+}
+
+fn get_header(r: &mut Reader<'_>) -> Result<Header, RecordError> {
+    let slots = r.u32()?;
+    let entry = r.u32()?;
+    Ok(Header {
+        slots,
+        entry: (entry != u32::MAX).then_some(entry),
+        top: r.u8()?,
+        rng_state: r.u64()?,
+        generated: r.u64()?,
+    })
+}
+
+/// The manifest: the commit point of a checkpoint. It names the live version of every page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Manifest {
+    /// The collection's configuration.
+    pub config: CollectionConfig,
+    /// Every change up to this sequence number is in the pages; later ones are in the log.
+    pub folded_seq: u64,
+    /// The state at `folded_seq`.
+    pub header: Header,
+    /// The next page generation to use.
+    pub next_gen: u64,
+    /// Live pages: `(kind, page number) → generation`. Vector pages may run ahead of
+    /// `folded_seq` (bulk batches write them directly).
+    pub pages: BTreeMap<(PageKind, u32), u64>,
+}
+
+const KINDS: [PageKind; 3] = [PageKind::Vectors, PageKind::Graph, PageKind::Meta];
+
+impl Manifest {
+    /// The sealed record.
+    pub fn encode(&self, key: &str) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.bytes(&serde_json::to_vec(&self.config).unwrap_or_default());
+        w.u64(self.folded_seq);
+        put_header(&mut w, &self.header);
+        w.u64(self.next_gen);
+        for kind in KINDS {
+            let pages: Vec<(u32, u64)> = self
+                .pages
+                .iter()
+                .filter(|((k, _), _)| *k == kind)
+                .map(|((_, p), g)| (*p, *g))
+                .collect();
+            w.u32(pages.len() as u32);
+            for (p, g) in pages {
+                w.u32(p);
+                w.u64(g);
+            }
+        }
+        seal(key, Kind::Manifest, &w.0)
+    }
+
+    /// Decodes the record at `key`.
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<Manifest, RecordError> {
+        let mut r = Reader::new(key, open_envelope(key, Kind::Manifest, bytes)?);
+        let config: CollectionConfig = serde_json::from_slice(r.bytes()?)
+            .map_err(|e| r.corrupt(format!("configuration: {e}")))?;
+        let folded_seq = r.u64()?;
+        let header = get_header(&mut r)?;
+        let next_gen = r.u64()?;
+        let mut pages = BTreeMap::new();
+        for kind in KINDS {
+            for _ in 0..r.u32()? {
+                let p = r.u32()?;
+                pages.insert((kind, p), r.u64()?);
+            }
+        }
+        r.finish()?;
+        Ok(Manifest {
+            config,
+            folded_seq,
+            header,
+            next_gen,
+            pages,
+        })
+    }
+}
+
+/// Id and metadata of one slot; `id: None` means the slot is dead (deleted or replaced).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlotMeta {
+    /// The slot.
+    pub slot: u32,
+    /// Its id while live.
+    pub id: Option<String>,
+    /// Its metadata as JSON text.
+    pub metadata: Option<Vec<u8>>,
+}
+
+fn put_meta(w: &mut Writer, m: &SlotMeta) {
+    w.u8(m.id.is_some() as u8 | (m.metadata.is_some() as u8) << 1);
+    if let Some(id) = &m.id {
+        w.bytes(id.as_bytes());
+    }
+    if let Some(md) = &m.metadata {
+        w.bytes(md);
+    }
+}
+
+fn get_meta(r: &mut Reader<'_>, slot: u32) -> Result<SlotMeta, RecordError> {
+    let flags = r.u8()?;
+    if flags > 3 {
+        return Err(r.corrupt(format!("slot {slot}: bad flags {flags}")));
+    }
+    let id = if flags & 1 != 0 {
+        let b = r.bytes()?;
+        Some(
+            String::from_utf8(b.to_vec())
+                .map_err(|_| r.corrupt(format!("slot {slot}: id is not UTF-8")))?,
+        )
+    } else {
+        None
+    };
+    let metadata = if flags & 2 != 0 {
+        Some(r.bytes()?.to_vec())
+    } else {
+        None
+    };
+    Ok(SlotMeta { slot, id, metadata })
+}
+
+/// One committed batch of changes, as the state after it: new slots (with their vectors,
+/// inline or in vector pages), the final contents of every list it touched, and every
+/// slot whose id or metadata changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LogRecord {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The state after it.
+    pub header: Header,
+    /// The first new slot.
+    pub first_new: u32,
+    /// How many new slots.
+    pub new_count: u32,
+    /// True: `vectors` holds the new slots' vectors. False: they are in vector pages
+    /// written by the same batch.
+    pub inline: bool,
+    /// HNSW levels of the new slots (empty for a flat index).
+    pub levels: Vec<u8>,
+    /// Cosine norms of the new slots (empty for other metrics).
+    pub norms: Vec<f32>,
+    /// The new slots' stored vectors, when inline.
+    pub vectors: Vec<f32>,
+    /// `(slot, level, links)`: lists as they are after the batch.
+    pub lists: Vec<(u32, u8, Vec<u32>)>,
+    /// Slots whose id or metadata changed (new ones included).
+    pub meta: Vec<SlotMeta>,
+}
+
+impl LogRecord {
+    /// The sealed record.
+    pub fn encode(&self, key: &str) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u64(self.seq);
+        put_header(&mut w, &self.header);
+        w.u32(self.first_new);
+        w.u32(self.new_count);
+        w.u8(self.inline as u8);
+        w.u32(self.levels.len() as u32);
+        w.0.extend_from_slice(&self.levels);
+        w.u32(self.norms.len() as u32);
+        w.f32s(&self.norms);
+        w.u32(self.vectors.len() as u32);
+        w.f32s(&self.vectors);
+        w.u32(self.lists.len() as u32);
+        for (slot, level, links) in &self.lists {
+            w.u32(*slot);
+            w.u8(*level);
+            w.u32(links.len() as u32);
+            w.u32s(links);
+        }
+        w.u32(self.meta.len() as u32);
+        for m in &self.meta {
+            w.u32(m.slot);
+            put_meta(&mut w, m);
+        }
+        seal(key, Kind::Log, &w.0)
+    }
+
+    /// Decodes the record at `key`.
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<LogRecord, RecordError> {
+        let mut r = Reader::new(key, open_envelope(key, Kind::Log, bytes)?);
+        let seq = r.u64()?;
+        let header = get_header(&mut r)?;
+        let first_new = r.u32()?;
+        let new_count = r.u32()?;
+        let inline = match r.u8()? {
+            0 => false,
+            1 => true,
+            b => return Err(r.corrupt(format!("bad inline flag {b}"))),
+        };
+        let n = r.u32()? as usize;
+        let levels = r.bytes_n(n)?.to_vec();
+        let n = r.u32()? as usize;
+        let mut norms = Vec::new();
+        r.f32s_into(n, &mut norms)?;
+        let n = r.u32()? as usize;
+        let mut vectors = Vec::new();
+        r.f32s_into(n, &mut vectors)?;
+        let n = r.u32()?;
+        let mut lists = Vec::new();
+        for _ in 0..n {
+            let slot = r.u32()?;
+            let level = r.u8()?;
+            let len = r.u32()? as usize;
+            lists.push((slot, level, r.u32s(len)?));
+        }
+        let n = r.u32()?;
+        let mut meta = Vec::new();
+        for _ in 0..n {
+            let slot = r.u32()?;
+            meta.push(get_meta(&mut r, slot)?);
+        }
+        r.finish()?;
+        Ok(LogRecord {
+            seq,
+            header,
+            first_new,
+            new_count,
+            inline,
+            levels,
+            norms,
+            vectors,
+            lists,
+            meta,
+        })
+    }
+}
+
+/// Vectors of slots `first .. first + count` (stored form: normalised for cosine).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VectorPage {
+    /// First slot.
+    pub first: u32,
+    /// Slots held.
+    pub count: u32,
+    /// `count × dim` values.
+    pub vectors: Vec<f32>,
+    /// Cosine norms (empty for other metrics).
+    pub norms: Vec<f32>,
+}
+
+impl VectorPage {
+    /// The sealed record.
+    pub fn encode(&self, key: &str) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(self.first);
+        w.u32(self.count);
+        w.u32(self.vectors.len() as u32);
+        w.f32s(&self.vectors);
+        w.u32(self.norms.len() as u32);
+        w.f32s(&self.norms);
+        seal(key, Kind::VectorPage, &w.0)
+    }
+
+    /// Decodes the record at `key`.
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<VectorPage, RecordError> {
+        let mut r = Reader::new(key, open_envelope(key, Kind::VectorPage, bytes)?);
+        let first = r.u32()?;
+        let count = r.u32()?;
+        let (mut vectors, mut norms) = (Vec::new(), Vec::new());
+        let n = r.u32()? as usize;
+        r.f32s_into(n, &mut vectors)?;
+        let n = r.u32()? as usize;
+        r.f32s_into(n, &mut norms)?;
+        r.finish()?;
+        Ok(VectorPage {
+            first,
+            count,
+            vectors,
+            norms,
+        })
+    }
+}
+
+/// Levels and lists (level 0 first) of slots `first ..`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GraphPage {
+    /// First slot.
+    pub first: u32,
+    /// Per slot: one list per level `0..=level`.
+    pub nodes: Vec<Vec<Vec<u32>>>,
+}
+
+impl GraphPage {
+    /// The sealed record.
+    pub fn encode(&self, key: &str) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(self.first);
+        w.u32(self.nodes.len() as u32);
+        for lists in &self.nodes {
+            w.u8(lists.len() as u8);
+            for l in lists {
+                w.u16(l.len() as u16);
+                w.u32s(l);
+            }
+        }
+        seal(key, Kind::GraphPage, &w.0)
+    }
+
+    /// Decodes the record at `key`.
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<GraphPage, RecordError> {
+        let mut r = Reader::new(key, open_envelope(key, Kind::GraphPage, bytes)?);
+        let first = r.u32()?;
+        let n = r.u32()?;
+        let mut nodes = Vec::new();
+        for _ in 0..n {
+            let levels = r.u8()?;
+            let mut lists = Vec::with_capacity(levels as usize);
+            for _ in 0..levels {
+                let len = r.u16()? as usize;
+                lists.push(r.u32s(len)?);
+            }
+            nodes.push(lists);
+        }
+        r.finish()?;
+        Ok(GraphPage { first, nodes })
+    }
+}
+
+/// Ids and metadata of slots `first ..`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetaPage {
+    /// First slot.
+    pub first: u32,
+    /// Per slot, in order.
+    pub slots: Vec<SlotMeta>,
+}
+
+impl MetaPage {
+    /// The sealed record.
+    pub fn encode(&self, key: &str) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(self.first);
+        w.u32(self.slots.len() as u32);
+        for m in &self.slots {
+            put_meta(&mut w, m);
+        }
+        seal(key, Kind::MetaPage, &w.0)
+    }
+
+    /// Decodes the record at `key`.
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<MetaPage, RecordError> {
+        let mut r = Reader::new(key, open_envelope(key, Kind::MetaPage, bytes)?);
+        let first = r.u32()?;
+        let n = r.u32()?;
+        let mut slots = Vec::new();
+        for i in 0..n {
+            slots.push(get_meta(&mut r, first.wrapping_add(i))?);
+        }
+        r.finish()?;
+        Ok(MetaPage { first, slots })
+    }
+}
+
+/// Decodes any record by its key's kind and checks it: the plain function the fuzz target
+/// and the property test call. Returns a short description of what it held.
+pub fn decode_any(key: &str, bytes: &[u8]) -> Result<String, RecordError> {
+    if key == super::MANIFEST_KEY {
+        let m = Manifest::decode(key, bytes)?;
+        return Ok(format!("manifest at seq {}", m.folded_seq));
+    }
+    if key.starts_with(super::LOG_PREFIX) {
+        return Ok(format!("log {}", LogRecord::decode(key, bytes)?.seq));
+    }
+    if key.starts_with(PageKind::Vectors.prefix()) {
+        return Ok(format!(
+            "vectors from {}",
+            VectorPage::decode(key, bytes)?.first
+        ));
+    }
+    if key.starts_with(PageKind::Graph.prefix()) {
+        return Ok(format!(
+            "graph from {}",
+            GraphPage::decode(key, bytes)?.first
+        ));
+    }
+    if key.starts_with(PageKind::Meta.prefix()) {
+        return Ok(format!("meta from {}", MetaPage::decode(key, bytes)?.first));
+    }
+    Err(RecordError::Corrupt {
+        key: key.to_owned(),
+        what: "not a ruvector key".into(),
+    })
+}

@@ -1,0 +1,226 @@
+//! Risk: a database that reopens different from what was written, or that recomputes the
+//! graph on open. Random operation sequences go to a memory store and a redb store and to
+//! a collection that never closes; after reopening, every `get` and every search matches.
+
+mod common;
+
+use common::seed;
+use ruvector_core::dataset::Mixture;
+use ruvector_core::{
+    Backend, Collection, CollectionConfig, Database, IndexKind, Item, MemoryBackend, Metric,
+    SearchQuery, SplitMix64, Store,
+};
+use serde_json::json;
+
+const DIM: usize = 24;
+
+/// Applies the same seeded random operations to `store` and `reference`, reopening the
+/// store from its backend now and then (and carrying on with the reopened one).
+fn drive<B: Backend>(
+    mut store: Store<B>,
+    reference: &mut Collection,
+    s: u64,
+    ops: usize,
+) -> Store<B> {
+    let mut rng = SplitMix64::new(s);
+    let m = Mixture::with_spread(DIM, 20, s, 1.5);
+    let pool = m.sample(4_000, s + 1);
+    let mut next = 0usize;
+    let vector = |i: usize| pool[(i % 4_000) * DIM..(i % 4_000 + 1) * DIM].to_vec();
+    for op in 0..ops {
+        let live: Vec<String> = reference.ids().map(str::to_owned).collect();
+        match rng.below(10) {
+            0..=3 => {
+                let n = if rng.below(20) == 0 {
+                    300
+                } else {
+                    1 + rng.below(8) as usize
+                };
+                let items: Vec<Item> = (0..n)
+                    .map(|_| {
+                        next += 1;
+                        let it = Item::new(format!("v{next}"), vector(next));
+                        if next % 3 == 0 {
+                            it.with_metadata(json!({"n": next, "tag": format!("t{}", next % 5)}))
+                        } else {
+                            it
+                        }
+                    })
+                    .collect();
+                let a = store.insert_batch(items.clone()).expect("insert");
+                let b = reference.insert_batch(items).expect("insert");
+                assert_eq!(a, b);
+            }
+            4 | 5 if !live.is_empty() => {
+                let id = &live[rng.below(live.len() as u64) as usize];
+                next += 1;
+                let v = vector(next);
+                store.upsert(id, Some(&v), None).expect("upsert vector");
+                reference.upsert(id, Some(&v), None).expect("upsert vector");
+            }
+            6 if !live.is_empty() => {
+                let id = &live[rng.below(live.len() as u64) as usize];
+                let md = json!({"op": op});
+                store
+                    .upsert(id, None, Some(md.clone()))
+                    .expect("upsert metadata");
+                reference
+                    .upsert(id, None, Some(md))
+                    .expect("upsert metadata");
+            }
+            7 | 8 if !live.is_empty() => {
+                let id = &live[rng.below(live.len() as u64) as usize];
+                store.delete(&[id]).expect("delete");
+                reference.delete(id).expect("delete");
+            }
+            9 if rng.below(3) == 0 => {
+                store = Store::open(store.into_backend()).expect("reopen mid-sequence");
+                assert_eq!(store.collection().len(), reference.len());
+            }
+            _ => store.checkpoint().expect("checkpoint"),
+        }
+    }
+    store
+}
+
+fn assert_same(a: &Collection, b: &Collection, s: u64) {
+    assert_eq!(a.len(), b.len());
+    let ids: Vec<&str> = b.ids().collect();
+    assert_eq!(a.ids().collect::<Vec<_>>(), ids);
+    for id in &ids {
+        assert_eq!(a.get(id), b.get(id), "get({id})");
+    }
+    let queries = Mixture::with_spread(DIM, 20, s, 1.5).sample(30, s + 9);
+    for q in queries.chunks_exact(DIM) {
+        let mut query = SearchQuery::new(q, 10);
+        query.include_metadata = true;
+        let (x, y) = (
+            a.search(&query).expect("search"),
+            b.search(&query).expect("search"),
+        );
+        assert_eq!(x.hits, y.hits);
+        assert_eq!(x.evaluations, y.evaluations, "same graph, same walk");
+    }
+}
+
+fn configs() -> Vec<CollectionConfig> {
+    vec![
+        CollectionConfig::new(DIM),
+        CollectionConfig::new(DIM)
+            .metric(Metric::Euclidean)
+            .index(IndexKind::Flat),
+        CollectionConfig::new(DIM).metric(Metric::DotProduct),
+    ]
+}
+
+#[test]
+fn memory_store_round_trip() {
+    for (i, config) in configs().into_iter().enumerate() {
+        let s = seed("round_trip_memory", 0x200 + i as u64);
+        let store = Store::create(MemoryBackend::new(), config).expect("create");
+        let mut reference = Collection::new(config).expect("config");
+        let store = drive(store, &mut reference, s, 250);
+        let reopened = Store::open(store.into_backend()).expect("reopen");
+        assert_eq!(
+            reopened.collection().stats().distance_evaluations,
+            0,
+            "open computed distances"
+        );
+        assert_same(reopened.collection(), &reference, s);
+    }
+}
+
+#[cfg(feature = "native")]
+#[test]
+fn redb_store_round_trip() {
+    use ruvector_core::RedbBackend;
+    let dir = std::env::temp_dir().join(format!("ruvector-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (i, config) in configs().into_iter().enumerate() {
+        let s = seed("round_trip_redb", 0x300 + i as u64);
+        let path = dir.join(format!("db{i}.redb"));
+        let _ = std::fs::remove_file(&path);
+        let store = Store::create(RedbBackend::open(&path).expect("redb"), config).expect("create");
+        let mut reference = Collection::new(config).expect("config");
+        let store = drive(store, &mut reference, s, 150);
+        drop(store);
+        let reopened = Store::open(RedbBackend::open(&path).expect("redb")).expect("reopen");
+        assert_eq!(reopened.collection().stats().distance_evaluations, 0);
+        assert_same(reopened.collection(), &reference, s);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn export_from_memory_import_elsewhere_and_back() {
+    let s = seed("export", 0xE4);
+    let config = CollectionConfig::new(DIM);
+    let store = Store::create(MemoryBackend::new(), config).expect("create");
+    let mut reference = Collection::new(config).expect("config");
+    let store = drive(store, &mut reference, s, 200);
+    let file = store.export();
+    let imported = Store::import(MemoryBackend::new(), &file).expect("import");
+    assert_same(imported.collection(), &reference, s);
+    // And back: export the imported copy, import again.
+    let again = Store::import(MemoryBackend::new(), &imported.export()).expect("import again");
+    assert_same(again.collection(), &reference, s);
+    assert_eq!(again.export(), file, "export is deterministic");
+    #[cfg(feature = "native")]
+    {
+        let path =
+            std::env::temp_dir().join(format!("ruvector-export-{}.redb", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let redb = Store::import(
+            ruvector_core::RedbBackend::open(&path).expect("redb"),
+            &file,
+        )
+        .expect("import");
+        assert_same(redb.collection(), &reference, s);
+        assert_eq!(redb.export(), file, "redb exports the same file");
+        drop(redb);
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+#[test]
+fn readers_catch_up_from_the_log_or_are_told_to_reload() {
+    let config = CollectionConfig::new(DIM);
+    let backend = MemoryBackend::new();
+    let (mut writer, batch) = Database::create(config).expect("create");
+    backend.write(&batch).expect("write");
+    let rows = Mixture::new(DIM, 5, 1).sample(50, 2);
+    let item = |i: usize| Item::new(format!("r{i}"), rows[i * DIM..(i + 1) * DIM].to_vec());
+    let (_, b) = writer
+        .insert_batch((0..10).map(item).collect())
+        .expect("insert");
+    backend.write(&b).expect("write");
+    let mut reader = Database::open(&backend).expect("open");
+    let at = reader.storage_stats().seq;
+    for i in 10..14 {
+        let (_, b) = writer.insert_batch(vec![item(i)]).expect("insert");
+        backend.write(&b).expect("write");
+    }
+    match Database::records_after(&backend, at).expect("records") {
+        ruvector_core::CatchUp::Records(recs) => {
+            assert_eq!(
+                recs.iter().map(|r| r.seq).collect::<Vec<_>>(),
+                vec![at + 1, at + 2, at + 3, at + 4]
+            );
+            reader.catch_up(&backend, &recs).expect("catch up");
+        }
+        other => panic!("expected records, got {other:?}"),
+    }
+    assert_eq!(reader.collection().len(), 14);
+    assert!(reader.collection().get("r13").is_some());
+    let cp = writer.checkpoint().expect("something to fold");
+    backend.write(&cp).expect("write");
+    let folded = writer.storage_stats().seq;
+    assert_eq!(
+        Database::records_after(&backend, at).expect("records"),
+        ruvector_core::CatchUp::Folded { folded_seq: folded }
+    );
+    assert_eq!(
+        Database::records_after(&backend, folded).expect("records"),
+        ruvector_core::CatchUp::Records(vec![])
+    );
+}
