@@ -1,0 +1,118 @@
+//! Risk: checkpoints that rewrite the whole database (write amplification), or that fold
+//! a log without its pages. After one insert, a checkpoint writes exactly the pages that
+//! insert touched, and the manifest.
+
+use std::collections::BTreeSet;
+
+use ruvector_core::dataset::Mixture;
+use ruvector_core::storage::records::LogRecord;
+use ruvector_core::storage::{log_key, PageKind, MANIFEST_KEY};
+use ruvector_core::{Backend, CollectionConfig, Database, Item, MemoryBackend};
+
+#[test]
+fn one_insert_then_a_checkpoint_rewrites_only_touched_pages() {
+    let dim = 64;
+    let rows = Mixture::new(dim, 20, 3).sample(5_001, 4);
+    let item = |i: usize| Item::new(format!("v{i}"), rows[i * dim..(i + 1) * dim].to_vec());
+    let backend = MemoryBackend::new();
+    let (mut db, b) = Database::create(CollectionConfig::new(dim)).expect("create");
+    backend.write(&b).expect("write");
+    for chunk in (0..5_000).collect::<Vec<_>>().chunks(1_000) {
+        let (_, b) = db
+            .insert_batch(chunk.iter().map(|&i| item(i)).collect())
+            .expect("insert");
+        backend.write(&b).expect("write");
+    }
+    let full = db.checkpoint().expect("first checkpoint");
+    backend.write(&full).expect("write");
+
+    let (_, b) = db.insert_batch(vec![item(5_000)]).expect("insert one");
+    backend.write(&b).expect("write");
+    let seq = db.storage_stats().seq;
+    let rec = LogRecord::decode(
+        &log_key(seq),
+        &backend.get(&log_key(seq)).expect("get").expect("log"),
+    )
+    .expect("log");
+    let cp = db.checkpoint().expect("second checkpoint");
+
+    let page = |kind: PageKind, slot: u32| (kind, slot / kind.slots());
+    let mut expected: BTreeSet<(PageKind, u32)> = BTreeSet::new();
+    expected.insert(page(PageKind::Vectors, 5_000));
+    expected.insert(page(PageKind::Meta, 5_000));
+    expected.insert(page(PageKind::Graph, 5_000));
+    expected.extend(rec.lists.iter().map(|(s, _, _)| page(PageKind::Graph, *s)));
+    let written: BTreeSet<(PageKind, u32)> = cp
+        .puts
+        .iter()
+        .filter(|(k, _)| k != MANIFEST_KEY)
+        .map(|(k, _)| {
+            let kind = [PageKind::Vectors, PageKind::Graph, PageKind::Meta]
+                .into_iter()
+                .find(|kind| k.starts_with(kind.prefix()))
+                .unwrap_or_else(|| panic!("unexpected key {k}"));
+            let p: u32 = k[kind.prefix().len()..]
+                .split('/')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("page number");
+            (kind, p)
+        })
+        .collect();
+    assert_eq!(written, expected, "exactly the touched pages");
+    assert!(cp.puts.iter().any(|(k, _)| k == MANIFEST_KEY));
+    assert_eq!(cp.puts.len(), expected.len() + 1);
+    let graph_pages = expected
+        .iter()
+        .filter(|(k, _)| *k == PageKind::Graph)
+        .count();
+    let stored = backend.bytes();
+    println!("one insert: checkpoint wrote {} bytes ({graph_pages} graph pages); the database holds {stored}", cp.bytes());
+    assert!(
+        cp.bytes() * 5 < stored,
+        "a one-insert checkpoint rewrote a large part of the database"
+    );
+    // The log record is folded: deleted in the same batch.
+    assert!(cp.deletes.contains(&log_key(seq)));
+    backend.write(&cp).expect("write");
+    let reopened = Database::open(&backend).expect("open");
+    assert_eq!(reopened.collection().len(), 5_001);
+    assert_eq!(reopened.storage_stats().folded_seq, seq);
+    assert!(backend.keys("log/").expect("keys").is_empty());
+}
+
+#[test]
+fn a_failed_write_leaves_memory_equal_to_storage() {
+    use ruvector_core::{BackendError, Store, WriteError};
+    let dim = 8;
+    let rows = Mixture::new(dim, 4, 9).sample(400, 10);
+    let item = |i: usize| Item::new(format!("q{i}"), rows[i * dim..(i + 1) * dim].to_vec());
+    let mut store = Store::create(
+        MemoryBackend::with_quota(40_000),
+        CollectionConfig::new(dim),
+    )
+    .expect("create");
+    let mut acked = Vec::new();
+    let mut refused = 0;
+    for i in 0..400 {
+        match store.insert(item(i)) {
+            Ok(id) => acked.push(id),
+            Err(WriteError::Storage(BackendError::QuotaExceeded(_))) => {
+                refused += 1;
+                assert!(
+                    !store.collection().contains(&format!("q{i}")),
+                    "a refused write is visible"
+                );
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(refused > 0, "the quota was never reached");
+    assert_eq!(store.collection().len(), acked.len());
+    let reopened = Store::open(store.into_backend()).expect("reopen");
+    assert_eq!(reopened.collection().len(), acked.len());
+    for id in &acked {
+        assert!(reopened.collection().contains(id));
+    }
+    println!("quota: {} acknowledged, {refused} refused", acked.len());
+}
