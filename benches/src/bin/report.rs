@@ -152,6 +152,33 @@ fn kernel_tables(k: &Value, out: &mut String) {
     }
 }
 
+fn storage_table(st: &Value, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "### Storage ({}; memory backend unless named)\n",
+        st["dataset"].as_str().unwrap_or("?")
+    );
+    out.push_str("| measure | value | target |\n|---|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| durable build, batches of 1,000 (inserts/s) | {} | |\n\
+         | write amplification: bytes to the backend ÷ n·4·dim ({} batches, {} checkpoints) | {}× | ≤ 2.5× |\n\
+         | reopen with the graph (memory backend) | {} s | |\n\
+         | reopen with the graph (redb file) | {} s | |\n\
+         | rebuild the graph from the vectors | {} s | |\n\
+         | reopen speed-up over rebuilding (memory / redb) | {}× / {}× | ≥ 20× |\n",
+        f(&st["durable_inserts_per_s"], 0),
+        st["batches"],
+        st["checkpoints"],
+        f(&st["write_amplification"], 2),
+        f(&st["reopen_memory_s"], 3),
+        f(&st["reopen_redb_s"], 3),
+        f(&st["rebuild_graph_s"], 1),
+        f(&st["reopen_speedup_vs_rebuild"], 0),
+        f(&st["reopen_redb_speedup_vs_rebuild"], 0)
+    );
+}
+
 fn main() {
     if let Err(e) = fold_criterion() {
         eprintln!("{e}");
@@ -164,6 +191,9 @@ fn main() {
     match read_json(&results.join("core.json")) {
         Some(core) => core_tables(&core, &mut out),
         None => out.push_str("_No `results/core.json` yet: run `make bench`._\n\n"),
+    }
+    if let Some(st) = read_json(&results.join("storage.json")) {
+        storage_table(&st, &mut out);
     }
     match read_json(&results.join("kernels.json")) {
         Some(k) => kernel_tables(&k, &mut out),

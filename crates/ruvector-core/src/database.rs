@@ -442,7 +442,7 @@ impl Database {
             for (key, page) in &graph_pages {
                 for (j, lists) in page.nodes.iter().enumerate() {
                     for (l, links) in lists.iter().enumerate() {
-                        check_links(key, links, h.slots)?;
+                        check_links(key, links, h.slots, g.capacity(l))?;
                         g.restore_links(Slot(page.first + j as u32), l, links);
                     }
                 }
@@ -528,7 +528,7 @@ impl Database {
                         format!("list of node {slot} at level {level} does not exist"),
                     ));
                 }
-                check_links(key, links, total)?;
+                check_links(key, links, total, g.capacity(*level as usize))?;
                 g.restore_links(Slot(*slot), *level as usize, links);
             }
         }
@@ -661,7 +661,16 @@ fn log_seqs(source: &impl Backend) -> Result<Vec<u64>, OpenError> {
     Ok(seqs)
 }
 
-fn check_links(key: &str, links: &[u32], slots: u32) -> Result<(), OpenError> {
+fn check_links(key: &str, links: &[u32], slots: u32, capacity: usize) -> Result<(), OpenError> {
+    if links.len() > capacity {
+        return Err(corrupt(
+            key,
+            format!(
+                "a list of {} links exceeds its capacity {capacity}",
+                links.len()
+            ),
+        ));
+    }
     match links.iter().find(|&&l| l >= slots) {
         Some(l) => Err(corrupt(
             key,
@@ -708,6 +717,21 @@ fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), Ope
     };
     if let Some(id) = &m.id {
         crate::ids::validate(id).map_err(|e| corrupt(key, format!("slot {}: {e}", m.slot)))?;
+        if let Some(other) = coll
+            .ids
+            .slot(id)
+            .filter(|s| s.0 != m.slot && coll.live[s.index()])
+        {
+            // A later record may free `other` (an upsert moves an id to a new slot), but the
+            // old slot's record comes first in slot order, so a live clash here is damage.
+            return Err(corrupt(
+                key,
+                format!(
+                    "id {id:?} of slot {} is already live at slot {}",
+                    m.slot, other.0
+                ),
+            ));
+        }
     }
     coll.restore_meta(Slot(m.slot), m.id.as_deref(), metadata);
     Ok(())

@@ -38,7 +38,7 @@ fn batch(seed: u64, n: u64) -> (Vec<Item>, usize) {
 }
 
 fn touches_previous(n: u64) -> bool {
-    n > 0 && n % 7 == 0
+    n > 0 && n.is_multiple_of(7)
 }
 
 /// Child mode: write batches until killed.

@@ -40,7 +40,7 @@ fn drive<B: Backend>(
                     .map(|_| {
                         next += 1;
                         let it = Item::new(format!("v{next}"), vector(next));
-                        if next % 3 == 0 {
+                        if next.is_multiple_of(3) {
                             it.with_metadata(json!({"n": next, "tag": format!("t{}", next % 5)}))
                         } else {
                             it

@@ -171,6 +171,11 @@ impl Hnsw {
         self.levels[s.index()] as usize
     }
 
+    /// How many links a list at `level` holds at most (`2·m` at layer 0, `m` above).
+    pub fn capacity(&self, level: usize) -> usize {
+        self.cap(level)
+    }
+
     fn cap(&self, level: usize) -> usize {
         if level == 0 {
             self.m0

@@ -30,6 +30,15 @@ impl MemoryBackend {
         }
     }
 
+    /// A new backend holding a copy of every record of `other`.
+    pub fn new_from(other: &MemoryBackend) -> Self {
+        let m = MemoryBackend::new();
+        for (k, v) in other.records() {
+            m.map.insert(k, v);
+        }
+        m
+    }
+
     /// Bytes of keys and values held.
     pub fn bytes(&self) -> usize {
         self.map
