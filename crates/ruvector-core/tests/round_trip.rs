@@ -224,3 +224,14 @@ fn readers_catch_up_from_the_log_or_are_told_to_reload() {
         ruvector_core::CatchUp::Records(vec![])
     );
 }
+
+#[test]
+fn export_fingerprint_is_the_same_on_every_build() {
+    let f = common::export_fingerprint();
+    println!("export fingerprint {f:#018x}");
+    assert_eq!(
+        f,
+        common::EXPORT_FINGERPRINT,
+        "the wasm tests assert the same constant"
+    );
+}

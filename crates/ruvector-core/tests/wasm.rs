@@ -102,3 +102,31 @@ fn filters_and_generated_ids_work() {
         .unwrap();
     assert_eq!(id.len(), 36, "getrandom works in wasm: {id}");
 }
+
+#[wasm_bindgen_test]
+fn export_is_byte_identical_to_native() {
+    assert_eq!(common::export_fingerprint(), common::EXPORT_FINGERPRINT);
+}
+
+#[wasm_bindgen_test]
+fn storage_round_trip_in_wasm() {
+    use ruvector_core::{MemoryBackend, SearchQuery, Store};
+    let dim = 16;
+    let rows = Mixture::new(dim, 6, 8).sample(400, 9);
+    let item =
+        |i: usize| ruvector_core::Item::new(format!("w{i}"), rows[i * dim..(i + 1) * dim].to_vec());
+    let mut s = Store::create(MemoryBackend::new(), CollectionConfig::new(dim)).unwrap();
+    s.insert_batch((0..300).map(item).collect()).unwrap();
+    s.delete(&["w1"]).unwrap();
+    let q = &rows[..dim];
+    let before = s.collection().search(&SearchQuery::new(q, 5)).unwrap();
+    let reopened = Store::open(s.into_backend()).unwrap();
+    assert_eq!(reopened.collection().stats().distance_evaluations, 0);
+    assert_eq!(
+        reopened
+            .collection()
+            .search(&SearchQuery::new(q, 5))
+            .unwrap(),
+        before
+    );
+}

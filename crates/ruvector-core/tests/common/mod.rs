@@ -76,3 +76,34 @@ pub fn graph_fingerprint() -> u64 {
 /// The fingerprint every build must produce. It changes only when graph construction or
 /// the kernels' summation order change on purpose; update it then, on every build at once.
 pub const GRAPH_FINGERPRINT: u64 = 0x1f79_e78d_c256_e1a7;
+
+/// FNV-1a of the export file of a seeded store (inserts, a bulk batch, upserts, deletes,
+/// a checkpoint). Equal on every build means a browser export opens natively byte for byte.
+pub fn export_fingerprint() -> u64 {
+    use ruvector_core::dataset::Mixture;
+    use ruvector_core::{MemoryBackend, Store};
+    let dim = 20;
+    let rows = Mixture::with_spread(dim, 10, 0xE1, 1.5).sample(700, 3);
+    let item = |i: usize| {
+        Item::new(format!("e{i}"), rows[i * dim..(i + 1) * dim].to_vec())
+            .with_metadata(serde_json::json!({"i": i, "even": i.is_multiple_of(2)}))
+    };
+    let mut s = Store::create(MemoryBackend::new(), CollectionConfig::new(dim)).expect("create");
+    s.insert_batch((0..300).map(item).collect()).expect("bulk");
+    for i in 300..340 {
+        s.insert(item(i)).expect("insert");
+    }
+    s.checkpoint().expect("checkpoint");
+    s.upsert("e3", Some(&rows[650 * dim..651 * dim]), None)
+        .expect("upsert");
+    s.upsert("e4", None, Some(serde_json::json!({"moved": true})))
+        .expect("upsert");
+    s.delete(&["e5", "e6"]).expect("delete");
+    let file = s.export();
+    file.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// The export fingerprint every build must produce (changes only with the format).
+pub const EXPORT_FINGERPRINT: u64 = 0x09ac_7d6d_7c63_d8b6;
