@@ -373,21 +373,10 @@ impl Database {
     /// Rebuilds a database from its records: the manifest, the pages it names and the log
     /// after it. Copies only; computes no distance.
     pub fn open(source: &impl Backend) -> Result<Database, OpenError> {
-        let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
-        let manifest = Manifest::decode(MANIFEST_KEY, &bytes)?;
+        let manifest = read_manifest(source)?;
         let mut coll = Collection::new(manifest.config)
             .map_err(|e| corrupt(MANIFEST_KEY, format!("invalid configuration: {e}")))?;
-        let read = |kind: PageKind, p: u32| -> Result<(String, Vec<u8>), OpenError> {
-            let gen = manifest
-                .pages
-                .get(&(kind, p))
-                .ok_or_else(|| corrupt(MANIFEST_KEY, format!("names no {kind:?} page {p}")))?;
-            let key = kind.key(p, *gen);
-            let v = source
-                .get(&key)?
-                .ok_or(RecordError::Missing { key: key.clone() })?;
-            Ok((key, v))
-        };
+        let read = |kind: PageKind, p: u32| read_page(source, &manifest, kind, p);
         // Vector pages: every one the manifest names (they may run ahead of the folded state).
         let mut vec_pages: VecPages = BTreeMap::new();
         for &(kind, p) in manifest.pages.keys() {
@@ -566,8 +555,7 @@ impl Database {
     /// For a reader at sequence number `seq` (another tab): the log records after it, or
     /// [`CatchUp::Folded`] when they are gone into pages and it must reload.
     pub fn records_after(source: &impl Backend, seq: u64) -> Result<CatchUp, OpenError> {
-        let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
-        let manifest = Manifest::decode(MANIFEST_KEY, &bytes)?;
+        let manifest = read_manifest(source)?;
         if manifest.folded_seq > seq {
             return Ok(CatchUp::Folded {
                 folded_seq: manifest.folded_seq,
@@ -597,19 +585,11 @@ impl Database {
         source: &impl Backend,
         records: &[LogRecord],
     ) -> Result<(), OpenError> {
-        let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
-        let manifest = Manifest::decode(MANIFEST_KEY, &bytes)?;
+        let manifest = read_manifest(source)?;
         let mut vec_pages = BTreeMap::new();
         for r in records.iter().filter(|r| !r.inline) {
             for (kind, p) in pages_of(PageKind::Vectors, r.first_new, r.header.slots) {
-                let gen = manifest
-                    .pages
-                    .get(&(kind, p))
-                    .ok_or_else(|| corrupt(MANIFEST_KEY, format!("names no vector page {p}")))?;
-                let key = kind.key(p, *gen);
-                let v = source
-                    .get(&key)?
-                    .ok_or(RecordError::Missing { key: key.clone() })?;
+                let (key, v) = read_page(source, &manifest, kind, p)?;
                 let page = VectorPage::decode(&key, &v)?;
                 vec_pages.insert(p, (key, page));
             }
@@ -647,6 +627,29 @@ impl Database {
         out.push((MANIFEST_KEY.into(), manifest.encode(MANIFEST_KEY)));
         out
     }
+}
+
+fn read_manifest(source: &impl Backend) -> Result<Manifest, OpenError> {
+    let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
+    Ok(Manifest::decode(MANIFEST_KEY, &bytes)?)
+}
+
+/// The key and bytes of the live generation of page `p`, as the manifest names it.
+fn read_page(
+    source: &impl Backend,
+    manifest: &Manifest,
+    kind: PageKind,
+    p: u32,
+) -> Result<(String, Vec<u8>), OpenError> {
+    let gen = manifest
+        .pages
+        .get(&(kind, p))
+        .ok_or_else(|| corrupt(MANIFEST_KEY, format!("names no {kind:?} page {p}")))?;
+    let key = kind.key(p, *gen);
+    let v = source
+        .get(&key)?
+        .ok_or(RecordError::Missing { key: key.clone() })?;
+    Ok((key, v))
 }
 
 fn log_seqs(source: &impl Backend) -> Result<Vec<u64>, OpenError> {
