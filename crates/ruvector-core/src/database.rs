@@ -188,12 +188,14 @@ impl Database {
         Ok((r, self.commit()))
     }
 
-    /// Deletes every id or none (an unknown id refuses the whole call).
+    /// Deletes every id or none (an unknown id refuses the whole call; an id given twice
+    /// is deleted once).
     pub fn delete(&mut self, ids: &[&str]) -> Result<WriteBatch, DeleteError> {
         if let Some(missing) = ids.iter().find(|id| !self.coll.contains(id)) {
             return Err(DeleteError::UnknownId((*missing).to_owned()));
         }
-        for id in ids {
+        let unique: BTreeSet<&str> = ids.iter().copied().collect();
+        for id in unique {
             self.coll.delete(id)?;
         }
         Ok(self.commit())

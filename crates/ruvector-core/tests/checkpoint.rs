@@ -116,3 +116,26 @@ fn a_failed_write_leaves_memory_equal_to_storage() {
     }
     println!("quota: {} acknowledged, {refused} refused", acked.len());
 }
+
+#[test]
+fn deleting_an_id_twice_in_one_call_deletes_it_once() {
+    let backend = MemoryBackend::new();
+    let (mut db, b) = Database::create(CollectionConfig::new(2)).expect("create");
+    backend.write(&b).expect("write");
+    let (_, b) = db
+        .insert_batch(vec![
+            Item::new("a", vec![1.0, 0.0]),
+            Item::new("b", vec![0.0, 1.0]),
+        ])
+        .expect("insert");
+    backend.write(&b).expect("write");
+    let b = db.delete(&["a", "a"]).expect("duplicates collapse");
+    backend.write(&b).expect("write");
+    assert!(db.delete(&["b", "zz"]).is_err());
+    assert!(
+        db.collection().contains("b"),
+        "a refused delete changed nothing"
+    );
+    let reopened = Database::open(&backend).expect("open");
+    assert_eq!(reopened.collection().ids().collect::<Vec<_>>(), vec!["b"]);
+}
