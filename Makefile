@@ -22,15 +22,18 @@ deps:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --features ruvector-core/native -- -D warnings
-	$(CARGO) clippy -p ruvector-core --all-targets $(WASM) -- -D warnings
+	$(CARGO) clippy -p ruvector-core -p ruvector-wasm --all-targets $(WASM) -- -D warnings
 
+# The core under node; the wasm crate in headless Chromium, inside a dedicated worker.
 test-wasm:
 	$(CARGO) test -p ruvector-core --profile ci $(WASM) --test wasm 2>&1 | tee -a $(TEST_LOG)
+	$(CARGO) test -p ruvector-wasm --profile ci $(WASM) --test browser 2>&1 | tee -a $(TEST_LOG)
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).
 test-native:
 	$(CARGO) test -p ruvector-core --features native --profile ci --doc 2>&1 | tee -a $(TEST_LOG)
+	$(CARGO) test -p ruvector-wasm --profile ci --lib 2>&1 | tee -a $(TEST_LOG)
 	$(CARGO) test -p ruvector-core --features native --profile ci --lib --tests 2>&1 | tee -a $(TEST_LOG)
 
 bench:

@@ -20,4 +20,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WB" ]; then
   # --locked can fail on this registry mirror (a lagging transitive crate); fall back.
   cargo install --locked wasm-bindgen-cli --version "$WB" || cargo install wasm-bindgen-cli --version "$WB"
 fi
-echo "install: ok (wasm32 target, wasm-bindgen-cli $WB)"
+# Debian's Chromium and ChromeDriver for the browser tests (no browser download).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "install: Debian chromium and chromium-driver"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+echo "install: ok (wasm32 target, wasm-bindgen-cli $WB, $(chromium --version 2>/dev/null | head -1))"

@@ -1,0 +1,202 @@
+//! The worker's engine: open databases by name, each a `Database` in memory persisted in
+//! IndexedDB with group commit.
+//!
+//! A write is applied in memory, its batch queued, and the call resolves once the
+//! IndexedDB transaction holding that batch completes. While a transaction is in flight,
+//! further batches wait and go together into the next one. If a transaction fails, the
+//! database is reopened from IndexedDB and every write of that transaction and after it
+//! fails with a typed error, so memory again equals what is stored. When the queue runs
+//! empty and the log is long, a checkpoint is queued (the worker is idle).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use futures_channel::oneshot;
+use ruvector_core::storage::WriteBatch;
+use ruvector_core::Database;
+
+use crate::codes::ErrorInfo;
+use crate::idb::Idb;
+use crate::protocol::Durability;
+
+type Ack = oneshot::Sender<Result<(), ErrorInfo>>;
+
+/// Counters of the persistence layer.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EngineStats {
+    /// IndexedDB readwrite transactions committed.
+    pub transactions: u64,
+    /// Transactions that failed.
+    pub failed_transactions: u64,
+    /// The durability the browser reported for the last transaction.
+    pub last_durability: String,
+    /// The durability asked for.
+    pub durability: Durability,
+}
+
+/// One open database.
+pub struct Engine {
+    /// Its name.
+    pub name: String,
+    /// The engine; never borrowed across an await.
+    pub db: RefCell<Database>,
+    idb: Idb,
+    queue: RefCell<Vec<(WriteBatch, Option<Ack>)>>,
+    committing: Cell<bool>,
+    /// Set when another context asked to upgrade or delete the database.
+    pub closed: Rc<Cell<bool>>,
+    /// Persistence counters.
+    pub stats: RefCell<EngineStats>,
+}
+
+thread_local! {
+    static OPEN: RefCell<HashMap<String, Rc<Engine>>> = RefCell::new(HashMap::new());
+}
+
+/// The open database `name`.
+pub fn get(name: &str) -> Result<Rc<Engine>, ErrorInfo> {
+    let e = OPEN
+        .with(|o| o.borrow().get(name).cloned())
+        .ok_or_else(|| {
+            ErrorInfo::new(
+                "NOT_OPEN",
+                format!("database {name:?} is not open; call open first"),
+            )
+        })?;
+    if e.closed.get() {
+        return Err(ErrorInfo::new(
+            "CLOSED",
+            format!("database {name:?} was closed because another context is upgrading or deleting it; open it again"),
+        ));
+    }
+    Ok(e)
+}
+
+/// Registers an opened engine.
+pub fn register(engine: Rc<Engine>) {
+    OPEN.with(|o| o.borrow_mut().insert(engine.name.clone(), engine));
+}
+
+/// Forgets `name`, closing its connection; true if it was open.
+pub fn unregister(name: &str) -> bool {
+    match OPEN.with(|o| o.borrow_mut().remove(name)) {
+        Some(e) => {
+            e.idb.close();
+            true
+        }
+        None => false,
+    }
+}
+
+impl Engine {
+    /// An engine over an opened database.
+    pub fn new(
+        name: &str,
+        db: Database,
+        idb: Idb,
+        durability: Durability,
+        closed: Rc<Cell<bool>>,
+    ) -> Rc<Engine> {
+        Rc::new(Engine {
+            name: name.to_owned(),
+            db: RefCell::new(db),
+            idb,
+            queue: RefCell::new(Vec::new()),
+            committing: Cell::new(false),
+            closed,
+            stats: RefCell::new(EngineStats {
+                durability,
+                ..EngineStats::default()
+            }),
+        })
+    }
+
+    /// Queues `batch` and resolves once a transaction holding it has completed.
+    pub async fn persist(self: &Rc<Self>, batch: WriteBatch) -> Result<(), ErrorInfo> {
+        let (tx, rx) = oneshot::channel();
+        self.queue.borrow_mut().push((batch, Some(tx)));
+        if !self.committing.get() {
+            let me = self.clone();
+            wasm_bindgen_futures::spawn_local(async move { me.commit_loop().await });
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(ErrorInfo::new("STORAGE", "the commit was abandoned")))
+    }
+
+    async fn commit_loop(self: Rc<Self>) {
+        self.committing.set(true);
+        loop {
+            let group: Vec<(WriteBatch, Option<Ack>)> =
+                std::mem::take(&mut *self.queue.borrow_mut());
+            if group.is_empty() {
+                let checkpoint = {
+                    let mut db = self.db.borrow_mut();
+                    if db.wants_checkpoint() {
+                        db.checkpoint()
+                    } else {
+                        None
+                    }
+                };
+                match checkpoint {
+                    Some(b) => self.queue.borrow_mut().push((b, None)),
+                    None => break,
+                }
+                continue;
+            }
+            let mut merged = WriteBatch::default();
+            let mut acks = Vec::with_capacity(group.len());
+            for (b, ack) in group {
+                merged.append(b);
+                acks.extend(ack);
+            }
+            let durability = self.stats.borrow().durability;
+            match self.idb.write(&merged, durability).await {
+                Ok(reported) => {
+                    {
+                        let mut s = self.stats.borrow_mut();
+                        s.transactions += 1;
+                        s.last_durability = reported;
+                    }
+                    for a in acks {
+                        let _ = a.send(Ok(()));
+                    }
+                }
+                Err(e) => {
+                    self.stats.borrow_mut().failed_transactions += 1;
+                    let info = ErrorInfo::from(e);
+                    // Memory is ahead of storage: reload what is stored.
+                    let reopened = match self.idb.read_all().await {
+                        Ok(mem) => Database::open(&mem).map_err(ErrorInfo::from),
+                        Err(e) => Err(e),
+                    };
+                    let info = match reopened {
+                        Ok(db) => {
+                            *self.db.borrow_mut() = db;
+                            info
+                        }
+                        Err(re) => {
+                            self.closed.set(true);
+                            ErrorInfo::new(
+                                info.code,
+                                format!(
+                                    "{}; reopening then failed too: {}",
+                                    info.message, re.message
+                                ),
+                            )
+                        }
+                    };
+                    let later: Vec<_> = std::mem::take(&mut *self.queue.borrow_mut());
+                    for a in acks
+                        .into_iter()
+                        .chain(later.into_iter().filter_map(|(_, a)| a))
+                    {
+                        let _ = a.send(Err(info.clone()));
+                    }
+                }
+            }
+        }
+        self.committing.set(false);
+    }
+}

@@ -1,0 +1,271 @@
+//! The IndexedDB backend: the records of `ruvector_core::storage`, one object store, one
+//! IndexedDB database per ruvector database (named `ruvector:<name>`).
+//!
+//! rexie creates the store and reads every record at open (then closes). Writes go through
+//! a raw web-sys connection, because rexie 0.6 cannot pass transaction options: each batch is
+//! one `readwrite` transaction opened with an explicit `durability` (`strict` unless asked
+//! otherwise; Chromium's default has been `relaxed` since version 121), and a write counts
+//! as done only at the transaction's `complete` event. The raw connection also carries
+//! `onversionchange`, so another tab upgrading the schema is told, not blocked forever.
+
+use js_sys::{Array, Promise, Reflect, Uint8Array};
+use rexie::{ObjectStore, Rexie, TransactionMode};
+use ruvector_core::storage::WriteBatch;
+use ruvector_core::{BackendError, MemoryBackend};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    IdbDatabase, IdbFactory, IdbRequest, IdbTransactionDurability, IdbTransactionMode,
+    IdbTransactionOptions,
+};
+
+use crate::codes::ErrorInfo;
+use crate::protocol::Durability;
+
+/// The object store holding every record.
+pub const STORE: &str = "records";
+/// Prefix of our IndexedDB database names.
+pub const PREFIX: &str = "ruvector:";
+const VERSION: u32 = 1;
+
+fn js_message(e: &JsValue) -> String {
+    if let Some(ex) = e.dyn_ref::<web_sys::DomException>() {
+        return format!("{}: {}", ex.name(), ex.message());
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn storage(e: impl std::fmt::Debug) -> ErrorInfo {
+    ErrorInfo::new("STORAGE", format!("IndexedDB: {e:?}"))
+}
+
+fn factory() -> Result<IdbFactory, ErrorInfo> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
+        .ok()
+        .and_then(|f| f.dyn_into::<IdbFactory>().ok())
+        .ok_or_else(|| ErrorInfo::new("NO_INDEXEDDB", "IndexedDB is not available in this context"))
+}
+
+/// Waits for an IndexedDB request; `Err` carries the request's error.
+async fn finish(req: &IdbRequest) -> Result<JsValue, JsValue> {
+    let p = Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+    });
+    let r = JsFuture::from(p).await;
+    req.set_onsuccess(None);
+    req.set_onerror(None);
+    match r {
+        Ok(_) => req.result(),
+        Err(_) => Err(req
+            .error()
+            .ok()
+            .flatten()
+            .map(JsValue::from)
+            .unwrap_or(JsValue::from_str("request failed"))),
+    }
+}
+
+/// An open ruvector database in IndexedDB.
+pub struct Idb {
+    raw: IdbDatabase,
+    full_name: String,
+    _on_version_change: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Idb {
+    /// Opens (creating if needed) `ruvector:<name>`. `on_version_change` runs when another
+    /// context wants to upgrade or delete it; the connection is closed right after.
+    pub async fn open(
+        name: &str,
+        on_version_change: impl Fn() + 'static,
+    ) -> Result<Idb, ErrorInfo> {
+        let full_name = format!("{PREFIX}{name}");
+        let rexie = Rexie::builder(&full_name)
+            .version(VERSION)
+            .add_object_store(ObjectStore::new(STORE))
+            .build()
+            .await
+            .map_err(storage)?;
+        rexie.close();
+        let req = factory()?
+            .open_with_u32(&full_name, VERSION)
+            .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?;
+        let raw: IdbDatabase = finish(&req)
+            .await
+            .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?
+            .dyn_into()
+            .map_err(|_| ErrorInfo::new("STORAGE", "IndexedDB open returned no database"))?;
+        let weak = raw.clone();
+        let handler = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
+            weak.close();
+            on_version_change();
+        });
+        raw.set_onversionchange(Some(handler.as_ref().unchecked_ref()));
+        Ok(Idb {
+            raw,
+            full_name,
+            _on_version_change: handler,
+        })
+    }
+
+    /// Every record, in a memory backend for `Database::open`. A value that is not bytes
+    /// becomes empty bytes, which open then reports as a corrupt record by its key.
+    pub async fn read_all(&self) -> Result<MemoryBackend, ErrorInfo> {
+        let rexie = Rexie::builder(&self.full_name)
+            .version(VERSION)
+            .build()
+            .await
+            .map_err(storage)?;
+        let tx = rexie
+            .transaction(&[STORE], TransactionMode::ReadOnly)
+            .map_err(storage)?;
+        let store = tx.store(STORE).map_err(storage)?;
+        let keys = store.get_all_keys(None, None).await.map_err(storage)?;
+        let values = store.get_all(None, None).await.map_err(storage)?;
+        tx.done().await.map_err(storage)?;
+        rexie.close();
+        let mem = MemoryBackend::new();
+        for (k, v) in keys.into_iter().zip(values) {
+            let key = k.as_string().unwrap_or_else(|| format!("{k:?}"));
+            let bytes = v
+                .dyn_into::<Uint8Array>()
+                .map(|a| a.to_vec())
+                .unwrap_or_default();
+            mem.put_raw(&key, bytes);
+        }
+        Ok(mem)
+    }
+
+    /// Writes `batch` in one readwrite transaction with `durability`; resolves at `complete`
+    /// and returns the durability the browser reports for the transaction.
+    pub async fn write(
+        &self,
+        batch: &WriteBatch,
+        durability: Durability,
+    ) -> Result<String, BackendError> {
+        let fail = |e: &JsValue| BackendError::Failed(js_message(e));
+        let opts = IdbTransactionOptions::new();
+        opts.set_durability(match durability {
+            Durability::Strict => IdbTransactionDurability::Strict,
+            Durability::Relaxed => IdbTransactionDurability::Relaxed,
+        });
+        let tx = self
+            .raw
+            .transaction_with_str_and_mode_and_options(STORE, IdbTransactionMode::Readwrite, &opts)
+            .map_err(|e| fail(&e))?;
+        let reported = Reflect::get(&tx, &JsValue::from_str("durability"))
+            .ok()
+            .and_then(|d| d.as_string())
+            .unwrap_or_else(|| "unsupported".into());
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onabort(Some(&reject));
+        });
+        let queued = (|| -> Result<(), JsValue> {
+            let store = tx.object_store(STORE)?;
+            for d in &batch.deletes {
+                store.delete(&JsValue::from_str(d))?;
+            }
+            for (k, v) in &batch.puts {
+                store.put_with_key(&Uint8Array::from(v.as_slice()), &JsValue::from_str(k))?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = queued {
+            let _ = tx.abort();
+            return Err(fail(&e));
+        }
+        let result = JsFuture::from(done).await;
+        tx.set_oncomplete(None);
+        tx.set_onabort(None);
+        match result {
+            Ok(_) => Ok(reported),
+            Err(_) => {
+                let err = tx
+                    .error()
+                    .map(JsValue::from)
+                    .unwrap_or(JsValue::from_str("transaction aborted"));
+                let msg = js_message(&err);
+                if msg.starts_with("QuotaExceededError") {
+                    Err(BackendError::QuotaExceeded(msg))
+                } else {
+                    Err(BackendError::Failed(msg))
+                }
+            }
+        }
+    }
+
+    /// Writes `value` at `key` directly (tests use it to damage a record).
+    pub async fn put_raw(&self, key: &str, value: &[u8]) -> Result<(), BackendError> {
+        let batch = WriteBatch {
+            seq: 0,
+            puts: vec![(key.to_owned(), value.to_vec())],
+            deletes: Vec::new(),
+        };
+        self.write(&batch, Durability::Strict).await.map(|_| ())
+    }
+
+    /// Closes the connection.
+    pub fn close(&self) {
+        self.raw.set_onversionchange(None);
+        self.raw.close();
+    }
+}
+
+/// Names of the ruvector databases of this origin (`indexedDB.databases()`).
+pub async fn list() -> Result<Vec<String>, ErrorInfo> {
+    let f = factory()?;
+    let call = Reflect::get(&f, &JsValue::from_str("databases"))
+        .ok()
+        .and_then(|d| d.dyn_into::<js_sys::Function>().ok())
+        .ok_or_else(|| {
+            ErrorInfo::new(
+                "UNSUPPORTED",
+                "indexedDB.databases() is not available in this browser",
+            )
+        })?;
+    let p: Promise = call
+        .call0(&f)
+        .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?
+        .dyn_into()
+        .map_err(|_| ErrorInfo::new("STORAGE", "indexedDB.databases() returned no promise"))?;
+    let all: Array = JsFuture::from(p)
+        .await
+        .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?
+        .dyn_into()
+        .map_err(|_| ErrorInfo::new("STORAGE", "indexedDB.databases() returned no array"))?;
+    let mut names: Vec<String> = all
+        .iter()
+        .filter_map(|d| {
+            Reflect::get(&d, &JsValue::from_str("name"))
+                .ok()?
+                .as_string()
+        })
+        .filter_map(|n| n.strip_prefix(PREFIX).map(str::to_owned))
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Deletes `ruvector:<name>`. Fails with `BLOCKED` while another connection stays open.
+pub async fn delete(name: &str) -> Result<(), ErrorInfo> {
+    let req = factory()?
+        .delete_database(&format!("{PREFIX}{name}"))
+        .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?;
+    let p = Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+        req.set_onblocked(Some(&reject));
+    });
+    let r = JsFuture::from(p).await;
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if e.dyn_ref::<web_sys::Event>().is_some_and(|ev| ev.type_() == "blocked") => Err(ErrorInfo::new(
+            "BLOCKED",
+            format!("database {name:?} is open elsewhere (another tab or worker); close it there first"),
+        )),
+        Err(e) => Err(ErrorInfo::new("STORAGE", js_message(&e))),
+    }
+}

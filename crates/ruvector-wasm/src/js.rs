@@ -1,0 +1,543 @@
+//! The wasm-bindgen exports: conversions between JavaScript values and the engine.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
+use ruvector_core::storage::export::{import_batch, read_export, write_export};
+use ruvector_core::{Collection, Database, Filter, Item, SearchQuery, SearchResults};
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use crate::codes::ErrorInfo;
+use crate::engine::{self, Engine};
+use crate::idb::{self, Idb};
+use crate::protocol::{bad_argument, OpenOptions, SearchOptions};
+
+thread_local! {
+    static SINK: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| err(ErrorInfo::new("INTERNAL", e.to_string())))
+}
+
+fn err(e: ErrorInfo) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"code".into(), &JsValue::from_str(e.code));
+    let _ = Reflect::set(&o, &"message".into(), &JsValue::from_str(&e.message));
+    o.into()
+}
+
+fn fail(e: impl Into<ErrorInfo>) -> JsValue {
+    err(e.into())
+}
+
+/// Sends `{ event, name, ...detail }` to the function set by [`set_event_sink`].
+fn emit(event: &str, name: &str, detail: Option<&JsValue>) {
+    SINK.with(|s| {
+        if let Some(f) = s.borrow().as_ref() {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &"event".into(), &JsValue::from_str(event));
+            let _ = Reflect::set(&o, &"name".into(), &JsValue::from_str(name));
+            if let Some(d) = detail {
+                let _ = Reflect::set(&o, &"detail".into(), d);
+            }
+            let _ = f.call1(&JsValue::NULL, &o);
+        }
+    });
+}
+
+/// The crate version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    crate::VERSION.into()
+}
+
+/// True when this build's kernels are WebAssembly SIMD128.
+#[wasm_bindgen]
+pub fn simd128() -> bool {
+    ruvector_core::simd128_compiled()
+}
+
+/// Sets the function that receives events: `change` (after each acknowledged write),
+/// `progress` (bulk inserts and imports) and `versionchange` (another context upgrades or
+/// deletes the database; it has been closed).
+#[wasm_bindgen(js_name = setEventSink)]
+pub fn set_event_sink(f: Option<Function>) {
+    SINK.with(|s| *s.borrow_mut() = f);
+}
+
+/// Parses an options object. It goes through `serde_json::Value` on purpose: deserializing
+/// a struct straight from a JS object only looks up the declared fields, so a misspelt
+/// option would pass unnoticed; through JSON, `deny_unknown_fields` sees every key.
+fn parse<T: serde::de::DeserializeOwned + Default>(what: &str, v: JsValue) -> Result<T, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(T::default());
+    }
+    let json: Value = serde_wasm_bindgen::from_value(v).map_err(|e| fail(bad_argument(what, e)))?;
+    serde_json::from_value(json).map_err(|e| fail(bad_argument(what, e)))
+}
+
+fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
+    if let Some(a) = v.dyn_ref::<Float32Array>() {
+        return Ok(a.to_vec());
+    }
+    if let Some(a) = v.dyn_ref::<Array>() {
+        return a
+            .iter()
+            .map(|x| {
+                x.as_f64()
+                    .map(|f| f as f32)
+                    .ok_or_else(|| fail(bad_argument(what, "every value must be a number")))
+            })
+            .collect();
+    }
+    Err(fail(bad_argument(
+        what,
+        "expected a Float32Array or an array of numbers",
+    )))
+}
+
+fn metadata_from(what: &str, v: JsValue) -> Result<Option<Value>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    serde_wasm_bindgen::from_value::<Value>(v)
+        .map(Some)
+        .map_err(|e| fail(bad_argument(what, e)))
+}
+
+fn id_from(what: &str, v: JsValue) -> Result<Option<String>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| fail(bad_argument(what, "an id must be a string")))
+}
+
+fn items_from(items: &JsValue) -> Result<Vec<Item>, JsValue> {
+    let arr = items.dyn_ref::<Array>().ok_or_else(|| {
+        fail(bad_argument(
+            "items",
+            "expected an array of { id?, vector, metadata? }",
+        ))
+    })?;
+    arr.iter()
+        .enumerate()
+        .map(|(i, it)| {
+            if !it.is_object() {
+                return Err(fail(bad_argument(
+                    &format!("items[{i}]"),
+                    "expected an object",
+                )));
+            }
+            let get =
+                |k: &str| Reflect::get(&it, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+            Ok(Item {
+                id: id_from(&format!("items[{i}].id"), get("id"))?,
+                vector: vector_from(&format!("items[{i}].vector"), &get("vector"))?,
+                metadata: metadata_from(&format!("items[{i}].metadata"), get("metadata"))?,
+            })
+        })
+        .collect()
+}
+
+fn results_to_js(r: &SearchResults) -> Result<JsValue, JsValue> {
+    to_js(r)
+}
+
+/// Opens database `name` (creating it when it does not exist and `options.dimensions` is
+/// given) and resolves to its stats.
+#[wasm_bindgen]
+pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
+    let opts: OpenOptions = parse("options", options)?;
+    if let Ok(e) = engine::get(&name) {
+        if let Err(x) = opts.check_against(e.db.borrow().collection().config()) {
+            return Err(fail(x));
+        }
+        return stats(name).await;
+    }
+    engine::unregister(&name);
+    let closed = Rc::new(Cell::new(false));
+    let flag = closed.clone();
+    let n = name.clone();
+    let idb = Idb::open(&name, move || {
+        flag.set(true);
+        emit("versionchange", &n, None);
+    })
+    .await
+    .map_err(fail)?;
+    let mem = idb.read_all().await.map_err(fail)?;
+    let (db, created) = match Database::open(&mem) {
+        Ok(db) => {
+            opts.check_against(db.collection().config()).map_err(fail)?;
+            (db, None)
+        }
+        Err(ruvector_core::OpenError::NotFound) => {
+            let (db, batch) = Database::create(opts.config().map_err(fail)?).map_err(fail)?;
+            (db, Some(batch))
+        }
+        Err(e) => {
+            idb.close();
+            return Err(fail(e));
+        }
+    };
+    let engine = Engine::new(&name, db, idb, opts.durability.unwrap_or_default(), closed);
+    if let Some(batch) = created {
+        engine.persist(batch).await.map_err(fail)?;
+    }
+    engine::register(engine);
+    stats(name).await
+}
+
+/// Closes database `name` (pending writes finish first); resolves to whether it was open.
+#[wasm_bindgen]
+pub async fn close(name: String) -> Result<bool, JsValue> {
+    Ok(engine::unregister(&name))
+}
+
+/// Deletes database `name` from IndexedDB (closing it here first).
+#[wasm_bindgen(js_name = deleteDatabase)]
+pub async fn delete_database(name: String) -> Result<(), JsValue> {
+    engine::unregister(&name);
+    idb::delete(&name).await.map_err(fail)
+}
+
+/// The names of this origin's ruvector databases.
+#[wasm_bindgen]
+pub async fn databases() -> Result<JsValue, JsValue> {
+    to_js(&idb::list().await.map_err(fail)?)
+}
+
+async fn commit(e: &Rc<Engine>, batch: ruvector_core::WriteBatch) -> Result<(), JsValue> {
+    let seq = batch.seq;
+    e.persist(batch).await.map_err(fail)?;
+    emit("change", &e.name, Some(&JsValue::from_f64(seq as f64)));
+    Ok(())
+}
+
+/// Inserts items `[{ id?, vector, metadata? }]` all or none; resolves to their ids once
+/// durable.
+#[wasm_bindgen]
+pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let items = items_from(&items)?;
+    let (ids, batch) = e.db.borrow_mut().insert_batch(items).map_err(fail)?;
+    commit(&e, batch).await?;
+    to_js(&ids)
+}
+
+/// Inserts `n` vectors packed in one `Float32Array` of `n·dim` values, with optional
+/// `ids` and `metadata` arrays of length `n`; all or none.
+#[wasm_bindgen(js_name = insertPacked)]
+pub async fn insert_packed(
+    name: String,
+    ids: JsValue,
+    vectors: Float32Array,
+    metadata: JsValue,
+) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let dim = e.db.borrow().collection().config().dimensions;
+    let values = vectors.to_vec();
+    if !values.len().is_multiple_of(dim) {
+        return Err(fail(ErrorInfo::new(
+            "DIMENSION_MISMATCH",
+            format!(
+                "{} values is not a whole number of {dim}-dimensional vectors",
+                values.len()
+            ),
+        )));
+    }
+    let n = values.len() / dim;
+    let list = |v: &JsValue, what: &str| -> Result<Option<Array>, JsValue> {
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        let a = v
+            .dyn_ref::<Array>()
+            .ok_or_else(|| fail(bad_argument(what, "expected an array")))?;
+        if a.length() as usize != n {
+            return Err(fail(bad_argument(
+                what,
+                format!("has {} entries for {n} vectors", a.length()),
+            )));
+        }
+        Ok(Some(a.clone()))
+    };
+    let (ids, metas) = (list(&ids, "ids")?, list(&metadata, "metadata")?);
+    let mut items = Vec::with_capacity(n);
+    for (i, v) in values.chunks_exact(dim).enumerate() {
+        items.push(Item {
+            id: ids
+                .as_ref()
+                .map(|a| id_from(&format!("ids[{i}]"), a.get(i as u32)))
+                .transpose()?
+                .flatten(),
+            vector: v.to_vec(),
+            metadata: metas
+                .as_ref()
+                .map(|a| metadata_from(&format!("metadata[{i}]"), a.get(i as u32)))
+                .transpose()?
+                .flatten(),
+        });
+    }
+    let (ids, batch) = e.db.borrow_mut().insert_batch(items).map_err(fail)?;
+    commit(&e, batch).await?;
+    to_js(&ids)
+}
+
+/// Inserts or replaces `id`: `vector` (or `undefined` to keep it), `metadata` (`undefined`
+/// keeps it, `null` clears it). Resolves to `"inserted"` or `"updated"`.
+#[wasm_bindgen]
+pub async fn upsert(
+    name: String,
+    id: String,
+    vector: JsValue,
+    metadata: JsValue,
+) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let v = if vector.is_undefined() || vector.is_null() {
+        None
+    } else {
+        Some(vector_from("vector", &vector)?)
+    };
+    let m = if metadata.is_undefined() {
+        None
+    } else if metadata.is_null() {
+        Some(Value::Null)
+    } else {
+        metadata_from("metadata", metadata)?
+    };
+    let (r, batch) =
+        e.db.borrow_mut()
+            .upsert(&id, v.as_deref(), m)
+            .map_err(fail)?;
+    commit(&e, batch).await?;
+    Ok(JsValue::from_str(match r {
+        ruvector_core::Upserted::Inserted => "inserted",
+        ruvector_core::Upserted::Updated => "updated",
+    }))
+}
+
+/// Deletes every id or none (`NOT_FOUND` names the first unknown one).
+#[wasm_bindgen]
+pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let ids: Vec<String> = if let Some(s) = ids.as_string() {
+        vec![s]
+    } else {
+        serde_wasm_bindgen::from_value(ids).map_err(|x| fail(bad_argument("ids", x)))?
+    };
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let batch = e.db.borrow_mut().delete(&refs).map_err(fail)?;
+    commit(&e, batch).await
+}
+
+/// `{ id, vector: Float32Array, metadata? }` or `null`.
+#[wasm_bindgen]
+pub fn get(name: String, id: String) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let db = e.db.borrow();
+    let Some(r) = db.collection().get(&id) else {
+        return Ok(JsValue::NULL);
+    };
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"id".into(), &JsValue::from_str(&r.id));
+    let _ = Reflect::set(
+        &o,
+        &"vector".into(),
+        &Float32Array::from(r.vector.as_slice()),
+    );
+    if let Some(m) = &r.metadata {
+        let _ = Reflect::set(&o, &"metadata".into(), &to_js(m)?);
+    }
+    Ok(o.into())
+}
+
+/// The `k` nearest: `{ hits: [{ id, score, distance, metadata?, vector? }], path, evaluations }`.
+#[wasm_bindgen]
+pub fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let v = vector_from("vector", &vector)?;
+    let o: SearchOptions = parse("options", options)?;
+    let filter = o
+        .filter
+        .as_ref()
+        .map(Filter::parse)
+        .transpose()
+        .map_err(fail)?;
+    let q = SearchQuery {
+        vector: &v,
+        k: o.k,
+        ef: o.ef,
+        filter: filter.as_ref(),
+        include_metadata: o.include_metadata,
+        include_vectors: o.include_vectors,
+    };
+    let db = e.db.borrow();
+    let r = db.collection().search(&q).map_err(fail)?;
+    results_to_js(&r)
+}
+
+/// Live vectors.
+#[wasm_bindgen]
+pub fn count(name: String) -> Result<u32, JsValue> {
+    Ok(engine::get(&name)
+        .map_err(fail)?
+        .db
+        .borrow()
+        .collection()
+        .len() as u32)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AllStats {
+    name: String,
+    simd: bool,
+    #[serde(flatten)]
+    collection: ruvector_core::Stats,
+    config: ruvector_core::CollectionConfig,
+    storage: ruvector_core::StorageStats,
+    persistence: engine::EngineStats,
+}
+
+/// Counters: sizes, memory by part, kernel (SIMD or scalar), storage and transactions.
+#[wasm_bindgen]
+pub async fn stats(name: String) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let all = {
+        let db = e.db.borrow();
+        AllStats {
+            name: name.clone(),
+            simd: ruvector_core::simd128_compiled(),
+            collection: db.collection().stats(),
+            config: *db.collection().config(),
+            storage: db.storage_stats(),
+            persistence: e.stats.borrow().clone(),
+        }
+    };
+    to_js(&all)
+}
+
+/// The whole database as one export file (`Uint8Array`).
+#[wasm_bindgen(js_name = "export")]
+pub fn export_db(name: String) -> Result<Uint8Array, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let bytes = write_export(&e.db.borrow().snapshot());
+    Ok(Uint8Array::from(bytes.as_slice()))
+}
+
+/// Imports an export file as the new database `name` (which must not exist yet).
+#[wasm_bindgen(js_name = "import")]
+pub async fn import_db(
+    name: String,
+    file: Uint8Array,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let opts: OpenOptions = parse("options", options)?;
+    if engine::get(&name).is_ok() {
+        return Err(fail(ErrorInfo::new(
+            "ALREADY_EXISTS",
+            format!("database {name:?} is open; import into a new name"),
+        )));
+    }
+    let records =
+        read_export(&file.to_vec()).map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
+    let mem = ruvector_core::MemoryBackend::new();
+    for (k, v) in &records {
+        mem.put_raw(k, v.clone());
+    }
+    let db = Database::open(&mem).map_err(fail)?;
+    let closed = Rc::new(Cell::new(false));
+    let flag = closed.clone();
+    let n = name.clone();
+    let idb = Idb::open(&name, move || {
+        flag.set(true);
+        emit("versionchange", &n, None);
+    })
+    .await
+    .map_err(fail)?;
+    if !idb.read_all().await.map_err(fail)?.records().is_empty() {
+        idb.close();
+        return Err(fail(ErrorInfo::new(
+            "ALREADY_EXISTS",
+            format!("database {name:?} already exists; import into a new name"),
+        )));
+    }
+    let engine = Engine::new(&name, db, idb, opts.durability.unwrap_or_default(), closed);
+    engine.persist(import_batch(records)).await.map_err(fail)?;
+    engine::register(engine);
+    stats(name).await
+}
+
+/// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store.
+#[wasm_bindgen(js_name = "__putRawRecord")]
+pub async fn put_raw_record(name: String, key: String, value: Uint8Array) -> Result<(), JsValue> {
+    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
+    let r = idb.put_raw(&key, &value.to_vec()).await.map_err(fail);
+    idb.close();
+    r
+}
+
+/// A synchronous, in-memory collection usable in any thread (page or worker): the base of
+/// the `@ruvector/wasm` drop-in. Nothing is persisted unless exported.
+#[wasm_bindgen]
+pub struct MemoryCollection {
+    inner: Collection,
+}
+
+#[wasm_bindgen]
+impl MemoryCollection {
+    /// A new collection; `options` as for `open` (`dimensions` required).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<MemoryCollection, JsValue> {
+        let o: OpenOptions = parse("options", options)?;
+        let inner = Collection::new(o.config().map_err(fail)?).map_err(fail)?;
+        Ok(MemoryCollection { inner })
+    }
+
+    /// Inserts items all or none; returns their ids.
+    pub fn insert(&mut self, items: JsValue) -> Result<JsValue, JsValue> {
+        let ids = self.inner.insert_batch(items_from(&items)?).map_err(fail)?;
+        to_js(&ids)
+    }
+
+    /// The `k` nearest, as for the worker's `search`.
+    pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let v = vector_from("vector", &vector)?;
+        let o: SearchOptions = parse("options", options)?;
+        let filter = o
+            .filter
+            .as_ref()
+            .map(Filter::parse)
+            .transpose()
+            .map_err(fail)?;
+        let mut q = SearchQuery::new(&v, o.k);
+        q.ef = o.ef;
+        q.filter = filter.as_ref();
+        q.include_metadata = o.include_metadata;
+        q.include_vectors = o.include_vectors;
+        results_to_js(&self.inner.search(&q).map_err(fail)?)
+    }
+
+    /// Deletes `id`; false when it was not there.
+    pub fn delete(&mut self, id: &str) -> bool {
+        self.inner.delete(id).is_ok()
+    }
+
+    /// Live vectors.
+    pub fn len(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    /// True when empty.
+    #[wasm_bindgen(js_name = isEmpty)]
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+}

@@ -1,0 +1,179 @@
+//! The shapes JavaScript sends: open and search options. Unknown fields are refused, so a
+//! misspelt option is an error, not a silent default. Pure Rust, tested natively.
+
+use ruvector_core::{CollectionConfig, HnswParams, IndexKind, Metric};
+use serde::Deserialize;
+
+use crate::codes::ErrorInfo;
+
+/// How durable a commit must be before a write is acknowledged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// `durability: 'strict'`: flushed to disk before `complete`; survives OS crashes and power loss.
+    #[default]
+    Strict,
+    /// `durability: 'relaxed'`: survives tab and browser crashes, not OS crashes.
+    Relaxed,
+}
+
+/// HNSW options, each optional (defaults from `HnswParams`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HnswOptions {
+    /// Links per node above layer 0.
+    pub m: Option<usize>,
+    /// Candidate list while inserting.
+    pub ef_construction: Option<usize>,
+    /// Candidate list while searching.
+    pub ef_search: Option<usize>,
+    /// Level generator seed.
+    pub seed: Option<u64>,
+}
+
+/// `open(name, options)`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OpenOptions {
+    /// Needed to create a database; when opening one, must match it if given.
+    pub dimensions: Option<usize>,
+    /// Default `cosine`; must match an existing database if given.
+    pub metric: Option<Metric>,
+    /// Default `hnsw`; must match an existing database if given.
+    pub index: Option<IndexKind>,
+    /// HNSW parameters for a new database.
+    pub hnsw: Option<HnswOptions>,
+    /// Default `strict`.
+    pub durability: Option<Durability>,
+    /// Use the scalar build even where SIMD128 is available (read by the worker script).
+    pub simd: Option<bool>,
+    /// Ask for persistent storage (read by the page facade).
+    pub persist: Option<bool>,
+}
+
+impl OpenOptions {
+    /// The configuration of a new database.
+    pub fn config(&self) -> Result<CollectionConfig, ErrorInfo> {
+        let dimensions = self.dimensions.ok_or_else(|| {
+            ErrorInfo::new("INVALID_CONFIG", "creating a database needs `dimensions`")
+        })?;
+        let d = HnswParams::default();
+        let h = self.hnsw.unwrap_or_default();
+        Ok(CollectionConfig::new(dimensions)
+            .metric(self.metric.unwrap_or_default())
+            .index(self.index.unwrap_or_default())
+            .hnsw(HnswParams {
+                m: h.m.unwrap_or(d.m),
+                ef_construction: h.ef_construction.unwrap_or(d.ef_construction),
+                ef_search: h.ef_search.unwrap_or(d.ef_search),
+                seed: h.seed.unwrap_or(d.seed),
+            }))
+    }
+
+    /// Checks the options against an existing database's configuration.
+    pub fn check_against(&self, existing: &CollectionConfig) -> Result<(), ErrorInfo> {
+        let clash = |what: &str, asked: String, has: String| {
+            ErrorInfo::new(
+                "CONFIG_MISMATCH",
+                format!("the database exists with {what} {has}, not {asked}; open it without {what} or use another name"),
+            )
+        };
+        if let Some(d) = self.dimensions.filter(|&d| d != existing.dimensions) {
+            return Err(clash(
+                "dimensions",
+                d.to_string(),
+                existing.dimensions.to_string(),
+            ));
+        }
+        if let Some(m) = self.metric.filter(|&m| m != existing.metric) {
+            return Err(clash("metric", m.to_string(), existing.metric.to_string()));
+        }
+        if let Some(i) = self.index.filter(|&i| i != existing.index) {
+            return Err(clash(
+                "index",
+                format!("{i:?}"),
+                format!("{:?}", existing.index),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `search(vector, options)`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchOptions {
+    /// Results wanted (default 10).
+    #[serde(default = "default_k")]
+    pub k: usize,
+    /// Candidate list for this query.
+    pub ef: Option<usize>,
+    /// A metadata filter (see the filter docs).
+    pub filter: Option<serde_json::Value>,
+    /// Return each hit's metadata.
+    #[serde(default)]
+    pub include_metadata: bool,
+    /// Return each hit's vector.
+    #[serde(default)]
+    pub include_vectors: bool,
+}
+
+fn default_k() -> usize {
+    10
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            k: default_k(),
+            ef: None,
+            filter: None,
+            include_metadata: false,
+            include_vectors: false,
+        }
+    }
+}
+
+/// A refused argument, as `BAD_ARGUMENT`.
+pub fn bad_argument(what: &str, e: impl std::fmt::Display) -> ErrorInfo {
+    ErrorInfo::new("BAD_ARGUMENT", format!("{what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse_and_refuse_misspellings() {
+        let o: OpenOptions = serde_json::from_value(
+            serde_json::json!({"dimensions": 3, "metric": "euclidean", "hnsw": {"efSearch": 32}}),
+        )
+        .unwrap();
+        let c = o.config().unwrap();
+        assert_eq!(
+            (c.dimensions, c.metric, c.hnsw.ef_search, c.hnsw.m),
+            (3, Metric::Euclidean, 32, 16)
+        );
+        assert!(
+            serde_json::from_value::<OpenOptions>(serde_json::json!({"dimension": 3})).is_err()
+        );
+        assert!(
+            serde_json::from_value::<OpenOptions>(serde_json::json!({"metric": "l2"})).is_err()
+        );
+        assert!(serde_json::from_value::<SearchOptions>(serde_json::json!({"k": -1})).is_err());
+        assert!(serde_json::from_value::<SearchOptions>(serde_json::json!({"topK": 5})).is_err());
+        let s: SearchOptions = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert_eq!(s.k, 10);
+        assert_eq!(
+            OpenOptions::default().config().unwrap_err().code,
+            "INVALID_CONFIG"
+        );
+        let existing = CollectionConfig::new(3);
+        let mismatch = OpenOptions {
+            dimensions: Some(4),
+            ..Default::default()
+        }
+        .check_against(&existing);
+        assert_eq!(mismatch.unwrap_err().code, "CONFIG_MISMATCH");
+    }
+}

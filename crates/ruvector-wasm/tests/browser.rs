@@ -1,0 +1,425 @@
+//! Risk: the engine in a browser worker loses or changes data across a reopen, commits
+//! without strict durability, spends a transaction per write, or fails silently. Runs in
+//! headless Chromium inside a dedicated worker:
+//! `cargo test -p ruvector-wasm --target wasm32-unknown-unknown --test browser`.
+#![cfg(target_arch = "wasm32")]
+// These are tests; clippy's allow-unwrap-in-tests only recognises #[test].
+#![allow(clippy::unwrap_used)]
+
+use js_sys::{Array, Float32Array, Reflect, JSON};
+use ruvector_core::dataset::Mixture;
+use ruvector_wasm as rv;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        js_sys::Date::now(),
+        (js_sys::Math::random() * 1e9) as u64
+    )
+}
+
+fn obj(json: &str) -> JsValue {
+    JSON::parse(json).unwrap()
+}
+
+fn field(v: &JsValue, path: &str) -> JsValue {
+    path.split('.').fold(v.clone(), |v, k| {
+        Reflect::get(&v, &k.into()).unwrap_or(JsValue::UNDEFINED)
+    })
+}
+
+fn code(e: JsValue) -> String {
+    field(&e, "code")
+        .as_string()
+        .unwrap_or_else(|| format!("not a typed error: {e:?}"))
+}
+
+fn json(v: &JsValue) -> String {
+    JSON::stringify(v).unwrap().as_string().unwrap()
+}
+
+fn rows(n: usize, dim: usize, seed: u64) -> Vec<f32> {
+    Mixture::with_spread(dim, 10, seed, 1.5).sample(n, seed + 1)
+}
+
+#[wasm_bindgen_test]
+async fn write_close_reopen_gives_the_same_results_without_distance_work() {
+    let name = unique("reopen");
+    let dim = 16;
+    let data = rows(400, dim, 1);
+    rv::open(
+        name.clone(),
+        obj(r#"{"dimensions": 16, "metric": "cosine"}"#),
+    )
+    .await
+    .unwrap();
+    let ids: Array = (0..300)
+        .map(|i| JsValue::from_str(&format!("p{i}")))
+        .collect();
+    rv::insert_packed(
+        name.clone(),
+        ids.into(),
+        Float32Array::from(&data[..300 * dim]),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
+    for i in 300..310 {
+        let item = obj(&format!(r#"[{{"id": "s{i}", "metadata": {{"i": {i}}}}}]"#));
+        Reflect::set(
+            &Array::from(&item).get(0),
+            &"vector".into(),
+            &Float32Array::from(&data[i * dim..(i + 1) * dim]),
+        )
+        .unwrap();
+        rv::insert(name.clone(), item).await.unwrap();
+    }
+    rv::delete(name.clone(), JsValue::from_str("p7"))
+        .await
+        .unwrap();
+    rv::upsert(
+        name.clone(),
+        "p8".into(),
+        Float32Array::from(&data[350 * dim..351 * dim]).into(),
+        obj(r#"{"moved": true}"#),
+    )
+    .await
+    .unwrap();
+    let q: JsValue = Float32Array::from(&data[390 * dim..391 * dim]).into();
+    let opts = obj(r#"{"k": 10, "includeMetadata": true}"#);
+    let before = rv::search(name.clone(), q.clone(), opts.clone()).unwrap();
+    let stats = rv::stats(name.clone()).await.unwrap();
+    assert_eq!(
+        field(&stats, "persistence.lastDurability")
+            .as_string()
+            .as_deref(),
+        Some("strict")
+    );
+    assert_eq!(field(&stats, "len").as_f64(), Some(309.0));
+    assert!(rv::close(name.clone()).await.unwrap());
+
+    let reopened = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(
+        field(&reopened, "distanceEvaluations").as_f64(),
+        Some(0.0),
+        "open computed distances"
+    );
+    assert_eq!(field(&reopened, "len").as_f64(), Some(309.0));
+    let after = rv::search(name.clone(), q, opts).unwrap();
+    assert_eq!(json(&field(&before, "hits")), json(&field(&after, "hits")));
+    assert!(rv::get(name.clone(), "p7".into()).unwrap().is_null());
+    assert_eq!(
+        json(&field(
+            &rv::get(name.clone(), "p8".into()).unwrap(),
+            "metadata"
+        )),
+        r#"{"moved":true}"#
+    );
+    rv::delete_database(name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn every_error_is_typed_and_changes_nothing() {
+    let name = unique("errors");
+    rv::open(
+        name.clone(),
+        obj(r#"{"dimensions": 3, "metric": "euclidean"}"#),
+    )
+    .await
+    .unwrap();
+    rv::insert(name.clone(), obj(r#"[{"id": "a", "vector": [1, 2, 3]}]"#))
+        .await
+        .unwrap();
+    let cases: Vec<(&str, JsValue)> = vec![
+        (
+            "DIMENSION_MISMATCH",
+            rv::insert(name.clone(), obj(r#"[{"vector": [1, 2]}]"#))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "DUPLICATE_ID",
+            rv::insert(name.clone(), obj(r#"[{"id": "a", "vector": [1, 2, 3]}]"#))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "INVALID_ID",
+            rv::insert(name.clone(), obj(r#"[{"id": "", "vector": [1, 2, 3]}]"#))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            rv::insert(name.clone(), obj(r#"[{"id": "b", "vector": "x"}]"#))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            rv::insert(name.clone(), obj(r#"{"not": "an array"}"#))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "INVALID_METADATA",
+            rv::insert(
+                name.clone(),
+                obj(r#"[{"id": "b", "vector": [1, 2, 3], "metadata": 5}]"#),
+            )
+            .await
+            .unwrap_err(),
+        ),
+        (
+            "NOT_FOUND",
+            rv::delete(name.clone(), JsValue::from_str("zz"))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "MISSING_VECTOR",
+            rv::upsert(
+                name.clone(),
+                "new".into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+            )
+            .await
+            .unwrap_err(),
+        ),
+        (
+            "INVALID_K",
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"k": 0}"#)).unwrap_err(),
+        ),
+        (
+            "INVALID_K",
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"k": 1000000}"#)).unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"ef": -4}"#)).unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"topK": 4}"#)).unwrap_err(),
+        ),
+        (
+            "INVALID_FILTER",
+            rv::search(
+                name.clone(),
+                obj("[1, 2, 3]"),
+                obj(r#"{"filter": {"a": {"$regex": "x"}}}"#),
+            )
+            .unwrap_err(),
+        ),
+        (
+            "DIMENSION_MISMATCH",
+            rv::search(name.clone(), obj("[1, 2]"), JsValue::UNDEFINED).unwrap_err(),
+        ),
+        (
+            "CONFIG_MISMATCH",
+            rv::open(name.clone(), obj(r#"{"dimensions": 4}"#))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "NOT_OPEN",
+            rv::search("never-opened".into(), obj("[1]"), JsValue::UNDEFINED).unwrap_err(),
+        ),
+        (
+            "INVALID_CONFIG",
+            rv::open(unique("nodim"), JsValue::UNDEFINED)
+                .await
+                .unwrap_err(),
+        ),
+    ];
+    for (expected, e) in cases {
+        assert_eq!(code(e.clone()), expected, "{}", json(&e));
+        assert!(!field(&e, "message")
+            .as_string()
+            .unwrap_or_default()
+            .is_empty());
+    }
+    // NaN cannot be written in JSON; pass it as a Float32Array.
+    let nan = obj(r#"[{"id": "n"}]"#);
+    Reflect::set(
+        &Array::from(&nan).get(0),
+        &"vector".into(),
+        &Float32Array::from(&[1.0, f32::NAN, 0.0][..]),
+    )
+    .unwrap();
+    assert_eq!(
+        code(rv::insert(name.clone(), nan).await.unwrap_err()),
+        "NON_FINITE"
+    );
+    assert_eq!(
+        rv::count(name.clone()).unwrap(),
+        1,
+        "refused writes changed nothing"
+    );
+    rv::delete_database(name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_damaged_record_is_reported_by_key_on_open() {
+    let name = unique("corrupt");
+    rv::open(name.clone(), obj(r#"{"dimensions": 4}"#))
+        .await
+        .unwrap();
+    rv::insert(
+        name.clone(),
+        obj(r#"[{"id": "a", "vector": [1, 0, 0, 0]}]"#),
+    )
+    .await
+    .unwrap();
+    rv::close(name.clone()).await.unwrap();
+    let key = "log/00000000000000000001";
+    rv::put_raw_record(
+        name.clone(),
+        key.into(),
+        js_sys::Uint8Array::from(&[1u8, 2, 3][..]),
+    )
+    .await
+    .unwrap();
+    let e = rv::open(name.clone(), JsValue::UNDEFINED)
+        .await
+        .unwrap_err();
+    assert_eq!(code(e.clone()), "CORRUPT");
+    assert!(
+        field(&e, "message").as_string().unwrap().contains(key),
+        "{}",
+        json(&e)
+    );
+    rv::delete_database(name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn group_commit_bounds_transactions() {
+    let dim = 16;
+    let data = rows(10_000, dim, 3);
+    // Awaited one by one: one transaction per batch, plus creation.
+    let name = unique("sequential");
+    rv::open(name.clone(), obj(r#"{"dimensions": 16}"#))
+        .await
+        .unwrap();
+    for c in data.chunks(1_000 * dim) {
+        rv::insert_packed(
+            name.clone(),
+            JsValue::UNDEFINED,
+            Float32Array::from(c),
+            JsValue::UNDEFINED,
+        )
+        .await
+        .unwrap();
+    }
+    let seq_tx = field(
+        &rv::stats(name.clone()).await.unwrap(),
+        "persistence.transactions",
+    )
+    .as_f64()
+    .unwrap();
+    assert!(seq_tx <= 10.0 + 2.0, "{seq_tx} transactions for 10 batches");
+    rv::delete_database(name).await.unwrap();
+    // Issued together: batches arriving during a transaction share the next one.
+    let name = unique("grouped");
+    rv::open(name.clone(), obj(r#"{"dimensions": 16}"#))
+        .await
+        .unwrap();
+    let writes = data.chunks(1_000 * dim).map(|c| {
+        rv::insert_packed(
+            name.clone(),
+            JsValue::UNDEFINED,
+            Float32Array::from(c),
+            JsValue::UNDEFINED,
+        )
+    });
+    for r in futures_util::future::join_all(writes).await {
+        r.unwrap();
+    }
+    let stats = rv::stats(name.clone()).await.unwrap();
+    let grouped_tx = field(&stats, "persistence.transactions").as_f64().unwrap();
+    assert_eq!(field(&stats, "len").as_f64(), Some(10_000.0));
+    assert!(
+        grouped_tx < seq_tx,
+        "group commit: {grouped_tx} transactions vs {seq_tx} one by one"
+    );
+    rv::close(name.clone()).await.unwrap();
+    let reopened = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(field(&reopened, "len").as_f64(), Some(10_000.0));
+    rv::delete_database(name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn relaxed_durability_on_request_and_database_listing() {
+    let name = unique("relaxed");
+    rv::open(
+        name.clone(),
+        obj(r#"{"dimensions": 2, "durability": "relaxed"}"#),
+    )
+    .await
+    .unwrap();
+    rv::insert(name.clone(), obj(r#"[{"vector": [1, 2]}]"#))
+        .await
+        .unwrap();
+    let stats = rv::stats(name.clone()).await.unwrap();
+    assert_eq!(
+        field(&stats, "persistence.lastDurability")
+            .as_string()
+            .as_deref(),
+        Some("relaxed")
+    );
+    let listed = rv::databases().await.unwrap();
+    assert!(
+        Array::from(&listed)
+            .iter()
+            .any(|n| n.as_string().as_deref() == Some(name.as_str())),
+        "{}",
+        json(&listed)
+    );
+    rv::delete_database(name.clone()).await.unwrap();
+    let listed = rv::databases().await.unwrap();
+    assert!(!Array::from(&listed)
+        .iter()
+        .any(|n| n.as_string().as_deref() == Some(name.as_str())));
+}
+
+#[wasm_bindgen_test]
+async fn export_import_round_trip_in_the_browser() {
+    let name = unique("export");
+    let data = rows(50, 8, 4);
+    rv::open(name.clone(), obj(r#"{"dimensions": 8}"#))
+        .await
+        .unwrap();
+    rv::insert_packed(
+        name.clone(),
+        JsValue::UNDEFINED,
+        Float32Array::from(&data[..]),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
+    let file = rv::export_db(name.clone()).unwrap();
+    let copy = unique("import");
+    rv::import_db(copy.clone(), file.clone(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let q: JsValue = Float32Array::from(&data[..8]).into();
+    let a = rv::search(name.clone(), q.clone(), JsValue::UNDEFINED).unwrap();
+    let b = rv::search(copy.clone(), q, JsValue::UNDEFINED).unwrap();
+    assert_eq!(json(&a), json(&b));
+    assert_eq!(rv::export_db(copy.clone()).unwrap().to_vec(), file.to_vec());
+    assert_eq!(
+        code(
+            rv::import_db(copy.clone(), file, JsValue::UNDEFINED)
+                .await
+                .unwrap_err()
+        ),
+        "ALREADY_EXISTS"
+    );
+    rv::delete_database(name).await.unwrap();
+    rv::delete_database(copy).await.unwrap();
+}
