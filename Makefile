@@ -1,7 +1,7 @@
 # ruvector-web. `make test` installs what it needs, then runs every test.
 # Never set RUSTFLAGS here: it replaces the wasm32 flags in .cargo/config.toml and
 # silently drops SIMD128. Use CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS to add flags.
-.PHONY: test deps test-native test-wasm lint bench fmt
+.PHONY: test deps test-native test-wasm test-browser build-web lint bench fmt
 
 CARGO ?= cargo
 WASM := --target wasm32-unknown-unknown
@@ -12,9 +12,10 @@ TEST_LOG := target/test-output.log
 
 test: deps lint
 	@mkdir -p target && : > $(TEST_LOG)
-	@$(MAKE) --no-print-directory test-wasm test-native
+	@$(MAKE) --no-print-directory test-wasm build-web test-browser test-native
 	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
-	     END { printf "make test: all suites passed\ntests: %d passed, %d failed\n", p, f; if (p == 0) exit 1 }' $(TEST_LOG)
+	     /^# pass [0-9]+$$/ { p += $$3 } /^# fail [0-9]+$$/ { f += $$3 } \
+	     END { printf "make test: all suites passed\ntests: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }' $(TEST_LOG)
 
 deps:
 	@scripts/install-deps.sh
@@ -28,6 +29,15 @@ lint:
 test-wasm:
 	$(CARGO) test -p ruvector-core --profile ci $(WASM) --test wasm 2>&1 | tee -a $(TEST_LOG)
 	$(CARGO) test -p ruvector-wasm --profile ci $(WASM) --test browser 2>&1 | tee -a $(TEST_LOG)
+
+# The two browser builds into web/pkg/{simd,scalar} (fails without f32x4 in the SIMD one).
+build-web:
+	scripts/build-web.sh
+
+# The worker protocol end to end in headless Chromium (Playwright); also writes the
+# browser half of the parity test into target/parity/.
+test-browser:
+	node --test playwright/ 2>&1 | tee -a $(TEST_LOG)
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).

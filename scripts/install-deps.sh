@@ -27,4 +27,9 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt-get update -qq
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
+# npm packages (binaryen for wasm-opt, playwright-core), from the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "install: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 echo "install: ok (wasm32 target, wasm-bindgen-cli $WB, $(chromium --version 2>/dev/null | head -1))"

@@ -152,7 +152,6 @@ fn results_to_js(r: &SearchResults) -> Result<JsValue, JsValue> {
 
 /// Opens database `name` (creating it when it does not exist and `options.dimensions` is
 /// given) and resolves to its stats.
-#[wasm_bindgen]
 pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let opts: OpenOptions = parse("options", options)?;
     if let Ok(e) = engine::get(&name) {
@@ -195,20 +194,17 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// Closes database `name` (pending writes finish first); resolves to whether it was open.
-#[wasm_bindgen]
 pub async fn close(name: String) -> Result<bool, JsValue> {
     Ok(engine::unregister(&name))
 }
 
 /// Deletes database `name` from IndexedDB (closing it here first).
-#[wasm_bindgen(js_name = deleteDatabase)]
 pub async fn delete_database(name: String) -> Result<(), JsValue> {
     engine::unregister(&name);
     idb::delete(&name).await.map_err(fail)
 }
 
 /// The names of this origin's ruvector databases.
-#[wasm_bindgen]
 pub async fn databases() -> Result<JsValue, JsValue> {
     to_js(&idb::list().await.map_err(fail)?)
 }
@@ -222,7 +218,6 @@ async fn commit(e: &Rc<Engine>, batch: ruvector_core::WriteBatch) -> Result<(), 
 
 /// Inserts items `[{ id?, vector, metadata? }]` all or none; resolves to their ids once
 /// durable.
-#[wasm_bindgen]
 pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let items = items_from(&items)?;
@@ -233,7 +228,6 @@ pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
 
 /// Inserts `n` vectors packed in one `Float32Array` of `n·dim` values, with optional
 /// `ids` and `metadata` arrays of length `n`; all or none.
-#[wasm_bindgen(js_name = insertPacked)]
 pub async fn insert_packed(
     name: String,
     ids: JsValue,
@@ -292,7 +286,6 @@ pub async fn insert_packed(
 
 /// Inserts or replaces `id`: `vector` (or `undefined` to keep it), `metadata` (`undefined`
 /// keeps it, `null` clears it). Resolves to `"inserted"` or `"updated"`.
-#[wasm_bindgen]
 pub async fn upsert(
     name: String,
     id: String,
@@ -324,7 +317,6 @@ pub async fn upsert(
 }
 
 /// Deletes every id or none (`NOT_FOUND` names the first unknown one).
-#[wasm_bindgen]
 pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let ids: Vec<String> = if let Some(s) = ids.as_string() {
@@ -338,7 +330,6 @@ pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
 }
 
 /// `{ id, vector: Float32Array, metadata? }` or `null`.
-#[wasm_bindgen]
 pub fn get(name: String, id: String) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let db = e.db.borrow();
@@ -359,7 +350,6 @@ pub fn get(name: String, id: String) -> Result<JsValue, JsValue> {
 }
 
 /// The `k` nearest: `{ hits: [{ id, score, distance, metadata?, vector? }], path, evaluations }`.
-#[wasm_bindgen]
 pub fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let v = vector_from("vector", &vector)?;
@@ -384,7 +374,6 @@ pub fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue
 }
 
 /// Live vectors.
-#[wasm_bindgen]
 pub fn count(name: String) -> Result<u32, JsValue> {
     Ok(engine::get(&name)
         .map_err(fail)?
@@ -407,7 +396,6 @@ struct AllStats {
 }
 
 /// Counters: sizes, memory by part, kernel (SIMD or scalar), storage and transactions.
-#[wasm_bindgen]
 pub async fn stats(name: String) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let all = {
@@ -425,7 +413,6 @@ pub async fn stats(name: String) -> Result<JsValue, JsValue> {
 }
 
 /// The whole database as one export file (`Uint8Array`).
-#[wasm_bindgen(js_name = "export")]
 pub fn export_db(name: String) -> Result<Uint8Array, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let bytes = write_export(&e.db.borrow().snapshot());
@@ -433,7 +420,6 @@ pub fn export_db(name: String) -> Result<Uint8Array, JsValue> {
 }
 
 /// Imports an export file as the new database `name` (which must not exist yet).
-#[wasm_bindgen(js_name = "import")]
 pub async fn import_db(
     name: String,
     file: Uint8Array,
@@ -476,7 +462,6 @@ pub async fn import_db(
 }
 
 /// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store.
-#[wasm_bindgen(js_name = "__putRawRecord")]
 pub async fn put_raw_record(name: String, key: String, value: Uint8Array) -> Result<(), JsValue> {
     let idb = Idb::open(&name, || {}).await.map_err(fail)?;
     let r = idb.put_raw(&key, &value.to_vec()).await.map_err(fail);
@@ -539,5 +524,68 @@ impl MemoryCollection {
     #[wasm_bindgen(js_name = isEmpty)]
     pub fn is_empty(&self) -> bool {
         self.inner.is_empty()
+    }
+}
+
+fn arg(args: &JsValue, key: &str) -> JsValue {
+    Reflect::get(args, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string_arg(args: &JsValue, key: &str) -> Result<String, JsValue> {
+    arg(args, key)
+        .as_string()
+        .ok_or_else(|| fail(bad_argument(key, "expected a string")))
+}
+
+fn typed<T: JsCast>(args: &JsValue, key: &str, what: &str) -> Result<T, JsValue> {
+    arg(args, key)
+        .dyn_into::<T>()
+        .map_err(|_| fail(bad_argument(key, format!("expected a {what}"))))
+}
+
+/// The one entry point of the worker protocol: runs `op` with the fields of `args` and
+/// resolves to its value, or rejects with `{ code, message }`. Ops and their arguments are
+/// listed in `docs/protocol.md`.
+#[wasm_bindgen]
+pub async fn call(op: String, args: JsValue) -> Result<JsValue, JsValue> {
+    if !args.is_object() && !args.is_undefined() {
+        return Err(fail(bad_argument("args", "expected an object")));
+    }
+    let name = || string_arg(&args, "name");
+    match op.as_str() {
+        "open" => open(name()?, arg(&args, "options")).await,
+        "close" => close(name()?).await.map(JsValue::from),
+        "deleteDatabase" => delete_database(name()?).await.map(|_| JsValue::UNDEFINED),
+        "databases" => databases().await,
+        "insert" => insert(name()?, arg(&args, "items")).await,
+        "insertPacked" => {
+            let vectors = typed::<Float32Array>(&args, "vectors", "Float32Array")?;
+            insert_packed(name()?, arg(&args, "ids"), vectors, arg(&args, "metadata")).await
+        }
+        "upsert" => {
+            upsert(
+                name()?,
+                string_arg(&args, "id")?,
+                arg(&args, "vector"),
+                arg(&args, "metadata"),
+            )
+            .await
+        }
+        "delete" => delete(name()?, arg(&args, "ids"))
+            .await
+            .map(|_| JsValue::UNDEFINED),
+        "get" => get(name()?, string_arg(&args, "id")?),
+        "search" => search(name()?, arg(&args, "vector"), arg(&args, "options")),
+        "count" => count(name()?).map(JsValue::from),
+        "stats" => stats(name()?).await,
+        "export" => export_db(name()?).map(JsValue::from),
+        "import" => {
+            let data = typed::<Uint8Array>(&args, "data", "Uint8Array")?;
+            import_db(name()?, data, arg(&args, "options")).await
+        }
+        other => Err(fail(ErrorInfo::new(
+            "UNKNOWN_OP",
+            format!("unknown operation {other:?}"),
+        ))),
     }
 }

@@ -1,0 +1,186 @@
+// The worker protocol end to end in headless Chromium: build selection, every kind of
+// malformed message, bulk insert with progress and abort, persistence across a reload, and
+// the browser half of the browser→native parity test (it writes target/parity/).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serve, ROOT } from './server.mjs';
+import { launch } from './browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serve(0);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function page(query = '') {
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => console.log('page error:', e.message));
+  await p.goto(`${server.url}/playwright/fixtures/worker.html${query}`);
+  await p.waitForFunction(() => window.rvReady === true);
+  return p;
+}
+
+const call = (p, op, args) => p.evaluate(([op, args]) => window.rvCall(op, args), [op, args]);
+const ok = async (p, op, args) => {
+  const r = await call(p, op, args);
+  assert.equal(r.ok, true, `${op}: ${JSON.stringify(r.error)}`);
+  return r.value;
+};
+const unique = (s) => `${s}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
+
+test('the worker picks the SIMD build, and ?simd=0 forces the scalar one', async () => {
+  const simd = await page();
+  const hello = await ok(simd, 'hello', {});
+  assert.equal(hello.protocol, 1);
+  assert.equal(hello.simdSupported, true, 'Chromium validates SIMD128');
+  assert.equal(hello.build, 'simd');
+  assert.equal(hello.simd, true);
+  const name = unique('kernel');
+  const stats = await ok(simd, 'open', { name, options: { dimensions: 4 } });
+  assert.equal(stats.kernel, 'simd128');
+  await ok(simd, 'deleteDatabase', { name });
+  await simd.close();
+
+  const scalar = await page('?simd=0');
+  const h = await ok(scalar, 'hello', {});
+  assert.equal(h.build, 'scalar');
+  assert.equal(h.simd, false);
+  const s = await ok(scalar, 'open', { name, options: { dimensions: 4 } });
+  assert.equal(s.kernel, 'portable-wasm32');
+  assert.equal(s.simd, false);
+  await ok(scalar, 'deleteDatabase', { name });
+  await scalar.close();
+});
+
+test('malformed messages get error replies and the worker stays alive', async () => {
+  const p = await page();
+  const name = unique('hostile');
+  await ok(p, 'open', { name, options: { dimensions: 3 } });
+  await ok(p, 'insert', { name, items: [{ id: 'a', vector: [1, 2, 3] }] });
+  const raw = [42, 'hello', null, {}, { op: 'hello' }, { id: {}, op: 'hello' }];
+  await p.evaluate((raw) => raw.forEach((m) => window.rvPost(m)), raw);
+  await p.waitForFunction((n) => window.rvReplies.filter((r) => r.id === null).length >= n, raw.length);
+  const anonymous = await p.evaluate(() => window.rvReplies.filter((r) => r.id === null));
+  assert.ok(anonymous.every((r) => r.ok === false && r.error.code === 'BAD_MESSAGE'), JSON.stringify(anonymous));
+  const cases = [
+    [{ op: 'nope', args: {} }, 'UNKNOWN_OP'],
+    [{ op: 5, args: {} }, 'BAD_MESSAGE'],
+    [{ op: 'search', args: 5 }, 'BAD_ARGUMENT'],
+    [{ op: 'search', args: { name, vector: [1, 2, 3], options: { k: -1 } } }, 'BAD_ARGUMENT'],
+    [{ op: 'search', args: { name, vector: [1, 2, 3], options: { k: 1e9 } } }, 'INVALID_K'],
+    [{ op: 'search', args: { name, vector: [1, 2], options: {} } }, 'DIMENSION_MISMATCH'],
+    [{ op: 'search', args: { name: 7, vector: [1, 2, 3] } }, 'BAD_ARGUMENT'],
+    [{ op: 'insert', args: { name, items: [{ vector: [1, NaN, 3] }] } }, 'NON_FINITE'],
+    [{ op: 'insertMany', args: { name, vectors: [1, 2, 3] } }, 'BAD_ARGUMENT'],
+    [{ op: 'search', args: { name, vector: [1, 2, 3], options: { filter: { a: { $where: 1 } } } } }, 'INVALID_FILTER'],
+  ];
+  for (const [msg, code] of cases) {
+    const r = await p.evaluate((m) => new Promise((resolve) => {
+      const id = `x${Math.random()}`;
+      const seen = window.rvReplies.length;
+      window.rvPost({ v: 1, id, ...m });
+      const tick = () => {
+        const got = window.rvReplies.slice(seen).find((r) => r.id === id);
+        if (got) resolve(got); else setTimeout(tick, 5);
+      };
+      tick();
+    }), msg);
+    assert.equal(r.ok, false, JSON.stringify(msg));
+    assert.equal(r.error.code, code, `${JSON.stringify(msg)} → ${JSON.stringify(r.error)}`);
+  }
+  const v2 = await p.evaluate(() => new Promise((resolve) => {
+    window.rvPost({ v: 2, id: 'v2', op: 'hello' });
+    const tick = () => { const r = window.rvReplies.find((x) => x.id === 'v2'); r ? resolve(r) : setTimeout(tick, 5); };
+    tick();
+  }));
+  assert.equal(v2.error.code, 'PROTOCOL_VERSION');
+  assert.equal(await ok(p, 'count', { name }), 1, 'data unchanged');
+  assert.equal((await ok(p, 'hello', {})).protocol, 1, 'worker alive');
+  await ok(p, 'deleteDatabase', { name });
+  await p.close();
+});
+
+test('insertMany commits in chunks with progress, and data survives a reload', async () => {
+  const p = await page();
+  const name = unique('bulk');
+  const dim = 8;
+  await ok(p, 'open', { name, options: { dimensions: dim, metric: 'euclidean' } });
+  const res = await p.evaluate(async ([name, dim]) => {
+    const n = 2500;
+    const vectors = new Float32Array(n * dim).map((_, i) => Math.sin(i * 0.37) + (i % 7));
+    const ids = Array.from({ length: n }, (_, i) => `d${i}`);
+    const r = await window.rvCall('insertMany', { name, vectors, ids, chunk: 1000 });
+    return { r, progress: window.rvEvents.filter((e) => e.event === 'progress' && e.name === name).map((e) => e.detail.committed) };
+  }, [name, dim]);
+  assert.equal(res.r.ok, true, JSON.stringify(res.r.error));
+  assert.equal(res.r.value.committed, 2500);
+  assert.deepEqual(res.progress, [1000, 2000, 2500]);
+  const changes = await p.evaluate((name) => window.rvEvents.filter((e) => e.event === 'change' && e.name === name).length, name);
+  assert.ok(changes >= 3, `change events: ${changes}`);
+  const before = await ok(p, 'search', { name, vector: Array.from({ length: dim }, (_, i) => i % 3), options: { k: 5 } });
+  await p.reload();
+  await p.waitForFunction(() => window.rvReady === true);
+  const reopened = await ok(p, 'open', { name, options: {} });
+  assert.equal(reopened.len, 2500);
+  assert.equal(reopened.distanceEvaluations, 0);
+  const after = await ok(p, 'search', { name, vector: Array.from({ length: dim }, (_, i) => i % 3), options: { k: 5 } });
+  assert.deepEqual(after.hits, before.hits);
+  const bytes = await p.evaluate(async (name) => (await window.rvCall('export', { name })).value.length, name);
+  assert.ok(bytes > 2500 * dim * 4);
+  await ok(p, 'deleteDatabase', { name });
+  await p.close();
+});
+
+// A seeded generator shared with nothing: the op sequence and its data go to
+// target/parity/ops.json, which the native test replays on redb.
+function lcg(seed) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+test('parity: the browser runs a seeded op sequence and exports it for the native test', async () => {
+  const p = await page();
+  const rand = lcg(20261124);
+  const dim = 16;
+  const vec = () => Array.from({ length: dim }, () => Math.fround(rand() * 2 - 1));
+  const ops = [];
+  let next = 0;
+  const bulk = [];
+  for (let i = 0; i < 300; i++) bulk.push({ id: `v${next++}`, vector: vec(), metadata: { g: i % 4 } });
+  ops.push({ op: 'insert', items: bulk });
+  for (let i = 0; i < 40; i++) ops.push({ op: 'insert', items: [{ id: `v${next++}`, vector: vec(), metadata: { g: i % 4, s: `t${i}` } }] });
+  ops.push({ op: 'upsert', id: 'v3', vector: vec() });
+  ops.push({ op: 'upsert', id: 'v4', metadata: { moved: true } });
+  ops.push({ op: 'delete', ids: ['v5', 'v6', 'v310'] });
+  for (let i = 0; i < 10; i++) ops.push({ op: 'insert', items: [{ id: `v${next++}`, vector: vec() }] });
+  const queries = Array.from({ length: 20 }, vec);
+  const out = { dim, ops, queries, databases: [] };
+  for (const [metric, index] of [['cosine', 'hnsw'], ['euclidean', 'flat'], ['dotproduct', 'hnsw']]) {
+    const name = unique(`parity-${index}`);
+    await ok(p, 'open', { name, options: { dimensions: dim, metric, index } });
+    for (const o of ops) {
+      if (o.op === 'insert') await ok(p, 'insert', { name, items: o.items });
+      if (o.op === 'upsert') await ok(p, 'upsert', { name, id: o.id, vector: o.vector, metadata: o.metadata });
+      if (o.op === 'delete') await ok(p, 'delete', { name, ids: o.ids });
+    }
+    const results = [];
+    for (const q of queries) results.push((await ok(p, 'search', { name, vector: q, options: { k: 10, includeMetadata: true } })).hits);
+    const file = await p.evaluate(async (name) => Array.from((await window.rvCall('export', { name })).value), name);
+    const dir = join(ROOT, 'target', 'parity');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, `${metric}-${index}.bin`), Buffer.from(file));
+    out.databases.push({ metric, index, file: `${metric}-${index}.bin`, results });
+    await ok(p, 'deleteDatabase', { name });
+  }
+  await writeFile(join(ROOT, 'target', 'parity', 'ops.json'), JSON.stringify(out));
+  await p.close();
+});

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the two browser builds of ruvector-wasm into web/pkg/simd and web/pkg/scalar:
+# cargo (release) -> wasm-bindgen --target web (the CLI pinned by Cargo.lock) -> wasm-opt
+# from the npm binaryen package (Debian's corrupts wasm-bindgen output). Fails when the
+# SIMD build has no f32x4 instruction, when the scalar one has any, or when the SIMD wasm
+# plus its glue grows past the regression ceiling. Writes web/pkg/sizes.json.
+#
+# The target is 150 KB gzip for the SIMD wasm plus its glue; it is NOT met yet (about
+# 228 KB: formatting, collections and serde_json spread over ~4,900 functions; see the
+# README). Until it is, the build fails only past CEILING_GZIP, today's size plus 3%, so
+# the size can only go down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUDGET_GZIP=153600                   # the target: 150 KB
+CEILING_GZIP=${CEILING_GZIP:-235000} # regression guard until the target is met
+BIN=node_modules/.bin
+[ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
+
+# SIMD: the flags of .cargo/config.toml (+simd128).
+cargo build -p ruvector-wasm --target wasm32-unknown-unknown --release
+# Scalar: the same flags without +simd128. RUSTFLAGS replaces the config's list, which is
+# exactly what is wanted here; its own target dir keeps the two builds from evicting each other.
+RUSTFLAGS='--cfg getrandom_backend="wasm_js" --cfg=web_sys_unstable_apis' CARGO_TARGET_DIR=target/scalar \
+  cargo build -p ruvector-wasm --target wasm32-unknown-unknown --release
+
+build() { # kind, input wasm
+  local out=web/pkg/$1
+  rm -rf "$out" && mkdir -p "$out"
+  wasm-bindgen --target web --weak-refs --out-dir "$out" --out-name ruvector "$2"
+  "$BIN/wasm-opt" -O3 --strip-debug --strip-producers "$out/ruvector_bg.wasm" -o "$out/ruvector_bg.wasm"
+}
+build simd target/wasm32-unknown-unknown/release/ruvector_wasm.wasm
+build scalar target/scalar/wasm32-unknown-unknown/release/ruvector_wasm.wasm
+
+simd_ops=$("$BIN/wasm-dis" web/pkg/simd/ruvector_bg.wasm | grep -c 'f32x4' || true)
+scalar_ops=$("$BIN/wasm-dis" web/pkg/scalar/ruvector_bg.wasm | grep -c 'f32x4\|v128' || true)
+if [ "$simd_ops" -eq 0 ]; then
+  echo "build-web: the SIMD build has no f32x4 instruction (was RUSTFLAGS set? it drops +simd128)" >&2; exit 1
+fi
+if [ "$scalar_ops" -ne 0 ]; then
+  echo "build-web: the scalar build contains $scalar_ops SIMD instructions" >&2; exit 1
+fi
+
+gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
+size() { wc -c < "$1" | tr -d ' '; }
+cat > web/pkg/sizes.json <<JSON
+{
+  "simd": { "wasm": $(size web/pkg/simd/ruvector_bg.wasm), "wasm_gzip": $(gz web/pkg/simd/ruvector_bg.wasm),
+            "js": $(size web/pkg/simd/ruvector.js), "js_gzip": $(gz web/pkg/simd/ruvector.js), "f32x4_ops": $simd_ops },
+  "scalar": { "wasm": $(size web/pkg/scalar/ruvector_bg.wasm), "wasm_gzip": $(gz web/pkg/scalar/ruvector_bg.wasm),
+              "js": $(size web/pkg/scalar/ruvector.js), "js_gzip": $(gz web/pkg/scalar/ruvector.js) },
+  "worker_js_gzip": $(gz worker/worker.js),
+  "budget_gzip": $BUDGET_GZIP,
+  "ceiling_gzip": $CEILING_GZIP
+}
+JSON
+total=$(( $(gz web/pkg/simd/ruvector_bg.wasm) + $(gz web/pkg/simd/ruvector.js) ))
+echo "build-web: simd wasm+glue ${total} B gzip; ${simd_ops} f32x4 ops; scalar has none"
+if [ "$total" -gt "$BUDGET_GZIP" ]; then
+  echo "build-web: NOTE: over the 150 KB size target by $(( total - BUDGET_GZIP )) B (not yet met)"
+fi
+if [ "$total" -gt "$CEILING_GZIP" ]; then
+  echo "build-web: ${total} B is past the regression ceiling ${CEILING_GZIP} B" >&2; exit 1
+fi
