@@ -54,6 +54,7 @@ cat > web/pkg/sizes.json <<JSON
   "ceiling_gzip": $CEILING_GZIP
 }
 JSON
+mkdir -p benches/results && cp web/pkg/sizes.json benches/results/sizes.json
 total=$(( $(gz web/pkg/simd/ruvector_bg.wasm) + $(gz web/pkg/simd/ruvector.js) ))
 echo "build-web: simd wasm+glue ${total} B gzip; ${simd_ops} f32x4 ops; scalar has none"
 if [ "$total" -gt "$BUDGET_GZIP" ]; then

@@ -179,6 +179,29 @@ fn storage_table(st: &Value, out: &mut String) {
     );
 }
 
+fn sizes_table(z: &Value, out: &mut String) {
+    let kb = |v: &Value| f(&json!(v.as_f64().map(|b| b / 1024.0)), 1);
+    let simd_total = z["simd"]["wasm_gzip"].as_f64().unwrap_or(0.0) + z["simd"]["js_gzip"].as_f64().unwrap_or(0.0);
+    let _ = writeln!(
+        out,
+        "### Browser build sizes (KiB; written by `scripts/build-web.sh`)\n\n\
+         | build | wasm | wasm gzip | JS glue | JS glue gzip |\n|---|---:|---:|---:|---:|\n\
+         | SIMD128 | {} | {} | {} | {} |\n| scalar | {} | {} | {} | {} |\n\n\
+         SIMD wasm + glue, gzip: {} KiB against a target of {} KiB ({}).\n",
+        kb(&z["simd"]["wasm"]),
+        kb(&z["simd"]["wasm_gzip"]),
+        kb(&z["simd"]["js"]),
+        kb(&z["simd"]["js_gzip"]),
+        kb(&z["scalar"]["wasm"]),
+        kb(&z["scalar"]["wasm_gzip"]),
+        kb(&z["scalar"]["js"]),
+        kb(&z["scalar"]["js_gzip"]),
+        kb(&json!(simd_total)),
+        kb(&z["budget_gzip"]),
+        if simd_total <= z["budget_gzip"].as_f64().unwrap_or(0.0) { "met" } else { "not met yet" }
+    );
+}
+
 fn main() {
     if let Err(e) = fold_criterion() {
         eprintln!("{e}");
@@ -191,6 +214,9 @@ fn main() {
     match read_json(&results.join("core.json")) {
         Some(core) => core_tables(&core, &mut out),
         None => out.push_str("_No `results/core.json` yet: run `make bench`._\n\n"),
+    }
+    if let Some(z) = read_json(&results.join("sizes.json")) {
+        sizes_table(&z, &mut out);
     }
     if let Some(st) = read_json(&results.join("storage.json")) {
         storage_table(&st, &mut out);
