@@ -46,8 +46,9 @@ test-native:
 	$(CARGO) test -p ruvector-wasm --profile ci --lib 2>&1 | tee -a $(TEST_LOG)
 	$(CARGO) test -p ruvector-core --features native --profile ci --lib --tests 2>&1 | tee -a $(TEST_LOG)
 
-bench:
+bench: deps build-web
 	$(CARGO) bench -p ruvector-benches
+	node playwright/bench.mjs
 	$(CARGO) run -p ruvector-benches --release --bin report
 
 fmt:

@@ -12,16 +12,30 @@ const TYPES = {
   '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream', '.png': 'image/png',
 };
 
-/** Starts the server on 127.0.0.1:`port` (0: any free port); resolves to { url, close }. */
-export function serve(port = 0, root = ROOT) {
+/**
+ * Starts the server on 127.0.0.1:`port` (0: any free port); resolves to { url, close }.
+ * `mounts` maps URL prefixes to other folders (e.g. { '/shared-data/': '../shared/data' });
+ * `isolated` adds COOP/COEP headers (cross-origin isolation: precise timers in workers).
+ */
+export function serve(port = 0, { root = ROOT, mounts = {}, isolated = false } = {}) {
   const server = createServer(async (req, res) => {
     try {
       const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-      let file = join(root, path);
-      if (!file.startsWith(root)) throw new Error('outside root');
+      let base = root;
+      let rel = path;
+      for (const [prefix, dir] of Object.entries(mounts)) {
+        if (path.startsWith(prefix)) { base = resolve(dir); rel = path.slice(prefix.length); }
+      }
+      let file = join(base, rel);
+      if (!file.startsWith(base)) throw new Error('outside root');
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+      const headers = { 'content-type': TYPES[extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' };
+      if (isolated) {
+        headers['cross-origin-opener-policy'] = 'same-origin';
+        headers['cross-origin-embedder-policy'] = 'require-corp';
+      }
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' });

@@ -181,7 +181,8 @@ fn storage_table(st: &Value, out: &mut String) {
 
 fn sizes_table(z: &Value, out: &mut String) {
     let kb = |v: &Value| f(&json!(v.as_f64().map(|b| b / 1024.0)), 1);
-    let simd_total = z["simd"]["wasm_gzip"].as_f64().unwrap_or(0.0) + z["simd"]["js_gzip"].as_f64().unwrap_or(0.0);
+    let simd_total = z["simd"]["wasm_gzip"].as_f64().unwrap_or(0.0)
+        + z["simd"]["js_gzip"].as_f64().unwrap_or(0.0);
     let _ = writeln!(
         out,
         "### Browser build sizes (KiB; written by `scripts/build-web.sh`)\n\n\
@@ -198,7 +199,72 @@ fn sizes_table(z: &Value, out: &mut String) {
         kb(&z["scalar"]["js_gzip"]),
         kb(&json!(simd_total)),
         kb(&z["budget_gzip"]),
-        if simd_total <= z["budget_gzip"].as_f64().unwrap_or(0.0) { "met" } else { "not met yet" }
+        if simd_total <= z["budget_gzip"].as_f64().unwrap_or(0.0) {
+            "met"
+        } else {
+            "not met yet"
+        }
+    );
+}
+
+fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
+    let simd = &b["simd"];
+    let _ = writeln!(
+        out,
+        "### In the browser ({}, {}, a dedicated worker; {}×{}, {} queries)\n\n\
+         | build | ef | QPS | recall@10 | p50 µs | p99 µs |\n|---|---:|---:|---:|---:|---:|",
+        b["browser"].as_str().unwrap_or("?"),
+        simd["dataset"].as_str().unwrap_or("?"),
+        simd["n"],
+        simd["dim"],
+        simd["queries"]
+    );
+    for build in ["simd", "scalar"] {
+        for p in b[build]["search"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "| {build} | {} | {} | {} | {} | {} |",
+                p["ef"],
+                f(&p["qps"], 0),
+                f(&p["recall10"], 4),
+                f(&p["p50_us"], 0),
+                f(&p["p99_us"], 0)
+            );
+        }
+        let fl = &b[build]["flat"];
+        let _ = writeln!(
+            out,
+            "| {build} | flat | {} | {} | {} | {} |",
+            f(&fl["qps"], 0),
+            f(&fl["recall10"], 4),
+            f(&fl["p50_us"], 0),
+            f(&fl["p99_us"], 0)
+        );
+    }
+    let at = |sys: &Value| {
+        ruvector_benches::qps_at_recall(sys["search"].as_array().map_or(&[][..], |v| v), 0.95)
+    };
+    let native = core.and_then(|c| c["systems"].get(0)).and_then(at);
+    let worker = at(simd);
+    let ratio = match (worker, native) {
+        (Some(w), Some(n)) => json!(w / n),
+        _ => Value::Null,
+    };
+    let _ = writeln!(
+        out,
+        "\n| measure (SIMD build) | value | target |\n|---|---:|---:|\n\
+         | durable insert rate ÷ in-memory rate ({} vs {} inserts/s) | {} | ≥ 0.75 |\n\
+         | worker QPS ÷ native QPS at recall@10 = 0.95 (native: `core.json`) | {} | ≥ 0.67 |\n\
+         | reopen from IndexedDB to first query (open alone: {} ms; distance evaluations during open: {}) | {} ms | ≤ 100 ms |\n\
+         | SIMD ÷ scalar QPS at recall@10 = 0.95 | {} | |\n",
+        f(&simd["durable_inserts_per_s"], 0),
+        f(&simd["memory_inserts_per_s"], 0),
+        f(&json!(simd["durable_inserts_per_s"].as_f64().unwrap_or(0.0) / simd["memory_inserts_per_s"].as_f64().unwrap_or(f64::NAN)), 2),
+        f(&ratio, 2),
+        f(&simd["reopen_open_ms"], 0),
+        simd["reopen_distance_evaluations"],
+        f(&simd["reopen_to_first_query_ms"], 0),
+        f(&json!(worker.zip(at(&b["scalar"])).map(|(a, c)| a / c)), 2)
     );
 }
 
@@ -211,9 +277,13 @@ fn main() {
     let mut out = String::new();
     out.push_str(BEGIN);
     out.push_str("\n\n");
-    match read_json(&results.join("core.json")) {
-        Some(core) => core_tables(&core, &mut out),
+    let core = read_json(&results.join("core.json"));
+    match &core {
+        Some(core) => core_tables(core, &mut out),
         None => out.push_str("_No `results/core.json` yet: run `make bench`._\n\n"),
+    }
+    if let Some(b) = read_json(&results.join("browser-core.json")) {
+        browser_tables(&b, core.as_ref(), &mut out);
     }
     if let Some(z) = read_json(&results.join("sizes.json")) {
         sizes_table(&z, &mut out);
