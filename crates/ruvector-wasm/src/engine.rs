@@ -34,6 +34,22 @@ pub struct EngineStats {
     pub last_durability: String,
     /// The durability asked for.
     pub durability: Durability,
+    /// Milliseconds the last open spent reading IndexedDB.
+    pub open_read_ms: f64,
+    /// Milliseconds the last open spent rebuilding the engine from the records.
+    pub open_decode_ms: f64,
+}
+
+/// `performance.now()` where there is one (page or worker), else 0.
+pub fn now_ms() -> f64 {
+    js_sys::Reflect::get(&js_sys::global(), &"performance".into())
+        .ok()
+        .and_then(|p| {
+            let f = js_sys::Reflect::get(&p, &"now".into()).ok()?;
+            let f: &js_sys::Function = wasm_bindgen::JsCast::dyn_ref(&f)?;
+            f.call0(&p).ok()?.as_f64()
+        })
+        .unwrap_or(0.0)
 }
 
 /// One open database.

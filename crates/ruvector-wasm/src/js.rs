@@ -170,8 +170,12 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     })
     .await
     .map_err(fail)?;
+    let t0 = engine::now_ms();
     let mem = idb.read_all().await.map_err(fail)?;
-    let (db, created) = match Database::open(&mem) {
+    let t1 = engine::now_ms();
+    let opened = Database::open(&mem);
+    let t2 = engine::now_ms();
+    let (db, created) = match opened {
         Ok(db) => {
             opts.check_against(db.collection().config()).map_err(fail)?;
             (db, None)
@@ -186,6 +190,11 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         }
     };
     let engine = Engine::new(&name, db, idb, opts.durability.unwrap_or_default(), closed);
+    {
+        let mut s = engine.stats.borrow_mut();
+        s.open_read_ms = t1 - t0;
+        s.open_decode_ms = t2 - t1;
+    }
     if let Some(batch) = created {
         engine.persist(batch).await.map_err(fail)?;
     }
