@@ -229,9 +229,12 @@ async fn commit(e: &Rc<Engine>, batch: ruvector_core::WriteBatch) -> Result<(), 
 /// durable.
 pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let items = items_from(&items)?;
+    insert_items(&e, items_from(&items)?).await
+}
+
+async fn insert_items(e: &Rc<Engine>, items: Vec<Item>) -> Result<JsValue, JsValue> {
     let (ids, batch) = e.db.borrow_mut().insert_batch(items).map_err(fail)?;
-    commit(&e, batch).await?;
+    commit(e, batch).await?;
     to_js(&ids)
 }
 
@@ -288,9 +291,7 @@ pub async fn insert_packed(
                 .flatten(),
         });
     }
-    let (ids, batch) = e.db.borrow_mut().insert_batch(items).map_err(fail)?;
-    commit(&e, batch).await?;
-    to_js(&ids)
+    insert_items(&e, items).await
 }
 
 /// Inserts or replaces `id`: `vector` (or `undefined` to keep it), `metadata` (`undefined`
@@ -361,7 +362,13 @@ pub fn get(name: String, id: String) -> Result<JsValue, JsValue> {
 /// The `k` nearest: `{ hits: [{ id, score, distance, metadata?, vector? }], path, evaluations }`.
 pub fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let v = vector_from("vector", &vector)?;
+    let db = e.db.borrow();
+    run_search(db.collection(), &vector, options)
+}
+
+/// Parses a query and its options and runs it on `coll`.
+fn run_search(coll: &Collection, vector: &JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let v = vector_from("vector", vector)?;
     let o: SearchOptions = parse("options", options)?;
     let filter = o
         .filter
@@ -377,9 +384,7 @@ pub fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue
         include_metadata: o.include_metadata,
         include_vectors: o.include_vectors,
     };
-    let db = e.db.borrow();
-    let r = db.collection().search(&q).map_err(fail)?;
-    results_to_js(&r)
+    results_to_js(&coll.search(&q).map_err(fail)?)
 }
 
 /// Live vectors.
@@ -503,20 +508,7 @@ impl MemoryCollection {
 
     /// The `k` nearest, as for the worker's `search`.
     pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        let v = vector_from("vector", &vector)?;
-        let o: SearchOptions = parse("options", options)?;
-        let filter = o
-            .filter
-            .as_ref()
-            .map(Filter::parse)
-            .transpose()
-            .map_err(fail)?;
-        let mut q = SearchQuery::new(&v, o.k);
-        q.ef = o.ef;
-        q.filter = filter.as_ref();
-        q.include_metadata = o.include_metadata;
-        q.include_vectors = o.include_vectors;
-        results_to_js(&self.inner.search(&q).map_err(fail)?)
+        run_search(&self.inner, &vector, options)
     }
 
     /// Deletes `id`; false when it was not there.
