@@ -423,3 +423,55 @@ async fn export_import_round_trip_in_the_browser() {
     rv::delete_database(name).await.unwrap();
     rv::delete_database(copy).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+fn memory_collection_works_synchronously() {
+    let mut c =
+        rv::MemoryCollection::new(obj(r#"{"dimensions": 3, "metric": "euclidean"}"#)).unwrap();
+    assert!(c.is_empty());
+    let ids = c
+        .insert(obj(
+            r#"[{"id": "x", "vector": [0, 0, 1]}, {"vector": [0, 1, 0], "metadata": {"k": 1}}]"#,
+        ))
+        .unwrap();
+    assert_eq!(Array::from(&ids).length(), 2);
+    assert_eq!(c.len(), 2);
+    let r = c.search(obj("[0, 0.1, 0.9]"), obj(r#"{"k": 1}"#)).unwrap();
+    assert_eq!(
+        field(&Array::from(&field(&r, "hits")).get(0), "id")
+            .as_string()
+            .as_deref(),
+        Some("x")
+    );
+    let filtered = c
+        .search(
+            obj("[0, 0.1, 0.9]"),
+            obj(r#"{"k": 1, "filter": {"k": 1}, "includeMetadata": true}"#),
+        )
+        .unwrap();
+    assert_eq!(
+        json(&field(
+            &Array::from(&field(&filtered, "hits")).get(0),
+            "metadata"
+        )),
+        r#"{"k":1}"#
+    );
+    assert_eq!(
+        code(
+            c.insert(obj(r#"[{"id": "x", "vector": [1, 1, 1]}]"#))
+                .unwrap_err()
+        ),
+        "DUPLICATE_ID"
+    );
+    assert!(c.delete("x"));
+    assert!(!c.delete("x"));
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        code(
+            rv::MemoryCollection::new(obj(r#"{"metric": "cosine"}"#))
+                .err()
+                .unwrap()
+        ),
+        "INVALID_CONFIG"
+    );
+}
