@@ -184,3 +184,58 @@ test('parity: the browser runs a seeded op sequence and exports it for the nativ
   await writeFile(join(ROOT, 'target', 'parity', 'ops.json'), JSON.stringify(out));
   await p.close();
 });
+
+test('a real quota: writes past it fail with QUOTA_EXCEEDED and the database keeps every acknowledged write', async () => {
+  const p = await page();
+  const cdp = await p.context().newCDPSession(p);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 4 * 1024 * 1024 });
+  const name = unique('quota');
+  const dim = 64;
+  await ok(p, 'open', { name, options: { dimensions: dim } });
+  const r = await p.evaluate(async ([name, dim]) => {
+    let acked = 0;
+    let error = null;
+    for (let round = 0; round < 400 && !error; round++) {
+      const n = 100;
+      const vectors = new Float32Array(n * dim).map((_, i) => Math.sin(round * 1000 + i) + 0.01);
+      const ids = Array.from({ length: n }, (_, i) => `r${round}-${i}`);
+      const res = await window.rvCall('insertPacked', { name, vectors, ids });
+      if (res.ok) acked += n; else error = res.error;
+    }
+    const count = (await window.rvCall('count', { name })).value;
+    return { acked, error, count };
+  }, [name, dim]);
+  assert.ok(r.error, 'the quota was never reached');
+  assert.equal(r.error.code, 'QUOTA_EXCEEDED', JSON.stringify(r.error));
+  assert.ok(r.acked > 0);
+  assert.equal(r.count, r.acked, 'memory equals what was acknowledged');
+  const stats = await ok(p, 'stats', { name });
+  assert.ok(stats.persistence.failedTransactions >= 1);
+  await ok(p, 'close', { name });
+  const reopened = await ok(p, 'open', { name, options: {} });
+  assert.equal(reopened.len, r.acked, 'storage holds exactly the acknowledged writes');
+  const hit = await ok(p, 'get', { name, id: 'r0-5' });
+  assert.equal(hit.id, 'r0-5');
+  console.log(`quota: ${r.acked} vectors acknowledged before ${r.error.code}`);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+  await ok(p, 'deleteDatabase', { name });
+  await p.close();
+});
+
+test('checkpoints run while the worker is idle and fold the log', async () => {
+  const p = await page();
+  const name = unique('idle');
+  await ok(p, 'open', { name, options: { dimensions: 4, checkpoint: { maxLogRecords: 5 } } });
+  for (let i = 0; i < 12; i++) await ok(p, 'insert', { name, items: [{ id: `c${i}`, vector: [1, i, 2, 3] }] });
+  await p.waitForTimeout(200);
+  const s = await ok(p, 'stats', { name });
+  assert.ok(s.storage.checkpoints >= 2, `checkpoints: ${s.storage.checkpoints}`);
+  assert.ok(s.storage.logRecords < 5, `log records left: ${s.storage.logRecords}`);
+  assert.ok(s.storage.foldedSeq >= 10, `folded up to ${s.storage.foldedSeq}`);
+  await ok(p, 'close', { name });
+  const again = await ok(p, 'open', { name, options: {} });
+  assert.equal(again.len, 12);
+  assert.equal(again.storage.foldedSeq, s.storage.foldedSeq);
+  await ok(p, 'deleteDatabase', { name });
+  await p.close();
+});

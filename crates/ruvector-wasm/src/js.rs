@@ -189,6 +189,8 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
             return Err(fail(e));
         }
     };
+    let mut db = db;
+    db.set_checkpoint_policy(opts.checkpoint.unwrap_or_default().policy());
     let engine = Engine::new(&name, db, idb, opts.durability.unwrap_or_default(), closed);
     {
         let mut s = engine.stats.borrow_mut();

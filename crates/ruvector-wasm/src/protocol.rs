@@ -31,6 +31,27 @@ pub struct HnswOptions {
     pub seed: Option<u64>,
 }
 
+/// When the worker folds the log into pages (it does so while idle).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckpointOptions {
+    /// Fold once the log holds this many records (default 1,000).
+    pub max_log_records: Option<usize>,
+    /// Fold once the log holds this many bytes (default 32 MiB).
+    pub max_log_bytes: Option<usize>,
+}
+
+impl CheckpointOptions {
+    /// The policy, defaults filled in.
+    pub fn policy(&self) -> ruvector_core::CheckpointPolicy {
+        let d = ruvector_core::CheckpointPolicy::default();
+        ruvector_core::CheckpointPolicy {
+            max_log_records: self.max_log_records.unwrap_or(d.max_log_records).max(1),
+            max_log_bytes: self.max_log_bytes.unwrap_or(d.max_log_bytes).max(1),
+        }
+    }
+}
+
 /// `open(name, options)`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -45,6 +66,8 @@ pub struct OpenOptions {
     pub hnsw: Option<HnswOptions>,
     /// Default `strict`.
     pub durability: Option<Durability>,
+    /// When to checkpoint (this session only; not stored).
+    pub checkpoint: Option<CheckpointOptions>,
     /// Use the scalar build even where SIMD128 is available (read by the worker script).
     pub simd: Option<bool>,
     /// Ask for persistent storage (read by the page facade).
