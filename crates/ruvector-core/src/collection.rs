@@ -419,6 +419,17 @@ impl Collection {
         c
     }
 
+    /// Makes room for `additional` more slots in every per-slot structure at once (opening
+    /// knows how many are coming; growing slot by slot would copy the arena again and again).
+    pub(crate) fn reserve_slots(&mut self, additional: usize) {
+        self.vectors.reserve(additional);
+        grow(&mut self.live, additional);
+        grow(&mut self.metadata, additional);
+        if let Some(g) = self.graph.as_mut() {
+            g.reserve(additional);
+        }
+    }
+
     /// Appends a stored vector (already prepared) as a dead slot; for HNSW, with `level`.
     pub(crate) fn restore_slot(&mut self, vector: &[f32], norm: f32, level: usize) -> Slot {
         let slot = self.vectors.push(vector, norm);

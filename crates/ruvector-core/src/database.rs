@@ -421,6 +421,7 @@ impl Database {
                 graph_pages.push((key, page));
             }
         }
+        coll.reserve_slots(h.slots as usize);
         for i in 0..h.slots {
             let gp = (i / PageKind::Graph.slots()) as usize;
             let level = graph_pages
@@ -500,6 +501,7 @@ impl Database {
         {
             return Err(corrupt(key, "does not follow the state before it"));
         }
+        self.coll.reserve_slots(n);
         for j in 0..rec.new_count {
             let level = rec.levels.get(j as usize).copied().unwrap_or(0) as usize;
             if rec.inline {
