@@ -21,8 +21,10 @@ after(async () => {
   await server?.close();
 });
 
-async function page(query = '') {
-  const p = await browser.newPage();
+// Each call opens its own browser context (its own storage) unless one is given: two tabs
+// of one origin must share a context.
+async function page(query = '', context = null) {
+  const p = context ? await context.newPage() : await browser.newPage();
   p.on('pageerror', (e) => console.log('page error:', e.message));
   await p.goto(`${server.url}/playwright/fixtures/worker.html${query}`);
   await p.waitForFunction(() => window.rvReady === true);
@@ -238,4 +240,20 @@ test('checkpoints run while the worker is idle and fold the log', async () => {
   assert.equal(again.storage.foldedSeq, s.storage.foldedSeq);
   await ok(p, 'deleteDatabase', { name });
   await p.close();
+});
+
+test('another tab deleting the database: the holder is told (versionchange), closes, and the delete goes through', async () => {
+  const context = await browser.newContext();
+  const a = await page('', context);
+  const b = await page('', context);
+  const name = unique('vchange');
+  await ok(a, 'open', { name, options: { dimensions: 2 } });
+  await ok(a, 'insert', { name, items: [{ id: 'x', vector: [1, 2] }] });
+  await ok(b, 'deleteDatabase', { name });
+  await a.waitForFunction((name) => window.rvEvents.some((e) => e.event === 'versionchange' && e.name === name), name);
+  const r = await call(a, 'count', { name });
+  assert.equal(r.ok, false);
+  assert.equal(r.error.code, 'CLOSED', JSON.stringify(r.error));
+  assert.ok(!(await ok(b, 'databases', {})).includes(name), 'the database is gone');
+  await context.close();
 });
