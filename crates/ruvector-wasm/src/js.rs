@@ -150,6 +150,21 @@ fn results_to_js(r: &SearchResults) -> Result<JsValue, JsValue> {
     to_js(r)
 }
 
+/// Opens the IndexedDB connection of `name`; the flag turns true (and a `versionchange`
+/// event goes out) when another context upgrades or deletes the database.
+async fn connect(name: &str) -> Result<(Idb, Rc<Cell<bool>>), JsValue> {
+    let closed = Rc::new(Cell::new(false));
+    let flag = closed.clone();
+    let n = name.to_owned();
+    let idb = Idb::open(name, move || {
+        flag.set(true);
+        emit("versionchange", &n, None);
+    })
+    .await
+    .map_err(fail)?;
+    Ok((idb, closed))
+}
+
 /// Opens database `name` (creating it when it does not exist and `options.dimensions` is
 /// given) and resolves to its stats.
 pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
@@ -161,15 +176,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         return stats(name).await;
     }
     engine::unregister(&name);
-    let closed = Rc::new(Cell::new(false));
-    let flag = closed.clone();
-    let n = name.clone();
-    let idb = Idb::open(&name, move || {
-        flag.set(true);
-        emit("versionchange", &n, None);
-    })
-    .await
-    .map_err(fail)?;
+    let (idb, closed) = connect(&name).await?;
     let t0 = engine::now_ms();
     let mem = idb.read_all().await.map_err(fail)?;
     let t1 = engine::now_ms();
@@ -455,15 +462,7 @@ pub async fn import_db(
         mem.put_raw(k, v.clone());
     }
     let db = Database::open(&mem).map_err(fail)?;
-    let closed = Rc::new(Cell::new(false));
-    let flag = closed.clone();
-    let n = name.clone();
-    let idb = Idb::open(&name, move || {
-        flag.set(true);
-        emit("versionchange", &n, None);
-    })
-    .await
-    .map_err(fail)?;
+    let (idb, closed) = connect(&name).await?;
     if !idb.read_all().await.map_err(fail)?.records().is_empty() {
         idb.close();
         return Err(fail(ErrorInfo::new(
