@@ -108,7 +108,7 @@ impl Collection {
                 max: MAX_EF,
             });
         }
-        let (q, _) = self.vectors.prepare(query.vector)?;
+        let q = self.vectors.prepare_query(query.vector)?;
         let mut own;
         let mut guard = self.scratch.try_lock().ok();
         let scratch: &mut Scratch = match guard.as_deref_mut() {

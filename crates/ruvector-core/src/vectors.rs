@@ -62,15 +62,7 @@ impl VectorStore {
     /// zero. Returns the prepared form the engine compares: a copy, normalised for cosine,
     /// and its norm (1.0 for other metrics).
     pub fn prepare(&self, v: &[f32]) -> Result<(Vec<f32>, f32), VectorError> {
-        if v.len() != self.dim {
-            return Err(VectorError::DimensionMismatch {
-                expected: self.dim,
-                got: v.len(),
-            });
-        }
-        if let Some(position) = v.iter().position(|x| !x.is_finite()) {
-            return Err(VectorError::NonFinite { position });
-        }
+        self.check(v)?;
         let mut p = v.to_vec();
         if self.metric == Metric::Cosine {
             let norm = distance::normalize(&mut p);
@@ -80,6 +72,33 @@ impl VectorStore {
             return Ok((p, norm));
         }
         Ok((p, 1.0))
+    }
+
+    /// Checks the length and that every value is finite.
+    fn check(&self, v: &[f32]) -> Result<(), VectorError> {
+        if v.len() != self.dim {
+            return Err(VectorError::DimensionMismatch {
+                expected: self.dim,
+                got: v.len(),
+            });
+        }
+        match v.iter().position(|x| !x.is_finite()) {
+            Some(position) => Err(VectorError::NonFinite { position }),
+            None => Ok(()),
+        }
+    }
+
+    /// A query as the kernels compare it: borrowed as given, or normalised into a copy for
+    /// cosine (the only metric that needs one).
+    pub fn prepare_query<'a>(
+        &self,
+        v: &'a [f32],
+    ) -> Result<std::borrow::Cow<'a, [f32]>, VectorError> {
+        if self.metric == Metric::Cosine {
+            return Ok(std::borrow::Cow::Owned(self.prepare(v)?.0));
+        }
+        self.check(v)?;
+        Ok(std::borrow::Cow::Borrowed(v))
     }
 
     /// Appends a vector returned by [`VectorStore::prepare`] and returns its slot.

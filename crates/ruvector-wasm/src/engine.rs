@@ -141,6 +141,15 @@ impl Engine {
             .unwrap_or_else(|_| Err(ErrorInfo::new("STORAGE", "the commit was abandoned")))
     }
 
+    /// Resolves once every batch queued so far has been committed (or has failed, which its
+    /// own caller is told). Closing waits for this, so no queued write meets a closed
+    /// connection.
+    pub async fn flush(self: &Rc<Self>) {
+        if self.committing.get() || !self.queue.borrow().is_empty() {
+            let _ = self.persist(WriteBatch::default()).await;
+        }
+    }
+
     async fn commit_loop(self: Rc<Self>) {
         self.committing.set(true);
         loop {

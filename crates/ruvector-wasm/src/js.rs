@@ -213,12 +213,15 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
 
 /// Closes database `name` (pending writes finish first); resolves to whether it was open.
 pub async fn close(name: String) -> Result<bool, JsValue> {
+    if let Ok(e) = engine::get(&name) {
+        e.flush().await;
+    }
     Ok(engine::unregister(&name))
 }
 
 /// Deletes database `name` from IndexedDB (closing it here first).
 pub async fn delete_database(name: String) -> Result<(), JsValue> {
-    engine::unregister(&name);
+    close(name.clone()).await?;
     idb::delete(&name).await.map_err(fail)
 }
 

@@ -475,3 +475,33 @@ fn memory_collection_works_synchronously() {
         "INVALID_CONFIG"
     );
 }
+
+#[wasm_bindgen_test]
+async fn close_lets_queued_writes_finish() {
+    let name = unique("close");
+    let data = rows(500, 8, 6);
+    rv::open(name.clone(), obj(r#"{"dimensions": 8}"#))
+        .await
+        .unwrap();
+    let writes = data.chunks(100 * 8).map(|c| {
+        rv::insert_packed(
+            name.clone(),
+            JsValue::UNDEFINED,
+            Float32Array::from(c),
+            JsValue::UNDEFINED,
+        )
+    });
+    // The writes are applied and queued, then close is called while they commit.
+    let (results, closed) = futures_util::future::join(
+        futures_util::future::join_all(writes),
+        rv::close(name.clone()),
+    )
+    .await;
+    for r in results {
+        r.unwrap();
+    }
+    assert!(closed.unwrap());
+    let reopened = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(field(&reopened, "len").as_f64(), Some(500.0));
+    rv::delete_database(name).await.unwrap();
+}

@@ -289,7 +289,10 @@ impl Hnsw {
         for l in (level + 1..=self.top).rev() {
             ep = self.greedy(vectors, q, ep, l, scratch);
         }
-        let mut eps = vec![ep];
+        let mut eps = std::mem::take(&mut scratch.eps);
+        let mut chosen = std::mem::take(&mut scratch.chosen);
+        eps.clear();
+        eps.push(ep);
         for l in (0..=level.min(self.top)).rev() {
             self.search_layer(
                 vectors,
@@ -305,7 +308,8 @@ impl Hnsw {
                 continue;
             }
             self.select(vectors, self.params.m, scratch);
-            let chosen: Vec<Candidate> = scratch.selected.clone();
+            chosen.clear();
+            chosen.extend_from_slice(&scratch.selected);
             self.set_links(slot, l, chosen.iter().map(|c| c.slot));
             for c in &chosen {
                 self.connect(vectors, c.slot, slot, c.distance, l, live, scratch);
@@ -313,6 +317,8 @@ impl Hnsw {
             eps.clear();
             eps.extend_from_slice(&scratch.sorted);
         }
+        scratch.eps = eps;
+        scratch.chosen = chosen;
         if level > self.top {
             self.entry = Some(slot);
             self.top = level;
@@ -354,8 +360,7 @@ impl Hnsw {
         scratch.evaluations += scratch.sorted.len() as u64 - 1;
         scratch.sorted.sort_unstable();
         self.select(vectors, self.cap(level), scratch);
-        let keep: Vec<Slot> = scratch.selected.iter().map(|c| c.slot).collect();
-        self.set_links(n, level, keep);
+        self.set_links(n, level, scratch.selected.iter().map(|c| c.slot));
     }
 
     /// The neighbour-selection heuristic (Algorithm 4, without extending or keeping pruned

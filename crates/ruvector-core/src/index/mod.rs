@@ -103,6 +103,10 @@ pub struct Scratch {
     pub(crate) results: BinaryHeap<Candidate>,
     pub(crate) sorted: Vec<Candidate>,
     pub(crate) selected: Vec<Candidate>,
+    /// Entry points of the next layer while inserting.
+    pub(crate) eps: Vec<Candidate>,
+    /// Links chosen for the node being inserted.
+    pub(crate) chosen: Vec<Candidate>,
     /// Unvisited neighbours of the node being expanded.
     pub(crate) fresh: Vec<u32>,
     /// Distance evaluations since the counter was last taken.
