@@ -34,10 +34,11 @@ test-wasm:
 build-web:
 	scripts/build-web.sh
 
-# The worker protocol end to end in headless Chromium (Playwright); also writes the
-# browser half of the parity test into target/parity/.
+# The worker protocol end to end in headless Chromium (Playwright), against the SIMD build
+# and then the scalar one; also writes the browser half of the parity test into target/parity/.
 test-browser:
 	node --test playwright/ 2>&1 | tee -a $(TEST_LOG)
+	RUVECTOR_BUILD=scalar node --test playwright/ 2>&1 | tee -a $(TEST_LOG)
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).

@@ -21,13 +21,23 @@ after(async () => {
   await server?.close();
 });
 
+// `make test` runs this suite twice: once as the browser picks (SIMD128), once with
+// RUVECTOR_BUILD=scalar, which loads every page with ?simd=0.
+const BUILD = process.env.RUVECTOR_BUILD === 'scalar' ? 'scalar' : 'simd';
+console.log(`# worker suite against the ${BUILD} build`);
+
 // Each call opens its own browser context (its own storage) unless one is given: two tabs
-// of one origin must share a context.
+// of one origin must share a context. An empty query takes the suite's build.
 async function page(query = '', context = null) {
   const p = context ? await context.newPage() : await browser.newPage();
   p.on('pageerror', (e) => console.log('page error:', e.message));
-  await p.goto(`${server.url}/playwright/fixtures/worker.html${query}`);
+  const q = query || (BUILD === 'scalar' ? '?simd=0' : '');
+  await p.goto(`${server.url}/playwright/fixtures/worker.html${q}`);
   await p.waitForFunction(() => window.rvReady === true);
+  if (!query) {
+    const hello = await p.evaluate(() => window.rvCall('hello', {}));
+    assert.equal(hello.value?.build, BUILD, `the page runs the ${BUILD} build`);
+  }
   return p;
 }
 
@@ -40,7 +50,7 @@ const ok = async (p, op, args) => {
 const unique = (s) => `${s}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
 
 test('the worker picks the SIMD build, and ?simd=0 forces the scalar one', async () => {
-  const simd = await page();
+  const simd = await page('?simd=auto');
   const hello = await ok(simd, 'hello', {});
   assert.equal(hello.protocol, 1);
   assert.equal(hello.simdSupported, true, 'Chromium validates SIMD128');
@@ -143,7 +153,7 @@ test('insertMany commits in chunks with progress, and data survives a reload', a
 });
 
 // A seeded generator shared with nothing: the op sequence and its data go to
-// target/parity/ops.json, which the native test replays on redb.
+// target/parity/<build>/ops.json, which the native test replays on redb.
 function lcg(seed) {
   let s = seed >>> 0;
   return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
@@ -177,13 +187,13 @@ test('parity: the browser runs a seeded op sequence and exports it for the nativ
     const results = [];
     for (const q of queries) results.push((await ok(p, 'search', { name, vector: q, options: { k: 10, includeMetadata: true } })).hits);
     const file = await p.evaluate(async (name) => Array.from((await window.rvCall('export', { name })).value), name);
-    const dir = join(ROOT, 'target', 'parity');
+    const dir = join(ROOT, 'target', 'parity', BUILD);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `${metric}-${index}.bin`), Buffer.from(file));
     out.databases.push({ metric, index, file: `${metric}-${index}.bin`, results });
     await ok(p, 'deleteDatabase', { name });
   }
-  await writeFile(join(ROOT, 'target', 'parity', 'ops.json'), JSON.stringify(out));
+  await writeFile(join(ROOT, 'target', 'parity', BUILD, 'ops.json'), JSON.stringify(out));
   await p.close();
 });
 

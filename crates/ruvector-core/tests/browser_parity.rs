@@ -1,6 +1,7 @@
 //! Risk: the browser and a server disagree about the same data. `make test` first runs a
-//! seeded operation sequence in headless Chromium (playwright/worker.test.mjs), saving the
-//! operations, the browser's search results and its export files under `target/parity/`.
+//! seeded operation sequence in headless Chromium (playwright/worker.test.mjs) once per
+//! build, saving the operations, the browser's search results and its export files under
+//! `target/parity/simd/` and `target/parity/scalar/`.
 //! Here the same operations run natively on redb: every search hit must match the
 //! browser's (ids, distances to the bit), the browser's export must open natively with the
 //! same records, and the native export must equal the browser's byte for byte. Under
@@ -25,8 +26,19 @@ fn floats(v: &Value) -> Vec<f32> {
 }
 
 #[test]
-fn native_replay_matches_the_browser() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/parity");
+fn native_replay_matches_the_simd_browser_build() {
+    replay("simd");
+}
+
+#[test]
+fn native_replay_matches_the_scalar_browser_build() {
+    replay("scalar");
+}
+
+fn replay(build: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/parity")
+        .join(build);
     let Ok(text) = std::fs::read_to_string(dir.join("ops.json")) else {
         assert!(
             std::env::var("CI").is_err(),
@@ -34,7 +46,7 @@ fn native_replay_matches_the_browser() {
             dir.display()
         );
         println!(
-            "SKIPPED native_replay_matches_the_browser: no {} (run `make test`)",
+            "SKIPPED native replay of the {build} build: no {} (run `make test`)",
             dir.join("ops.json").display()
         );
         return;
@@ -60,7 +72,7 @@ fn native_replay_matches_the_browser() {
         };
         let config = CollectionConfig::new(dim).metric(metric).index(index);
         let path = std::env::temp_dir().join(format!(
-            "ruvector-parity-{}-{metric}.redb",
+            "ruvector-parity-{}-{build}-{metric}.redb",
             std::process::id()
         ));
         let _ = std::fs::remove_file(&path);
@@ -103,7 +115,7 @@ fn native_replay_matches_the_browser() {
                 other => panic!("unknown op {other:?}"),
             }
         }
-        let label = format!("{metric}/{index:?}");
+        let label = format!("{build} {metric}/{index:?}");
         for (q, browser_hits) in queries
             .iter()
             .zip(db["results"].as_array().expect("results"))
