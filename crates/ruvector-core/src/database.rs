@@ -21,6 +21,7 @@ use crate::index::GraphHeader;
 use crate::storage::records::{
     GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
 };
+use crate::storage::vector_pages::VectorPages;
 use crate::storage::{
     log_key, Backend, OpenError, PageKind, RecordError, WriteBatch, LOG_PREFIX, MANIFEST_KEY,
 };
@@ -35,16 +36,22 @@ pub const BULK_SLOTS: u32 = 256;
 pub struct CheckpointPolicy {
     /// Fold once the log holds this many bytes…
     pub max_log_bytes: usize,
-    /// …or this many records.
+    /// …or this many records…
     pub max_log_records: usize,
+    /// …or once it holds more bytes than the pages a checkpoint would rewrite, when it holds
+    /// at least this many (0 turns the rule off). Opening then reads at most about twice
+    /// the folded state: a log of HNSW lists, each rewritten by many batches, can
+    /// otherwise grow far larger than the graph it describes.
+    pub min_log_bytes_over_pages: usize,
 }
 
 impl Default for CheckpointPolicy {
-    /// 32 MiB or 1,000 records.
+    /// 32 MiB or 1,000 records, or a log of at least 1 MiB larger than its dirty pages.
     fn default() -> Self {
         CheckpointPolicy {
             max_log_bytes: 32 << 20,
             max_log_records: 1_000,
+            min_log_bytes_over_pages: 1 << 20,
         }
     }
 }
@@ -339,10 +346,43 @@ impl Database {
         }
     }
 
-    /// True when the policy says the log should be folded now.
+    /// True when the policy says the log must be folded now (its hard limits).
     pub fn wants_checkpoint(&self) -> bool {
         self.log.len() >= self.policy.max_log_records
             || self.log.values().sum::<usize>() >= self.policy.max_log_bytes
+    }
+
+    /// True when folding would pay off at the next quiet moment: the log is larger than
+    /// the pages a checkpoint would rewrite (see
+    /// [`CheckpointPolicy::min_log_bytes_over_pages`]), or a hard limit is reached.
+    pub fn checkpoint_worthwhile(&self) -> bool {
+        let log_bytes = self.log.values().sum::<usize>();
+        let floor = self.policy.min_log_bytes_over_pages;
+        self.wants_checkpoint()
+            || (floor > 0 && log_bytes >= floor && log_bytes > self.dirty_page_bytes())
+    }
+
+    /// The checkpoint policy in force.
+    pub fn checkpoint_policy(&self) -> CheckpointPolicy {
+        self.policy
+    }
+
+    /// About how many bytes a checkpoint would write: the dirty pages at full size.
+    fn dirty_page_bytes(&self) -> usize {
+        let dim = self.coll.config.dimensions;
+        let links = self.coll.graph.as_ref().map_or(0, |g| g.params().m * 2 + 1);
+        self.dirty
+            .iter()
+            .map(|(kind, _)| {
+                kind.slots() as usize
+                    * match kind {
+                        PageKind::Vectors => dim * 4 + 4,
+                        PageKind::Graph => links * 4 + 8,
+                        // Ids and small metadata; a guess that errs towards folding.
+                        PageKind::Meta => 32,
+                    }
+            })
+            .sum()
     }
 
     /// Folds the log into pages: writes every page changed since the last checkpoint under
@@ -379,23 +419,8 @@ impl Database {
         let mut coll = Collection::new(manifest.config)
             .map_err(|e| corrupt(MANIFEST_KEY, format!("invalid configuration: {e}")))?;
         let read = |kind: PageKind, p: u32| read_page(source, &manifest, kind, p);
-        // Vector pages: every one the manifest names (they may run ahead of the folded state).
-        let mut vec_pages: VecPages = BTreeMap::new();
-        for &(kind, p) in manifest.pages.keys() {
-            if kind == PageKind::Vectors {
-                let (key, v) = read(kind, p)?;
-                let page = VectorPage::decode(&key, &v)?;
-                let cos = manifest.config.metric == crate::Metric::Cosine;
-                if page.first != p * kind.slots()
-                    || page.count > kind.slots()
-                    || page.vectors.len() != page.count as usize * manifest.config.dimensions
-                    || page.norms.len() != if cos { page.count as usize } else { 0 }
-                {
-                    return Err(corrupt(&key, "page shape does not match the manifest"));
-                }
-                vec_pages.insert(p, (key, page));
-            }
-        }
+        let mut vec_pages = VectorPages::new(source, &manifest);
+        let seqs = log_seqs(source)?;
         let h = manifest.header;
         // Graph pages, decoded once: levels first (nodes must exist in slot order), then
         // lists (which link to later slots too).
@@ -421,14 +446,21 @@ impl Database {
                 graph_pages.push((key, page));
             }
         }
-        coll.reserve_slots(h.slots as usize);
+        // Room for every slot at once, log included: growing step by step would copy the
+        // arena again and again, and in a browser touch fresh memory each time.
+        let last_slots = seqs
+            .last()
+            .and_then(|&s| source.get(&log_key(s)).ok().flatten().map(|v| (s, v)))
+            .and_then(|(s, v)| LogRecord::decode(&log_key(s), &v).ok())
+            .map_or(0, |r| r.header.slots);
+        coll.reserve_slots(h.slots.max(last_slots) as usize);
         for i in 0..h.slots {
             let gp = (i / PageKind::Graph.slots()) as usize;
             let level = graph_pages
                 .get(gp)
                 .and_then(|(_, page)| page.nodes.get((i - page.first) as usize))
                 .map_or(0, |lists| lists.len() - 1);
-            restore_vector(&mut coll, &vec_pages, i, level)?;
+            restore_vector(&mut coll, &mut vec_pages, i, level)?;
         }
         if let Some(g) = coll.graph.as_mut() {
             for (key, page) in &graph_pages {
@@ -466,7 +498,7 @@ impl Database {
             stats: StorageStats::default(),
         };
         let after = db.manifest.folded_seq;
-        for seq in log_seqs(source)?.into_iter().filter(|&s| s > after) {
+        for seq in seqs.into_iter().filter(|&s| s > after) {
             if seq != db.next_seq {
                 return Err(RecordError::Missing {
                     key: log_key(db.next_seq),
@@ -478,7 +510,7 @@ impl Database {
                 .get(&key)?
                 .ok_or(RecordError::Missing { key: key.clone() })?;
             let rec = LogRecord::decode(&key, &v)?;
-            db.apply(&key, &rec, &vec_pages)?;
+            db.apply(&key, &rec, &mut vec_pages)?;
             db.log.insert(seq, v.len() + key.len());
         }
         db.coll.set_tracking(true);
@@ -486,7 +518,12 @@ impl Database {
     }
 
     /// Applies a log record read from storage (opening, or catching up with another writer).
-    fn apply(&mut self, key: &str, rec: &LogRecord, vec_pages: &VecPages) -> Result<(), OpenError> {
+    fn apply<B: Backend>(
+        &mut self,
+        key: &str,
+        rec: &LogRecord,
+        vec_pages: &mut VectorPages<'_, B>,
+    ) -> Result<(), OpenError> {
         let slots = self.coll.vectors.slots() as u32;
         let dim = self.coll.config.dimensions;
         let cos = self.coll.config.metric == crate::Metric::Cosine;
@@ -590,18 +627,11 @@ impl Database {
         records: &[LogRecord],
     ) -> Result<(), OpenError> {
         let manifest = read_manifest(source)?;
-        let mut vec_pages = BTreeMap::new();
-        for r in records.iter().filter(|r| !r.inline) {
-            for (kind, p) in pages_of(PageKind::Vectors, r.first_new, r.header.slots) {
-                let (key, v) = read_page(source, &manifest, kind, p)?;
-                let page = VectorPage::decode(&key, &v)?;
-                vec_pages.insert(p, (key, page));
-            }
-        }
+        let mut vec_pages = VectorPages::new(source, &manifest);
         self.manifest = manifest;
         for r in records {
             let key = log_key(r.seq);
-            self.apply(&key, r, &vec_pages)?;
+            self.apply(&key, r, &mut vec_pages)?;
             self.log.insert(r.seq, 0);
         }
         Ok(())
@@ -687,29 +717,13 @@ fn check_links(key: &str, links: &[u32], slots: u32, capacity: usize) -> Result<
     }
 }
 
-/// Decoded vector pages by page number, with their keys.
-type VecPages = BTreeMap<u32, (String, VectorPage)>;
-
-fn restore_vector(
+fn restore_vector<B: Backend>(
     coll: &mut Collection,
-    pages: &VecPages,
+    pages: &mut VectorPages<'_, B>,
     slot: u32,
     level: usize,
 ) -> Result<(), OpenError> {
-    let dim = coll.config.dimensions;
-    let p = slot / PageKind::Vectors.slots();
-    let (key, page) = pages.get(&p).ok_or_else(|| {
-        corrupt(
-            MANIFEST_KEY,
-            format!("names no vector page for slot {slot}"),
-        )
-    })?;
-    let j = (slot - page.first) as usize;
-    let v = page
-        .vectors
-        .get(j * dim..(j + 1) * dim)
-        .ok_or_else(|| corrupt(key, format!("does not hold slot {slot}")))?;
-    let norm = page.norms.get(j).copied().unwrap_or(1.0);
+    let (v, norm) = pages.get(slot)?;
     coll.restore_slot(v, norm, level);
     Ok(())
 }

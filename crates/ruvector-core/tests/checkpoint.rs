@@ -1,6 +1,7 @@
 //! Risk: checkpoints that rewrite the whole database (write amplification), or that fold
 //! a log without its pages. After one insert, a checkpoint writes exactly the pages that
-//! insert touched, and the manifest.
+//! insert touched, and the manifest. A log that has outgrown the pages it changes asks to
+//! be folded, so an open never reads much more than the folded state.
 
 use std::collections::BTreeSet;
 
@@ -138,4 +139,45 @@ fn deleting_an_id_twice_in_one_call_deletes_it_once() {
     );
     let reopened = Database::open(&backend).expect("open");
     assert_eq!(reopened.collection().ids().collect::<Vec<_>>(), vec!["b"]);
+}
+
+#[test]
+fn a_log_larger_than_its_pages_asks_to_be_folded_and_open_reads_less_after() {
+    let dim = 16;
+    let rows = Mixture::new(dim, 20, 5).sample(10_000, 6);
+    let backend = MemoryBackend::new();
+    let (mut db, b) = Database::create(CollectionConfig::new(dim)).expect("create");
+    backend.write(&b).expect("write");
+    let mut worthwhile_at = None;
+    for (c, chunk) in rows.chunks(1_000 * dim).enumerate() {
+        let items = chunk
+            .chunks(dim)
+            .enumerate()
+            .map(|(i, v)| Item::new(format!("v{c}-{i}"), v.to_vec()))
+            .collect();
+        let (_, b) = db.insert_batch(items).expect("insert");
+        backend.write(&b).expect("write");
+        assert!(!db.wants_checkpoint(), "hard limits are far away");
+        if db.checkpoint_worthwhile() && worthwhile_at.is_none() {
+            worthwhile_at = Some(c);
+        }
+    }
+    // HNSW batches rewrite many neighbour lists: the log outgrows the graph within a few.
+    let at = worthwhile_at.expect("the log never outgrew its pages");
+    println!("a checkpoint became worthwhile after batch {at}");
+    assert!(at >= 1, "a single batch is not worth folding yet");
+    assert!(db.checkpoint_worthwhile());
+    let bytes = |b: &MemoryBackend| b.bytes();
+    let before = bytes(&backend);
+    let cp = db.checkpoint().expect("checkpoint");
+    backend.write(&cp).expect("write");
+    assert!(!db.checkpoint_worthwhile());
+    assert!(
+        bytes(&backend) < before,
+        "folding shrank what open reads: {} -> {}",
+        before,
+        bytes(&backend)
+    );
+    let reopened = Database::open(&backend).expect("open");
+    assert_eq!(reopened.collection().len(), 10_000);
 }

@@ -57,6 +57,7 @@ fn crash_child() {
         .set_checkpoint_policy(ruvector_core::CheckpointPolicy {
             max_log_bytes: 200_000,
             max_log_records: 25,
+            ..Default::default()
         });
     for n in 0.. {
         let (items, _) = batch(seed, n);

@@ -6,7 +6,9 @@
 //! further batches wait and go together into the next one. If a transaction fails, the
 //! database is reopened from IndexedDB and every write of that transaction and after it
 //! fails with a typed error, so memory again equals what is stored. When the queue runs
-//! empty and the log is long, a checkpoint is queued (the worker is idle).
+//! empty and the log passes a hard limit, a checkpoint is queued at once; when the log has
+//! merely grown larger than the pages it changes, the checkpoint waits until no write has
+//! come for [`IDLE_CHECKPOINT_MS`], so a bulk load is folded once, after it ends.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -21,6 +23,9 @@ use crate::idb::Idb;
 use crate::protocol::Durability;
 
 type Ack = oneshot::Sender<Result<(), ErrorInfo>>;
+
+/// How long no write must come before a worthwhile (not yet required) checkpoint runs.
+pub const IDLE_CHECKPOINT_MS: u32 = 250;
 
 /// Counters of the persistence layer.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -61,6 +66,8 @@ pub struct Engine {
     idb: Idb,
     queue: RefCell<Vec<(WriteBatch, Option<Ack>)>>,
     committing: Cell<bool>,
+    /// Writes queued so far; an idle checkpoint runs only if none came while it waited.
+    writes: Cell<u64>,
     /// Set when another context asked to upgrade or delete the database.
     pub closed: Rc<Cell<bool>>,
     /// Persistence counters.
@@ -121,6 +128,7 @@ impl Engine {
             idb,
             queue: RefCell::new(Vec::new()),
             committing: Cell::new(false),
+            writes: Cell::new(0),
             closed,
             stats: RefCell::new(EngineStats {
                 durability,
@@ -132,11 +140,8 @@ impl Engine {
     /// Queues `batch` and resolves once a transaction holding it has completed.
     pub async fn persist(self: &Rc<Self>, batch: WriteBatch) -> Result<(), ErrorInfo> {
         let (tx, rx) = oneshot::channel();
-        self.queue.borrow_mut().push((batch, Some(tx)));
-        if !self.committing.get() {
-            let me = self.clone();
-            wasm_bindgen_futures::spawn_local(async move { me.commit_loop().await });
-        }
+        self.writes.set(self.writes.get() + 1);
+        self.enqueue(batch, Some(tx));
         rx.await
             .unwrap_or_else(|_| Err(ErrorInfo::new("STORAGE", "the commit was abandoned")))
     }
@@ -150,23 +155,60 @@ impl Engine {
         }
     }
 
+    fn enqueue(self: &Rc<Self>, batch: WriteBatch, ack: Option<Ack>) {
+        self.queue.borrow_mut().push((batch, ack));
+        if !self.committing.get() {
+            let me = self.clone();
+            wasm_bindgen_futures::spawn_local(async move { me.commit_loop().await });
+        }
+    }
+
+    /// After [`IDLE_CHECKPOINT_MS`] without a write, folds the log if that still pays off.
+    fn checkpoint_when_idle(self: &Rc<Self>) {
+        let me = self.clone();
+        let seen = self.writes.get();
+        wasm_bindgen_futures::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(IDLE_CHECKPOINT_MS).await;
+            if me.writes.get() != seen || me.committing.get() || me.closed.get() {
+                return; // not idle: the commit that follows the new writes looks again
+            }
+            let batch = {
+                let mut db = me.db.borrow_mut();
+                if db.checkpoint_worthwhile() {
+                    db.checkpoint()
+                } else {
+                    None
+                }
+            };
+            if let Some(b) = batch {
+                me.enqueue(b, None);
+            }
+        });
+    }
+
     async fn commit_loop(self: Rc<Self>) {
         self.committing.set(true);
         loop {
             let group: Vec<(WriteBatch, Option<Ack>)> =
                 std::mem::take(&mut *self.queue.borrow_mut());
             if group.is_empty() {
-                let checkpoint = {
-                    let mut db = self.db.borrow_mut();
-                    if db.wants_checkpoint() {
-                        db.checkpoint()
-                    } else {
-                        None
-                    }
+                let (now, later) = {
+                    let db = self.db.borrow();
+                    (db.wants_checkpoint(), db.checkpoint_worthwhile())
+                };
+                let checkpoint = if now {
+                    self.db.borrow_mut().checkpoint()
+                } else {
+                    None
                 };
                 match checkpoint {
                     Some(b) => self.queue.borrow_mut().push((b, None)),
-                    None => break,
+                    None => {
+                        if later {
+                            self.checkpoint_when_idle();
+                        }
+                        break;
+                    }
                 }
                 continue;
             }
@@ -193,7 +235,10 @@ impl Engine {
                     let info = ErrorInfo::from(e);
                     // Memory is ahead of storage: reload what is stored.
                     let reopened = match self.idb.read_all().await {
-                        Ok(mem) => Database::open(&mem).map_err(ErrorInfo::from),
+                        Ok(mem) => Database::open(&mem).map_err(ErrorInfo::from).map(|mut db| {
+                            db.set_checkpoint_policy(self.db.borrow().checkpoint_policy());
+                            db
+                        }),
                         Err(e) => Err(e),
                     };
                     let info = match reopened {

@@ -10,8 +10,10 @@
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use rexie::{ObjectStore, Rexie, TransactionMode};
+use ruvector_core::storage::Backend;
 use ruvector_core::storage::WriteBatch;
-use ruvector_core::{BackendError, MemoryBackend};
+use ruvector_core::BackendError;
+use std::collections::HashMap;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -67,6 +69,57 @@ async fn finish(req: &IdbRequest) -> Result<JsValue, JsValue> {
     }
 }
 
+/// Records as read from IndexedDB, values still JavaScript objects: a read-only
+/// [`Backend`] for `Database::open`. A value that is not bytes reads as empty bytes, which
+/// open reports as a corrupt record by its key.
+#[derive(Default)]
+pub struct Records {
+    keys: Vec<String>,
+    index: HashMap<String, usize>,
+    values: Vec<JsValue>,
+}
+
+impl Records {
+    /// How many records there are.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// True when there is none (the database was never created).
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+impl Backend for Records {
+    fn write(&self, _batch: &WriteBatch) -> Result<(), BackendError> {
+        Err(BackendError::Failed(
+            "records read for open are read-only".into(),
+        ))
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(self
+            .index
+            .get(key)
+            .and_then(|&i| self.values.get(i))
+            .map(|v| {
+                v.dyn_ref::<Uint8Array>()
+                    .map(Uint8Array::to_vec)
+                    .unwrap_or_default()
+            }))
+    }
+
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        let from = self.keys.partition_point(|k| k.as_str() < prefix);
+        Ok(self.keys[from..]
+            .iter()
+            .take_while(|k| k.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+}
+
 /// An open ruvector database in IndexedDB.
 pub struct Idb {
     raw: IdbDatabase,
@@ -110,9 +163,10 @@ impl Idb {
         })
     }
 
-    /// Every record, in a memory backend for `Database::open`. A value that is not bytes
-    /// becomes empty bytes, which open then reports as a corrupt record by its key.
-    pub async fn read_all(&self) -> Result<MemoryBackend, ErrorInfo> {
+    /// Every record, read in one transaction, for `Database::open`. The values stay in
+    /// JavaScript until open asks for one, so each is copied into wasm memory once and
+    /// only for as long as it is being decoded.
+    pub async fn read_all(&self) -> Result<Records, ErrorInfo> {
         let rexie = Rexie::builder(&self.full_name)
             .version(VERSION)
             .build()
@@ -126,16 +180,15 @@ impl Idb {
         let values = store.get_all(None, None).await.map_err(storage)?;
         tx.done().await.map_err(storage)?;
         rexie.close();
-        let mem = MemoryBackend::new();
+        let mut records = Records::default();
         for (k, v) in keys.into_iter().zip(values) {
             let key = k.as_string().unwrap_or_else(|| format!("{k:?}"));
-            let bytes = v
-                .dyn_into::<Uint8Array>()
-                .map(|a| a.to_vec())
-                .unwrap_or_default();
-            mem.put_raw(&key, bytes);
+            records.index.insert(key.clone(), records.values.len());
+            records.keys.push(key);
+            records.values.push(v);
         }
-        Ok(mem)
+        records.keys.sort_unstable();
+        Ok(records)
     }
 
     /// Writes `batch` in one readwrite transaction with `durability`; resolves at `complete`

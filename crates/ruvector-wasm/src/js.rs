@@ -466,7 +466,7 @@ pub async fn import_db(
     }
     let db = Database::open(&mem).map_err(fail)?;
     let (idb, closed) = connect(&name).await?;
-    if !idb.read_all().await.map_err(fail)?.records().is_empty() {
+    if !idb.read_all().await.map_err(fail)?.is_empty() {
         idb.close();
         return Err(fail(ErrorInfo::new(
             "ALREADY_EXISTS",

@@ -48,6 +48,7 @@ impl CheckpointOptions {
         ruvector_core::CheckpointPolicy {
             max_log_records: self.max_log_records.unwrap_or(d.max_log_records).max(1),
             max_log_bytes: self.max_log_bytes.unwrap_or(d.max_log_bytes).max(1),
+            ..d
         }
     }
 }

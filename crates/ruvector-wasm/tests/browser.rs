@@ -298,7 +298,7 @@ async fn a_damaged_record_is_reported_by_key_on_open() {
 }
 
 #[wasm_bindgen_test]
-async fn group_commit_bounds_transactions() {
+async fn group_commit_bounds_transactions_and_an_idle_worker_folds_the_log() {
     let dim = 16;
     let data = rows(10_000, dim, 3);
     // Awaited one by one: one transaction per batch, plus creation.
@@ -323,6 +323,20 @@ async fn group_commit_bounds_transactions() {
     .as_f64()
     .unwrap();
     assert!(seq_tx <= 10.0 + 2.0, "{seq_tx} transactions for 10 batches");
+    // The log of HNSW lists has outgrown the pages it changes: once the worker has been idle
+    // for a moment, one checkpoint folds it, so a reopen reads pages, not ten big records.
+    let stats = rv::stats(name.clone()).await.unwrap();
+    let log_bytes = field(&stats, "storage.logBytes").as_f64().unwrap();
+    assert!(log_bytes > 1e6, "log bytes {log_bytes}");
+    assert_eq!(field(&stats, "storage.checkpoints").as_f64(), Some(0.0));
+    gloo_timers::future::TimeoutFuture::new(rv::engine::IDLE_CHECKPOINT_MS * 3).await;
+    let stats = rv::stats(name.clone()).await.unwrap();
+    assert_eq!(field(&stats, "storage.checkpoints").as_f64(), Some(1.0));
+    assert_eq!(field(&stats, "storage.logRecords").as_f64(), Some(0.0));
+    assert_eq!(
+        field(&stats, "persistence.transactions").as_f64(),
+        Some(seq_tx + 1.0)
+    );
     rv::delete_database(name).await.unwrap();
     // Issued together: batches arriving during a transaction share the next one.
     let name = unique("grouped");

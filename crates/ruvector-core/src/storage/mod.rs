@@ -20,6 +20,7 @@ pub mod memory;
 pub mod records;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub mod redb;
+pub(crate) mod vector_pages;
 
 pub use memory::MemoryBackend;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
