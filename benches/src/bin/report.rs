@@ -255,7 +255,8 @@ fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
         "\n| measure (SIMD build) | value | target |\n|---|---:|---:|\n\
          | durable insert rate ÷ in-memory rate ({} vs {} inserts/s) | {} | ≥ 0.75 |\n\
          | worker QPS ÷ native QPS at recall@10 = 0.95 (native: `core.json`) | {} | ≥ 0.67 |\n\
-         | reopen from IndexedDB to first query (open: {} ms = IndexedDB read {} + rebuild {}; distance evaluations during open: {}) | {} ms | ≤ 100 ms |\n\
+         | reopen from IndexedDB to first query, best of 3 (open: {} ms = IndexedDB read {} + rebuild {}; distance evaluations during open: {}) | {} ms | ≤ 100 ms |\n\
+         | the same, first reopen right after the workload (IndexedDB still settling) | {} ms | |\n\
          | SIMD ÷ scalar QPS at recall@10 = 0.95 | {} | |\n",
         f(&simd["durable_inserts_per_s"], 0),
         f(&simd["memory_inserts_per_s"], 0),
@@ -266,6 +267,7 @@ fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
         f(&simd["reopen_decode_ms"], 0),
         simd["reopen_distance_evaluations"],
         f(&simd["reopen_to_first_query_ms"], 0),
+        f(&simd["reopen"][0]["to_first_query_ms"], 0),
         f(&json!(worker.zip(at(&b["scalar"])).map(|(a, c)| a / c)), 2)
     );
 }

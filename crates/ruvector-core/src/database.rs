@@ -414,7 +414,7 @@ impl Database {
 
     /// Rebuilds a database from its records: the manifest, the pages it names and the log
     /// after it. Copies only; computes no distance.
-    pub fn open(source: &impl Backend) -> Result<Database, OpenError> {
+    pub fn open(source: &dyn Backend) -> Result<Database, OpenError> {
         let manifest = read_manifest(source)?;
         let mut coll = Collection::new(manifest.config)
             .map_err(|e| corrupt(MANIFEST_KEY, format!("invalid configuration: {e}")))?;
@@ -518,11 +518,11 @@ impl Database {
     }
 
     /// Applies a log record read from storage (opening, or catching up with another writer).
-    fn apply<B: Backend>(
+    fn apply(
         &mut self,
         key: &str,
         rec: &LogRecord,
-        vec_pages: &mut VectorPages<'_, B>,
+        vec_pages: &mut VectorPages<'_>,
     ) -> Result<(), OpenError> {
         let slots = self.coll.vectors.slots() as u32;
         let dim = self.coll.config.dimensions;
@@ -595,7 +595,7 @@ impl Database {
 
     /// For a reader at sequence number `seq` (another tab): the log records after it, or
     /// [`CatchUp::Folded`] when they are gone into pages and it must reload.
-    pub fn records_after(source: &impl Backend, seq: u64) -> Result<CatchUp, OpenError> {
+    pub fn records_after(source: &dyn Backend, seq: u64) -> Result<CatchUp, OpenError> {
         let manifest = read_manifest(source)?;
         if manifest.folded_seq > seq {
             return Ok(CatchUp::Folded {
@@ -623,7 +623,7 @@ impl Database {
     /// records read their vectors from `source`.
     pub fn catch_up(
         &mut self,
-        source: &impl Backend,
+        source: &dyn Backend,
         records: &[LogRecord],
     ) -> Result<(), OpenError> {
         let manifest = read_manifest(source)?;
@@ -663,14 +663,14 @@ impl Database {
     }
 }
 
-fn read_manifest(source: &impl Backend) -> Result<Manifest, OpenError> {
+fn read_manifest(source: &dyn Backend) -> Result<Manifest, OpenError> {
     let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
     Ok(Manifest::decode(MANIFEST_KEY, &bytes)?)
 }
 
 /// The key and bytes of the live generation of page `p`, as the manifest names it.
 fn read_page(
-    source: &impl Backend,
+    source: &dyn Backend,
     manifest: &Manifest,
     kind: PageKind,
     p: u32,
@@ -686,7 +686,7 @@ fn read_page(
     Ok((key, v))
 }
 
-fn log_seqs(source: &impl Backend) -> Result<Vec<u64>, OpenError> {
+fn log_seqs(source: &dyn Backend) -> Result<Vec<u64>, OpenError> {
     let mut seqs = Vec::new();
     for key in source.keys(LOG_PREFIX)? {
         let seq = key[LOG_PREFIX.len()..]
@@ -717,9 +717,9 @@ fn check_links(key: &str, links: &[u32], slots: u32, capacity: usize) -> Result<
     }
 }
 
-fn restore_vector<B: Backend>(
+fn restore_vector(
     coll: &mut Collection,
-    pages: &mut VectorPages<'_, B>,
+    pages: &mut VectorPages<'_>,
     slot: u32,
     level: usize,
 ) -> Result<(), OpenError> {

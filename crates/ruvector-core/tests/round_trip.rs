@@ -6,6 +6,7 @@ mod common;
 
 use common::seed;
 use ruvector_core::dataset::Mixture;
+use ruvector_core::storage::WriteBatch;
 use ruvector_core::{
     Backend, Collection, CollectionConfig, Database, IndexKind, Item, MemoryBackend, Metric,
     SearchQuery, SplitMix64, Store,
@@ -234,4 +235,38 @@ fn export_fingerprint_is_the_same_on_every_build() {
         common::EXPORT_FINGERPRINT,
         "the wasm tests assert the same constant"
     );
+}
+
+#[cfg(feature = "native")]
+#[test]
+fn a_clearing_batch_replaces_everything_on_every_backend() {
+    use ruvector_core::RedbBackend;
+    let put = |k: &str| (k.to_owned(), k.as_bytes().to_vec());
+    let first = WriteBatch {
+        puts: vec![put("a"), put("b")],
+        ..WriteBatch::default()
+    };
+    let replace = WriteBatch {
+        clear: true,
+        puts: vec![put("c")],
+        ..WriteBatch::default()
+    };
+    // Group commit: a clearing batch folded after others leaves only itself.
+    let mut grouped = first.clone();
+    grouped.append(replace.clone());
+    assert_eq!(grouped, replace);
+    let path = std::env::temp_dir().join(format!("ruvector-clear-{}.redb", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let backends: Vec<Box<dyn Backend>> = vec![
+        Box::new(MemoryBackend::new()),
+        Box::new(RedbBackend::open(&path).expect("redb")),
+    ];
+    for b in &backends {
+        b.write(&first).expect("write");
+        b.write(&replace).expect("clear");
+        assert_eq!(b.keys("").expect("keys"), vec!["c".to_owned()]);
+        assert_eq!(b.get("a").expect("get"), None);
+    }
+    drop(backends);
+    let _ = std::fs::remove_file(&path);
 }

@@ -38,8 +38,8 @@ fn js_message(e: &JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
-fn storage(e: impl std::fmt::Debug) -> ErrorInfo {
-    ErrorInfo::new("STORAGE", format!("IndexedDB: {e:?}"))
+fn storage(e: impl std::fmt::Display) -> ErrorInfo {
+    ErrorInfo::new("STORAGE", format!("IndexedDB: {e}"))
 }
 
 fn factory() -> Result<IdbFactory, ErrorInfo> {
@@ -218,6 +218,9 @@ impl Idb {
         });
         let queued = (|| -> Result<(), JsValue> {
             let store = tx.object_store(STORE)?;
+            if batch.clear {
+                store.clear()?;
+            }
             for d in &batch.deletes {
                 store.delete(&JsValue::from_str(d))?;
             }
@@ -253,9 +256,8 @@ impl Idb {
     /// Writes `value` at `key` directly (tests use it to damage a record).
     pub async fn put_raw(&self, key: &str, value: &[u8]) -> Result<(), BackendError> {
         let batch = WriteBatch {
-            seq: 0,
             puts: vec![(key.to_owned(), value.to_vec())],
-            deletes: Vec::new(),
+            ..WriteBatch::default()
         };
         self.write(&batch, Durability::Strict).await.map(|_| ())
     }

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use crate::codes::ErrorInfo;
 use crate::engine::{self, Engine};
 use crate::idb::{self, Idb};
-use crate::protocol::{bad_argument, OpenOptions, SearchOptions};
+use crate::protocol::{bad_argument, ImportOptions, OpenOptions, SearchOptions};
 
 thread_local! {
     static SINK: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -445,17 +445,20 @@ pub fn export_db(name: String) -> Result<Uint8Array, JsValue> {
     Ok(Uint8Array::from(bytes.as_slice()))
 }
 
-/// Imports an export file as the new database `name` (which must not exist yet).
+/// Imports an export file as the new database `name` (which must not exist yet), or with
+/// `options.replace` as the whole new contents of the open database `name`, in one
+/// transaction: a damaged file or a failed write changes nothing.
 pub async fn import_db(
     name: String,
     file: Uint8Array,
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let opts: OpenOptions = parse("options", options)?;
-    if engine::get(&name).is_ok() {
+    let opts: ImportOptions = parse("options", options)?;
+    let open = engine::get(&name);
+    if opts.replace != Some(true) && open.is_ok() {
         return Err(fail(ErrorInfo::new(
             "ALREADY_EXISTS",
-            format!("database {name:?} is open; import into a new name"),
+            format!("database {name:?} is open; import into a new name, or replace its contents"),
         )));
     }
     let records =
@@ -464,7 +467,16 @@ pub async fn import_db(
     for (k, v) in &records {
         mem.put_raw(k, v.clone());
     }
-    let db = Database::open(&mem).map_err(fail)?;
+    let mut db = Database::open(&mem).map_err(fail)?;
+    db.set_checkpoint_policy(opts.checkpoint.unwrap_or_default().policy());
+    if opts.replace == Some(true) {
+        // Memory takes the new state at once, so later writes build on it; if the
+        // transaction fails, the engine reloads what is stored: the old contents.
+        let e = open.map_err(fail)?;
+        *e.db.borrow_mut() = db;
+        e.persist(import_batch(records)).await.map_err(fail)?;
+        return stats(name).await;
+    }
     let (idb, closed) = connect(&name).await?;
     if !idb.read_all().await.map_err(fail)?.is_empty() {
         idb.close();

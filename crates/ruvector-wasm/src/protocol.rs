@@ -75,6 +75,18 @@ pub struct OpenOptions {
     pub persist: Option<bool>,
 }
 
+/// `import(name, data, options)`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ImportOptions {
+    /// Default `strict`.
+    pub durability: Option<Durability>,
+    /// When to checkpoint (this session only; not stored).
+    pub checkpoint: Option<CheckpointOptions>,
+    /// Replace the contents of the open database `name` instead of creating a new one.
+    pub replace: Option<bool>,
+}
+
 impl OpenOptions {
     /// The configuration of a new database.
     pub fn config(&self) -> Result<CollectionConfig, ErrorInfo> {

@@ -6,7 +6,7 @@
 // These are tests; clippy's allow-unwrap-in-tests only recognises #[test].
 #![allow(clippy::unwrap_used)]
 
-use js_sys::{Array, Float32Array, Reflect, JSON};
+use js_sys::{Array, Float32Array, Reflect, Uint8Array, JSON};
 use ruvector_core::dataset::Mixture;
 use ruvector_wasm as rv;
 use wasm_bindgen::JsValue;
@@ -428,12 +428,47 @@ async fn export_import_round_trip_in_the_browser() {
     assert_eq!(rv::export_db(copy.clone()).unwrap().to_vec(), file.to_vec());
     assert_eq!(
         code(
-            rv::import_db(copy.clone(), file, JsValue::UNDEFINED)
+            rv::import_db(copy.clone(), file.clone(), JsValue::UNDEFINED)
                 .await
                 .unwrap_err()
         ),
         "ALREADY_EXISTS"
     );
+    // Replacing the contents of an open database: a damaged file changes nothing…
+    let other = unique("replace");
+    rv::open(other.clone(), obj(r#"{"dimensions": 4}"#))
+        .await
+        .unwrap();
+    rv::insert(
+        other.clone(),
+        obj(r#"[{"id": "old", "vector": [1, 2, 3, 4]}]"#),
+    )
+    .await
+    .unwrap();
+    let before = rv::export_db(other.clone()).unwrap().to_vec();
+    let mut damaged = file.to_vec();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x40;
+    let replace = || obj(r#"{"replace": true}"#);
+    let err = rv::import_db(other.clone(), Uint8Array::from(&damaged[..]), replace())
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), "CORRUPT");
+    assert_eq!(rv::export_db(other.clone()).unwrap().to_vec(), before);
+    // …a sound one replaces everything, in memory and in IndexedDB.
+    let stats = rv::import_db(other.clone(), file.clone(), replace())
+        .await
+        .unwrap();
+    assert_eq!(field(&stats, "len").as_f64(), Some(50.0));
+    assert_eq!(field(&stats, "dimensions").as_f64(), Some(8.0));
+    assert!(rv::get(other.clone(), "old".into()).unwrap().is_null());
+    rv::close(other.clone()).await.unwrap();
+    rv::open(other.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(
+        rv::export_db(other.clone()).unwrap().to_vec(),
+        file.to_vec()
+    );
+    rv::delete_database(other).await.unwrap();
     rv::delete_database(name).await.unwrap();
     rv::delete_database(copy).await.unwrap();
 }

@@ -114,10 +114,11 @@ pub fn read_export(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ImportError> 
     Ok(out)
 }
 
-/// The batch that writes imported records into an empty backend.
+/// The batch that writes imported records, replacing whatever the backend holds.
 pub fn import_batch(records: Vec<(String, Vec<u8>)>) -> WriteBatch {
     WriteBatch {
         seq: 0,
+        clear: true,
         puts: records,
         deletes: Vec::new(),
     }

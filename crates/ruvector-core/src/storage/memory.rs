@@ -74,19 +74,26 @@ impl Backend for MemoryBackend {
     fn write(&self, batch: &WriteBatch) -> Result<(), BackendError> {
         let _w = self.gate.write().unwrap_or_else(|e| e.into_inner());
         if let Some(q) = self.quota {
-            let mut after = self.bytes() as i64;
-            for d in &batch.deletes {
+            let mut after = if batch.clear { 0 } else { self.bytes() as i64 };
+            for d in batch.deletes.iter().filter(|_| !batch.clear) {
                 after -= self.map.get(d).map_or(0, |v| (d.len() + v.len()) as i64);
             }
             for (k, v) in &batch.puts {
                 after += (k.len() + v.len()) as i64
-                    - self.map.get(k).map_or(0, |o| (k.len() + o.len()) as i64);
+                    - self
+                        .map
+                        .get(k)
+                        .filter(|_| !batch.clear)
+                        .map_or(0, |o| (k.len() + o.len()) as i64);
             }
             if after > q as i64 {
                 return Err(BackendError::QuotaExceeded(format!(
                     "{after} bytes needed, quota {q}"
                 )));
             }
+        }
+        if batch.clear {
+            self.map.clear();
         }
         for d in &batch.deletes {
             self.map.remove(d);

@@ -84,6 +84,8 @@ impl PageKind {
 pub struct WriteBatch {
     /// The sequence number of the change it commits (a checkpoint carries the last one).
     pub seq: u64,
+    /// Remove every record first (replacing a whole database by an import).
+    pub clear: bool,
     /// Keys to set.
     pub puts: Vec<(String, Vec<u8>)>,
     /// Keys to remove.
@@ -96,8 +98,13 @@ impl WriteBatch {
         self.puts.iter().map(|(k, v)| k.len() + v.len()).sum()
     }
 
-    /// Folds `other` in after this batch (group commit): its puts and deletes win.
+    /// Folds `other` in after this batch (group commit): its puts and deletes win, and
+    /// if it clears, nothing of this batch is left but the clearing.
     pub fn append(&mut self, other: WriteBatch) {
+        if other.clear {
+            *self = other;
+            return;
+        }
         self.seq = self.seq.max(other.seq);
         self.deletes
             .retain(|d| !other.puts.iter().any(|(k, _)| k == d));
@@ -120,7 +127,8 @@ pub enum BackendError {
 
 /// The contract every backend keeps (see the module docs).
 pub trait Backend {
-    /// Applies every put and delete of `batch`, or none; durable once it returns `Ok`.
+    /// Applies every put and delete of `batch` (after removing every record if it
+    /// clears), or none; durable once it returns `Ok`.
     fn write(&self, batch: &WriteBatch) -> Result<(), BackendError>;
     /// The value at `key`.
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError>;

@@ -33,6 +33,9 @@ impl Backend for RedbBackend {
         let w = self.db.begin_write().map_err(fail)?;
         {
             let mut t = w.open_table(RECORDS).map_err(fail)?;
+            if batch.clear {
+                t.retain(|_, _| false).map_err(fail)?;
+            }
             for d in &batch.deletes {
                 t.remove(d.as_str()).map_err(fail)?;
             }

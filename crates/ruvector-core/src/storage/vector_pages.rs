@@ -16,8 +16,8 @@ fn corrupt(key: &str, what: impl Into<String>) -> OpenError {
 }
 
 /// The vector pages a manifest names, read lazily from `source`.
-pub(crate) struct VectorPages<'a, B: Backend> {
-    source: &'a B,
+pub(crate) struct VectorPages<'a> {
+    source: &'a dyn Backend,
     /// The live generation of each vector page.
     gens: BTreeMap<u32, u64>,
     dim: usize,
@@ -26,9 +26,9 @@ pub(crate) struct VectorPages<'a, B: Backend> {
     current: Option<(u32, String, VectorPage)>,
 }
 
-impl<'a, B: Backend> VectorPages<'a, B> {
+impl<'a> VectorPages<'a> {
     /// The pages `manifest` names, in `source`.
-    pub(crate) fn new(source: &'a B, manifest: &Manifest) -> Self {
+    pub(crate) fn new(source: &'a dyn Backend, manifest: &Manifest) -> Self {
         let gens = manifest
             .pages
             .iter()

@@ -1,0 +1,376 @@
+// ruvector-web: a vector database in the browser. This module is the whole public API:
+// `open()` resolves to a `Database`, whose engine (Rust compiled to WebAssembly) runs in a
+// dedicated worker and keeps its data in IndexedDB. No build step is needed; it also works
+// through bundlers that understand `new Worker(new URL(..., import.meta.url))` (Vite does).
+// The worker protocol underneath is documented in docs/protocol.md.
+
+/** Every failure, from the engine or this facade, with a stable `code` (docs/protocol.md). */
+export class RuvectorError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'RuvectorError';
+    this.code = code;
+  }
+}
+
+const METRICS = ['cosine', 'euclidean', 'dotproduct', 'manhattan'];
+const INDEXES = ['hnsw', 'flat'];
+const DEFAULT_CHUNK = 1000;
+
+const fail = (code, message) => new RuvectorError(code, message);
+const toError = (e) => (e instanceof RuvectorError ? e : fail(e?.code ?? 'INTERNAL', e?.message ?? String(e)));
+
+/** Where the worker module is; a bundler rewrites this URL and emits the worker. */
+function startWorker(query) {
+  return new Worker(new URL(`../worker/worker.js${query}`, import.meta.url), { type: 'module' });
+}
+
+// One worker per database name per page: two open()s of one name share it.
+class Connection {
+  constructor(name, scalar) {
+    this.name = name;
+    this.worker = startWorker(scalar ? '?simd=0' : '');
+    this.next = 1;
+    this.pending = new Map();
+    this.handles = new Set();
+    this.dead = null;
+    this.worker.onmessage = (e) => this.#receive(e.data);
+    this.worker.onerror = (e) => {
+      e.preventDefault?.();
+      this.#die(fail('TERMINATED', `the worker of database ${JSON.stringify(name)} failed: ${e.message ?? 'error'}`));
+    };
+    this.worker.onmessageerror = () => this.#die(fail('TERMINATED', 'a reply from the worker could not be read'));
+  }
+
+  #receive(m) {
+    if (!m || typeof m !== 'object') return;
+    if (m.event) {
+      for (const h of this.handles) h._event(m.event, m.detail);
+      return;
+    }
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (m.ok) p.resolve(m.value);
+    else p.reject(fail(m.error?.code ?? 'INTERNAL', m.error?.message ?? 'unknown error'));
+  }
+
+  #die(error) {
+    if (this.dead) return;
+    this.dead = error;
+    this.worker.terminate();
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+    connections.delete(this.name);
+    for (const h of [...this.handles]) h._terminated(error);
+  }
+
+  /** Sends one request; `transfer` lists buffers to move instead of copying. */
+  call(op, args, transfer = [], onId = null) {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.next++;
+    onId?.(id);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ v: 1, id, op, args }, transfer);
+    });
+  }
+
+  /** Ends the worker once its requests are answered. */
+  async shutdown() {
+    connections.delete(this.name);
+    try {
+      await this.call('close', { name: this.name });
+    } catch {
+      // Closing a database that failed to open, or a worker that died: nothing to keep.
+    }
+    this.worker.terminate();
+  }
+}
+
+const connections = new Map(); // name -> Connection
+
+function connection(name, scalar) {
+  let c = connections.get(name);
+  if (!c) {
+    c = new Connection(name, scalar);
+    connections.set(name, c);
+  }
+  return c;
+}
+
+// A worker for requests that belong to no open database (listing, deleting).
+async function withUtilityWorker(fn) {
+  const c = new Connection('\u0000utility', false);
+  connections.delete(c.name);
+  try {
+    return await fn(c);
+  } finally {
+    c.worker.terminate();
+  }
+}
+
+function checkName(name) {
+  if (typeof name !== 'string' || name.length === 0) throw fail('BAD_ARGUMENT', 'name: expected a non-empty string');
+}
+
+function vectorOf(v, what = 'vector') {
+  if (v instanceof Float32Array) return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return Float32Array.from(v);
+  throw fail('BAD_ARGUMENT', `${what}: expected a Float32Array or an array of numbers`);
+}
+
+function openOptions(options) {
+  if (options === null || typeof options !== 'object') throw fail('BAD_ARGUMENT', 'options: expected an object');
+  const { persist, scalar, ...engine } = options;
+  if (engine.metric !== undefined && !METRICS.includes(engine.metric)) {
+    throw fail('INVALID_CONFIG', `metric: expected one of ${METRICS.join(', ')}, got ${JSON.stringify(engine.metric)}`);
+  }
+  if (engine.index !== undefined && !INDEXES.includes(engine.index)) {
+    throw fail('INVALID_CONFIG', `index: expected 'hnsw' or 'flat', got ${JSON.stringify(engine.index)}`);
+  }
+  return { engine, persist: persist === true, scalar: scalar === true };
+}
+
+/**
+ * Opens (creating when `dimensions` is given and it does not exist) the database `name`.
+ * Resolves to a `Database` once the data is loaded from IndexedDB and searchable.
+ */
+export async function open(name, options = {}) {
+  checkName(name);
+  const { engine, persist, scalar } = openOptions(options);
+  let persisted = null;
+  if (persist && globalThis.navigator?.storage?.persist) {
+    persisted = await navigator.storage.persist(); // window only: a worker cannot ask
+  }
+  const c = connection(name, scalar);
+  try {
+    const stats = await c.call('open', { name, options: engine });
+    return new Database(c, stats, persisted);
+  } catch (e) {
+    if (c.handles.size === 0) await c.shutdown();
+    throw toError(e);
+  }
+}
+
+/** Imports an export file (a `Blob` or bytes) as the new database `name`. */
+export async function importDatabase(name, file, options = {}) {
+  checkName(name);
+  const { engine } = openOptions(options);
+  const data = await bytesOf(file);
+  const c = connection(name, false);
+  try {
+    const stats = await c.call('import', { name, data, options: engine }, [data.buffer]);
+    return new Database(c, stats, null);
+  } catch (e) {
+    if (c.handles.size === 0) await c.shutdown();
+    throw toError(e);
+  }
+}
+
+/** The names of this origin's databases. */
+export async function databases() {
+  return withUtilityWorker((c) => c.call('databases', {}));
+}
+
+/**
+ * Deletes the database `name` with all its data. Handles open in this page are closed
+ * first (they fire `terminated`); another tab holding it open is asked to close, and the
+ * promise rejects with `BLOCKED` if it does not.
+ */
+export async function deleteDatabase(name) {
+  checkName(name);
+  const c = connections.get(name);
+  if (c) {
+    await c.shutdown();
+    for (const h of [...c.handles]) h._terminated(fail('CLOSED', `database ${JSON.stringify(name)} was deleted`));
+  }
+  await withUtilityWorker((u) => u.call('deleteDatabase', { name }));
+}
+
+async function bytesOf(file) {
+  if (file instanceof Blob) return new Uint8Array(await file.arrayBuffer());
+  if (file instanceof Uint8Array) return file.slice();
+  if (file instanceof ArrayBuffer) return new Uint8Array(file.slice(0));
+  throw fail('BAD_ARGUMENT', 'file: expected a Blob, a Uint8Array or an ArrayBuffer');
+}
+
+/**
+ * An open database. Every method returns a promise and rejects with a `RuvectorError`.
+ * Events: `change` (an acknowledged write; `detail.seq`), `progress` (`insertMany`),
+ * `blocked` (another tab is upgrading or deleting the database: this handle is closed),
+ * `terminated` (the worker died or the database was deleted: this handle is closed).
+ */
+export class Database extends EventTarget {
+  #c;
+  #closed = null;
+
+  constructor(connection, stats, persisted) {
+    super();
+    this.#c = connection;
+    /** The database name. */
+    this.name = connection.name;
+    /** Vector length. */
+    this.dimensions = stats.dimensions;
+    /** Distance metric. */
+    this.metric = stats.metric;
+    /** `true`/`false` when `persist` was asked (the browser's answer), else `null`. */
+    this.persisted = persisted;
+    connection.handles.add(this);
+  }
+
+  /** True once closed, deleted, or cut off (`blocked`, `terminated`). */
+  get closed() {
+    return this.#closed !== null;
+  }
+
+  #call(op, args = {}, transfer = [], onId = null) {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return this.#c.call(op, { name: this.name, ...args }, transfer, onId).catch((e) => {
+      throw toError(e);
+    });
+  }
+
+  _event(event, detail) {
+    if (event === 'versionchange') {
+      this.#closed = fail('CLOSED', `database ${JSON.stringify(this.name)} was closed: another tab is upgrading or deleting it`);
+      this.#release();
+      this.dispatchEvent(new CustomEvent('blocked', { detail }));
+      return;
+    }
+    this.dispatchEvent(new CustomEvent(event, { detail }));
+  }
+
+  _terminated(error) {
+    if (this.#closed && this.#closed.code !== 'CLOSED') return;
+    const first = this.#closed === null;
+    this.#closed = error;
+    this.#c.handles.delete(this);
+    if (first) this.dispatchEvent(new CustomEvent('terminated', { detail: { code: error.code, message: error.message } }));
+  }
+
+  #release() {
+    this.#c.handles.delete(this);
+    if (this.#c.handles.size === 0 && connections.get(this.name) === this.#c) return this.#c.shutdown();
+    return Promise.resolve();
+  }
+
+  /** Inserts one item `{ id?, vector, metadata? }` or an array of them (all or none); resolves to the ids. */
+  async insert(items) {
+    const list = Array.isArray(items) ? items : [items];
+    const ids = await this.#call('insert', { items: list.map((it) => ({ ...it, vector: vectorOf(it?.vector) })) });
+    return Array.isArray(items) ? ids : ids[0];
+  }
+
+  /**
+   * Inserts many vectors in atomic chunks (`chunk`, default 1,000): `{ vectors: Float32Array
+   * (n·dimensions), ids?, metadata? }` or an array of items. `onProgress({ committed, total })`
+   * runs after each acknowledged chunk; on `signal` abort, acknowledged chunks stay and the
+   * result says how many. `transfer: true` moves `vectors`' buffer to the worker (detaching it)
+   * instead of copying it.
+   */
+  async insertMany(input, { chunk = DEFAULT_CHUNK, onProgress, signal, transfer = false } = {}) {
+    let { vectors, ids, metadata } = Array.isArray(input) ? pack(input, this.dimensions) : input ?? {};
+    if (!(vectors instanceof Float32Array)) throw fail('BAD_ARGUMENT', 'vectors: expected a Float32Array of n·dimensions values');
+    const total = vectors.length / this.dimensions;
+    if (signal?.aborted) return { ids: [], committed: 0, total, aborted: true };
+    if (!transfer) vectors = vectors.slice();
+    let requestId = null;
+    const onAbort = () => requestId !== null && this.#c.call('abort', { requestId }).catch(() => {});
+    const onEvent = (e) => {
+      if (e.detail?.requestId === requestId) onProgress?.({ committed: e.detail.committed, total: e.detail.total });
+    };
+    signal?.addEventListener('abort', onAbort);
+    this.addEventListener('progress', onEvent);
+    try {
+      return await this.#call('insertMany', { vectors, ids, metadata, chunk }, [vectors.buffer], (id) => {
+        requestId = id;
+      });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.removeEventListener('progress', onEvent);
+    }
+  }
+
+  /** Inserts or replaces `id`: a new `vector`, new `metadata` (`null` clears it), or both. Resolves to `'inserted'` or `'updated'`. */
+  async upsert(id, { vector, metadata } = {}) {
+    return this.#call('upsert', { id, vector: vector === undefined ? undefined : vectorOf(vector), metadata });
+  }
+
+  /** The stored `{ id, vector, metadata? }` of `id`, or `null`. */
+  async get(id) {
+    return this.#call('get', { id });
+  }
+
+  /** Deletes one id or several (all or none; `NOT_FOUND` names an unknown one). */
+  async delete(ids) {
+    return this.#call('delete', { ids });
+  }
+
+  /**
+   * The `k` nearest (default 10) as `[{ id, score, distance, metadata?, vector? }]`, best first.
+   * Options: `k`, `ef`, `filter` (docs/engine.md), `includeMetadata`, `includeVectors`.
+   */
+  async search(vector, options = {}) {
+    const r = await this.#call('search', { vector: vectorOf(vector), options });
+    return r.hits;
+  }
+
+  /** Live vectors. */
+  async count() {
+    return this.#call('count');
+  }
+
+  /** Sizes, kernel (`simd128` or scalar), memory, storage and persistence counters. */
+  async stats() {
+    return this.#call('stats');
+  }
+
+  /** The whole database as an export file (docs/format.md). */
+  async export() {
+    const bytes = await this.#call('export');
+    return new Blob([bytes], { type: 'application/octet-stream' });
+  }
+
+  /**
+   * Replaces this database's contents with an export file's, in one transaction: a damaged
+   * file (`CORRUPT`) or a failed write changes nothing.
+   */
+  async import(file) {
+    const data = await bytesOf(file);
+    const stats = await this.#call('import', { data, options: { replace: true } }, [data.buffer]);
+    this.dimensions = stats.dimensions;
+    this.metric = stats.metric;
+    return stats;
+  }
+
+  /** Closes this handle; the worker ends with the last handle of its name. Pending writes finish first. */
+  async close() {
+    if (this.#closed) return;
+    this.#closed = fail('CLOSED', `database ${JSON.stringify(this.name)} is closed`);
+    await this.#release();
+  }
+
+  /** Deletes this database with all its data, closing every handle to it in this page. */
+  async destroy() {
+    await deleteDatabase(this.name);
+  }
+}
+
+function pack(items, dim) {
+  const vectors = new Float32Array(items.length * dim);
+  const ids = [];
+  const metadata = [];
+  let anyId = false;
+  let anyMeta = false;
+  items.forEach((it, i) => {
+    const v = vectorOf(it?.vector, `items[${i}].vector`);
+    if (v.length !== dim) throw fail('DIMENSION_MISMATCH', `items[${i}].vector has ${v.length} values; the database has ${dim} dimensions`);
+    vectors.set(v, i * dim);
+    ids.push(it.id);
+    metadata.push(it.metadata ?? null);
+    anyId ||= it.id !== undefined;
+    anyMeta ||= it.metadata !== undefined;
+  });
+  return { vectors, ids: anyId ? ids : undefined, metadata: anyMeta ? metadata : undefined };
+}
