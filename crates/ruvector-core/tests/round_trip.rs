@@ -6,7 +6,6 @@ mod common;
 
 use common::seed;
 use ruvector_core::dataset::Mixture;
-use ruvector_core::storage::WriteBatch;
 use ruvector_core::{
     Backend, Collection, CollectionConfig, Database, IndexKind, Item, MemoryBackend, Metric,
     SearchQuery, SplitMix64, Store,
@@ -134,6 +133,7 @@ fn memory_store_round_trip() {
 #[cfg(feature = "native")]
 #[test]
 fn redb_store_round_trip() {
+    use ruvector_core::storage::WriteBatch;
     use ruvector_core::RedbBackend;
     let dir = std::env::temp_dir().join(format!("ruvector-rt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -240,6 +240,7 @@ fn export_fingerprint_is_the_same_on_every_build() {
 #[cfg(feature = "native")]
 #[test]
 fn a_clearing_batch_replaces_everything_on_every_backend() {
+    use ruvector_core::storage::WriteBatch;
     use ruvector_core::RedbBackend;
     let put = |k: &str| (k.to_owned(), k.as_bytes().to_vec());
     let first = WriteBatch {
