@@ -133,7 +133,6 @@ fn memory_store_round_trip() {
 #[cfg(feature = "native")]
 #[test]
 fn redb_store_round_trip() {
-    use ruvector_core::storage::WriteBatch;
     use ruvector_core::RedbBackend;
     let dir = std::env::temp_dir().join(format!("ruvector-rt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
