@@ -122,14 +122,14 @@ function vectorOf(v, what = 'vector') {
 
 function openOptions(options) {
   if (options === null || typeof options !== 'object') throw fail('BAD_ARGUMENT', 'options: expected an object');
-  const { persist, scalar, ...engine } = options;
+  const { persist, ...engine } = options;
   if (engine.metric !== undefined && !METRICS.includes(engine.metric)) {
     throw fail('INVALID_CONFIG', `metric: expected one of ${METRICS.join(', ')}, got ${JSON.stringify(engine.metric)}`);
   }
   if (engine.index !== undefined && !INDEXES.includes(engine.index)) {
     throw fail('INVALID_CONFIG', `index: expected 'hnsw' or 'flat', got ${JSON.stringify(engine.index)}`);
   }
-  return { engine, persist: persist === true, scalar: scalar === true };
+  return { engine, persist: persist === true, scalar: engine.simd === false };
 }
 
 /**
@@ -313,6 +313,7 @@ export class Database extends EventTarget {
    */
   async search(vector, options = {}) {
     const r = await this.#call('search', { vector: vectorOf(vector), options });
+    for (const h of r.hits) if (h.vector) h.vector = Float32Array.from(h.vector);
     return r.hits;
   }
 

@@ -85,7 +85,8 @@ async function handle(id, op, args) {
     aborted.add(args?.requestId);
     return true;
   }
-  const { rv } = await load(false);
+  // `open` with `options.simd === false` forces the scalar build, like ?simd=0.
+  const { rv } = await load(op === 'open' && args.options?.simd === false);
   if (op === 'insertMany') return insertMany(rv, id, args);
   return rv.call(op, args);
 }

@@ -1,0 +1,267 @@
+// The JS facade (web/index.js) in headless Chromium: every method, every event, typed
+// errors, workers shared per name and ended with the last handle, and AbortSignal.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve } from './server.mjs';
+import { launch } from './browser.mjs';
+
+// Under RUVECTOR_BUILD=scalar (the second run of `make test`) databases open with simd: false.
+const SCALAR = process.env.RUVECTOR_BUILD === 'scalar';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await serve(0);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function page(context = null) {
+  const p = await (context ?? browser).newPage();
+  p.on('pageerror', (e) => console.log('page error:', e.message));
+  await p.goto(`${server.url}/playwright/fixtures/facade.html`);
+  await p.waitForFunction(() => window.rvReady === true);
+  return p;
+}
+
+const unique = (s) => `${s}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
+
+// Runs `fn` in the page and returns { code, name, message, isRuvectorError } for a rejection.
+const failure = (p, fn, arg) =>
+  p.evaluate(async ([src, arg]) => {
+    try {
+      await (0, eval)(`(${src})`)(arg);
+      return null;
+    } catch (e) {
+      return { code: e.code, name: e.name, message: e.message, isRuvectorError: e instanceof window.rv.RuvectorError };
+    }
+  }, [fn.toString(), arg]);
+
+test('every Database method round-trips through the worker', async () => {
+  const p = await page();
+  const name = unique('facade');
+  const r = await p.evaluate(async ([name, scalar]) => {
+    const { open, databases } = window.rv;
+    const db = await open(name, { dimensions: 3, metric: 'euclidean', ...(scalar ? { simd: false } : {}) });
+    const out = { name: db.name, dimensions: db.dimensions, metric: db.metric, persisted: db.persisted };
+    out.one = await db.insert({ id: 'a', vector: [1, 0, 0], metadata: { section: 'web' } });
+    out.many = await db.insert([{ id: 'b', vector: new Float32Array([0, 1, 0]) }, { vector: [0, 0, 1], metadata: { section: 'net' } }]);
+    out.upsertNew = await db.upsert('d', { vector: [1, 1, 0] });
+    out.upsertOld = await db.upsert('a', { metadata: { section: 'mail' } });
+    const got = await db.get('a');
+    out.got = { id: got.id, vector: Array.from(got.vector), isF32: got.vector instanceof Float32Array, metadata: got.metadata };
+    out.missing = await db.get('nope');
+    out.hits = await db.search([1, 0, 0], { k: 2, includeMetadata: true });
+    out.filtered = (await db.search([1, 0, 0], { k: 5, filter: { section: 'net' } })).map((h) => h.id);
+    out.withVectors = (await db.search([0, 1, 0], { k: 1, includeVectors: true }))[0].vector instanceof Float32Array;
+    out.countBefore = await db.count();
+    await db.delete('d');
+    await db.delete(['b']);
+    out.countAfter = await db.count();
+    const stats = await db.stats();
+    out.stats = { len: stats.len, kernel: stats.kernel, transactions: stats.persistence.transactions > 0 };
+    const file = await db.export();
+    out.exportIsBlob = file instanceof Blob && file.size > 0;
+    const copy = await window.rv.importDatabase(`${name}-copy`, file);
+    out.copyCount = await copy.count();
+    out.listed = (await databases()).filter((n) => n.startsWith(name)).sort();
+    // import() replaces this database's contents with the file's.
+    await copy.insert({ id: 'extra', vector: [5, 5, 5] });
+    out.copyCountBeforeReplace = await copy.count();
+    await copy.import(file);
+    out.copyCountAfterReplace = await copy.count();
+    await copy.destroy();
+    out.closedAfterDestroy = copy.closed;
+    await db.close();
+    out.closed = db.closed;
+    const reopened = await open(name);
+    out.reopenedCount = await reopened.count();
+    out.reopenedDims = reopened.dimensions;
+    await reopened.destroy();
+    out.listedAfter = (await databases()).filter((n) => n.startsWith(name));
+    return out;
+  }, [name, SCALAR]);
+  assert.deepEqual([r.name, r.dimensions, r.metric, r.persisted], [name, 3, 'euclidean', null]);
+  assert.equal(r.one, 'a');
+  assert.equal(r.many.length, 2);
+  assert.equal(r.many[0], 'b');
+  assert.equal(r.upsertNew, 'inserted');
+  assert.equal(r.upsertOld, 'updated');
+  assert.deepEqual(r.got, { id: 'a', vector: [1, 0, 0], isF32: true, metadata: { section: 'mail' } });
+  assert.equal(r.missing, null);
+  assert.equal(r.hits[0].id, 'a');
+  assert.equal(r.hits[0].distance, 0);
+  assert.deepEqual(r.hits[0].metadata, { section: 'mail' });
+  assert.ok(r.hits[0].score >= r.hits[1].score, 'best first');
+  assert.deepEqual(r.filtered, [r.many[1]]);
+  assert.equal(r.withVectors, true);
+  assert.equal(r.countBefore, 4);
+  assert.equal(r.countAfter, 2);
+  assert.deepEqual(r.stats, { len: 2, kernel: SCALAR ? 'portable-wasm32' : 'simd128', transactions: true });
+  assert.equal(r.exportIsBlob, true);
+  assert.equal(r.copyCount, 2);
+  assert.deepEqual(r.listed, [name, `${name}-copy`]);
+  assert.equal(r.copyCountBeforeReplace, 3);
+  assert.equal(r.copyCountAfterReplace, 2);
+  assert.equal(r.closedAfterDestroy, true);
+  assert.equal(r.closed, true);
+  assert.equal(r.reopenedCount, 2);
+  assert.equal(r.reopenedDims, 3);
+  assert.deepEqual(r.listedAfter, []);
+  await p.close();
+});
+
+test('errors are RuvectorError instances with stable codes, and change nothing', async () => {
+  const p = await page();
+  const name = unique('errors');
+  await p.evaluate(async (name) => {
+    window.db = await window.rv.open(name, { dimensions: 3 });
+    await window.db.insert({ id: 'a', vector: [1, 2, 3] });
+  }, name);
+  const cases = [
+    [async () => window.db.insert({ vector: [1, 2] }), 'DIMENSION_MISMATCH'],
+    [async () => window.db.insert({ vector: [1, NaN, 2] }), 'NON_FINITE'],
+    [async () => window.db.insert([{ id: 'x', vector: [1, 1, 1] }, { id: 'y', vector: [1, 1] }]), 'DIMENSION_MISMATCH'],
+    [async () => window.db.delete(['a', 'ghost']), 'NOT_FOUND'],
+    [async () => window.db.search([1, 2, 3], { k: 0 }), 'INVALID_K'],
+    [async () => window.db.search([1, 2, 3], { filter: { $bogus: 1 } }), 'INVALID_FILTER'],
+    [async () => window.db.search('1,2,3'), 'BAD_ARGUMENT'],
+    [async () => window.db.insertMany({ vectors: [1, 2, 3] }), 'BAD_ARGUMENT'],
+    [async () => window.db.insertMany([{ vector: [1, 2, 3] }, { vector: [1] }]), 'DIMENSION_MISMATCH'],
+    [async () => window.db.import(new Blob([new Uint8Array([1, 2, 3])])), 'CORRUPT'],
+    [async () => window.rv.open('', {}), 'BAD_ARGUMENT'],
+    [async (n) => window.rv.open(`${n}-new`, { metric: 'cosinus', dimensions: 3 }), 'INVALID_CONFIG'],
+    [async (n) => window.rv.open(`${n}-new`, {}), 'INVALID_CONFIG'],
+    [async (n) => window.rv.open(n, { dimensions: 4 }), 'CONFIG_MISMATCH'],
+    [async (n) => window.rv.importDatabase(n, new Uint8Array(await (await window.db.export()).arrayBuffer())), 'ALREADY_EXISTS'],
+  ];
+  for (const [fn, code] of cases) {
+    const e = await failure(p, fn, name);
+    assert.ok(e, `${fn} should fail with ${code}`);
+    assert.equal(e.code, code, `${fn}: ${e.message}`);
+    assert.equal(e.name, 'RuvectorError');
+    assert.equal(e.isRuvectorError, true);
+  }
+  const after = await p.evaluate(async () => ({ count: await window.db.count(), a: await window.db.get('a') }));
+  assert.equal(after.count, 1, 'failed writes changed nothing');
+  assert.deepEqual(Array.from(Object.values(after.a.vector)), [1, 2, 3]);
+  const closed = await failure(p, async () => { await window.db.close(); await window.db.count(); });
+  assert.equal(closed.code, 'CLOSED');
+  await p.evaluate((n) => window.rv.deleteDatabase(n), name);
+  await p.close();
+});
+
+test('insertMany: chunks with progress, AbortSignal keeps acknowledged chunks, arrays detached only on request', async () => {
+  const p = await page();
+  const name = unique('many');
+  const r = await p.evaluate(async (name) => {
+    const db = await window.rv.open(name, { dimensions: 8 });
+    const n = 5000;
+    const vectors = new Float32Array(n * 8).map((_, i) => Math.sin(i * 12.9898) + (i % 8));
+    const ids = Array.from({ length: n }, (_, i) => `v${i}`);
+    const progress = [];
+    const full = await db.insertMany({ vectors, ids }, { chunk: 1000, onProgress: (x) => progress.push(x) });
+    const copiedIntact = vectors.length === n * 8;
+    // Items, aborted after the first acknowledged chunk.
+    const items = Array.from({ length: 3000 }, (_, i) => ({ id: `w${i}`, vector: vectors.subarray(i * 8, i * 8 + 8), metadata: { i } }));
+    const controller = new AbortController();
+    const partial = await db.insertMany(items, { chunk: 500, signal: controller.signal, onProgress: () => controller.abort() });
+    // Already aborted: nothing happens.
+    const none = await db.insertMany({ vectors: vectors.slice(0, 8) }, { signal: AbortSignal.abort() });
+    const moved = new Float32Array(16).fill(1);
+    const transferred = await db.insertMany({ vectors: moved }, { transfer: true });
+    return {
+      full: { committed: full.committed, total: full.total, aborted: full.aborted, ids: full.ids.length },
+      progress,
+      copiedIntact,
+      partial: { committed: partial.committed, total: partial.total, aborted: partial.aborted },
+      none: { committed: none.committed, aborted: none.aborted },
+      transferred: transferred.committed,
+      detached: moved.length === 0,
+      count: await db.count(),
+      meta: (await db.get('w1')).metadata,
+    };
+  }, name);
+  assert.deepEqual(r.full, { committed: 5000, total: 5000, aborted: false, ids: 5000 });
+  assert.deepEqual(r.progress.map((x) => x.committed), [1000, 2000, 3000, 4000, 5000]);
+  assert.ok(r.progress.every((x) => x.total === 5000));
+  assert.equal(r.copiedIntact, true, 'the caller keeps its array');
+  assert.equal(r.partial.aborted, true);
+  assert.ok(r.partial.committed >= 500 && r.partial.committed < 3000 && r.partial.committed % 500 === 0, `committed ${r.partial.committed}`);
+  assert.deepEqual(r.none, { committed: 0, aborted: true });
+  assert.equal(r.transferred, 2);
+  assert.equal(r.detached, true, 'transfer: true moves the buffer');
+  assert.equal(r.count, 5000 + r.partial.committed + 2);
+  assert.deepEqual(r.meta, { i: 1 });
+  await p.evaluate((n) => window.rv.deleteDatabase(n), name);
+  await p.close();
+});
+
+test('one worker per name: two opens share it, it ends with the last handle', async () => {
+  const p = await page();
+  const name = unique('shared');
+  const r = await p.evaluate(async (name) => {
+    const a = await window.rv.open(name, { dimensions: 2 });
+    const b = await window.rv.open(name);
+    await a.insert({ id: 'x', vector: [1, 2] });
+    window.handles = [a, b];
+    return { seenByB: await b.count() };
+  }, name);
+  assert.equal(r.seenByB, 1);
+  assert.equal(p.workers().length, 1, 'two opens of one name share a worker');
+  await p.evaluate(() => window.handles[0].close());
+  assert.equal(p.workers().length, 1, 'the second handle keeps it');
+  assert.equal(await p.evaluate(() => window.handles[1].count()), 1);
+  const gone = new Promise((ok) => p.workers()[0].once('close', ok));
+  await p.evaluate(() => window.handles[1].close());
+  await gone;
+  assert.equal(p.workers().length, 0, 'the last close ends the worker');
+  await p.evaluate((n) => window.rv.deleteDatabase(n), name);
+  await p.close();
+});
+
+test('events: change, progress, blocked (another tab deletes), terminated (the worker failed)', async () => {
+  const context = await browser.newContext();
+  const a = await page(context);
+  const b = await page(context);
+  const name = unique('events');
+  await a.evaluate(async (name) => {
+    window.seen = [];
+    const db = await window.rv.open(name, { dimensions: 2 });
+    for (const t of ['change', 'progress', 'blocked', 'terminated']) db.addEventListener(t, (e) => window.seen.push({ type: t, detail: e.detail }));
+    await db.insert({ id: 'p', vector: [1, 1] });
+    await db.insertMany({ vectors: new Float32Array(8) .fill(0.5) }, { chunk: 2 });
+    window.db = db;
+  }, name);
+  let seen = await a.evaluate(() => window.seen);
+  assert.ok(seen.filter((e) => e.type === 'change').length >= 3, JSON.stringify(seen));
+  assert.deepEqual(seen.filter((e) => e.type === 'progress').map((e) => e.detail.committed), [2, 4]);
+  // Another tab deletes the database: this handle hears `blocked` and is closed.
+  await b.evaluate((n) => window.rv.deleteDatabase(n), name);
+  await a.waitForFunction(() => window.seen.some((e) => e.type === 'blocked'));
+  const closed = await failure(a, async () => window.db.count());
+  assert.equal(closed.code, 'CLOSED');
+  assert.equal(await a.evaluate(() => window.db.closed), true);
+  // A worker that fails: handles hear `terminated`, pending and later calls reject.
+  const other = unique('dies');
+  await a.evaluate(async (n) => {
+    window.victim = await window.rv.open(n, { dimensions: 2 });
+    window.victim.addEventListener('terminated', (e) => window.seen.push({ type: 'terminated', detail: e.detail }));
+  }, other);
+  const worker = a.workers().at(-1);
+  await worker.evaluate(() => setTimeout(() => { throw new Error('simulated crash'); }));
+  await a.waitForFunction(() => window.seen.some((e) => e.type === 'terminated'));
+  seen = await a.evaluate(() => window.seen);
+  assert.equal(seen.find((e) => e.type === 'terminated').detail.code, 'TERMINATED');
+  const dead = await failure(a, async () => window.victim.count());
+  assert.equal(dead.code, 'TERMINATED');
+  // Opening the name again starts a fresh worker with the data intact.
+  assert.equal(await a.evaluate(async (n) => (await window.rv.open(n)).count(), other), 0);
+  await a.evaluate((n) => window.rv.deleteDatabase(n), other);
+  await context.close();
+});

@@ -1,0 +1,73 @@
+// Compile-time checks of web/index.d.ts and web/element.d.ts: correct use type-checks, and
+// each `@ts-expect-error` line is misuse that must not (tsc fails if one of them compiles).
+import { open, databases, deleteDatabase, importDatabase, RuvectorError } from 'ruvector-web';
+import type { Database, SearchResult, Stats, Metric } from 'ruvector-web';
+import { RuvectorDbElement } from 'ruvector-web/element';
+
+export async function correct(): Promise<void> {
+  const db: Database = await open('notes', { dimensions: 3, metric: 'cosine', index: 'hnsw', hnsw: { m: 16, efConstruction: 200 }, durability: 'strict', persist: true });
+  const again: Database = await open('notes');
+  const id: string = await db.insert({ id: 'a', vector: [1, 2, 3], metadata: { tag: 'x' } });
+  const ids: string[] = await db.insert([{ vector: new Float32Array([1, 2, 3]) }]);
+  const controller = new AbortController();
+  const r = await db.insertMany({ vectors: new Float32Array(9), ids: ['x', 'y', 'z'] }, {
+    chunk: 2,
+    onProgress: ({ committed, total }) => console.log(committed, total),
+    signal: controller.signal,
+    transfer: true,
+  });
+  const committed: number = r.committed;
+  const aborted: boolean = r.aborted;
+  await db.upsert('a', { metadata: null });
+  const kind: 'inserted' | 'updated' = await db.upsert('a', { vector: [3, 2, 1] });
+  const got = await db.get('a');
+  const v: Float32Array | undefined = got?.vector;
+  await db.delete(['a', 'b']);
+  const hits: SearchResult[] = await db.search([1, 0, 0], { k: 5, ef: 64, filter: { tag: { $in: ['x'] } }, includeMetadata: true });
+  const score: number = hits[0].score;
+  const n: number = await db.count();
+  const stats: Stats = await db.stats();
+  const metric: Metric = stats.metric;
+  const file: Blob = await db.export();
+  await db.import(file);
+  db.addEventListener('progress', (e) => console.log(e.detail.committed));
+  db.addEventListener('terminated', (e) => console.log(e.detail.code));
+  await importDatabase('copy', file);
+  const names: string[] = await databases();
+  await deleteDatabase('copy');
+  await db.destroy();
+  await again.close();
+  try {
+    await open('x');
+  } catch (e) {
+    if (e instanceof RuvectorError && e.code === 'NOT_FOUND') console.log(e.message);
+  }
+  const el = document.createElement('ruvector-db');
+  const typed: RuvectorDbElement = el as RuvectorDbElement;
+  el.addEventListener('ready', (e) => e.detail.db.count());
+  el.addEventListener('error', (e) => console.log(e.detail.code));
+  const fromEl: SearchResult[] = await el.search(new Float32Array(3), { k: 1 });
+  const maybe: Database | null = el.db;
+  console.log(id, ids, committed, aborted, kind, v, score, n, metric, names, typed, fromEl, maybe);
+}
+
+export async function misuse(db: Database): Promise<void> {
+  // @ts-expect-error a metric that does not exist
+  await open('bad-metric', { dimensions: 3, metric: 'cosinus' });
+  // @ts-expect-error creation options without `dimensions`
+  await open('no-dimensions', { metric: 'euclidean', index: 'flat' });
+  // @ts-expect-error a misspelt option
+  await open('bad-field', { dims: 3 });
+  // @ts-expect-error a vector must be a Float32Array or number[], not a string
+  await db.search('1,2,3');
+  // @ts-expect-error a vector of the wrong element type
+  await db.insert({ vector: ['1', '2', '3'] });
+  // @ts-expect-error insertMany's packed vectors must be a Float32Array
+  await db.insertMany({ vectors: [1, 2, 3] });
+  // @ts-expect-error k is a number
+  await db.search([1, 2, 3], { k: '5' });
+  // @ts-expect-error an unknown error code
+  new RuvectorError('OOPS', 'no such code');
+  // @ts-expect-error the element's db is read-only
+  document.createElement('ruvector-db').db = null;
+}

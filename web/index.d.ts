@@ -1,0 +1,234 @@
+// Types of ruvector-web's facade (web/index.js) and of <ruvector-db> (web/element.js).
+// Hand-written; checked by `tsc --noEmit` on playwright/types/usage.ts in `make test`.
+
+/** Distance metrics. `score` is larger-is-better for each; `distance` smaller-is-better. */
+export type Metric = 'cosine' | 'euclidean' | 'dotproduct' | 'manhattan';
+/** `hnsw` (approximate, fast) or `flat` (exact scan). */
+export type IndexKind = 'hnsw' | 'flat';
+/** `strict` survives OS crashes; `relaxed` survives tab and browser crashes only. */
+export type Durability = 'strict' | 'relaxed';
+
+/** Stable error codes (docs/protocol.md). */
+export type ErrorCode =
+  | 'BAD_MESSAGE' | 'PROTOCOL_VERSION' | 'UNKNOWN_OP' | 'BAD_ARGUMENT' | 'NOT_OPEN' | 'CLOSED'
+  | 'INVALID_CONFIG' | 'CONFIG_MISMATCH' | 'DIMENSION_MISMATCH' | 'NON_FINITE' | 'ZERO_VECTOR'
+  | 'INVALID_ID' | 'DUPLICATE_ID' | 'INVALID_METADATA' | 'MISSING_VECTOR' | 'NOT_FOUND'
+  | 'INVALID_FILTER' | 'INVALID_K' | 'INVALID_EF' | 'FULL' | 'QUOTA_EXCEEDED' | 'STORAGE' | 'CORRUPT'
+  | 'NEWER_FORMAT' | 'ALREADY_EXISTS' | 'BLOCKED' | 'NO_INDEXEDDB' | 'UNSUPPORTED' | 'TERMINATED'
+  | 'INTERNAL';
+
+/** Every failure, with a stable `code`. */
+export declare class RuvectorError extends Error {
+  constructor(code: ErrorCode, message: string);
+  readonly name: 'RuvectorError';
+  readonly code: ErrorCode;
+}
+
+/** JSON-compatible metadata stored with a vector. */
+export type Metadata = { [key: string]: unknown };
+/** A vector: `Float32Array` or an array of numbers. */
+export type VectorLike = Float32Array | number[];
+
+/** HNSW parameters (Malkov & Yashunin): `m` links per node (16), `efConstruction` (200), `efSearch` (64). */
+export interface HnswOptions {
+  m?: number;
+  efConstruction?: number;
+  efSearch?: number;
+  seed?: number;
+}
+
+/** When the log is folded into pages (this session only). */
+export interface CheckpointOptions {
+  maxLogRecords?: number;
+  maxLogBytes?: number;
+}
+
+/** Options of this session, for a database that exists. */
+export interface SessionOptions {
+  durability?: Durability;
+  checkpoint?: CheckpointOptions;
+  /** Ask the browser to keep this origin's storage (`navigator.storage.persist()`). */
+  persist?: boolean;
+  /** `false` forces the scalar build even where WebAssembly SIMD128 is available. */
+  simd?: boolean;
+}
+
+/**
+ * Options that create the database when it does not exist: `dimensions` is required. When it
+ * exists, each given field must match it (`CONFIG_MISMATCH`).
+ */
+export interface OpenOptions extends SessionOptions {
+  dimensions: number;
+  metric?: Metric;
+  index?: IndexKind;
+  hnsw?: HnswOptions;
+}
+
+/** One item to insert. Without an `id`, one is generated. */
+export interface Item {
+  id?: string;
+  vector: VectorLike;
+  metadata?: Metadata;
+}
+
+/** Many vectors packed: `vectors` holds n·dimensions values. */
+export interface PackedItems {
+  vectors: Float32Array;
+  ids?: (string | undefined)[];
+  metadata?: (Metadata | null | undefined)[];
+}
+
+export interface InsertManyOptions {
+  /** Vectors per atomic chunk (1,000). */
+  chunk?: number;
+  /** After each acknowledged chunk. */
+  onProgress?: (progress: { committed: number; total: number }) => void;
+  /** Stops between chunks; acknowledged chunks stay. */
+  signal?: AbortSignal;
+  /** Move `vectors`' buffer to the worker (it is detached) instead of copying it. */
+  transfer?: boolean;
+}
+
+export interface InsertManyResult {
+  ids: string[];
+  committed: number;
+  total: number;
+  aborted: boolean;
+}
+
+/** A Mongo-style metadata filter: `{ field: value }`, `$eq $ne $gt $gte $lt $lte $in $nin $exists`, `$and $or $not`. */
+export type Filter = { [key: string]: unknown };
+
+export interface SearchOptions {
+  /** How many results (10). */
+  k?: number;
+  /** HNSW candidate list size; larger is slower and more accurate. */
+  ef?: number;
+  filter?: Filter;
+  includeMetadata?: boolean;
+  includeVectors?: boolean;
+}
+
+/** One search result, best first. */
+export interface SearchResult {
+  id: string;
+  /** Larger is better. */
+  score: number;
+  /** Smaller is better. */
+  distance: number;
+  metadata?: Metadata;
+  vector?: Float32Array;
+}
+
+/** A stored record. */
+export interface StoredItem {
+  id: string;
+  vector: Float32Array;
+  metadata?: Metadata;
+}
+
+/** What `stats()` returns; see docs/protocol.md for every field. */
+export interface Stats {
+  len: number;
+  dimensions: number;
+  metric: Metric;
+  index: IndexKind;
+  kernel: string;
+  simd: boolean;
+  distanceEvaluations: number;
+  memory: { vectors: number; graph: number; ids: number; metadata: number };
+  storage: { seq: number; foldedSeq: number; batches: number; checkpoints: number; bytesWritten: number; logRecords: number; logBytes: number };
+  persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number };
+  [more: string]: unknown;
+}
+
+export interface DatabaseEventMap {
+  /** An acknowledged write. */
+  change: CustomEvent<unknown>;
+  /** `insertMany` progress. */
+  progress: CustomEvent<{ requestId: number; committed: number; total: number }>;
+  /** Another tab is upgrading or deleting the database; this handle is closed. */
+  blocked: CustomEvent<unknown>;
+  /** The worker died or the database was deleted; this handle is closed. */
+  terminated: CustomEvent<{ code: ErrorCode; message: string }>;
+}
+
+/** An open database. Every method rejects with a `RuvectorError`. */
+export declare class Database extends EventTarget {
+  private constructor();
+  readonly name: string;
+  readonly dimensions: number;
+  readonly metric: Metric;
+  /** The browser's answer when `persist` was asked, else null. */
+  readonly persisted: boolean | null;
+  readonly closed: boolean;
+  insert(item: Item): Promise<string>;
+  insert(items: Item[]): Promise<string[]>;
+  insertMany(input: PackedItems | Item[], options?: InsertManyOptions): Promise<InsertManyResult>;
+  upsert(id: string, change: { vector?: VectorLike; metadata?: Metadata | null }): Promise<'inserted' | 'updated'>;
+  get(id: string): Promise<StoredItem | null>;
+  delete(ids: string | string[]): Promise<unknown>;
+  search(vector: VectorLike, options?: SearchOptions): Promise<SearchResult[]>;
+  count(): Promise<number>;
+  stats(): Promise<Stats>;
+  export(): Promise<Blob>;
+  /** Replaces this database's contents with an export file's, atomically. */
+  import(file: Blob | Uint8Array | ArrayBuffer): Promise<Stats>;
+  close(): Promise<void>;
+  /** Deletes this database and all its data. */
+  destroy(): Promise<void>;
+  addEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, ev: DatabaseEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, ev: DatabaseEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+
+/** Opens the database `name`, creating it (with `dimensions`) when it does not exist. */
+export declare function open(name: string, options?: OpenOptions | SessionOptions): Promise<Database>;
+/** Imports an export file as the new database `name`. */
+export declare function importDatabase(name: string, file: Blob | Uint8Array | ArrayBuffer, options?: { durability?: Durability; checkpoint?: CheckpointOptions }): Promise<Database>;
+/** The names of this origin's databases. */
+export declare function databases(): Promise<string[]>;
+/** Deletes the database `name`; `BLOCKED` if another tab will not close it. */
+export declare function deleteDatabase(name: string): Promise<void>;
+
+/** Events of `<ruvector-db>`. */
+export interface RuvectorDbElementEventMap {
+  ready: CustomEvent<{ db: Database }>;
+  change: CustomEvent<unknown>;
+  progress: CustomEvent<{ requestId: number; committed: number; total: number }>;
+  /** A failed open, or the database cut off (another tab, a dead worker). */
+  error: CustomEvent<RuvectorError>;
+}
+
+/**
+ * `<ruvector-db name dimensions metric index durability>`. The type only: the element is
+ * defined by importing 'ruvector-web/element'.
+ */
+export interface RuvectorDbElement extends HTMLElement {
+  /** The open database, or null. */
+  readonly db: Database | null;
+  /** Resolves once the current open finishes. */
+  readonly ready: Promise<Database>;
+  insert(item: Item): Promise<string>;
+  insert(items: Item[]): Promise<string[]>;
+  insertMany(input: PackedItems | Item[], options?: InsertManyOptions): Promise<InsertManyResult>;
+  upsert(id: string, change: { vector?: VectorLike; metadata?: Metadata | null }): Promise<'inserted' | 'updated'>;
+  get(id: string): Promise<StoredItem | null>;
+  delete(ids: string | string[]): Promise<unknown>;
+  search(vector: VectorLike, options?: SearchOptions): Promise<SearchResult[]>;
+  count(): Promise<number>;
+  stats(): Promise<Stats>;
+  export(): Promise<Blob>;
+  import(file: Blob | Uint8Array | ArrayBuffer): Promise<Stats>;
+  addEventListener<K extends keyof RuvectorDbElementEventMap>(type: K, listener: (this: RuvectorDbElement, ev: RuvectorDbElementEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
+  removeEventListener<K extends keyof RuvectorDbElementEventMap>(type: K, listener: (this: RuvectorDbElement, ev: RuvectorDbElementEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | EventListenerOptions): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ruvector-db': RuvectorDbElement;
+  }
+}
