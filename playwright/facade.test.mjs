@@ -1,35 +1,14 @@
 // The JS facade (web/index.js) in headless Chromium: every method, every event, typed
 // errors, workers shared per name and ended with the last handle, and AbortSignal.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve } from './server.mjs';
-import { launch } from './browser.mjs';
+import { suite, openPage, unique } from './harness.mjs';
 
 // Under RUVECTOR_BUILD=scalar (the second run of `make test`) databases open with simd: false.
 const SCALAR = process.env.RUVECTOR_BUILD === 'scalar';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serve(0);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function page(context = null) {
-  const p = await (context ?? browser).newPage();
-  p.on('pageerror', (e) => console.log('page error:', e.message));
-  await p.goto(`${server.url}/playwright/fixtures/facade.html`);
-  await p.waitForFunction(() => window.rvReady === true);
-  return p;
-}
-
-const unique = (s) => `${s}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
+const env = suite();
+const page = (context = null) => openPage(env, '/playwright/fixtures/facade.html', context);
 
 // Runs `fn` in the page and returns { code, name, message, isRuvectorError } for a rejection.
 const failure = (p, fn, arg) =>
@@ -221,12 +200,21 @@ test('one worker per name: two opens share it, it ends with the last handle', as
   await p.evaluate(() => window.handles[1].close());
   await gone;
   assert.equal(p.workers().length, 0, 'the last close ends the worker');
+  // A handle closed while another open of the name is in flight leaves the worker running.
+  const raced = await p.evaluate(async (name) => {
+    const first = window.rv.open(name);
+    const second = window.rv.open(name);
+    await (await first).close();
+    const b = await second;
+    return b.count();
+  }, name);
+  assert.equal(raced, 1);
   await p.evaluate((n) => window.rv.deleteDatabase(n), name);
   await p.close();
 });
 
 test('events: change, progress, blocked (another tab deletes), terminated (the worker failed)', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const a = await page(context);
   const b = await page(context);
   const name = unique('events');

@@ -1,25 +1,14 @@
 // The worker protocol end to end in headless Chromium: build selection, every kind of
 // malformed message, bulk insert with progress and abort, persistence across a reload, and
 // the browser half of the browser→native parity test (it writes target/parity/).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve, ROOT } from './server.mjs';
-import { launch } from './browser.mjs';
+import { ROOT } from './server.mjs';
+import { suite, unique } from './harness.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await serve(0);
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = suite();
 
 // `make test` runs this suite twice: once as the browser picks (SIMD128), once with
 // RUVECTOR_BUILD=scalar, which loads every page with ?simd=0.
@@ -29,10 +18,10 @@ console.log(`# worker suite against the ${BUILD} build`);
 // Each call opens its own browser context (its own storage) unless one is given: two tabs
 // of one origin must share a context. An empty query takes the suite's build.
 async function page(query = '', context = null) {
-  const p = context ? await context.newPage() : await browser.newPage();
+  const p = context ? await context.newPage() : await env.browser.newPage();
   p.on('pageerror', (e) => console.log('page error:', e.message));
   const q = query || (BUILD === 'scalar' ? '?simd=0' : '');
-  await p.goto(`${server.url}/playwright/fixtures/worker.html${q}`);
+  await p.goto(`${env.server.url}/playwright/fixtures/worker.html${q}`);
   await p.waitForFunction(() => window.rvReady === true);
   if (!query) {
     const hello = await p.evaluate(() => window.rvCall('hello', {}));
@@ -47,7 +36,6 @@ const ok = async (p, op, args) => {
   assert.equal(r.ok, true, `${op}: ${JSON.stringify(r.error)}`);
   return r.value;
 };
-const unique = (s) => `${s}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
 
 test('the worker picks the SIMD build, and ?simd=0 forces the scalar one', async () => {
   const simd = await page('?simd=auto');
@@ -200,7 +188,7 @@ test('parity: the browser runs a seeded op sequence and exports it for the nativ
 test('a real quota: writes past it fail with QUOTA_EXCEEDED and the database keeps every acknowledged write', async () => {
   const p = await page();
   const cdp = await p.context().newCDPSession(p);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 4 * 1024 * 1024 });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: env.server.url, quotaSize: 4 * 1024 * 1024 });
   const name = unique('quota');
   const dim = 64;
   await ok(p, 'open', { name, options: { dimensions: dim } });
@@ -229,7 +217,7 @@ test('a real quota: writes past it fail with QUOTA_EXCEEDED and the database kee
   const hit = await ok(p, 'get', { name, id: 'r0-5' });
   assert.equal(hit.id, 'r0-5');
   console.log(`quota: ${r.acked} vectors acknowledged before ${r.error.code}`);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: env.server.url });
   await ok(p, 'deleteDatabase', { name });
   await p.close();
 });
@@ -253,7 +241,7 @@ test('checkpoints run while the worker is idle and fold the log', async () => {
 });
 
 test('another tab deleting the database: the holder is told (versionchange), closes, and the delete goes through', async () => {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const a = await page('', context);
   const b = await page('', context);
   const name = unique('vchange');

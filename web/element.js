@@ -21,6 +21,7 @@ export class RuvectorDbElement extends HTMLElement {
   #opening = null;
   #generation = 0;
   #scheduled = false;
+  #started = false;
 
   /** The open `Database`, or null while opening, closed or failed. */
   get db() {
@@ -33,6 +34,7 @@ export class RuvectorDbElement extends HTMLElement {
   }
 
   connectedCallback() {
+    this.#started = true;
     if (!this.#db && !this.#opening) this.#reopen();
   }
 
@@ -44,7 +46,8 @@ export class RuvectorDbElement extends HTMLElement {
   }
 
   attributeChangedCallback(_name, before, after) {
-    if (before === after || !this.isConnected || this.#scheduled) return;
+    // During an upgrade the attributes arrive before connectedCallback, which opens anyway.
+    if (before === after || !this.#started || !this.isConnected || this.#scheduled) return;
     // Several attributes set in a row reopen once.
     this.#scheduled = true;
     queueMicrotask(() => {

@@ -20,19 +20,20 @@ const DEFAULT_CHUNK = 1000;
 const fail = (code, message) => new RuvectorError(code, message);
 const toError = (e) => (e instanceof RuvectorError ? e : fail(e?.code ?? 'INTERNAL', e?.message ?? String(e)));
 
-/** Where the worker module is; a bundler rewrites this URL and emits the worker. */
-function startWorker(query) {
-  return new Worker(new URL(`../worker/worker.js${query}`, import.meta.url), { type: 'module' });
+/** Starts a worker; the URL is a plain literal so that bundlers can find and emit it. */
+function startWorker() {
+  return new Worker(new URL('../worker/worker.js', import.meta.url), { type: 'module' });
 }
 
 // One worker per database name per page: two open()s of one name share it.
 class Connection {
-  constructor(name, scalar) {
+  constructor(name) {
     this.name = name;
-    this.worker = startWorker(scalar ? '?simd=0' : '');
+    this.worker = startWorker();
     this.next = 1;
     this.pending = new Map();
     this.handles = new Set();
+    this.opening = 0; // open requests in flight: they keep the worker too
     this.dead = null;
     this.worker.onmessage = (e) => this.#receive(e.data);
     this.worker.onerror = (e) => {
@@ -76,24 +77,32 @@ class Connection {
     });
   }
 
-  /** Ends the worker once its requests are answered. */
+  /** True when no handle and no open in flight uses the worker. */
+  get unused() {
+    return this.handles.size === 0 && this.opening === 0;
+  }
+
+  /** Ends the worker once its requests are answered; a request after that fails with CLOSED. */
   async shutdown() {
-    connections.delete(this.name);
+    if (connections.get(this.name) === this) connections.delete(this.name);
     try {
       await this.call('close', { name: this.name });
     } catch {
       // Closing a database that failed to open, or a worker that died: nothing to keep.
     }
     this.worker.terminate();
+    this.dead ??= fail('CLOSED', `database ${JSON.stringify(this.name)} is closed`);
+    for (const p of this.pending.values()) p.reject(this.dead);
+    this.pending.clear();
   }
 }
 
 const connections = new Map(); // name -> Connection
 
-function connection(name, scalar) {
+function connection(name) {
   let c = connections.get(name);
   if (!c) {
-    c = new Connection(name, scalar);
+    c = new Connection(name);
     connections.set(name, c);
   }
   return c;
@@ -101,7 +110,7 @@ function connection(name, scalar) {
 
 // A worker for requests that belong to no open database (listing, deleting).
 async function withUtilityWorker(fn) {
-  const c = new Connection('\u0000utility', false);
+  const c = new Connection('\u0000utility');
   connections.delete(c.name);
   try {
     return await fn(c);
@@ -129,7 +138,7 @@ function openOptions(options) {
   if (engine.index !== undefined && !INDEXES.includes(engine.index)) {
     throw fail('INVALID_CONFIG', `index: expected 'hnsw' or 'flat', got ${JSON.stringify(engine.index)}`);
   }
-  return { engine, persist: persist === true, scalar: engine.simd === false };
+  return { engine, persist: persist === true };
 }
 
 /**
@@ -138,18 +147,22 @@ function openOptions(options) {
  */
 export async function open(name, options = {}) {
   checkName(name);
-  const { engine, persist, scalar } = openOptions(options);
+  // `simd: false` travels with the open request: the worker then loads the scalar build.
+  const { engine, persist } = openOptions(options);
   let persisted = null;
   if (persist && globalThis.navigator?.storage?.persist) {
     persisted = await navigator.storage.persist(); // window only: a worker cannot ask
   }
-  const c = connection(name, scalar);
+  const c = connection(name);
+  c.opening++;
   try {
     const stats = await c.call('open', { name, options: engine });
     return new Database(c, stats, persisted);
   } catch (e) {
-    if (c.handles.size === 0) await c.shutdown();
     throw toError(e);
+  } finally {
+    c.opening--;
+    if (c.unused) await c.shutdown();
   }
 }
 
@@ -158,13 +171,16 @@ export async function importDatabase(name, file, options = {}) {
   checkName(name);
   const { engine } = openOptions(options);
   const data = await bytesOf(file);
-  const c = connection(name, false);
+  const c = connection(name);
+  c.opening++;
   try {
     const stats = await c.call('import', { name, data, options: engine }, [data.buffer]);
     return new Database(c, stats, null);
   } catch (e) {
-    if (c.handles.size === 0) await c.shutdown();
     throw toError(e);
+  } finally {
+    c.opening--;
+    if (c.unused) await c.shutdown();
   }
 }
 
@@ -251,7 +267,7 @@ export class Database extends EventTarget {
 
   #release() {
     this.#c.handles.delete(this);
-    if (this.#c.handles.size === 0 && connections.get(this.name) === this.#c) return this.#c.shutdown();
+    if (this.#c.unused && connections.get(this.name) === this.#c) return this.#c.shutdown();
     return Promise.resolve();
   }
 

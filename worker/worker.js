@@ -23,6 +23,12 @@ export function simdSupported() {
   }
 }
 
+// Literal specifiers, so that bundlers emit both builds (and their .wasm) and load one.
+const BUILDS = {
+  simd: () => import('../web/pkg/simd/ruvector.js'),
+  scalar: () => import('../web/pkg/scalar/ruvector.js'),
+};
+
 const forcedScalar = new URL(self.location.href).searchParams.get('simd') === '0';
 let engine = null; // { rv, build }
 const aborted = new Set(); // request ids whose insertMany should stop between chunks
@@ -30,7 +36,7 @@ const aborted = new Set(); // request ids whose insertMany should stop between c
 async function load(scalar) {
   if (engine) return engine;
   const build = scalar || forcedScalar || !simdSupported() ? 'scalar' : 'simd';
-  const rv = await import(new URL(`../web/pkg/${build}/ruvector.js`, import.meta.url).href);
+  const rv = await BUILDS[build]();
   await rv.default();
   rv.setEventSink((e) => self.postMessage({ v: PROTOCOL, event: e.event, name: e.name, detail: e.detail }));
   engine = { rv, build };

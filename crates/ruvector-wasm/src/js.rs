@@ -188,8 +188,15 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
             (db, None)
         }
         Err(ruvector_core::OpenError::NotFound) => {
-            let (db, batch) = Database::create(opts.config().map_err(fail)?).map_err(fail)?;
-            (db, Some(batch))
+            match opts.config().and_then(|c| Database::create(c).map_err(ErrorInfo::from)) {
+                Ok((db, batch)) => (db, Some(batch)),
+                Err(e) => {
+                    // Nothing was created: leave no empty database behind.
+                    idb.close();
+                    let _ = idb::delete(&name).await;
+                    return Err(fail(e));
+                }
+            }
         }
         Err(e) => {
             idb.close();

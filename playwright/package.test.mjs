@@ -1,0 +1,92 @@
+// The package as a user gets it: the types checked by tsc (with misuse that must not
+// compile), the npm tarball used through a Vite build in Chromium, and data that survives
+// a browser restart with the same profile.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { serve, ROOT } from './server.mjs';
+import { launch, launchPersistent } from './browser.mjs';
+
+const run = promisify(execFile);
+let browser;
+
+before(async () => {
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('web/index.d.ts and web/element.d.ts type-check correct use and reject misuse (tsc --noEmit)', async () => {
+  const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
+  const r = await run(tsc, ['-p', join(ROOT, 'playwright', 'types', 'tsconfig.json')]).catch((e) => e);
+  assert.equal(r.code ?? 0, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+});
+
+test('the npm tarball works through a Vite build: facade, element and worker', async () => {
+  // Outside the repository, so nothing resolves to its sources by walking up.
+  const work = await mkdtemp(join(tmpdir(), 'ruvector-vite-app-'));
+  await mkdir(join(work, 'node_modules', 'ruvector-web'), { recursive: true });
+  // What `npm publish` would ship: `npm pack`, unpacked as an installed dependency.
+  await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT });
+  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+  await run('tar', ['xzf', join(work, tarball), '-C', join(work, 'node_modules', 'ruvector-web'), '--strip-components=1']);
+  await cp(join(ROOT, 'playwright', 'fixtures', 'vite-app'), work, { recursive: true });
+  const { build } = await import('vite');
+  await build({ root: work, configFile: join(work, 'vite.config.mjs'), build: { outDir: join(work, 'dist'), emptyOutDir: true } });
+  const assets = await readdir(join(work, 'dist', 'assets'));
+  assert.ok(assets.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${assets.join(', ')}`);
+  const server = await serve(0, { root: join(work, 'dist') });
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => console.log('page error:', e.message));
+  await p.goto(`${server.url}/index.html`);
+  await p.waitForFunction(() => document.getElementById('out').textContent !== 'loading', null, { timeout: 30_000 });
+  assert.equal(await p.textContent('#out'), 'east up simd128');
+  await p.close();
+  await server.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+test('data survives a browser restart with the same profile (fixed origin)', async () => {
+  const profile = await mkdtemp(join(tmpdir(), 'ruvector-profile-'));
+  const port = 47000 + (process.pid % 1000);
+  const server = await serve(port);
+  const url = `${server.url}/playwright/fixtures/facade.html`;
+  const session = async (fn, arg) => {
+    const context = await launchPersistent(profile);
+    const p = context.pages()[0] ?? (await context.newPage());
+    await p.goto(url);
+    await p.waitForFunction(() => window.rvReady === true);
+    const r = await p.evaluate(fn, arg);
+    await context.close();
+    return r;
+  };
+  try {
+    const written = await session(async () => {
+      const db = await window.rv.open('restart', { dimensions: 4, metric: 'dotproduct' });
+      await db.insertMany({ vectors: new Float32Array(400).map((_, i) => Math.cos(i)), ids: Array.from({ length: 100 }, (_, i) => `r${i}`) });
+      await db.upsert('r7', { metadata: { kept: true } });
+      const hits = await db.search([1, 0, 0, 0], { k: 3 });
+      await db.close();
+      return hits.map((h) => h.id);
+    });
+    const reread = await session(async () => {
+      const db = await window.rv.open('restart');
+      return {
+        count: await db.count(),
+        metric: db.metric,
+        meta: (await db.get('r7')).metadata,
+        hits: (await db.search([1, 0, 0, 0], { k: 3 })).map((h) => h.id),
+      };
+    });
+    assert.deepEqual(reread, { count: 100, metric: 'dotproduct', meta: { kept: true }, hits: written });
+  } finally {
+    await server.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+});
