@@ -1,7 +1,7 @@
 # ruvector-web. `make test` installs what it needs, then runs every test.
 # Never set RUSTFLAGS here: it replaces the wasm32 flags in .cargo/config.toml and
 # silently drops SIMD128. Use CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS to add flags.
-.PHONY: test deps test-native test-wasm test-browser build-web lint bench fmt
+.PHONY: test deps test-native test-wasm test-browser build-web build-demo demo lint bench fmt
 
 CARGO ?= cargo
 WASM := --target wasm32-unknown-unknown
@@ -12,7 +12,7 @@ TEST_LOG := target/test-output.log
 
 test: deps lint
 	@mkdir -p target && : > $(TEST_LOG)
-	@$(MAKE) --no-print-directory test-wasm build-web test-browser test-native
+	@$(MAKE) --no-print-directory test-wasm build-web build-demo test-browser test-native
 	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
 	     /^# pass [0-9]+$$/ { p += $$3 } /^# fail [0-9]+$$/ { f += $$3 } \
 	     END { printf "make test: all suites passed\ntests: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }' $(TEST_LOG)
@@ -34,11 +34,21 @@ test-wasm:
 build-web:
 	scripts/build-web.sh
 
-# The worker protocol end to end in headless Chromium (Playwright), against the SIMD build
-# and then the scalar one; also writes the browser half of the parity test into target/parity/.
+# The demo's third-party runtime (transformers.js, onnxruntime-web) from npm into demo/vendor/.
+build-demo:
+	scripts/build-demo.sh
+
+# Builds everything and serves the demo on 127.0.0.1 (PORT=8787 by default; Ctrl-C stops it).
+PORT ?= 8787
+demo: deps build-web build-demo
+	node playwright/server.mjs $(PORT)
+
+# Every Playwright suite in headless Chromium (worker protocol, facade, element, package,
+# demo), then the worker and facade suites again against the scalar build; the worker suite
+# also writes the browser half of the parity test into target/parity/<build>/.
 test-browser:
 	node --test playwright/ 2>&1 | tee -a $(TEST_LOG)
-	RUVECTOR_BUILD=scalar node --test playwright/ 2>&1 | tee -a $(TEST_LOG)
+	RUVECTOR_BUILD=scalar node --test playwright/worker.test.mjs playwright/facade.test.mjs 2>&1 | tee -a $(TEST_LOG)
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).

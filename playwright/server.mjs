@@ -49,5 +49,5 @@ export function serve(port = 0, { root = ROOT, mounts = {}, isolated = false } =
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.argv[2] || 8787);
-  serve(port).then(({ url }) => console.log(`serving ${ROOT} at ${url}`));
+  serve(port).then(({ url }) => console.log(`serving ${ROOT} at ${url}\n\n  demo: ${url}/demo/\n`));
 }

@@ -27,9 +27,12 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt-get update -qq
   apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-# npm packages (binaryen for wasm-opt, playwright-core), from the lockfile.
+# npm packages from the lockfile: binaryen (wasm-opt), playwright-core, typescript and vite
+# (package tests), @huggingface/transformers (the demo's in-browser embedding). No install
+# scripts run: onnxruntime-node's would fetch CUDA files from outside npm, and nothing here
+# needs one.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "install: npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error --ignore-scripts
 fi
 echo "install: ok (wasm32 target, wasm-bindgen-cli $WB, $(chromium --version 2>/dev/null | head -1))"
