@@ -188,7 +188,10 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
             (db, None)
         }
         Err(ruvector_core::OpenError::NotFound) => {
-            match opts.config().and_then(|c| Database::create(c).map_err(ErrorInfo::from)) {
+            match opts
+                .config()
+                .and_then(|c| Database::create(c).map_err(ErrorInfo::from))
+            {
                 Ok((db, batch)) => (db, Some(batch)),
                 Err(e) => {
                     // Nothing was created: leave no empty database behind.
