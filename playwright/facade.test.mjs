@@ -63,6 +63,10 @@ test('every Database method round-trips through the worker', async () => {
     out.reopenedDims = reopened.dimensions;
     await reopened.destroy();
     out.listedAfter = (await databases()).filter((n) => n.startsWith(name));
+    // persist: true asks navigator.storage.persist() in the page and reports the answer.
+    const kept = await open(`${name}-persist`, { dimensions: 2, persist: true });
+    out.persistAnswer = typeof kept.persisted;
+    await kept.destroy();
     return out;
   }, [name, SCALAR]);
   assert.deepEqual([r.name, r.dimensions, r.metric, r.persisted], [name, 3, 'euclidean', null]);
@@ -92,6 +96,7 @@ test('every Database method round-trips through the worker', async () => {
   assert.equal(r.reopenedCount, 2);
   assert.equal(r.reopenedDims, 3);
   assert.deepEqual(r.listedAfter, []);
+  assert.equal(r.persistAnswer, 'boolean', 'persist: true reports the browser\'s answer');
   await p.close();
 });
 
