@@ -159,6 +159,12 @@ impl VectorStore {
         self.metric.distance(query, self.get(slot))
     }
 
+    /// The distances from a prepared query to the vectors at `a` and `b`.
+    #[inline(always)]
+    pub fn distance2(&self, query: &[f32], a: Slot, b: Slot) -> (f32, f32) {
+        self.metric.distance2(query, self.get(a), self.get(b))
+    }
+
     /// The distance between two stored vectors.
     #[inline(always)]
     pub fn distance_between(&self, a: Slot, b: Slot) -> f32 {

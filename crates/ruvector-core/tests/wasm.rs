@@ -21,6 +21,22 @@ fn simd128_is_compiled_in() {
     assert_eq!(distance::kernel_name(), "simd128");
 }
 
+#[wasm_bindgen_test]
+fn the_two_row_kernel_equals_two_single_calls() {
+    let mut rng = SplitMix64::new(0x2B0);
+    for len in (0..70).chain([127, 128, 129, 384, 1536]) {
+        let row = |rng: &mut SplitMix64| -> Vec<f32> {
+            (0..len).map(|_| (rng.normal() * 2.0) as f32).collect()
+        };
+        let (q, a, b) = (row(&mut rng), row(&mut rng), row(&mut rng));
+        for m in Metric::ALL {
+            let (x, y) = m.distance2(&q, &a, &b);
+            assert_eq!(x.to_bits(), m.distance(&q, &a).to_bits(), "{m} len {len}");
+            assert_eq!(y.to_bits(), m.distance(&q, &b).to_bits(), "{m} len {len}");
+        }
+    }
+}
+
 #[cfg(target_feature = "simd128")]
 #[wasm_bindgen_test]
 fn simd128_and_scalar_agree_bit_for_bit() {

@@ -77,6 +77,36 @@ impl Metric {
         d + 0.0
     }
 
+    /// The distances from `q` to `a` and to `b`, bit for bit those of two
+    /// [`Metric::distance`] calls. The SIMD128 build streams both rows at once.
+    #[inline]
+    pub fn distance2(self, q: &[f32], a: &[f32], b: &[f32]) -> (f32, f32) {
+        #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+        {
+            use simd128::sum2;
+            let (x, y) = match self {
+                Metric::Cosine => {
+                    let (x, y) = sum2::<Dot>(q, a, b);
+                    (1.0 - x, 1.0 - y)
+                }
+                Metric::Euclidean => {
+                    let (x, y) = sum2::<L2>(q, a, b);
+                    (x.sqrt(), y.sqrt())
+                }
+                Metric::DotProduct => {
+                    let (x, y) = sum2::<Dot>(q, a, b);
+                    (-x, -y)
+                }
+                Metric::Manhattan => sum2::<L1>(q, a, b),
+            };
+            (x + 0.0, y + 0.0)
+        }
+        #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+        {
+            (self.distance(q, a), self.distance(q, b))
+        }
+    }
+
     /// Converts a distance from [`Metric::distance`] into the score (higher is closer).
     #[inline]
     pub fn score(self, distance: f32) -> f32 {

@@ -462,20 +462,28 @@ impl Hnsw {
                     fresh.push(nb);
                 }
             }
-            for &nb in fresh.iter() {
-                let nb = Slot(nb);
-                let d = vectors.distance(q, nb);
-                *evaluations += 1;
-                if d < bound || results.len() < ef {
-                    let cand = Candidate {
-                        distance: d,
-                        slot: nb,
-                    };
-                    candidates.push(std::cmp::Reverse(cand));
-                    if accept(nb) {
-                        push_bounded(results, ef, cand);
-                        if results.len() >= ef {
-                            bound = results.peek().map_or(f32::INFINITY, |w| w.distance);
+            // Two neighbours per kernel call (the same bits as one by one), handled in order.
+            for pair in fresh.chunks(2) {
+                let ds = match *pair {
+                    [a, b] => {
+                        let (x, y) = vectors.distance2(q, Slot(a), Slot(b));
+                        [(Slot(a), x), (Slot(b), y)]
+                    }
+                    _ => [(Slot(pair[0]), vectors.distance(q, Slot(pair[0]))); 2],
+                };
+                for &(nb, d) in &ds[..pair.len()] {
+                    *evaluations += 1;
+                    if d < bound || results.len() < ef {
+                        let cand = Candidate {
+                            distance: d,
+                            slot: nb,
+                        };
+                        candidates.push(std::cmp::Reverse(cand));
+                        if accept(nb) {
+                            push_bounded(results, ef, cand);
+                            if results.len() >= ef {
+                                bound = results.peek().map_or(f32::INFINITY, |w| w.distance);
+                            }
                         }
                     }
                 }
