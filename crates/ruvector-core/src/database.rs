@@ -122,16 +122,27 @@ fn corrupt(key: &str, what: impl Into<String>) -> OpenError {
 impl Database {
     /// A new, empty database and the batch that creates it (its manifest).
     pub fn create(config: CollectionConfig) -> Result<(Database, WriteBatch), CreateError> {
-        let mut coll = Collection::new(config)?;
-        coll.set_tracking(true);
+        let mut db = Database::from_collection(Collection::new(config)?);
+        db.coll.set_tracking(true);
+        let mut batch = WriteBatch::default();
+        batch
+            .puts
+            .push((MANIFEST_KEY.into(), db.manifest.encode(MANIFEST_KEY)));
+        db.count(&batch);
+        Ok((db, batch))
+    }
+
+    /// A database around a collection that was built in memory, with nothing stored yet:
+    /// its [`Database::snapshot`] is the export file of that collection.
+    pub fn from_collection(coll: Collection) -> Database {
         let manifest = Manifest {
-            config,
+            config: *coll.config(),
             folded_seq: 0,
             header: Header::default(),
             next_gen: 1,
             pages: BTreeMap::new(),
         };
-        let mut db = Database {
+        Database {
             coll,
             manifest,
             next_seq: 1,
@@ -140,13 +151,14 @@ impl Database {
             log: BTreeMap::new(),
             policy: CheckpointPolicy::default(),
             stats: StorageStats::default(),
-        };
-        let mut batch = WriteBatch::default();
-        batch
-            .puts
-            .push((MANIFEST_KEY.into(), db.manifest.encode(MANIFEST_KEY)));
-        db.count(&batch);
-        Ok((db, batch))
+        }
+    }
+
+    /// The collection, leaving the storage bookkeeping behind (an in-memory copy that no
+    /// longer records its changes for a log).
+    pub fn into_collection(mut self) -> Collection {
+        self.coll.set_tracking(false);
+        self.coll
     }
 
     /// The collection, for searches and reads.

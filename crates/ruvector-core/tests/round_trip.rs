@@ -270,3 +270,32 @@ fn a_clearing_batch_replaces_everything_on_every_backend() {
     drop(backends);
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn a_collection_built_in_memory_exports_and_comes_back_the_same() {
+    let dim = 8;
+    let rows = Mixture::new(dim, 5, 9).sample(300, 10);
+    let mut coll = Collection::new(CollectionConfig::new(dim)).expect("collection");
+    for (i, v) in rows.chunks(dim).enumerate() {
+        let item = Item::new(format!("m{i}"), v.to_vec()).with_metadata(json!({ "i": i }));
+        coll.insert(item).expect("insert");
+    }
+    coll.delete("m7").expect("delete");
+    let db = Database::from_collection(coll);
+    let file = ruvector_core::storage::export::write_export(&db.snapshot());
+    let copy = Store::import(MemoryBackend::new(), &file).expect("the export opens");
+    let back = db.into_collection();
+    assert_eq!(copy.collection().len(), 299);
+    assert_eq!(
+        copy.collection().ids().collect::<Vec<_>>(),
+        back.ids().collect::<Vec<_>>()
+    );
+    for id in back.ids() {
+        assert_eq!(copy.collection().get(id), back.get(id), "{id}");
+    }
+    let q = SearchQuery::new(&rows[..dim], 10);
+    assert_eq!(
+        copy.collection().search(&q).expect("search").hits,
+        back.search(&q).expect("search").hits
+    );
+}

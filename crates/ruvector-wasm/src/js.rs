@@ -365,7 +365,12 @@ pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
 pub fn get(name: String, id: String) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let db = e.db.borrow();
-    let Some(r) = db.collection().get(&id) else {
+    record(db.collection(), &id)
+}
+
+/// The record of `id` in `coll` as `{ id, vector: Float32Array, metadata? }`, or `null`.
+fn record(coll: &Collection, id: &str) -> Result<JsValue, JsValue> {
+    let Some(r) = coll.get(id) else {
         return Ok(JsValue::NULL);
     };
     let o = Object::new();
@@ -551,6 +556,44 @@ impl MemoryCollection {
     #[wasm_bindgen(js_name = isEmpty)]
     pub fn is_empty(&self) -> bool {
         self.inner.is_empty()
+    }
+
+    /// Vector length.
+    #[wasm_bindgen(getter)]
+    pub fn dimensions(&self) -> u32 {
+        self.inner.config().dimensions as u32
+    }
+
+    /// `{ id, vector: Float32Array, metadata? }` of `id`, or `null`.
+    pub fn get(&self, id: &str) -> Result<JsValue, JsValue> {
+        record(&self.inner, id)
+    }
+
+    /// The whole collection as an export file (docs/format.md): what `import` (or
+    /// `fromExport`) reads back, in a worker database or here.
+    #[wasm_bindgen(js_name = exportFile)]
+    pub fn export_file(&mut self) -> Result<Uint8Array, JsValue> {
+        let config = *self.inner.config();
+        let empty = Collection::new(config).map_err(fail)?;
+        let db = Database::from_collection(std::mem::replace(&mut self.inner, empty));
+        let bytes = write_export(&db.snapshot());
+        self.inner = db.into_collection();
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+
+    /// A collection read from an export file; `CORRUPT` names a damaged record.
+    #[wasm_bindgen(js_name = fromExport)]
+    pub fn from_export(file: &Uint8Array) -> Result<MemoryCollection, JsValue> {
+        let records = read_export(&file.to_vec())
+            .map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
+        let mem = ruvector_core::MemoryBackend::new();
+        for (k, v) in records {
+            mem.put_raw(&k, v);
+        }
+        let db = Database::open(&mem).map_err(fail)?;
+        Ok(MemoryCollection {
+            inner: db.into_collection(),
+        })
     }
 }
 
