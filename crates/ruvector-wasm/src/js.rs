@@ -476,13 +476,7 @@ pub async fn import_db(
             format!("database {name:?} is open; import into a new name, or replace its contents"),
         )));
     }
-    let records =
-        read_export(&file.to_vec()).map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
-    let mem = ruvector_core::MemoryBackend::new();
-    for (k, v) in &records {
-        mem.put_raw(k, v.clone());
-    }
-    let mut db = Database::open(&mem).map_err(fail)?;
+    let (records, mut db) = open_export(&file)?;
     db.set_checkpoint_policy(opts.checkpoint.unwrap_or_default().policy());
     if opts.replace == Some(true) {
         // Memory takes the new state at once, so later writes build on it; if the
@@ -504,6 +498,21 @@ pub async fn import_db(
     engine.persist(import_batch(records)).await.map_err(fail)?;
     engine::register(engine);
     stats(name).await
+}
+
+/// Records as an export file lists them: key and value.
+type Records = Vec<(String, Vec<u8>)>;
+
+/// The records of an export file and the database they make; `CORRUPT` names the damage.
+fn open_export(file: &Uint8Array) -> Result<(Records, Database), JsValue> {
+    let records =
+        read_export(&file.to_vec()).map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
+    let mem = ruvector_core::MemoryBackend::new();
+    for (k, v) in &records {
+        mem.put_raw(k, v.clone());
+    }
+    let db = Database::open(&mem).map_err(fail)?;
+    Ok((records, db))
 }
 
 /// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store.
@@ -584,13 +593,7 @@ impl MemoryCollection {
     /// A collection read from an export file; `CORRUPT` names a damaged record.
     #[wasm_bindgen(js_name = fromExport)]
     pub fn from_export(file: &Uint8Array) -> Result<MemoryCollection, JsValue> {
-        let records = read_export(&file.to_vec())
-            .map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
-        let mem = ruvector_core::MemoryBackend::new();
-        for (k, v) in records {
-            mem.put_raw(&k, v);
-        }
-        let db = Database::open(&mem).map_err(fail)?;
+        let (_, db) = open_export(file)?;
         Ok(MemoryCollection {
             inner: db.into_collection(),
         })
