@@ -270,6 +270,31 @@ fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
         f(&simd["reopen"][0]["to_first_query_ms"], 0),
         f(&json!(worker.zip(at(&b["scalar"])).map(|(a, c)| a / c)), 2)
     );
+    let c = &simd["compat"];
+    if c.is_object() {
+        let _ = writeln!(
+            out,
+            "\n#### The drop-in beside the ancestor (same worker, same data, {} queries)\n\n\
+             | system | inserts/s | QPS (k = 10) | recall@10 |\n|---|---:|---:|---:|",
+            c["queries"]
+        );
+        for sys in [&c["ancestor"], &c["compat"]] {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                sys["name"].as_str().unwrap_or("?"),
+                f(&sys["inserts_per_s"], 0),
+                f(&sys["qps"], 0),
+                f(&sys["recall10"], 4)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "\ncompat QPS ÷ ancestor QPS: **{}×** (target ≥ 10× at recall@10 ≥ 0.95); inserts: {}×.",
+            f(&c["qps_ratio"], 1),
+            f(&c["insert_ratio"], 2)
+        );
+    }
 }
 
 fn main() {
