@@ -290,7 +290,7 @@ fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
         }
         let _ = writeln!(
             out,
-            "\ncompat QPS ÷ ancestor QPS: **{}×** (target ≥ 10× at recall@10 ≥ 0.95); inserts: {}×.",
+            "\ncompat QPS ÷ ancestor QPS: **{}×** (target ≥ 10× at recall@10 ≥ 0.95); inserts: {}× (the ancestor builds no index).\n",
             f(&c["qps_ratio"], 1),
             f(&c["insert_ratio"], 2)
         );

@@ -106,6 +106,8 @@ pub fn register(engine: Rc<Engine>) {
 pub fn unregister(name: &str) -> bool {
     match OPEN.with(|o| o.borrow_mut().remove(name)) {
         Some(e) => {
+            // A pending idle checkpoint sees this and does nothing.
+            e.closed.set(true);
             e.idb.close();
             true
         }
