@@ -119,9 +119,17 @@ export class JsVectorEntry {
   [Symbol.dispose]() {}
 }
 
-// Results are plain objects with the ancestor's fields, plus a no-op free().
+// Results carry the ancestor's fields and a no-op free(). `vector` is read when asked for,
+// as the ancestor's getter did, so a search copies no vectors nobody looks at.
 const noFree = { free() {}, [Symbol.dispose]() {} };
-const result = (h) => Object.assign(Object.create(noFree), { id: h.id, score: h.score, vector: h.vector ? Float32Array.from(h.vector) : undefined, metadata: h.metadata });
+const result = (h, c) => {
+  const r = Object.assign(Object.create(noFree), { id: h.id, score: h.score, metadata: h.metadata });
+  let vector = null;
+  return Object.defineProperty(r, 'vector', {
+    enumerable: true,
+    get: () => (vector ??= c.get(h.id)?.vector),
+  });
+};
 
 /** The ancestor's `VectorDB`: synchronous, in this thread, with HNSW and real persistence. */
 export class VectorDB {
@@ -164,8 +172,8 @@ export class VectorDB {
   /** The `k` nearest to `query`, best first, as `{ id, score, vector, metadata }`; `filter` as in docs/engine.md. */
   search(query, k, filter) {
     try {
-      const r = this.#c.search(query, { k, filter: filter ?? undefined, includeMetadata: true, includeVectors: true });
-      return r.hits.map(result);
+      const r = this.#c.search(query, { k, filter: filter ?? undefined, includeMetadata: true });
+      return r.hits.map((h) => result(h, this.#c));
     } catch (e) {
       throw failure(e);
     }
