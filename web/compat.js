@@ -207,38 +207,20 @@ export class VectorDB {
    */
   async saveToIndexedDB(...args) {
     const name = args[0] ?? DEFAULT_DB_NAME;
-    const g = engine();
-    const data = this.#c.exportFile();
     try {
-      try {
-        await g.call('import', { name, data });
-      } catch (e) {
-        if (e?.code !== 'ALREADY_EXISTS') throw e;
-        await g.call('open', { name });
-        await g.call('import', { name, data, options: { replace: true } });
-      }
+      await engine().saveCollection(name, this.#c.exportFile());
       return { name, count: this.#c.len() };
     } catch (e) {
       throw failure(e);
-    } finally {
-      await g.call('close', { name }).catch(() => {});
     }
   }
 
   /** Loads what `saveToIndexedDB(name)` (or the worker facade) stored as `name`. */
   static async loadFromIndexedDB(name) {
-    const g = engine();
     try {
-      if (!(await g.call('databases', {})).includes(name)) {
-        throw { code: 'NOT_FOUND', message: `no database ${JSON.stringify(name)} in IndexedDB; save one first` };
-      }
-      await g.call('open', { name });
-      const file = await g.call('export', { name });
-      return new VectorDB(g.MemoryCollection.fromExport(file));
+      return new VectorDB(await engine().loadCollection(name));
     } catch (e) {
       throw failure(e);
-    } finally {
-      await g.call('close', { name }).catch(() => {});
     }
   }
 

@@ -153,15 +153,8 @@ export interface DatabaseEventMap {
   terminated: CustomEvent<{ code: ErrorCode; message: string }>;
 }
 
-/** An open database. Every method rejects with a `RuvectorError`. */
-export declare class Database extends EventTarget {
-  private constructor();
-  readonly name: string;
-  readonly dimensions: number;
-  readonly metric: Metric;
-  /** The browser's answer when `persist` was asked, else null. */
-  readonly persisted: boolean | null;
-  readonly closed: boolean;
+/** The data operations of a `Database`, which `<ruvector-db>` offers too (waiting for its open). */
+export interface DatabaseOperations {
   insert(item: Item): Promise<string>;
   insert(items: Item[]): Promise<string[]>;
   insertMany(input: PackedItems | Item[], options?: InsertManyOptions): Promise<InsertManyResult>;
@@ -174,6 +167,19 @@ export declare class Database extends EventTarget {
   export(): Promise<Blob>;
   /** Replaces this database's contents with an export file's, atomically. */
   import(file: Blob | Uint8Array | ArrayBuffer): Promise<Stats>;
+}
+
+// Merged with the class below: the operations are declared once.
+export interface Database extends DatabaseOperations {}
+/** An open database. Every method rejects with a `RuvectorError`. */
+export declare class Database extends EventTarget {
+  private constructor();
+  readonly name: string;
+  readonly dimensions: number;
+  readonly metric: Metric;
+  /** The browser's answer when `persist` was asked, else null. */
+  readonly persisted: boolean | null;
+  readonly closed: boolean;
   close(): Promise<void>;
   /** Deletes this database and all its data. */
   destroy(): Promise<void>;
@@ -205,22 +211,11 @@ export interface RuvectorDbElementEventMap {
  * `<ruvector-db name dimensions metric index durability>`. The type only: the element is
  * defined by importing 'ruvector-web/element'.
  */
-export interface RuvectorDbElement extends HTMLElement {
+export interface RuvectorDbElement extends HTMLElement, DatabaseOperations {
   /** The open database, or null. */
   readonly db: Database | null;
   /** Resolves once the current open finishes. */
   readonly ready: Promise<Database>;
-  insert(item: Item): Promise<string>;
-  insert(items: Item[]): Promise<string[]>;
-  insertMany(input: PackedItems | Item[], options?: InsertManyOptions): Promise<InsertManyResult>;
-  upsert(id: string, change: { vector?: VectorLike; metadata?: Metadata | null }): Promise<'inserted' | 'updated'>;
-  get(id: string): Promise<StoredItem | null>;
-  delete(ids: string | string[]): Promise<unknown>;
-  search(vector: VectorLike, options?: SearchOptions): Promise<SearchResult[]>;
-  count(): Promise<number>;
-  stats(): Promise<Stats>;
-  export(): Promise<Blob>;
-  import(file: Blob | Uint8Array | ArrayBuffer): Promise<Stats>;
   addEventListener<K extends keyof RuvectorDbElementEventMap>(type: K, listener: (this: RuvectorDbElement, ev: RuvectorDbElementEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject, options?: boolean | AddEventListenerOptions): void;
   removeEventListener<K extends keyof RuvectorDbElementEventMap>(type: K, listener: (this: RuvectorDbElement, ev: RuvectorDbElementEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;

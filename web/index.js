@@ -13,8 +13,6 @@ export class RuvectorError extends Error {
   }
 }
 
-const METRICS = ['cosine', 'euclidean', 'dotproduct', 'manhattan'];
-const INDEXES = ['hnsw', 'flat'];
 const DEFAULT_CHUNK = 1000;
 
 const fail = (code, message) => new RuvectorError(code, message);
@@ -110,8 +108,7 @@ function connection(name) {
 
 // A worker for requests that belong to no open database (listing, deleting).
 async function withUtilityWorker(fn) {
-  const c = new Connection('\u0000utility');
-  connections.delete(c.name);
+  const c = new Connection('\u0000utility'); // not in `connections`: no name owns it
   try {
     return await fn(c);
   } finally {
@@ -129,16 +126,27 @@ function vectorOf(v, what = 'vector') {
   throw fail('BAD_ARGUMENT', `${what}: expected a Float32Array or an array of numbers`);
 }
 
+// Splits off what the page handles (`persist`); the worker checks the rest.
 function openOptions(options) {
   if (options === null || typeof options !== 'object') throw fail('BAD_ARGUMENT', 'options: expected an object');
   const { persist, ...engine } = options;
-  if (engine.metric !== undefined && !METRICS.includes(engine.metric)) {
-    throw fail('INVALID_CONFIG', `metric: expected one of ${METRICS.join(', ')}, got ${JSON.stringify(engine.metric)}`);
-  }
-  if (engine.index !== undefined && !INDEXES.includes(engine.index)) {
-    throw fail('INVALID_CONFIG', `index: expected 'hnsw' or 'flat', got ${JSON.stringify(engine.index)}`);
-  }
   return { engine, persist: persist === true };
+}
+
+// Sends an open-like request (`open`, `import`) on the name's worker and wraps the reply in
+// a handle; the worker is kept while the request is in flight and ended if it failed.
+async function attach(name, op, args, transfer, persisted) {
+  const c = connection(name);
+  c.opening++;
+  try {
+    const stats = await c.call(op, { name, ...args }, transfer);
+    return new Database(c, stats, persisted);
+  } catch (e) {
+    throw toError(e);
+  } finally {
+    c.opening--;
+    if (c.unused) await c.shutdown();
+  }
 }
 
 /**
@@ -153,17 +161,7 @@ export async function open(name, options = {}) {
   if (persist && globalThis.navigator?.storage?.persist) {
     persisted = await navigator.storage.persist(); // window only: a worker cannot ask
   }
-  const c = connection(name);
-  c.opening++;
-  try {
-    const stats = await c.call('open', { name, options: engine });
-    return new Database(c, stats, persisted);
-  } catch (e) {
-    throw toError(e);
-  } finally {
-    c.opening--;
-    if (c.unused) await c.shutdown();
-  }
+  return attach(name, 'open', { options: engine }, [], persisted);
 }
 
 /** Imports an export file (a `Blob` or bytes) as the new database `name`. */
@@ -171,17 +169,7 @@ export async function importDatabase(name, file, options = {}) {
   checkName(name);
   const { engine } = openOptions(options);
   const data = await bytesOf(file);
-  const c = connection(name);
-  c.opening++;
-  try {
-    const stats = await c.call('import', { name, data, options: engine }, [data.buffer]);
-    return new Database(c, stats, null);
-  } catch (e) {
-    throw toError(e);
-  } finally {
-    c.opening--;
-    if (c.unused) await c.shutdown();
-  }
+  return attach(name, 'import', { data, options: engine }, [data.buffer], null);
 }
 
 /** The names of this origin's databases. */
@@ -286,11 +274,13 @@ export class Database extends EventTarget {
    * instead of copying it.
    */
   async insertMany(input, { chunk = DEFAULT_CHUNK, onProgress, signal, transfer = false } = {}) {
-    let { vectors, ids, metadata } = Array.isArray(input) ? pack(input, this.dimensions) : input ?? {};
+    const packed = Array.isArray(input);
+    let { vectors, ids, metadata } = packed ? pack(input, this.dimensions) : input ?? {};
     if (!(vectors instanceof Float32Array)) throw fail('BAD_ARGUMENT', 'vectors: expected a Float32Array of n·dimensions values');
     const total = vectors.length / this.dimensions;
     if (signal?.aborted) return { ids: [], committed: 0, total, aborted: true };
-    if (!transfer) vectors = vectors.slice();
+    // The caller's array is copied before its buffer moves; one packed here is ours already.
+    if (!transfer && !packed) vectors = vectors.slice();
     let requestId = null;
     const onAbort = () => requestId !== null && this.#c.call('abort', { requestId }).catch(() => {});
     const onEvent = (e) => {

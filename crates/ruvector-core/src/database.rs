@@ -23,7 +23,8 @@ use crate::storage::records::{
 };
 use crate::storage::vector_pages::VectorPages;
 use crate::storage::{
-    log_key, Backend, OpenError, PageKind, RecordError, WriteBatch, LOG_PREFIX, MANIFEST_KEY,
+    corrupt, log_key, Backend, OpenError, PageKind, RecordError, WriteBatch, LOG_PREFIX,
+    MANIFEST_KEY,
 };
 use crate::vectors::Slot;
 
@@ -110,13 +111,6 @@ fn pages_of(kind: PageKind, from: u32, to: u32) -> impl Iterator<Item = (PageKin
         from / s
     };
     (from / s..end).map(move |p| (kind, p))
-}
-
-fn corrupt(key: &str, what: impl Into<String>) -> OpenError {
-    OpenError::Record(RecordError::Corrupt {
-        key: key.to_owned(),
-        what: what.into(),
-    })
 }
 
 impl Database {

@@ -194,25 +194,15 @@ impl Engine {
             let group: Vec<(WriteBatch, Option<Ack>)> =
                 std::mem::take(&mut *self.queue.borrow_mut());
             if group.is_empty() {
-                let (now, later) = {
-                    let db = self.db.borrow();
-                    (db.wants_checkpoint(), db.checkpoint_worthwhile())
-                };
-                let checkpoint = if now {
-                    self.db.borrow_mut().checkpoint()
-                } else {
-                    None
-                };
-                match checkpoint {
-                    Some(b) => self.queue.borrow_mut().push((b, None)),
-                    None => {
-                        if later {
-                            self.checkpoint_when_idle();
-                        }
-                        break;
-                    }
+                let due = self.db.borrow().wants_checkpoint();
+                if let Some(b) = due.then(|| self.db.borrow_mut().checkpoint()).flatten() {
+                    self.queue.borrow_mut().push((b, None));
+                    continue;
                 }
-                continue;
+                if self.db.borrow().checkpoint_worthwhile() {
+                    self.checkpoint_when_idle();
+                }
+                break;
             }
             let mut merged = WriteBatch::default();
             let mut acks = Vec::with_capacity(group.len());

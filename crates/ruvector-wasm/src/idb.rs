@@ -191,6 +191,18 @@ impl Idb {
         Ok(records)
     }
 
+    /// True when the store holds no record (a count, not a read of the values).
+    pub async fn is_empty(&self) -> Result<bool, ErrorInfo> {
+        let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
+        let req = self
+            .raw
+            .transaction_with_str(STORE)
+            .and_then(|tx| tx.object_store(STORE))
+            .and_then(|store| store.count())
+            .map_err(fail)?;
+        Ok(finish(&req).await.map_err(fail)?.as_f64() == Some(0.0))
+    }
+
     /// Writes `batch` in one readwrite transaction with `durability`; resolves at `complete`
     /// and returns the durability the browser reports for the transaction.
     pub async fn write(

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
 use ruvector_core::storage::export::{import_batch, read_export, write_export};
-use ruvector_core::{Collection, Database, Filter, Item, SearchQuery, SearchResults};
+use ruvector_core::{Collection, Database, Filter, Item, SearchQuery};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use crate::codes::ErrorInfo;
 use crate::engine::{self, Engine};
 use crate::idb::{self, Idb};
-use crate::protocol::{bad_argument, ImportOptions, OpenOptions, SearchOptions};
+use crate::protocol::{bad_argument, Durability, ImportOptions, OpenOptions, SearchOptions};
 
 thread_local! {
     static SINK: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -74,11 +74,29 @@ pub fn set_event_sink(f: Option<Function>) {
 /// a struct straight from a JS object only looks up the declared fields, so a misspelt
 /// option would pass unnoticed; through JSON, `deny_unknown_fields` sees every key.
 fn parse<T: serde::de::DeserializeOwned + Default>(what: &str, v: JsValue) -> Result<T, JsValue> {
+    parse_info(what, v).map_err(fail)
+}
+
+fn parse_info<T: serde::de::DeserializeOwned + Default>(
+    what: &str,
+    v: JsValue,
+) -> Result<T, ErrorInfo> {
     if v.is_undefined() || v.is_null() {
         return Ok(T::default());
     }
-    let json: Value = serde_wasm_bindgen::from_value(v).map_err(|e| fail(bad_argument(what, e)))?;
-    serde_json::from_value(json).map_err(|e| fail(bad_argument(what, e)))
+    let json: Value = serde_wasm_bindgen::from_value(v).map_err(|e| bad_argument(what, e))?;
+    serde_json::from_value(json).map_err(|e| bad_argument(what, e))
+}
+
+/// Open options: a value the engine cannot use (an unknown metric or index, a misspelt
+/// field) is a configuration error, `INVALID_CONFIG`, like a missing `dimensions`.
+fn parse_open(v: JsValue) -> Result<OpenOptions, JsValue> {
+    parse_info("options", v).map_err(|e| {
+        fail(ErrorInfo {
+            code: "INVALID_CONFIG",
+            ..e
+        })
+    })
 }
 
 fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
@@ -146,10 +164,6 @@ fn items_from(items: &JsValue) -> Result<Vec<Item>, JsValue> {
         .collect()
 }
 
-fn results_to_js(r: &SearchResults) -> Result<JsValue, JsValue> {
-    to_js(r)
-}
-
 /// Opens the IndexedDB connection of `name`; the flag turns true (and a `versionchange`
 /// event goes out) when another context upgrades or deletes the database.
 async fn connect(name: &str) -> Result<(Idb, Rc<Cell<bool>>), JsValue> {
@@ -168,7 +182,7 @@ async fn connect(name: &str) -> Result<(Idb, Rc<Cell<bool>>), JsValue> {
 /// Opens database `name` (creating it when it does not exist and `options.dimensions` is
 /// given) and resolves to its stats.
 pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
-    let opts: OpenOptions = parse("options", options)?;
+    let opts = parse_open(options)?;
     if let Ok(e) = engine::get(&name) {
         if let Err(x) = opts.check_against(e.db.borrow().collection().config()) {
             return Err(fail(x));
@@ -411,7 +425,7 @@ fn run_search(coll: &Collection, vector: &JsValue, options: JsValue) -> Result<J
         include_metadata: o.include_metadata,
         include_vectors: o.include_vectors,
     };
-    results_to_js(&coll.search(&q).map_err(fail)?)
+    to_js(&coll.search(&q).map_err(fail)?)
 }
 
 /// Live vectors.
@@ -487,7 +501,7 @@ pub async fn import_db(
         return stats(name).await;
     }
     let (idb, closed) = connect(&name).await?;
-    if !idb.read_all().await.map_err(fail)?.is_empty() {
+    if !idb.is_empty().await.map_err(fail)? {
         idb.close();
         return Err(fail(ErrorInfo::new(
             "ALREADY_EXISTS",
@@ -535,7 +549,7 @@ impl MemoryCollection {
     /// A new collection; `options` as for `open` (`dimensions` required).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<MemoryCollection, JsValue> {
-        let o: OpenOptions = parse("options", options)?;
+        let o = parse_open(options)?;
         let inner = Collection::new(o.config().map_err(fail)?).map_err(fail)?;
         Ok(MemoryCollection { inner })
     }
@@ -578,8 +592,8 @@ impl MemoryCollection {
         record(&self.inner, id)
     }
 
-    /// The whole collection as an export file (docs/format.md): what `import` (or
-    /// `fromExport`) reads back, in a worker database or here.
+    /// The whole collection as an export file (docs/format.md): what `import` reads back
+    /// in a worker database, and what [`save_collection`] stores.
     #[wasm_bindgen(js_name = exportFile)]
     pub fn export_file(&mut self) -> Result<Uint8Array, JsValue> {
         let config = *self.inner.config();
@@ -589,15 +603,41 @@ impl MemoryCollection {
         self.inner = db.into_collection();
         Ok(Uint8Array::from(bytes.as_slice()))
     }
+}
 
-    /// A collection read from an export file; `CORRUPT` names a damaged record.
-    #[wasm_bindgen(js_name = fromExport)]
-    pub fn from_export(file: &Uint8Array) -> Result<MemoryCollection, JsValue> {
-        let (_, db) = open_export(file)?;
-        Ok(MemoryCollection {
-            inner: db.into_collection(),
-        })
+/// Stores an export file (from [`MemoryCollection::export_file`]) as IndexedDB database
+/// `name`, replacing what it held, in one strict transaction: the worker facade opens it.
+#[wasm_bindgen(js_name = saveCollection)]
+pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsValue> {
+    let records =
+        read_export(&file.to_vec()).map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
+    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
+    let r = idb
+        .write(&import_batch(records), Durability::Strict)
+        .await
+        .map(|_| ())
+        .map_err(fail);
+    idb.close();
+    r
+}
+
+/// Reads IndexedDB database `name` into a new in-memory collection; `NOT_FOUND` when there
+/// is none (and none is created).
+#[wasm_bindgen(js_name = loadCollection)]
+pub async fn load_collection(name: String) -> Result<MemoryCollection, JsValue> {
+    if !idb::list().await.map_err(fail)?.contains(&name) {
+        return Err(fail(ErrorInfo::new(
+            "NOT_FOUND",
+            format!("no database {name:?} in IndexedDB; save one first"),
+        )));
     }
+    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
+    let records = idb.read_all().await;
+    idb.close();
+    let db = Database::open(&records.map_err(fail)?).map_err(fail)?;
+    Ok(MemoryCollection {
+        inner: db.into_collection(),
+    })
 }
 
 fn arg(args: &JsValue, key: &str) -> JsValue {

@@ -125,6 +125,14 @@ pub enum BackendError {
     Failed(String),
 }
 
+/// An [`OpenError`] for the record at `key`, damaged in the way `what` says.
+pub(crate) fn corrupt(key: &str, what: impl Into<String>) -> OpenError {
+    OpenError::Record(RecordError::Corrupt {
+        key: key.to_owned(),
+        what: what.into(),
+    })
+}
+
 /// The contract every backend keeps (see the module docs).
 pub trait Backend {
     /// Applies every put and delete of `batch` (after removing every record if it

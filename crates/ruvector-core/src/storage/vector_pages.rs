@@ -6,14 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::records::{Manifest, VectorPage};
-use super::{Backend, OpenError, PageKind, RecordError, MANIFEST_KEY};
-
-fn corrupt(key: &str, what: impl Into<String>) -> OpenError {
-    OpenError::Record(RecordError::Corrupt {
-        key: key.to_owned(),
-        what: what.into(),
-    })
-}
+use super::{corrupt, Backend, OpenError, PageKind, RecordError, MANIFEST_KEY};
 
 /// The vector pages a manifest names, read lazily from `source`.
 pub(crate) struct VectorPages<'a> {
