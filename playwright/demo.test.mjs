@@ -55,7 +55,9 @@ test('the demo: first visit loads and persists, typed search finds a browser, re
   await p.waitForSelector('body[data-phase=ready]', { timeout: 60_000 });
   assert.equal(await p.getAttribute('body', 'data-loaded-from'), 'indexeddb');
   assert.ok(!fetched.includes('/demo/data/vectors.f32'), 'no vectors fetched on reload');
-  assert.match(await p.textContent('#status'), /opened from IndexedDB/);
+  const reopened = await p.textContent('#status');
+  console.log(`# demo reload: ${reopened}`);
+  assert.match(reopened, /opened from IndexedDB/);
   await p.waitForSelector('body[data-model=ready]', { timeout: 120_000 });
   await p.waitForFunction(() => /searched in/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
   assert.equal(await p.inputValue('#query'), 'a text-mode web browser', 'the query survives the reload (?q=)');
