@@ -142,9 +142,17 @@ export interface Stats {
   [more: string]: unknown;
 }
 
+/** Detail of a `change` event. */
+export interface ChangeDetail {
+  /** The sequence number reached. */
+  seq: number;
+  /** `'local'`: a write of this tab was acknowledged; `'remote'`: caught up with other tabs' writes. */
+  origin: 'local' | 'remote';
+}
+
 export interface DatabaseEventMap {
-  /** An acknowledged write. */
-  change: CustomEvent<unknown>;
+  /** An acknowledged write, here or (after catching up) in another tab. */
+  change: CustomEvent<ChangeDetail>;
   /** `insertMany` progress. */
   progress: CustomEvent<{ requestId: number; committed: number; total: number }>;
   /** Another tab is upgrading or deleting the database; this handle is closed. */
@@ -201,7 +209,7 @@ export declare function deleteDatabase(name: string): Promise<void>;
 /** Events of `<ruvector-db>`. */
 export interface RuvectorDbElementEventMap {
   ready: CustomEvent<{ db: Database }>;
-  change: CustomEvent<unknown>;
+  change: CustomEvent<ChangeDetail>;
   progress: CustomEvent<{ requestId: number; committed: number; total: number }>;
   /** A failed open, or the database cut off (another tab, a dead worker). */
   error: CustomEvent<RuvectorError>;

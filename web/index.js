@@ -201,7 +201,8 @@ async function bytesOf(file) {
 
 /**
  * An open database. Every method returns a promise and rejects with a `RuvectorError`.
- * Events: `change` (an acknowledged write; `detail.seq`), `progress` (`insertMany`),
+ * Events: `change` (an acknowledged write, here or in another tab: `detail.seq`, `detail.origin`
+ * 'local' or 'remote'), `progress` (`insertMany`),
  * `blocked` (another tab is upgrading or deleting the database: this handle is closed),
  * `terminated` (the worker died or the database was deleted: this handle is closed).
  */

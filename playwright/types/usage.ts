@@ -31,6 +31,9 @@ export async function correct(): Promise<void> {
   const file: Blob = await db.export();
   await db.import(file);
   db.addEventListener('progress', (e) => console.log(e.detail.committed));
+  db.addEventListener('change', (e) => console.log(e.detail.seq, e.detail.origin === 'remote'));
+  // @ts-expect-error a change's origin is 'local' or 'remote'
+  db.addEventListener('change', (e) => e.detail.origin === 'elsewhere');
   db.addEventListener('terminated', (e) => console.log(e.detail.code));
   await importDatabase('copy', file);
   const names: string[] = await databases();

@@ -626,7 +626,12 @@ impl Database {
     }
 
     /// Applies records from [`Database::records_after`] (a reader catching up). Bulk
-    /// records read their vectors from `source`.
+    /// records read their vectors from `source`. Records this database has already
+    /// applied are skipped, so catching up twice from overlapping reads is harmless.
+    ///
+    /// `source` must be at least as new as this database's last commit (it is what storage
+    /// holds now): its manifest replaces ours, since another writer may have folded the
+    /// log or rewritten pages since.
     pub fn catch_up(
         &mut self,
         source: &dyn Backend,
@@ -636,11 +641,50 @@ impl Database {
         let mut vec_pages = VectorPages::new(source, &manifest);
         self.manifest = manifest;
         for r in records {
+            if r.seq < self.next_seq {
+                continue;
+            }
             let key = log_key(r.seq);
             self.apply(&key, r, &mut vec_pages)?;
-            self.log.insert(r.seq, 0);
+            self.log.insert(r.seq, r.encode(&key).len() + key.len());
+        }
+        // What another writer folded is no longer ours to fold.
+        let folded = self.manifest.folded_seq;
+        self.log.retain(|&s, _| s > folded);
+        if folded + 1 >= self.next_seq {
+            self.dirty.clear();
         }
         Ok(())
+    }
+
+    /// Brings this database up to what `source` holds now (another writer committed):
+    /// applies the log records after our last sequence number and returns how many, or
+    /// [`CatchUp::Folded`] when they were folded into pages and only a reopen
+    /// ([`Database::open`]) can catch up. `source` must hold the manifest, the log
+    /// records after ours and the vector pages from our last slot on (see
+    /// [`Database::sync_vector_page`]).
+    pub fn sync(&mut self, source: &dyn Backend) -> Result<Result<usize, CatchUp>, OpenError> {
+        match Database::records_after(source, self.next_seq - 1)? {
+            CatchUp::Records(recs) => {
+                self.catch_up(source, &recs)?;
+                Ok(Ok(recs.len()))
+            }
+            folded => Ok(Err(folded)),
+        }
+    }
+
+    /// The first vector page [`Database::sync`] may need: the one holding our next slot
+    /// (a bulk record from another writer puts its vectors in pages from there on).
+    pub fn sync_vector_page(&self) -> u32 {
+        self.coll.vectors.slots() as u32 / PageKind::Vectors.slots()
+    }
+
+    /// Numbers this database's [`Database::snapshot`] after `seq` (its folded sequence
+    /// number becomes at least `seq + 1`): a database that replaces another (an import)
+    /// must look newer to readers that were at `seq`, so that they reload rather than wait
+    /// for records that will never come.
+    pub fn advance_seq(&mut self, seq: u64) {
+        self.next_seq = self.next_seq.max(seq + 2);
     }
 
     /// Every record of the current state as a fresh, fully folded set (pages and a

@@ -299,3 +299,70 @@ fn a_collection_built_in_memory_exports_and_comes_back_the_same() {
         back.search(&q).expect("search").hits
     );
 }
+
+/// A reader tab: `sync` applies what another writer committed, ignores what it already
+/// has, drops log bookkeeping that writer folded, and says when only a reopen can help
+/// (the writer folded past it, or replaced the database by an import).
+#[test]
+fn sync_follows_another_writer_and_knows_when_to_reload() {
+    let config = CollectionConfig::new(DIM);
+    let backend = MemoryBackend::new();
+    let (mut writer, batch) = Database::create(config).expect("create");
+    backend.write(&batch).expect("write");
+    let rows = Mixture::new(DIM, 5, 1).sample(400, 3);
+    let item = |i: usize| Item::new(format!("s{i}"), rows[i * DIM..(i + 1) * DIM].to_vec());
+    let mut reader = Database::open(&backend).expect("open");
+    // One small batch and one bulk batch (its vectors go straight into pages).
+    let (_, b) = writer.insert_batch(vec![item(0)]).expect("insert");
+    backend.write(&b).expect("write");
+    let (_, b) = writer
+        .insert_batch(
+            (1..=ruvector_core::BULK_SLOTS as usize + 10)
+                .map(item)
+                .collect(),
+        )
+        .expect("insert");
+    backend.write(&b).expect("write");
+    assert_eq!(reader.sync(&backend).expect("sync"), Ok(2));
+    assert_eq!(
+        reader.sync(&backend).expect("sync again"),
+        Ok(0),
+        "nothing twice"
+    );
+    assert_eq!(reader.collection().len(), writer.collection().len());
+    let q = &rows[5 * DIM..6 * DIM];
+    let ids = |db: &Database| -> Vec<String> {
+        let query = ruvector_core::SearchQuery::new(q, 10);
+        let hits = db.collection().search(&query).expect("search").hits;
+        hits.into_iter().map(|h| h.id).collect()
+    };
+    assert_eq!(ids(&reader), ids(&writer), "same graph, same answers");
+    // The writer folds: the reader, already at that point, has nothing left to fold.
+    backend
+        .write(&writer.checkpoint().expect("fold"))
+        .expect("write");
+    assert_eq!(reader.sync(&backend).expect("sync"), Ok(0));
+    assert_eq!(reader.storage_stats().log_records, 0);
+    assert_eq!(reader.checkpoint(), None, "folded by the other writer");
+    // The reader becomes the writer: its commit follows the stored state.
+    let (_, b) = reader.insert_batch(vec![item(390)]).expect("insert");
+    backend.write(&b).expect("write");
+    assert_eq!(writer.sync(&backend).expect("sync"), Ok(1));
+    assert_eq!(writer.collection().len(), reader.collection().len());
+    assert_eq!(
+        Database::open(&backend).expect("reopen").collection().len(),
+        reader.collection().len()
+    );
+    // A replacement numbered after the readers' state makes them reload.
+    let at = reader.storage_stats().seq;
+    let (mut fresh, _) = Database::create(config).expect("create");
+    fresh.insert_batch(vec![item(391)]).expect("insert");
+    fresh.advance_seq(at);
+    let mut replace = ruvector_core::storage::export::import_batch(fresh.snapshot());
+    replace.seq = at + 1;
+    backend.write(&replace).expect("write");
+    assert!(matches!(
+        reader.sync(&backend).expect("sync"),
+        Err(ruvector_core::CatchUp::Folded { folded_seq }) if folded_seq > at
+    ));
+}

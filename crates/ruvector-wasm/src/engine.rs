@@ -1,28 +1,44 @@
 //! The worker's engine: open databases by name, each a `Database` in memory persisted in
-//! IndexedDB with group commit.
+//! IndexedDB with group commit, shared safely with other tabs.
 //!
-//! A write is applied in memory, its batch queued, and the call resolves once the
-//! IndexedDB transaction holding that batch completes. While a transaction is in flight,
-//! further batches wait and go together into the next one. If a transaction fails, the
-//! database is reopened from IndexedDB and every write of that transaction and after it
-//! fails with a typed error, so memory again equals what is stored. When the queue runs
-//! empty and the log passes a hard limit, a checkpoint is queued at once; when the log has
-//! merely grown larger than the pages it changes, the checkpoint waits until no write has
-//! come for [`IDLE_CHECKPOINT_MS`], so a bulk load is folded once, after it ends.
+//! A write is an operation queued with [`Engine::write`]. The commit loop takes the queued
+//! operations as one group, takes the database's Web Lock ([`crate::locks`]), catches up
+//! with whatever other tabs committed (from the log, or by reloading when they folded it),
+//! applies the group in memory, writes its batches in one IndexedDB transaction, announces
+//! the new sequence number on the `BroadcastChannel` `ruvector:<name>`, and releases the
+//! lock. Callers are answered once that transaction completes. Other tabs' workers hear the
+//! announcement and catch up the same way, so a search in any tab after its `change` event
+//! sees the write.
+//!
+//! If a transaction fails, the database is reloaded from IndexedDB and that group's writes
+//! fail with a typed error, so memory again equals what is stored; writes queued after it
+//! apply to the reloaded state. When the queue runs empty and the log passes a hard limit, a
+//! checkpoint is queued at once; when the log has merely grown larger than the pages it
+//! changes, the checkpoint waits until no write has come for [`IDLE_CHECKPOINT_MS`], so a
+//! bulk load is folded once, after it ends.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
 use ruvector_core::storage::WriteBatch;
 use ruvector_core::Database;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::codes::ErrorInfo;
 use crate::idb::Idb;
+use crate::locks;
 use crate::protocol::Durability;
 
 type Ack = oneshot::Sender<Result<(), ErrorInfo>>;
+/// Receives `(event, name, detail)` for events the engine raises itself.
+pub type EventSink = Rc<dyn Fn(&str, &str, &JsValue)>;
+/// A queued write: applied to the database under the lock, it yields the batch to commit
+/// (an empty batch when it has nothing to store), or a typed error having changed nothing.
+pub type Op = Box<dyn FnOnce(&mut Database) -> Result<WriteBatch, ErrorInfo>>;
 
 /// How long no write must come before a worthwhile (not yet required) checkpoint runs.
 pub const IDLE_CHECKPOINT_MS: u32 = 250;
@@ -43,6 +59,12 @@ pub struct EngineStats {
     pub open_read_ms: f64,
     /// Milliseconds the last open spent rebuilding the engine from the records.
     pub open_decode_ms: f64,
+    /// Whether writers are serialised across tabs by the Web Locks API.
+    pub web_locks: bool,
+    /// Log records applied from other tabs' commits.
+    pub remote_records: u64,
+    /// Reloads because another tab folded the log (or replaced the database) past us.
+    pub remote_reloads: u64,
 }
 
 /// `performance.now()` where there is one (page or worker), else 0.
@@ -57,6 +79,12 @@ pub fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The channel on which commits of database `name` are announced to other tabs.
+struct Channel {
+    channel: BroadcastChannel,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
 /// One open database.
 pub struct Engine {
     /// Its name.
@@ -64,7 +92,7 @@ pub struct Engine {
     /// The engine; never borrowed across an await.
     pub db: RefCell<Database>,
     idb: Idb,
-    queue: RefCell<Vec<(WriteBatch, Option<Ack>)>>,
+    queue: RefCell<Vec<(Op, Option<Ack>)>>,
     committing: Cell<bool>,
     /// Writes queued so far; an idle checkpoint runs only if none came while it waited.
     writes: Cell<u64>,
@@ -72,6 +100,9 @@ pub struct Engine {
     pub closed: Rc<Cell<bool>>,
     /// Persistence counters.
     pub stats: RefCell<EngineStats>,
+    channel: RefCell<Option<Channel>>,
+    /// Receives `(event, name, detail)`: `change` after catching up with another tab.
+    events: EventSink,
 }
 
 thread_local! {
@@ -97,8 +128,9 @@ pub fn get(name: &str) -> Result<Rc<Engine>, ErrorInfo> {
     Ok(e)
 }
 
-/// Registers an opened engine.
+/// Registers an opened engine and starts listening to other tabs' commits.
 pub fn register(engine: Rc<Engine>) {
+    engine.listen();
     OPEN.with(|o| o.borrow_mut().insert(engine.name.clone(), engine));
 }
 
@@ -108,6 +140,9 @@ pub fn unregister(name: &str) -> bool {
         Some(e) => {
             // A pending idle checkpoint sees this and does nothing.
             e.closed.set(true);
+            if let Some(c) = e.channel.borrow_mut().take() {
+                c.channel.close();
+            }
             e.idb.close();
             true
         }
@@ -115,14 +150,27 @@ pub fn unregister(name: &str) -> bool {
     }
 }
 
+fn abandoned() -> ErrorInfo {
+    ErrorInfo::new("STORAGE", "the commit was abandoned")
+}
+
+/// A `change` event's detail: `{ seq, origin }`.
+pub fn change_detail(seq: u64, origin: &str) -> JsValue {
+    let o = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&o, &"seq".into(), &JsValue::from_f64(seq as f64));
+    let _ = js_sys::Reflect::set(&o, &"origin".into(), &JsValue::from_str(origin));
+    o.into()
+}
+
 impl Engine {
-    /// An engine over an opened database.
+    /// An engine over an opened database; `events` receives the events it raises itself.
     pub fn new(
         name: &str,
         db: Database,
         idb: Idb,
         durability: Durability,
         closed: Rc<Cell<bool>>,
+        events: EventSink,
     ) -> Rc<Engine> {
         Rc::new(Engine {
             name: name.to_owned(),
@@ -134,34 +182,82 @@ impl Engine {
             closed,
             stats: RefCell::new(EngineStats {
                 durability,
+                web_locks: locks::available(),
                 ..EngineStats::default()
             }),
+            channel: RefCell::new(None),
+            events,
         })
     }
 
-    /// Queues `batch` and resolves once a transaction holding it has completed.
-    pub async fn persist(self: &Rc<Self>, batch: WriteBatch) -> Result<(), ErrorInfo> {
+    /// Queues the write `op` and resolves to its sequence number once a transaction
+    /// holding its batch has completed. `op` runs under the write lock on a database that
+    /// has caught up with every other tab; when it fails it must change nothing (the
+    /// `Database` methods are all or none). A caller wanting more back than the sequence
+    /// number captures a slot for it in `op`.
+    pub async fn write(self: &Rc<Self>, op: Op) -> Result<u64, ErrorInfo> {
+        let seq = Rc::new(Cell::new(0));
+        let slot = seq.clone();
+        let op: Op = Box::new(move |db| {
+            let b = op(db)?;
+            slot.set(b.seq);
+            Ok(b)
+        });
         let (tx, rx) = oneshot::channel();
         self.writes.set(self.writes.get() + 1);
-        self.enqueue(batch, Some(tx));
-        rx.await
-            .unwrap_or_else(|_| Err(ErrorInfo::new("STORAGE", "the commit was abandoned")))
+        self.enqueue(op, Some(tx));
+        rx.await.unwrap_or_else(|_| Err(abandoned()))?;
+        Ok(seq.get())
     }
 
-    /// Resolves once every batch queued so far has been committed (or has failed, which its
-    /// own caller is told). Closing waits for this, so no queued write meets a closed
-    /// connection.
+    /// Resolves once every write queued so far has been committed (or has failed, which its
+    /// own caller is told), after catching up with other tabs. Closing waits for this, so no
+    /// queued write meets a closed connection.
     pub async fn flush(self: &Rc<Self>) {
-        if self.committing.get() || !self.queue.borrow().is_empty() {
-            let _ = self.persist(WriteBatch::default()).await;
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(Box::new(|_| Ok(WriteBatch::default())), Some(tx));
+        let _ = rx.await;
+    }
+
+    fn enqueue(self: &Rc<Self>, op: Op, ack: Option<Ack>) {
+        self.queue.borrow_mut().push((op, ack));
+        if !self.committing.get() {
+            self.committing.set(true);
+            let me = self.clone();
+            wasm_bindgen_futures::spawn_local(async move { me.commit_loop().await });
         }
     }
 
-    fn enqueue(self: &Rc<Self>, batch: WriteBatch, ack: Option<Ack>) {
-        self.queue.borrow_mut().push((batch, ack));
-        if !self.committing.get() {
-            let me = self.clone();
-            wasm_bindgen_futures::spawn_local(async move { me.commit_loop().await });
+    /// Listens for other tabs' commits of this database. An announcement of a sequence
+    /// number we have not reached queues an empty write: the commit loop then catches up
+    /// under the lock like before any write.
+    fn listen(self: &Rc<Self>) {
+        let Ok(channel) = BroadcastChannel::new(&format!("ruvector:{}", self.name)) else {
+            return; // no BroadcastChannel: other tabs' writes are seen at our next write
+        };
+        let weak: Weak<Engine> = Rc::downgrade(self);
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
+            let Some(me) = weak.upgrade() else { return };
+            let seq = js_sys::Reflect::get(&m.data(), &"seq".into())
+                .ok()
+                .and_then(|s| s.as_f64());
+            let ours = me.db.borrow().storage_stats().seq as f64;
+            if !me.closed.get() && seq.is_some_and(|s| s > ours) {
+                me.enqueue(Box::new(|_| Ok(WriteBatch::default())), None);
+            }
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        *self.channel.borrow_mut() = Some(Channel {
+            channel,
+            _on_message: on_message,
+        });
+    }
+
+    fn announce(&self, seq: u64) {
+        if let Some(c) = self.channel.borrow().as_ref() {
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &"seq".into(), &JsValue::from_f64(seq as f64));
+            let _ = c.channel.post_message(&o);
         }
     }
 
@@ -174,29 +270,58 @@ impl Engine {
             if me.writes.get() != seen || me.committing.get() || me.closed.get() {
                 return; // not idle: the commit that follows the new writes looks again
             }
-            let batch = {
-                let mut db = me.db.borrow_mut();
-                if db.checkpoint_worthwhile() {
-                    db.checkpoint()
-                } else {
-                    None
-                }
-            };
-            if let Some(b) = batch {
-                me.enqueue(b, None);
+            if me.db.borrow().checkpoint_worthwhile() {
+                me.enqueue(Box::new(checkpoint_op), None);
             }
         });
     }
 
+    /// Brings memory up to what IndexedDB holds (call it holding the lock): applies other
+    /// tabs' log records, or reloads when they folded the log past us.
+    async fn catch_up(&self) -> Result<(), ErrorInfo> {
+        let (seq, page) = {
+            let db = self.db.borrow();
+            (db.storage_stats().seq, db.sync_vector_page())
+        };
+        let records = self.idb.read_since(seq, page).await?;
+        let synced = self
+            .db
+            .borrow_mut()
+            .sync(&records)
+            .map_err(ErrorInfo::from)?;
+        match synced {
+            Ok(0) => return Ok(()),
+            Ok(n) => self.stats.borrow_mut().remote_records += n as u64,
+            Err(_) => {
+                self.reload().await?;
+                self.stats.borrow_mut().remote_reloads += 1;
+            }
+        }
+        let seq = self.db.borrow().storage_stats().seq;
+        (self.events)("change", &self.name, &change_detail(seq, "remote"));
+        Ok(())
+    }
+
+    /// Replaces memory with what IndexedDB holds, keeping the checkpoint policy.
+    async fn reload(&self) -> Result<(), ErrorInfo> {
+        let mem = self.idb.read_all().await?;
+        let mut db = Database::open(&mem).map_err(ErrorInfo::from)?;
+        db.set_checkpoint_policy(self.db.borrow().checkpoint_policy());
+        *self.db.borrow_mut() = db;
+        Ok(())
+    }
+
     async fn commit_loop(self: Rc<Self>) {
-        self.committing.set(true);
         loop {
-            let group: Vec<(WriteBatch, Option<Ack>)> =
-                std::mem::take(&mut *self.queue.borrow_mut());
+            let group: Vec<(Op, Option<Ack>)> = std::mem::take(&mut *self.queue.borrow_mut());
             if group.is_empty() {
-                let due = self.db.borrow().wants_checkpoint();
-                if let Some(b) = due.then(|| self.db.borrow_mut().checkpoint()).flatten() {
-                    self.queue.borrow_mut().push((b, None));
+                if self.closed.get() {
+                    break;
+                }
+                if self.db.borrow().wants_checkpoint() {
+                    self.queue
+                        .borrow_mut()
+                        .push((Box::new(checkpoint_op), None));
                     continue;
                 }
                 if self.db.borrow().checkpoint_worthwhile() {
@@ -204,61 +329,94 @@ impl Engine {
                 }
                 break;
             }
-            let mut merged = WriteBatch::default();
-            let mut acks = Vec::with_capacity(group.len());
-            for (b, ack) in group {
-                merged.append(b);
-                acks.extend(ack);
-            }
-            let durability = self.stats.borrow().durability;
-            match self.idb.write(&merged, durability).await {
-                Ok(reported) => {
-                    {
-                        let mut s = self.stats.borrow_mut();
-                        s.transactions += 1;
-                        s.last_durability = reported;
-                    }
-                    for a in acks {
-                        let _ = a.send(Ok(()));
-                    }
-                }
-                Err(e) => {
-                    self.stats.borrow_mut().failed_transactions += 1;
-                    let info = ErrorInfo::from(e);
-                    // Memory is ahead of storage: reload what is stored.
-                    let reopened = match self.idb.read_all().await {
-                        Ok(mem) => Database::open(&mem).map_err(ErrorInfo::from).map(|mut db| {
-                            db.set_checkpoint_policy(self.db.borrow().checkpoint_policy());
-                            db
-                        }),
-                        Err(e) => Err(e),
-                    };
-                    let info = match reopened {
-                        Ok(db) => {
-                            *self.db.borrow_mut() = db;
-                            info
-                        }
-                        Err(re) => {
-                            self.closed.set(true);
-                            ErrorInfo::new(
-                                info.code,
-                                format!(
-                                    "{}; reopening then failed too: {}",
-                                    info.message, re.message
-                                ),
-                            )
-                        }
-                    };
-                    let later: Vec<_> = std::mem::take(&mut *self.queue.borrow_mut());
-                    for a in acks
-                        .into_iter()
-                        .chain(later.into_iter().filter_map(|(_, a)| a))
-                    {
-                        let _ = a.send(Err(info.clone()));
-                    }
+            let result = self.commit_group(group).await;
+            if let Err((info, acks)) = result {
+                for a in acks {
+                    let _ = a.send(Err(info.clone()));
                 }
             }
         }
         self.committing.set(false);
     }
+
+    /// One group under the lock: catch up, apply, write, announce. On failure, the error and
+    /// the acknowledgements it must go to.
+    async fn commit_group(
+        self: &Rc<Self>,
+        group: Vec<(Op, Option<Ack>)>,
+    ) -> Result<(), (ErrorInfo, Vec<Ack>)> {
+        let lock = match locks::acquire(&self.name).await {
+            Ok(l) => l,
+            Err(e) => return Err((e, group.into_iter().filter_map(|(_, a)| a).collect())),
+        };
+        if let Err(e) = self.catch_up().await {
+            return Err((e, group.into_iter().filter_map(|(_, a)| a).collect()));
+        }
+        let mut merged = WriteBatch::default();
+        let mut acks = Vec::with_capacity(group.len());
+        {
+            let mut db = self.db.borrow_mut();
+            for (op, ack) in group {
+                match op(&mut db) {
+                    Ok(b) => {
+                        merged.append(b);
+                        acks.extend(ack);
+                    }
+                    Err(e) => {
+                        if let Some(a) = ack {
+                            let _ = a.send(Err(e));
+                        }
+                    }
+                }
+            }
+        }
+        if merged.puts.is_empty() && merged.deletes.is_empty() && !merged.clear {
+            drop(lock);
+            for a in acks {
+                let _ = a.send(Ok(()));
+            }
+            return Ok(());
+        }
+        let durability = self.stats.borrow().durability;
+        match self.idb.write(&merged, durability).await {
+            Ok(reported) => {
+                {
+                    let mut s = self.stats.borrow_mut();
+                    s.transactions += 1;
+                    s.last_durability = reported;
+                }
+                self.announce(self.db.borrow().storage_stats().seq);
+                drop(lock);
+                for a in acks {
+                    let _ = a.send(Ok(()));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.stats.borrow_mut().failed_transactions += 1;
+                let info = ErrorInfo::from(e);
+                // Memory is ahead of storage: reload what is stored, still holding the lock.
+                let info = match self.reload().await {
+                    Ok(()) => info,
+                    Err(re) => {
+                        self.closed.set(true);
+                        ErrorInfo::new(
+                            info.code,
+                            format!(
+                                "{}; reopening then failed too: {}",
+                                info.message, re.message
+                            ),
+                        )
+                    }
+                };
+                drop(lock);
+                Err((info, acks))
+            }
+        }
+    }
+}
+
+/// The checkpoint as a queued write: nothing to store when there is nothing to fold.
+fn checkpoint_op(db: &mut Database) -> Result<WriteBatch, ErrorInfo> {
+    Ok(db.checkpoint().unwrap_or_default())
 }

@@ -10,15 +10,14 @@
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use rexie::{ObjectStore, Rexie, TransactionMode};
-use ruvector_core::storage::Backend;
-use ruvector_core::storage::WriteBatch;
+use ruvector_core::storage::{log_key, Backend, PageKind, WriteBatch, LOG_PREFIX, MANIFEST_KEY};
 use ruvector_core::BackendError;
 use std::collections::HashMap;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    IdbDatabase, IdbFactory, IdbRequest, IdbTransactionDurability, IdbTransactionMode,
+    IdbDatabase, IdbFactory, IdbKeyRange, IdbRequest, IdbTransactionDurability, IdbTransactionMode,
     IdbTransactionOptions,
 };
 
@@ -80,6 +79,18 @@ pub struct Records {
 }
 
 impl Records {
+    /// Adds the records of parallel `keys` and `values` arrays (as `getAllKeys` and
+    /// `getAll` return them).
+    fn extend(&mut self, keys: &Array, values: &Array) {
+        for (k, v) in keys.iter().zip(values.iter()) {
+            let key = k.as_string().unwrap_or_else(|| format!("{k:?}"));
+            self.index.insert(key.clone(), self.values.len());
+            self.keys.push(key);
+            self.values.push(v);
+        }
+        self.keys.sort_unstable();
+    }
+
     /// How many records there are.
     pub fn len(&self) -> usize {
         self.keys.len()
@@ -181,14 +192,65 @@ impl Idb {
         tx.done().await.map_err(storage)?;
         rexie.close();
         let mut records = Records::default();
-        for (k, v) in keys.into_iter().zip(values) {
-            let key = k.as_string().unwrap_or_else(|| format!("{k:?}"));
-            records.index.insert(key.clone(), records.values.len());
-            records.keys.push(key);
-            records.values.push(v);
-        }
-        records.keys.sort_unstable();
+        records.extend(
+            &keys.into_iter().collect::<Array>(),
+            &values.into_iter().collect::<Array>(),
+        );
         Ok(records)
+    }
+
+    /// What a database at sequence number `seq` needs to catch up with other writers: the
+    /// manifest and the log records after `seq` and, when there are any, the vector pages
+    /// from page `first_page` on (bulk records keep their vectors there). Call it holding
+    /// the write lock, so that nothing changes between its two reads.
+    pub async fn read_since(&self, seq: u64, first_page: u32) -> Result<Records, ErrorInfo> {
+        let mut records = Records::default();
+        let log = self.read_range(&log_key(seq + 1), "log0", true).await?;
+        records.extend(&log.0, &log.1);
+        let manifest = self.read_range(MANIFEST_KEY, MANIFEST_KEY, false).await?;
+        records.extend(&manifest.0, &manifest.1);
+        if !records.keys(LOG_PREFIX).unwrap_or_default().is_empty() {
+            let pages = self
+                .read_range(&PageKind::Vectors.key(first_page, 0), "vec0", true)
+                .await?;
+            records.extend(&pages.0, &pages.1);
+        }
+        Ok(records)
+    }
+
+    /// Keys and values from `from` (inclusive) to `to` (exclusive when `open_end`), in one
+    /// read-only transaction.
+    async fn read_range(
+        &self,
+        from: &str,
+        to: &str,
+        open_end: bool,
+    ) -> Result<(Array, Array), ErrorInfo> {
+        let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
+        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
+            &JsValue::from_str(from),
+            &JsValue::from_str(to),
+            false,
+            open_end,
+        )
+        .map_err(fail)?;
+        let tx = self.raw.transaction_with_str(STORE).map_err(fail)?;
+        // Waiting for `complete` too means no transaction of ours is left running when a
+        // caller closes the connection right after (a delete would see it as blocked).
+        let done = Promise::new(&mut |resolve, reject| {
+            tx.set_oncomplete(Some(&resolve));
+            tx.set_onabort(Some(&reject));
+        });
+        let store = tx.object_store(STORE).map_err(fail)?;
+        let keys = store.get_all_keys_with_key(&range).map_err(fail)?;
+        let values = store.get_all_with_key(&range).map_err(fail)?;
+        let keys = finish(&keys).await.map_err(fail)?;
+        let values = finish(&values).await.map_err(fail)?;
+        let complete = JsFuture::from(done).await;
+        tx.set_oncomplete(None);
+        tx.set_onabort(None);
+        complete.map_err(fail)?;
+        Ok((keys.unchecked_into(), values.unchecked_into()))
     }
 
     /// True when the store holds no record (a count, not a read of the values).

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 use crate::codes::ErrorInfo;
 use crate::engine::{self, Engine};
 use crate::idb::{self, Idb};
+use crate::locks;
 use crate::protocol::{bad_argument, Durability, ImportOptions, OpenOptions, SearchOptions};
 
 thread_local! {
@@ -179,8 +180,14 @@ async fn connect(name: &str) -> Result<(Idb, Rc<Cell<bool>>), JsValue> {
     Ok((idb, closed))
 }
 
+/// The sink for events the engine raises itself.
+fn engine_events() -> engine::EventSink {
+    Rc::new(|event, name, detail| emit(event, name, Some(detail)))
+}
+
 /// Opens database `name` (creating it when it does not exist and `options.dimensions` is
-/// given) and resolves to its stats.
+/// given) and resolves to its stats. It reads and creates holding the write lock, so two
+/// tabs opening a new database at once create it once.
 pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let opts = parse_open(options)?;
     if let Ok(e) = engine::get(&name) {
@@ -191,6 +198,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     }
     engine::unregister(&name);
     let (idb, closed) = connect(&name).await?;
+    let lock = locks::acquire(&name).await.map_err(fail)?;
     let t0 = engine::now_ms();
     let mem = idb.read_all().await.map_err(fail)?;
     let t1 = engine::now_ms();
@@ -222,14 +230,19 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     };
     let mut db = db;
     db.set_checkpoint_policy(opts.checkpoint.unwrap_or_default().policy());
-    let engine = Engine::new(&name, db, idb, opts.durability.unwrap_or_default(), closed);
+    let durability = opts.durability.unwrap_or_default();
+    if let Some(batch) = created {
+        if let Err(e) = idb.write(&batch, durability).await {
+            idb.close();
+            return Err(fail(e));
+        }
+    }
+    drop(lock);
+    let engine = Engine::new(&name, db, idb, durability, closed, engine_events());
     {
         let mut s = engine.stats.borrow_mut();
         s.open_read_ms = t1 - t0;
         s.open_decode_ms = t2 - t1;
-    }
-    if let Some(batch) = created {
-        engine.persist(batch).await.map_err(fail)?;
     }
     engine::register(engine);
     stats(name).await
@@ -254,10 +267,36 @@ pub async fn databases() -> Result<JsValue, JsValue> {
     to_js(&idb::list().await.map_err(fail)?)
 }
 
-async fn commit(e: &Rc<Engine>, batch: ruvector_core::WriteBatch) -> Result<(), JsValue> {
-    let seq = batch.seq;
-    e.persist(batch).await.map_err(fail)?;
-    emit("change", &e.name, Some(&JsValue::from_f64(seq as f64)));
+/// Runs the write `f` through the engine's commit loop and resolves to what `f` returned
+/// once it is durable, raising `change`.
+async fn commit<T: 'static>(
+    e: &Rc<Engine>,
+    f: impl FnOnce(&mut Database) -> Result<(T, ruvector_core::WriteBatch), ErrorInfo> + 'static,
+) -> Result<T, JsValue> {
+    let out = Rc::new(Cell::new(None));
+    let slot = out.clone();
+    persist(
+        e,
+        Box::new(move |db| {
+            let (t, b) = f(db)?;
+            slot.set(Some(t));
+            Ok(b)
+        }),
+    )
+    .await?;
+    out.take()
+        .ok_or_else(|| fail(ErrorInfo::new("INTERNAL", "a write returned nothing")))
+}
+
+/// The part of [`commit`] that is the same for every write (kept apart: one copy of the
+/// async machinery in the wasm).
+async fn persist(e: &Rc<Engine>, op: engine::Op) -> Result<(), JsValue> {
+    let seq = e.write(op).await.map_err(fail)?;
+    emit(
+        "change",
+        &e.name,
+        Some(&engine::change_detail(seq, "local")),
+    );
     Ok(())
 }
 
@@ -269,8 +308,7 @@ pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
 }
 
 async fn insert_items(e: &Rc<Engine>, items: Vec<Item>) -> Result<JsValue, JsValue> {
-    let (ids, batch) = e.db.borrow_mut().insert_batch(items).map_err(fail)?;
-    commit(e, batch).await?;
+    let ids = commit(e, move |db| db.insert_batch(items).map_err(ErrorInfo::from)).await?;
     to_js(&ids)
 }
 
@@ -351,11 +389,10 @@ pub async fn upsert(
     } else {
         metadata_from("metadata", metadata)?
     };
-    let (r, batch) =
-        e.db.borrow_mut()
-            .upsert(&id, v.as_deref(), m)
-            .map_err(fail)?;
-    commit(&e, batch).await?;
+    let r = commit(&e, move |db| {
+        db.upsert(&id, v.as_deref(), m).map_err(ErrorInfo::from)
+    })
+    .await?;
     Ok(JsValue::from_str(match r {
         ruvector_core::Upserted::Inserted => "inserted",
         ruvector_core::Upserted::Updated => "updated",
@@ -370,9 +407,11 @@ pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
     } else {
         serde_wasm_bindgen::from_value(ids).map_err(|x| fail(bad_argument("ids", x)))?
     };
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let batch = e.db.borrow_mut().delete(&refs).map_err(fail)?;
-    commit(&e, batch).await
+    commit(&e, move |db| {
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        Ok(((), db.delete(&refs).map_err(ErrorInfo::from)?))
+    })
+    .await
 }
 
 /// `{ id, vector: Float32Array, metadata? }` or `null`.
@@ -491,25 +530,52 @@ pub async fn import_db(
         )));
     }
     let (records, mut db) = open_export(&file)?;
-    db.set_checkpoint_policy(opts.checkpoint.unwrap_or_default().policy());
+    let policy = opts.checkpoint.unwrap_or_default().policy();
+    db.set_checkpoint_policy(policy);
     if opts.replace == Some(true) {
-        // Memory takes the new state at once, so later writes build on it; if the
-        // transaction fails, the engine reloads what is stored: the old contents.
+        // Numbered after the current state, so that other tabs reload. Memory takes the
+        // new state in the commit loop; if the transaction fails, the engine reloads what
+        // is stored: the old contents.
         let e = open.map_err(fail)?;
-        *e.db.borrow_mut() = db;
-        e.persist(import_batch(records)).await.map_err(fail)?;
+        commit(&e, move |current| {
+            db.advance_seq(current.storage_stats().seq);
+            let records = db.snapshot();
+            let mut fresh = open_records(&records)?;
+            fresh.set_checkpoint_policy(policy);
+            *current = fresh;
+            let mut batch = import_batch(records);
+            batch.seq = current.storage_stats().seq;
+            Ok(((), batch))
+        })
+        .await?;
         return stats(name).await;
     }
     let (idb, closed) = connect(&name).await?;
-    if !idb.is_empty().await.map_err(fail)? {
-        idb.close();
-        return Err(fail(ErrorInfo::new(
+    let lock = locks::acquire(&name).await.map_err(fail)?;
+    let written = match idb.is_empty().await {
+        Ok(true) => idb
+            .write(&import_batch(records), opts.durability.unwrap_or_default())
+            .await
+            .map_err(ErrorInfo::from),
+        Ok(false) => Err(ErrorInfo::new(
             "ALREADY_EXISTS",
             format!("database {name:?} already exists; import into a new name"),
-        )));
+        )),
+        Err(e) => Err(e),
+    };
+    drop(lock);
+    if let Err(e) = written {
+        idb.close();
+        return Err(fail(e));
     }
-    let engine = Engine::new(&name, db, idb, opts.durability.unwrap_or_default(), closed);
-    engine.persist(import_batch(records)).await.map_err(fail)?;
+    let engine = Engine::new(
+        &name,
+        db,
+        idb,
+        opts.durability.unwrap_or_default(),
+        closed,
+        engine_events(),
+    );
     engine::register(engine);
     stats(name).await
 }
@@ -521,12 +587,17 @@ type Records = Vec<(String, Vec<u8>)>;
 fn open_export(file: &Uint8Array) -> Result<(Records, Database), JsValue> {
     let records =
         read_export(&file.to_vec()).map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
+    let db = open_records(&records).map_err(fail)?;
+    Ok((records, db))
+}
+
+/// The database a set of records makes (through a memory backend).
+fn open_records(records: &Records) -> Result<Database, ErrorInfo> {
     let mem = ruvector_core::MemoryBackend::new();
-    for (k, v) in &records {
+    for (k, v) in records {
         mem.put_raw(k, v.clone());
     }
-    let db = Database::open(&mem).map_err(fail)?;
-    Ok((records, db))
+    Database::open(&mem).map_err(ErrorInfo::from)
 }
 
 /// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store.

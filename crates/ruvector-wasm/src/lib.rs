@@ -17,6 +17,8 @@ pub mod idb;
 #[cfg(target_arch = "wasm32")]
 mod js;
 #[cfg(target_arch = "wasm32")]
+pub mod locks;
+#[cfg(target_arch = "wasm32")]
 pub use js::*;
 
 /// This crate's version.

@@ -463,11 +463,16 @@ async fn export_import_round_trip_in_the_browser() {
     assert_eq!(field(&stats, "dimensions").as_f64(), Some(8.0));
     assert!(rv::get(other.clone(), "old".into()).unwrap().is_null());
     rv::close(other.clone()).await.unwrap();
-    rv::open(other.clone(), JsValue::UNDEFINED).await.unwrap();
-    assert_eq!(
-        rv::export_db(other.clone()).unwrap().to_vec(),
-        file.to_vec()
-    );
+    let stats = rv::open(other.clone(), JsValue::UNDEFINED).await.unwrap();
+    // Numbered after the replaced state (so other tabs reload), and otherwise the file's
+    // contents: the same answers as the database imported from it.
+    assert!(field(&stats, "storage.seq").as_f64() > Some(1.0));
+    let answers = |db: String| {
+        let q = obj(r#"[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]"#);
+        let hits = rv::search(db, q, obj(r#"{"k": 20, "includeVectors": true}"#)).unwrap();
+        js_sys::JSON::stringify(&hits).unwrap().as_string().unwrap()
+    };
+    assert_eq!(answers(other.clone()), answers(copy.clone()));
     rv::delete_database(other).await.unwrap();
     rv::delete_database(name).await.unwrap();
     rv::delete_database(copy).await.unwrap();

@@ -1,0 +1,159 @@
+// Several tabs on one database (issue #7): one writer at a time (Web Locks), commits
+// announced on a BroadcastChannel, every other tab's worker catching up from the log or by
+// reloading when the log was folded. Two pages of one browser profile write interleaved and
+// at once; each sees the other's writes after its `change` event; both end with the same
+// state, answers included, and it survives a browser restart.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from './server.mjs';
+import { launchPersistent } from './browser.mjs';
+import { unique } from './harness.mjs';
+
+const SCALAR = process.env.RUVECTOR_BUILD === 'scalar';
+const DIM = 8;
+const SEED = Number(process.env.RUVECTOR_SEED ?? 7);
+
+// A small seeded generator (mulberry32), so a failure can be replayed with RUVECTOR_SEED.
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Opens `name` in a page and records the `change` events it gets.
+async function tab(context, url, name, options) {
+  const p = await context.newPage();
+  p.on('pageerror', (e) => console.log('page error:', e.message));
+  await p.goto(url);
+  await p.waitForFunction(() => window.rvReady === true);
+  await p.evaluate(async ([name, options]) => {
+    window.db = await window.rv.open(name, options);
+    window.maxSeq = 0;
+    window.remote = 0;
+    window.db.addEventListener('change', (e) => {
+      window.maxSeq = Math.max(window.maxSeq, e.detail.seq);
+      if (e.detail.origin === 'remote') window.remote += 1;
+    });
+    // Resolves once this tab has seen sequence number `seq` (its own or announced).
+    window.seen = (seq) =>
+      new Promise((resolve) => {
+        const check = () => (window.maxSeq >= seq ? resolve(window.maxSeq) : setTimeout(check, 5));
+        check();
+      });
+  }, [name, options]);
+  return p;
+}
+
+const insertOne = (p, item) =>
+  p.evaluate(async (it) => {
+    await window.db.insert({ ...it, vector: new Float32Array(it.vector) });
+    return window.maxSeq; // the local change event of this write has fired
+  }, item);
+
+const answers = (p, queries) =>
+  p.evaluate(async (qs) => {
+    const out = [];
+    for (const q of qs) {
+      const hits = await window.db.search(q, { k: 10, includeMetadata: true, includeVectors: true });
+      out.push(hits.map((h) => ({ ...h, vector: Array.from(h.vector) })));
+    }
+    return out;
+  }, queries);
+
+test('two tabs write interleaved and at once; each sees the other after its change event; all survives a restart', async () => {
+  const profile = await mkdtemp(join(tmpdir(), 'ruvector-tabs-'));
+  const server = await serve(48000 + (process.pid % 1000));
+  const url = `${server.url}/playwright/fixtures/facade.html`;
+  const name = unique('tabs');
+  // Small folds, so that tabs also meet a log another tab has folded (and reload).
+  const options = { dimensions: DIM, metric: 'cosine', checkpoint: { maxLogRecords: 5 }, ...(SCALAR ? { simd: false } : {}) };
+  const rand = rng(SEED);
+  const vec = () => Array.from({ length: DIM }, () => rand() * 2 - 1);
+  const ids = new Set();
+  console.log(`# tabs: seed ${SEED}`);
+  let context = await launchPersistent(profile);
+  try {
+    const a = await tab(context, url, name, options);
+    const b = await tab(context, url, name, options);
+    // Interleaved: a write in one tab, then a read in the other after its change event.
+    const rounds = 12;
+    for (let r = 0; r < rounds; r += 1) {
+      const [writer, reader] = r % 2 === 0 ? [a, b] : [b, a];
+      const item = { id: `i${r}`, vector: vec(), metadata: { round: r } };
+      const seq = await insertOne(writer, item);
+      ids.add(item.id);
+      const seen = await reader.evaluate(async ([seq, item]) => {
+        await window.seen(seq);
+        const got = await window.db.get(item.id);
+        const top = await window.db.search(item.vector, { k: 1 });
+        return { got: got?.metadata ?? null, top: top[0]?.id };
+      }, [seq, item]);
+      assert.deepEqual(seen, { got: { round: r }, top: item.id }, `round ${r}: the other tab sees the write`);
+    }
+    // At once: both tabs write together, bulk batches (vectors straight into pages) and
+    // single ones, an upsert and a delete among them.
+    const bulk = (prefix, n) => ({ ids: Array.from({ length: n }, (_, i) => `${prefix}${i}`), vectors: Array.from({ length: n }, vec).flat() });
+    const [ba, bb] = [bulk('a', 300), bulk('b', 290)];
+    ba.ids.forEach((id) => ids.add(id));
+    bb.ids.forEach((id) => ids.add(id));
+    const singles = Array.from({ length: 10 }, (_, i) => ({ id: `s${i}`, vector: vec() }));
+    singles.forEach((s) => ids.add(s.id));
+    ids.delete('i3');
+    const many = (p, m) => p.evaluate(async (m) => window.db.insertMany({ ids: m.ids, vectors: new Float32Array(m.vectors) }, { chunk: 300 }), m);
+    await Promise.all([
+      many(a, ba),
+      many(b, bb),
+      (async () => {
+        for (const s of singles.slice(0, 5)) await insertOne(a, s);
+        await a.evaluate(() => window.db.upsert('i0', { metadata: { round: 'upserted' } }));
+      })(),
+      (async () => {
+        for (const s of singles.slice(5)) await insertOne(b, s);
+        await b.evaluate(() => window.db.delete('i3'));
+      })(),
+    ]);
+    // Both tabs reach the last sequence number, then hold the same state.
+    const last = Math.max(...(await Promise.all([a, b].map((p) => p.evaluate(() => window.maxSeq)))));
+    await Promise.all([a, b].map((p) => p.evaluate((s) => window.seen(s), last)));
+    const queries = Array.from({ length: 5 }, vec);
+    const state = (p) =>
+      p.evaluate(async () => ({
+        count: await window.db.count(),
+        seq: (await window.db.stats()).storage.seq,
+        upserted: (await window.db.get('i0'))?.metadata,
+        deleted: await window.db.get('i3'),
+        remote: window.remote,
+      }));
+    const [sa, sb] = [await state(a), await state(b)];
+    assert.equal(sa.count, ids.size, 'tab A holds every write');
+    assert.deepEqual({ ...sa, remote: 0 }, { ...sb, remote: 0 }, 'both tabs hold the same state');
+    assert.deepEqual(sa.upserted, { round: 'upserted' });
+    assert.equal(sa.deleted, null);
+    assert.ok(sa.remote > 0 && sb.remote > 0, `each tab caught up with the other (${sa.remote}, ${sb.remote})`);
+    const before = await answers(a, queries);
+    assert.deepEqual(await answers(b, queries), before, 'the same answers in both tabs (the same graph)');
+    const all = await b.evaluate(async (ids) => (await Promise.all(ids.map((id) => window.db.get(id)))).filter((r) => r === null).length, [...ids]);
+    assert.equal(all, 0, 'every id present in tab B');
+    const stats = await a.evaluate(async () => (await window.db.stats()).persistence);
+    console.log(`# tabs: ${ids.size} ids, seq ${sa.seq}; tab A applied ${stats.remoteRecords} remote records, reloaded ${stats.remoteReloads} times; web locks: ${stats.webLocks}`);
+    assert.equal(stats.webLocks, true);
+    await context.close();
+    // A restart of the browser with the same profile: everything is there.
+    context = await launchPersistent(profile);
+    const c = await tab(context, url, name, options);
+    assert.equal(await c.evaluate(() => window.db.count()), ids.size);
+    assert.deepEqual(await answers(c, queries), before, 'the same answers after a restart');
+  } finally {
+    await context.close();
+    await server.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+});
