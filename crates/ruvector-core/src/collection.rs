@@ -14,6 +14,7 @@ use crate::distance::Metric;
 use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
 use crate::ids::{self, IdMap};
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
+use crate::metadata;
 use crate::vectors::{grow, Slot, VectorStore};
 
 /// The largest dimension a collection accepts.
@@ -163,17 +164,6 @@ struct Prepared {
     metadata: Option<Value>,
 }
 
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 impl Collection {
     /// An empty collection.
     pub fn new(config: CollectionConfig) -> Result<Self, CreateError> {
@@ -250,12 +240,9 @@ impl Collection {
                 .map_err(|source| InsertError::Vector { item, source })?;
             let metadata = match it.metadata {
                 None | Some(Value::Null) => None,
-                Some(m @ Value::Object(_)) => Some(m),
-                Some(other) => {
-                    return Err(InsertError::MetadataNotObject {
-                        item,
-                        kind: json_kind(&other),
-                    })
+                Some(m) => {
+                    metadata::check(&m).map_err(|source| InsertError::Metadata { item, source })?;
+                    Some(m)
                 }
             };
             seen.insert(id.clone(), item);
@@ -322,8 +309,10 @@ impl Collection {
         let metadata = match metadata {
             None => None,
             Some(Value::Null) => Some(None),
-            Some(m @ Value::Object(_)) => Some(Some(m)),
-            Some(other) => return Err(UpsertError::MetadataNotObject(json_kind(&other))),
+            Some(m) => {
+                metadata::check(&m)?;
+                Some(Some(m))
+            }
         };
         let Some(old) = self.ids.slot(id) else {
             let Some((v, norm)) = prepared else {

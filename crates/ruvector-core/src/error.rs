@@ -104,13 +104,13 @@ pub enum InsertError {
         /// The second item with it.
         second: usize,
     },
-    /// Metadata must be a JSON object (or absent).
-    #[error("item {item}: metadata must be a JSON object, not {kind}")]
-    MetadataNotObject {
+    /// The item's metadata breaks a rule of [`crate::metadata`].
+    #[error("item {item}: {source}")]
+    Metadata {
         /// Index of the item in the batch.
         item: usize,
-        /// The JSON type given.
-        kind: &'static str,
+        /// What is wrong with it.
+        source: MetadataError,
     },
     /// The collection holds the most vectors it can address.
     #[error("the collection is full ({max} vectors including deleted ones)")]
@@ -118,6 +118,26 @@ pub enum InsertError {
         /// The limit.
         max: usize,
     },
+}
+
+/// What is wrong with a metadata value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// Metadata must be a JSON object.
+    #[error("metadata must be a JSON object, not {0}")]
+    NotObject(&'static str),
+    /// Nested deeper than [`crate::metadata::MAX_METADATA_DEPTH`].
+    #[error(
+        "metadata nests deeper than {} levels",
+        crate::metadata::MAX_METADATA_DEPTH
+    )]
+    TooDeep,
+    /// Longer than [`crate::metadata::MAX_METADATA_BYTES`] as JSON text.
+    #[error(
+        "metadata is larger than {} bytes as JSON",
+        crate::metadata::MAX_METADATA_BYTES
+    )]
+    TooLarge,
 }
 
 /// Why an upsert was refused; the collection is unchanged.
@@ -132,9 +152,9 @@ pub enum UpsertError {
     /// The id is new, so a vector is needed to insert it.
     #[error("id {0:?} does not exist, so upsert needs a vector to insert it")]
     MissingVector(String),
-    /// Metadata must be a JSON object (or null to clear it).
-    #[error("metadata must be a JSON object or null, not {0}")]
-    MetadataNotObject(&'static str),
+    /// The metadata breaks a rule of [`crate::metadata`] (null clears it).
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
     /// The collection holds the most vectors it can address.
     #[error("the collection is full ({max} vectors including deleted ones)")]
     Full {

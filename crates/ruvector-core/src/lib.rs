@@ -26,6 +26,7 @@ mod error;
 pub mod filter;
 mod ids;
 pub mod index;
+pub mod metadata;
 mod rng;
 mod search;
 mod stats;
@@ -40,11 +41,13 @@ pub use collection::{Collection, CollectionConfig, Item, Record, Upserted, MAX_D
 pub use database::{CatchUp, CheckpointPolicy, Database, StorageStats, BULK_SLOTS};
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
 pub use error::{
-    CreateError, DeleteError, IdError, InsertError, SearchError, UpsertError, VectorError,
+    CreateError, DeleteError, IdError, InsertError, MetadataError, SearchError, UpsertError,
+    VectorError,
 };
 pub use filter::{Filter, FilterError};
 pub use ids::MAX_ID_BYTES;
 pub use index::{HnswParams, IndexKind, SearchPath};
+pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_DEPTH};
 pub use rng::SplitMix64;
 pub use search::{
     Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, MAX_EF, MAX_K, SELECTIVITY_SAMPLE,

@@ -2,8 +2,8 @@
 
 use ruvector_core::{
     Collection, CollectionConfig, CreateError, DeleteError, HnswParams, IdError, IndexKind,
-    InsertError, Item, Metric, SearchError, SearchQuery, UpsertError, Upserted, VectorError,
-    MAX_ID_BYTES,
+    InsertError, Item, MetadataError, Metric, SearchError, SearchQuery, UpsertError, Upserted,
+    VectorError, MAX_ID_BYTES,
 };
 use serde_json::json;
 
@@ -143,8 +143,8 @@ fn every_bad_insert_is_typed_and_changes_nothing() {
             |e| {
                 matches!(
                     e,
-                    InsertError::MetadataNotObject {
-                        kind: "an array",
+                    InsertError::Metadata {
+                        source: MetadataError::NotObject("an array"),
                         ..
                     }
                 )
@@ -199,7 +199,7 @@ fn bad_upserts_deletes_and_searches_change_nothing() {
     ));
     assert!(matches!(
         c.upsert("a", None, Some(json!("s"))),
-        Err(UpsertError::MetadataNotObject("a string"))
+        Err(UpsertError::Metadata(MetadataError::NotObject("a string")))
     ));
     assert!(matches!(
         c.upsert("", Some(&[1.0; 4]), None),
@@ -363,4 +363,55 @@ fn ties_go_to_the_lower_internal_id() {
             "{index:?}: insertion order breaks ties"
         );
     }
+}
+
+/// Metadata limits: too deep or too large is refused by a typed error, and the collection is
+/// unchanged; at the limits it is accepted.
+#[test]
+fn metadata_limits_are_enforced_without_recursion() {
+    use ruvector_core::{MAX_METADATA_BYTES, MAX_METADATA_DEPTH};
+    let mut c = Collection::new(CollectionConfig::new(3)).expect("collection");
+    let nest = |depth: usize| {
+        let mut v = json!(1);
+        for _ in 1..depth {
+            v = json!({ "a": v });
+        }
+        v
+    };
+    let big = |len: usize| json!({ "s": "x".repeat(len - 8) }); // {"s":"…"} is 8 bytes more
+    let v = vec![1.0, 2.0, 3.0];
+    let insert =
+        |c: &mut Collection, m| c.insert_batch(vec![Item::new("m", v.clone()).with_metadata(m)]);
+    // As deep as serde_json parses (128): refused, not walked recursively. (Deeper values
+    // cannot even be dropped safely; the wasm layer parses JSON text, which stops at 128.)
+    assert!(matches!(
+        insert(&mut c, nest(127)),
+        Err(InsertError::Metadata {
+            source: MetadataError::TooDeep,
+            ..
+        })
+    ));
+    assert!(matches!(
+        insert(&mut c, nest(MAX_METADATA_DEPTH + 2)), // MAX + 1 objects around a number
+        Err(InsertError::Metadata {
+            source: MetadataError::TooDeep,
+            ..
+        })
+    ));
+    assert!(matches!(
+        insert(&mut c, big(MAX_METADATA_BYTES + 1)),
+        Err(InsertError::Metadata {
+            source: MetadataError::TooLarge,
+            ..
+        })
+    ));
+    assert!(matches!(
+        c.upsert("m", Some(&v), Some(big(MAX_METADATA_BYTES + 1))),
+        Err(UpsertError::Metadata(MetadataError::TooLarge))
+    ));
+    assert_eq!(c.len(), 0, "nothing was inserted");
+    insert(&mut c, big(MAX_METADATA_BYTES)).expect("exactly the size limit");
+    c.upsert("m", None, Some(nest(MAX_METADATA_DEPTH + 1)))
+        .expect("exactly the depth limit");
+    assert_eq!(c.len(), 1);
 }

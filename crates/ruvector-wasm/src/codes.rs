@@ -4,7 +4,7 @@
 use ruvector_core::storage::OpenError;
 use ruvector_core::{
     BackendError, CreateError, CreateStoreError, DeleteError, FilterError, InsertError,
-    RecordError, SearchError, UpsertError, VectorError, WriteError,
+    MetadataError, RecordError, SearchError, UpsertError, VectorError, WriteError,
 };
 
 /// An error as JavaScript sees it.
@@ -35,6 +35,14 @@ pub fn vector_code(e: &VectorError) -> &'static str {
     }
 }
 
+/// The code of a metadata problem: `TOO_LARGE` past the size limit, else `INVALID_METADATA`.
+pub fn metadata_code(e: &MetadataError) -> &'static str {
+    match e {
+        MetadataError::TooLarge => "TOO_LARGE",
+        MetadataError::NotObject(_) | MetadataError::TooDeep => "INVALID_METADATA",
+    }
+}
+
 impl From<InsertError> for ErrorInfo {
     fn from(e: InsertError) -> Self {
         let code = match &e {
@@ -43,7 +51,7 @@ impl From<InsertError> for ErrorInfo {
             InsertError::DuplicateId { .. } | InsertError::DuplicateInBatch { .. } => {
                 "DUPLICATE_ID"
             }
-            InsertError::MetadataNotObject { .. } => "INVALID_METADATA",
+            InsertError::Metadata { source, .. } => metadata_code(source),
             InsertError::Full { .. } => "FULL",
         };
         ErrorInfo::new(code, e.to_string())
@@ -56,7 +64,7 @@ impl From<UpsertError> for ErrorInfo {
             UpsertError::Vector(v) => vector_code(v),
             UpsertError::Id(_) => "INVALID_ID",
             UpsertError::MissingVector(_) => "MISSING_VECTOR",
-            UpsertError::MetadataNotObject(_) => "INVALID_METADATA",
+            UpsertError::Metadata(m) => metadata_code(m),
             UpsertError::Full { .. } => "FULL",
         };
         ErrorInfo::new(code, e.to_string())

@@ -14,7 +14,10 @@ use crate::codes::ErrorInfo;
 use crate::engine::{self, Engine};
 use crate::idb::{self, Idb};
 use crate::locks;
-use crate::protocol::{bad_argument, Durability, ImportOptions, OpenOptions, SearchOptions};
+use crate::protocol::{
+    bad_argument, too_large, Durability, ImportOptions, OpenOptions, SearchOptions,
+    MAX_BATCH_BYTES, MAX_BATCH_ITEMS, MAX_OPTIONS_BYTES,
+};
 
 thread_local! {
     static SINK: RefCell<Option<Function>> = const { RefCell::new(None) };
@@ -82,11 +85,37 @@ fn parse_info<T: serde::de::DeserializeOwned + Default>(
     what: &str,
     v: JsValue,
 ) -> Result<T, ErrorInfo> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(T::default());
+    match json_text(what, &v, MAX_OPTIONS_BYTES)? {
+        None => Ok(T::default()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| bad_argument(what, e)),
     }
-    let json: Value = serde_wasm_bindgen::from_value(v).map_err(|e| bad_argument(what, e))?;
-    serde_json::from_value(json).map_err(|e| bad_argument(what, e))
+}
+
+/// `v` as JSON text (`JSON.stringify`), `None` for `undefined` or `null`. Values are read as
+/// JSON on purpose: the browser's own serialiser refuses cycles and runaway depth with an
+/// exception, not a crash, the length is checked before anything is copied into wasm, and
+/// serde_json parses at most 128 levels deep. (Non-finite numbers read as `null`, as in
+/// JSON.)
+fn json_text(what: &str, v: &JsValue, max: usize) -> Result<Option<String>, ErrorInfo> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let text = js_sys::JSON::stringify(v)
+        .ok()
+        .filter(|s| s.is_string())
+        .ok_or_else(|| {
+            bad_argument(
+                what,
+                "not representable as JSON (a cycle, a BigInt, a function, or nested too deep)",
+            )
+        })?;
+    if text.length() as usize > max {
+        return Err(ErrorInfo::new(
+            "TOO_LARGE",
+            format!("{what}: larger than {max} bytes as JSON"),
+        ));
+    }
+    Ok(text.as_string())
 }
 
 /// Open options: a value the engine cannot use (an unknown metric or index, a misspelt
@@ -101,6 +130,19 @@ fn parse_open(v: JsValue) -> Result<OpenOptions, JsValue> {
 }
 
 fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
+    let len = Reflect::get(v, &"length".into())
+        .ok()
+        .and_then(|l| l.as_f64())
+        .unwrap_or(0.0);
+    if len > ruvector_core::MAX_DIMENSIONS as f64 {
+        return Err(fail(ErrorInfo::new(
+            "DIMENSION_MISMATCH",
+            format!(
+                "{what}: {len} values, more than any database has ({} at most)",
+                ruvector_core::MAX_DIMENSIONS
+            ),
+        )));
+    }
     if let Some(a) = v.dyn_ref::<Float32Array>() {
         return Ok(a.to_vec());
     }
@@ -121,12 +163,14 @@ fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
 }
 
 fn metadata_from(what: &str, v: JsValue) -> Result<Option<Value>, JsValue> {
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
+    // Longer JSON (in UTF-16 units, never more than its UTF-8 bytes) is refused here,
+    // before a copy; the engine checks the exact limits of `ruvector_core::metadata`.
+    match json_text(what, &v, ruvector_core::MAX_METADATA_BYTES).map_err(fail)? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| fail(ErrorInfo::new("INVALID_METADATA", format!("{what}: {e}")))),
     }
-    serde_wasm_bindgen::from_value::<Value>(v)
-        .map(Some)
-        .map_err(|e| fail(bad_argument(what, e)))
 }
 
 fn id_from(what: &str, v: JsValue) -> Result<Option<String>, JsValue> {
@@ -145,6 +189,15 @@ fn items_from(items: &JsValue) -> Result<Vec<Item>, JsValue> {
             "expected an array of { id?, vector, metadata? }",
         ))
     })?;
+    if arr.length() as usize > MAX_BATCH_ITEMS {
+        return Err(fail(too_large(
+            "items",
+            arr.length() as usize,
+            MAX_BATCH_ITEMS,
+            "items",
+        )));
+    }
+    let mut bytes = 0usize;
     arr.iter()
         .enumerate()
         .map(|(i, it)| {
@@ -156,9 +209,19 @@ fn items_from(items: &JsValue) -> Result<Vec<Item>, JsValue> {
             }
             let get =
                 |k: &str| Reflect::get(&it, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+            let vector = vector_from(&format!("items[{i}].vector"), &get("vector"))?;
+            bytes += vector.len() * 4;
+            if bytes > MAX_BATCH_BYTES {
+                return Err(fail(too_large(
+                    "items",
+                    bytes,
+                    MAX_BATCH_BYTES,
+                    "bytes of vectors",
+                )));
+            }
             Ok(Item {
                 id: id_from(&format!("items[{i}].id"), get("id"))?,
-                vector: vector_from(&format!("items[{i}].vector"), &get("vector"))?,
+                vector,
                 metadata: metadata_from(&format!("items[{i}].metadata"), get("metadata"))?,
             })
         })
@@ -322,6 +385,18 @@ pub async fn insert_packed(
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let dim = e.db.borrow().collection().config().dimensions;
+    let bytes = vectors.length() as usize * 4;
+    if bytes > MAX_BATCH_BYTES {
+        return Err(fail(too_large("vectors", bytes, MAX_BATCH_BYTES, "bytes")));
+    }
+    if bytes / 4 / dim > MAX_BATCH_ITEMS {
+        return Err(fail(too_large(
+            "vectors",
+            bytes / 4 / dim,
+            MAX_BATCH_ITEMS,
+            "vectors",
+        )));
+    }
     let values = vectors.to_vec();
     if !values.len().is_multiple_of(dim) {
         return Err(fail(ErrorInfo::new(

@@ -171,6 +171,24 @@ impl Default for SearchOptions {
 }
 
 /// A refused argument, as `BAD_ARGUMENT`.
+/// The most vectors one `insert` or `insertPacked` call takes (`insertMany` sends chunks).
+pub const MAX_BATCH_ITEMS: usize = 100_000;
+/// The most bytes of vector data one `insert` or `insertPacked` call takes (64 MiB).
+pub const MAX_BATCH_BYTES: usize = 64 << 20;
+/// The largest options object (search options with their filter, open options), as JSON.
+pub const MAX_OPTIONS_BYTES: usize = 1 << 20;
+
+/// `TOO_LARGE`: `what` has `got` `unit`, more than `max`.
+pub fn too_large(what: &str, got: usize, max: usize, unit: &str) -> ErrorInfo {
+    ErrorInfo::new(
+        "TOO_LARGE",
+        format!(
+            "{what}: {got} {unit}, more than the {max} one call takes; split it (insertMany does)"
+        ),
+    )
+}
+
+/// `BAD_ARGUMENT` naming the field.
 pub fn bad_argument(what: &str, e: impl std::fmt::Display) -> ErrorInfo {
     ErrorInfo::new("BAD_ARGUMENT", format!("{what}: {e}"))
 }
