@@ -210,3 +210,52 @@ fn decoder_property_random_damage_never_panics_and_never_passes() {
         assert!(decode_any(key, value).is_ok(), "{key}");
     }
 }
+
+/// The documented recovery: a damaged log record is dropped with every later one; the
+/// database opens at the record before it, says what it lost, and works on. Damage to a page
+/// is not papered over.
+#[test]
+fn a_damaged_log_tail_is_dropped_on_request_and_reported() {
+    let b = populated();
+    let logs = b.keys("log/").expect("keys");
+    assert_eq!(logs.len(), 3, "three log records after the checkpoint");
+    let mut damaged = b.get(&logs[1]).expect("get").expect("present");
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x10;
+    b.put_raw(&logs[1], damaged);
+    let err = Database::open(&b).expect_err("damage is refused by a plain open");
+    assert!(err.to_string().contains(&logs[1]), "{err}");
+    let (db, found) = Database::open_recovering(&b).expect("recovers");
+    let (report, batch) = found.expect("a recovery happened");
+    println!("recovery: {report:?}");
+    assert_eq!(report.first_damaged, logs[1]);
+    assert_eq!(
+        report.dropped_records, 2,
+        "the damaged record and the one after it"
+    );
+    assert_eq!(
+        db.collection().len(),
+        601,
+        "the checkpoint and the first log record"
+    );
+    assert!(db.collection().get("id600").is_some());
+    assert!(db.collection().get("id601").is_none());
+    b.write(&batch).expect("drop the tail");
+    let mut db = Database::open(&b).expect("a plain open works again");
+    assert_eq!(report.seq, db.storage_stats().seq);
+    let (_, w) = db
+        .insert_batch(vec![Item::new("after", vec![0.5; DIM])])
+        .expect("writes go on");
+    b.write(&w).expect("write");
+    let reopened = Database::open(&b).expect("reopen");
+    assert_eq!(reopened.collection().len(), 602);
+    assert!(reopened.collection().get("after").is_some());
+    // A sound database recovers nothing; a damaged page is an error, not a recovery.
+    assert!(Database::open_recovering(&b).expect("sound").1.is_none());
+    let page = b.keys(PageKind::Vectors.prefix()).expect("keys")[0].clone();
+    let mut bytes = b.get(&page).expect("get").expect("present");
+    bytes[20] ^= 0x01;
+    b.put_raw(&page, bytes);
+    let err = Database::open_recovering(&b).expect_err("pages are not recoverable this way");
+    assert!(err.to_string().contains(&page), "{err}");
+}

@@ -117,6 +117,12 @@ impl From<OpenError> for ErrorInfo {
             OpenError::Record(RecordError::NewerFormat { .. }) => {
                 ErrorInfo::new("NEWER_FORMAT", e.to_string())
             }
+            OpenError::Record(r) if r.key().starts_with(ruvector_core::storage::LOG_PREFIX) => {
+                ErrorInfo::new(
+                    "CORRUPT",
+                    format!("{e}; open with {{ recover: true }} to drop it and the log after it (the writes they hold are lost, and counted)"),
+                )
+            }
             OpenError::Record(_) => ErrorInfo::new("CORRUPT", e.to_string()),
             OpenError::Backend(b) => b.clone().into(),
         }

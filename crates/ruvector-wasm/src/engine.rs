@@ -65,6 +65,8 @@ pub struct EngineStats {
     pub remote_records: u64,
     /// Reloads because another tab folded the log (or replaced the database) past us.
     pub remote_reloads: u64,
+    /// What the last open with `recover: true` dropped, if anything.
+    pub recovery: Option<ruvector_core::recovery::Recovery>,
 }
 
 /// `performance.now()` where there is one (page or worker), else 0.

@@ -265,12 +265,25 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let t0 = engine::now_ms();
     let mem = idb.read_all().await.map_err(fail)?;
     let t1 = engine::now_ms();
-    let opened = Database::open(&mem);
+    let opened = if opts.recover == Some(true) {
+        Database::open_recovering(&mem)
+    } else {
+        Database::open(&mem).map(|db| (db, None))
+    };
     let t2 = engine::now_ms();
-    let (db, created) = match opened {
-        Ok(db) => {
-            opts.check_against(db.collection().config()).map_err(fail)?;
-            (db, None)
+    let mut recovery = None;
+    let (db, first_write) = match opened {
+        Ok((db, found)) => {
+            if let Err(e) = opts.check_against(db.collection().config()) {
+                idb.close();
+                return Err(fail(e));
+            }
+            // The dropped tail is deleted before anything else is written.
+            let drop_tail = found.map(|(report, batch)| {
+                recovery = Some(report);
+                batch
+            });
+            (db, drop_tail)
         }
         Err(ruvector_core::OpenError::NotFound) => {
             match opts
@@ -294,7 +307,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let mut db = db;
     db.set_checkpoint_policy(opts.checkpoint.unwrap_or_default().policy());
     let durability = opts.durability.unwrap_or_default();
-    if let Some(batch) = created {
+    if let Some(batch) = first_write {
         if let Err(e) = idb.write(&batch, durability).await {
             idb.close();
             return Err(fail(e));
@@ -306,6 +319,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         let mut s = engine.stats.borrow_mut();
         s.open_read_ms = t1 - t0;
         s.open_decode_ms = t2 - t1;
+        s.recovery = recovery;
     }
     engine::register(engine);
     stats(name).await

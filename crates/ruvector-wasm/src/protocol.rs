@@ -73,6 +73,10 @@ pub struct OpenOptions {
     pub simd: Option<bool>,
     /// Ask for persistent storage (read by the page facade).
     pub persist: Option<bool>,
+    /// When a log record is damaged: drop it and the log after it, open at the record
+    /// before, and report the loss in `stats().persistence.recovery` (default: refuse with
+    /// `CORRUPT`).
+    pub recover: Option<bool>,
 }
 
 /// `import(name, data, options)`.

@@ -270,14 +270,17 @@ async fn a_damaged_record_is_reported_by_key_on_open() {
     rv::open(name.clone(), obj(r#"{"dimensions": 4}"#))
         .await
         .unwrap();
-    rv::insert(
-        name.clone(),
-        obj(r#"[{"id": "a", "vector": [1, 0, 0, 0]}]"#),
-    )
-    .await
-    .unwrap();
+    for (id, v) in [
+        ("a", "[1, 0, 0, 0]"),
+        ("b", "[0, 1, 0, 0]"),
+        ("c", "[0, 0, 1, 0]"),
+    ] {
+        let items = format!(r#"[{{"id": "{id}", "vector": {v}}}]"#);
+        rv::insert(name.clone(), obj(&items)).await.unwrap();
+    }
     rv::close(name.clone()).await.unwrap();
-    let key = "log/00000000000000000001";
+    // The second write's log record (the first is the creation's manifest write, seq 0).
+    let key = "log/00000000000000000002";
     rv::put_raw_record(
         name.clone(),
         key.into(),
@@ -289,11 +292,46 @@ async fn a_damaged_record_is_reported_by_key_on_open() {
         .await
         .unwrap_err();
     assert_eq!(code(e.clone()), "CORRUPT");
+    let message = field(&e, "message").as_string().unwrap();
+    assert!(message.contains(key), "{}", json(&e));
     assert!(
-        field(&e, "message").as_string().unwrap().contains(key),
-        "{}",
-        json(&e)
+        message.contains("recover: true"),
+        "the message names the way out"
     );
+    // The documented recovery: drop the damaged record and the log after it, and say so.
+    let stats = rv::open(name.clone(), obj(r#"{"recover": true}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        field(&stats, "len").as_f64(),
+        Some(1.0),
+        "only the first write stays"
+    );
+    assert_eq!(
+        field(&stats, "persistence.recovery.droppedRecords").as_f64(),
+        Some(2.0)
+    );
+    assert_eq!(
+        field(&stats, "persistence.recovery.firstDamaged")
+            .as_string()
+            .as_deref(),
+        Some(key)
+    );
+    rv::insert(
+        name.clone(),
+        obj(r#"[{"id": "d", "vector": [0, 0, 0, 1]}]"#),
+    )
+    .await
+    .unwrap();
+    rv::close(name.clone()).await.unwrap();
+    // The tail is gone from IndexedDB: a plain open works and holds the new write.
+    let stats = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(field(&stats, "len").as_f64(), Some(2.0));
+    assert!(
+        field(&stats, "persistence.recovery").is_null()
+            || field(&stats, "persistence.recovery").is_undefined()
+    );
+    assert!(!rv::get(name.clone(), "d".into()).unwrap().is_null());
     rv::delete_database(name).await.unwrap();
 }
 
