@@ -211,6 +211,10 @@ test('a real quota: writes past it fail with QUOTA_EXCEEDED and the database kee
   assert.equal(r.count, r.acked, 'memory equals what was acknowledged');
   const stats = await ok(p, 'stats', { name });
   assert.ok(stats.persistence.failedTransactions >= 1);
+  // stats() reports navigator.storage.estimate() (Chromium's estimate does not show the
+  // DevTools override, but its usage is the bytes that filled it).
+  assert.ok(stats.quota.quota > 0, JSON.stringify(stats.quota));
+  assert.ok(stats.quota.usage >= 2 * 1024 * 1024, JSON.stringify(stats.quota));
   await ok(p, 'close', { name });
   const reopened = await ok(p, 'open', { name, options: {} });
   assert.equal(reopened.len, r.acked, 'storage holds exactly the acknowledged writes');

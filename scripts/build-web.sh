@@ -9,12 +9,14 @@
 # 229 KiB: formatting, collections and serde_json spread over ~4,900 functions; see the
 # README). Until it is, the build fails only past CEILING_GZIP, a regression guard a little
 # above today's size. It was 235,000 B until the paired graph-walk kernel, import-replace and
-# the compat class's export/import (+6 KB together) brought the size to 234,617 B; it now
-# stands 2% above that. Moving it needs a reason written here.
+# the compat class's export/import (+6 KB together) brought the size to 234,617 B. Issue #7
+# then added several-tab safety (Web Locks, BroadcastChannel, catch-up under the lock), the
+# input limits read through JSON.stringify, log recovery and the storage estimate: +17 KB, to
+# 255,809 B. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-239300} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-257000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -108,6 +108,23 @@ pub enum Cond {
     Not(Box<Cond>),
 }
 
+/// The fuzz target's and the property test's entry point: parses `filter` (JSON text) and,
+/// when it is a filter, checks it against `doc` (JSON text; anything else counts as no
+/// metadata) and checks that `$not` of it is its complement. `None` when `filter` is not
+/// JSON. Must return for any input, never panic; a broken invariant panics.
+pub fn check_bytes(filter: &[u8], doc: &[u8]) -> Option<Result<bool, FilterError>> {
+    let v: Value = serde_json::from_slice(filter).ok()?;
+    let doc: Option<Value> = serde_json::from_slice(doc).ok();
+    let parsed = Filter::parse(&v).map(|f| f.matches(doc.as_ref()));
+    if let Ok(m) = parsed {
+        let not = Filter::parse(&serde_json::json!({ "$not": v }));
+        if let Ok(n) = not {
+            assert_eq!(n.matches(doc.as_ref()), !m, "$not is the complement");
+        }
+    }
+    Some(parsed)
+}
+
 impl Filter {
     /// Parses a JSON filter; see the module docs for the language.
     pub fn parse(v: &Value) -> Result<Filter, FilterError> {

@@ -233,3 +233,98 @@ fn filtered_search_returns_k_when_matches_are_scattered() {
     assert_eq!(all.hits.len(), matching);
     assert_eq!(all.path, SearchPath::ExactScan);
 }
+
+/// Property test over the fuzz target's function: seeded random filter trees, built from
+/// valid and invalid operators, wrong types and deep nesting, each parsed and evaluated
+/// against random documents. Nothing may panic, `$not` stays the complement (checked inside
+/// `check_bytes`), and every refusal is a typed error.
+#[test]
+fn random_filters_parse_or_fail_typed_and_never_panic() {
+    use ruvector_core::filter::check_bytes;
+    use ruvector_core::SplitMix64;
+    let mut rng = SplitMix64::new(seed("random filters", 0xf1_17e5));
+    fn pick<'a>(rng: &mut SplitMix64, xs: &[&'a str]) -> &'a str {
+        xs[(rng.next_u64() % xs.len() as u64) as usize]
+    }
+    fn scalar(rng: &mut SplitMix64) -> Value {
+        match rng.next_u64() % 5 {
+            0 => Value::Null,
+            1 => json!(rng.next_u64() % 2 == 0),
+            2 => json!((rng.next_u64() % 100) as f64 / 10.0 - 5.0),
+            3 => json!(pick(rng, &["x", "y", "web", "net"])),
+            _ => json!([1, "x"]),
+        }
+    }
+    // A document value: scalars, arrays and objects.
+    fn value(rng: &mut SplitMix64, depth: usize) -> Value {
+        match rng.next_u64() % if depth > 3 { 1 } else { 3 } {
+            0 => scalar(rng),
+            1 => Value::Array(
+                (0..rng.next_u64() % 3)
+                    .map(|_| value(rng, depth + 1))
+                    .collect(),
+            ),
+            _ => json!({ "c": value(rng, depth + 1), "d": scalar(rng) }),
+        }
+    }
+    // A filter: mostly well-formed, sometimes an unknown operator, a wrong type or depth.
+    fn filter(rng: &mut SplitMix64, depth: usize) -> Value {
+        let bad = rng.next_u64() % 10 == 0;
+        let r = rng.next_u64() % if depth > 36 { 2 } else { 5 };
+        let body = match r {
+            0 => {
+                let op = pick(
+                    rng,
+                    &["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$exists"],
+                );
+                let operand = if op == "$exists" {
+                    json!(rng.next_u64() % 2 == 0)
+                } else {
+                    scalar(rng)
+                };
+                json!({ pick(rng, &["a", "b.c", "a.c", "b"]): { op: operand } })
+            }
+            1 => {
+                let op = pick(rng, &["$in", "$nin"]);
+                json!({ pick(rng, &["a", "b.c"]): { op: [scalar(rng), scalar(rng)] } })
+            }
+            2 => json!({ "$not": filter(rng, depth + 1) }),
+            3 => json!({ pick(rng, &["a", "b.d"]): { "$not": { "$gt": scalar(rng) } } }),
+            _ => {
+                let n = 1 + rng.next_u64() % 3;
+                let op = pick(rng, &["$and", "$or"]);
+                json!({ op: (0..n).map(|_| filter(rng, depth + 1)).collect::<Vec<_>>() })
+            }
+        };
+        if !bad {
+            return body;
+        }
+        match rng.next_u64() % 4 {
+            0 => json!({ "a": { pick(rng, &["$where", "$regex", "$size"]): 1 } }),
+            1 => json!({ "$and": [] }),
+            2 => json!({ "$or": scalar(rng) }),
+            _ => scalar(rng),
+        }
+    }
+    let (mut parsed, mut refused) = (0, 0);
+    for _ in 0..20_000 {
+        let f = filter(&mut rng, 0);
+        let doc = json!({ "a": value(&mut rng, 0), "b": value(&mut rng, 0) });
+        let bytes = serde_json::to_vec(&f).expect("json");
+        match check_bytes(&bytes, &serde_json::to_vec(&doc).expect("json")) {
+            Some(Ok(_)) => parsed += 1,
+            Some(Err(e)) => {
+                assert!(!e.to_string().is_empty());
+                refused += 1
+            }
+            None => panic!("valid JSON reported as not JSON"),
+        }
+    }
+    // Damaged text is not JSON, or is a typed error, never a panic.
+    for cut in 0..40 {
+        let text = br#"{"$or":[{"a":{"$in":[1,2]}},{"b.c":{"$not":{"$gt":3}}}]}"#;
+        let _ = check_bytes(&text[..cut.min(text.len())], b"{}");
+    }
+    println!("random filters: {parsed} parsed, {refused} refused with typed errors");
+    assert!(parsed > 1_000 && refused > 500, "both kinds exercised");
+}

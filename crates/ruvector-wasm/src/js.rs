@@ -578,7 +578,29 @@ struct AllStats {
     persistence: engine::EngineStats,
 }
 
-/// Counters: sizes, memory by part, kernel (SIMD or scalar), storage and transactions.
+/// `navigator.storage.estimate()` as `{ usage, quota }` (bytes, for the whole origin), or
+/// `null` where the browser has no Storage API.
+async fn storage_estimate() -> JsValue {
+    let estimate = async {
+        let nav = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+        let storage = Reflect::get(&nav, &"storage".into()).ok()?;
+        let f: Function = Reflect::get(&storage, &"estimate".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let p: js_sys::Promise = f.call0(&storage).ok()?.dyn_into().ok()?;
+        let e = wasm_bindgen_futures::JsFuture::from(p).await.ok()?;
+        let o = Object::new();
+        for k in ["usage", "quota"] {
+            let _ = Reflect::set(&o, &k.into(), &Reflect::get(&e, &k.into()).ok()?);
+        }
+        Some(JsValue::from(o))
+    };
+    estimate.await.unwrap_or(JsValue::NULL)
+}
+
+/// Counters: sizes, memory by part, kernel (SIMD or scalar), storage and transactions, and
+/// the origin's storage `quota` estimate.
 pub async fn stats(name: String) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let all = {
@@ -592,7 +614,9 @@ pub async fn stats(name: String) -> Result<JsValue, JsValue> {
             persistence: e.stats.borrow().clone(),
         }
     };
-    to_js(&all)
+    let out = to_js(&all)?;
+    let _ = Reflect::set(&out, &"quota".into(), &storage_estimate().await);
+    Ok(out)
 }
 
 /// The whole database as one export file (`Uint8Array`).
