@@ -249,7 +249,7 @@ fn random_filters_parse_or_fail_typed_and_never_panic() {
     fn scalar(rng: &mut SplitMix64) -> Value {
         match rng.next_u64() % 5 {
             0 => Value::Null,
-            1 => json!(rng.next_u64() % 2 == 0),
+            1 => json!(rng.next_u64().is_multiple_of(2)),
             2 => json!((rng.next_u64() % 100) as f64 / 10.0 - 5.0),
             3 => json!(pick(rng, &["x", "y", "web", "net"])),
             _ => json!([1, "x"]),
@@ -269,7 +269,7 @@ fn random_filters_parse_or_fail_typed_and_never_panic() {
     }
     // A filter: mostly well-formed, sometimes an unknown operator, a wrong type or depth.
     fn filter(rng: &mut SplitMix64, depth: usize) -> Value {
-        let bad = rng.next_u64() % 10 == 0;
+        let bad = rng.next_u64().is_multiple_of(10);
         let r = rng.next_u64() % if depth > 36 { 2 } else { 5 };
         let body = match r {
             0 => {
@@ -278,7 +278,7 @@ fn random_filters_parse_or_fail_typed_and_never_panic() {
                     &["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$exists"],
                 );
                 let operand = if op == "$exists" {
-                    json!(rng.next_u64() % 2 == 0)
+                    json!(rng.next_u64().is_multiple_of(2))
                 } else {
                     scalar(rng)
                 };
