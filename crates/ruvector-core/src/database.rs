@@ -608,21 +608,8 @@ impl Database {
                 folded_seq: manifest.folded_seq,
             });
         }
-        let mut out = Vec::new();
-        for s in log_seqs(source)?.into_iter().filter(|&s| s > seq) {
-            if s != seq + 1 + out.len() as u64 {
-                return Err(RecordError::Missing {
-                    key: log_key(seq + 1 + out.len() as u64),
-                }
-                .into());
-            }
-            let key = log_key(s);
-            let v = source
-                .get(&key)?
-                .ok_or(RecordError::Missing { key: key.clone() })?;
-            out.push(LogRecord::decode(&key, &v)?);
-        }
-        Ok(CatchUp::Records(out))
+        let recs = log_after(source, seq)?;
+        Ok(CatchUp::Records(recs.into_iter().map(|(r, _)| r).collect()))
     }
 
     /// Applies records from [`Database::records_after`] (a reader catching up). Bulk
@@ -638,15 +625,29 @@ impl Database {
         records: &[LogRecord],
     ) -> Result<(), OpenError> {
         let manifest = read_manifest(source)?;
+        let sized = records.iter().map(|r| {
+            let key = log_key(r.seq);
+            (r, r.encode(&key).len())
+        });
+        self.apply_log(source, manifest, sized)
+    }
+
+    /// [`Database::catch_up`] with the stored size of each record known.
+    fn apply_log<'r>(
+        &mut self,
+        source: &dyn Backend,
+        manifest: Manifest,
+        records: impl Iterator<Item = (&'r LogRecord, usize)>,
+    ) -> Result<(), OpenError> {
         let mut vec_pages = VectorPages::new(source, &manifest);
         self.manifest = manifest;
-        for r in records {
+        for (r, size) in records {
             if r.seq < self.next_seq {
                 continue;
             }
             let key = log_key(r.seq);
             self.apply(&key, r, &mut vec_pages)?;
-            self.log.insert(r.seq, r.encode(&key).len() + key.len());
+            self.log.insert(r.seq, size + key.len());
         }
         // What another writer folded is no longer ours to fold.
         let folded = self.manifest.folded_seq;
@@ -664,13 +665,16 @@ impl Database {
     /// records after ours and the vector pages from our last slot on (see
     /// [`Database::sync_vector_page`]).
     pub fn sync(&mut self, source: &dyn Backend) -> Result<Result<usize, CatchUp>, OpenError> {
-        match Database::records_after(source, self.next_seq - 1)? {
-            CatchUp::Records(recs) => {
-                self.catch_up(source, &recs)?;
-                Ok(Ok(recs.len()))
-            }
-            folded => Ok(Err(folded)),
+        let seq = self.next_seq - 1;
+        let manifest = read_manifest(source)?;
+        if manifest.folded_seq > seq {
+            return Ok(Err(CatchUp::Folded {
+                folded_seq: manifest.folded_seq,
+            }));
         }
+        let recs = log_after(source, seq)?;
+        self.apply_log(source, manifest, recs.iter().map(|(r, size)| (r, *size)))?;
+        Ok(Ok(recs.len()))
     }
 
     /// The first vector page [`Database::sync`] may need: the one holding our next slot
@@ -711,6 +715,26 @@ impl Database {
         out.push((MANIFEST_KEY.into(), manifest.encode(MANIFEST_KEY)));
         out
     }
+}
+
+/// The log records after `seq`, in order, each with its stored size; a gap is `Missing`.
+fn log_after(source: &dyn Backend, seq: u64) -> Result<Vec<(LogRecord, usize)>, OpenError> {
+    let mut out = Vec::new();
+    for s in log_seqs(source)?.into_iter().filter(|&s| s > seq) {
+        let expected = seq + 1 + out.len() as u64;
+        if s != expected {
+            return Err(RecordError::Missing {
+                key: log_key(expected),
+            }
+            .into());
+        }
+        let key = log_key(s);
+        let v = source
+            .get(&key)?
+            .ok_or(RecordError::Missing { key: key.clone() })?;
+        out.push((LogRecord::decode(&key, &v)?, v.len()));
+    }
+    Ok(out)
 }
 
 fn read_manifest(source: &dyn Backend) -> Result<Manifest, OpenError> {

@@ -216,6 +216,9 @@ impl Engine {
     /// own caller is told), after catching up with other tabs. Closing waits for this, so no
     /// queued write meets a closed connection.
     pub async fn flush(self: &Rc<Self>) {
+        if !self.committing.get() && self.queue.borrow().is_empty() {
+            return; // nothing queued, nothing to wait for
+        }
         let (tx, rx) = oneshot::channel();
         self.enqueue(Box::new(|_| Ok(WriteBatch::default())), Some(tx));
         let _ = rx.await;

@@ -10,7 +10,7 @@
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use rexie::{ObjectStore, Rexie, TransactionMode};
-use ruvector_core::storage::{log_key, Backend, PageKind, WriteBatch, LOG_PREFIX, MANIFEST_KEY};
+use ruvector_core::storage::{log_key, Backend, PageKind, WriteBatch, MANIFEST_KEY};
 use ruvector_core::BackendError;
 use std::collections::HashMap;
 use wasm_bindgen::closure::Closure;
@@ -205,35 +205,34 @@ impl Idb {
     /// the write lock, so that nothing changes between its two reads.
     pub async fn read_since(&self, seq: u64, first_page: u32) -> Result<Records, ErrorInfo> {
         let mut records = Records::default();
-        let log = self.read_range(&log_key(seq + 1), "log0", true).await?;
-        records.extend(&log.0, &log.1);
-        let manifest = self.read_range(MANIFEST_KEY, MANIFEST_KEY, false).await?;
-        records.extend(&manifest.0, &manifest.1);
-        if !records.keys(LOG_PREFIX).unwrap_or_default().is_empty() {
-            let pages = self
-                .read_range(&PageKind::Vectors.key(first_page, 0), "vec0", true)
-                .await?;
-            records.extend(&pages.0, &pages.1);
+        // The common case, nothing new: one transaction for the log tail and the manifest.
+        let log_and_manifest = [
+            (log_key(seq + 1), "log0".to_owned(), true),
+            (MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false),
+        ];
+        let mut found = self.read_ranges(&log_and_manifest).await?;
+        let any_log = found.first().is_some_and(|(keys, _)| keys.length() > 0);
+        if any_log {
+            let pages = [(
+                PageKind::Vectors.key(first_page, 0),
+                "vec0".to_owned(),
+                true,
+            )];
+            found.extend(self.read_ranges(&pages).await?);
+        }
+        for (keys, values) in &found {
+            records.extend(keys, values);
         }
         Ok(records)
     }
 
-    /// Keys and values from `from` (inclusive) to `to` (exclusive when `open_end`), in one
-    /// read-only transaction.
-    async fn read_range(
+    /// Keys and values of each range `(from, to, open_end)` (`to` exclusive when `open_end`),
+    /// all in one read-only transaction.
+    async fn read_ranges(
         &self,
-        from: &str,
-        to: &str,
-        open_end: bool,
-    ) -> Result<(Array, Array), ErrorInfo> {
+        ranges: &[(String, String, bool)],
+    ) -> Result<Vec<(Array, Array)>, ErrorInfo> {
         let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
-        let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
-            &JsValue::from_str(from),
-            &JsValue::from_str(to),
-            false,
-            open_end,
-        )
-        .map_err(fail)?;
         let tx = self.raw.transaction_with_str(STORE).map_err(fail)?;
         // Waiting for `complete` too means no transaction of ours is left running when a
         // caller closes the connection right after (a delete would see it as blocked).
@@ -242,15 +241,30 @@ impl Idb {
             tx.set_onabort(Some(&reject));
         });
         let store = tx.object_store(STORE).map_err(fail)?;
-        let keys = store.get_all_keys_with_key(&range).map_err(fail)?;
-        let values = store.get_all_with_key(&range).map_err(fail)?;
-        let keys = finish(&keys).await.map_err(fail)?;
-        let values = finish(&values).await.map_err(fail)?;
+        let mut requests = Vec::with_capacity(ranges.len());
+        for (from, to, open_end) in ranges {
+            let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
+                &JsValue::from_str(from),
+                &JsValue::from_str(to),
+                false,
+                *open_end,
+            )
+            .map_err(fail)?;
+            let keys = store.get_all_keys_with_key(&range).map_err(fail)?;
+            let values = store.get_all_with_key(&range).map_err(fail)?;
+            requests.push((keys, values));
+        }
+        let mut out = Vec::with_capacity(requests.len());
+        for (keys, values) in &requests {
+            let keys = finish(keys).await.map_err(fail)?;
+            let values = finish(values).await.map_err(fail)?;
+            out.push((keys.unchecked_into(), values.unchecked_into()));
+        }
         let complete = JsFuture::from(done).await;
         tx.set_oncomplete(None);
         tx.set_onabort(None);
         complete.map_err(fail)?;
-        Ok((keys.unchecked_into(), values.unchecked_into()))
+        Ok(out)
     }
 
     /// True when the store holds no record (a count, not a read of the values).

@@ -261,9 +261,18 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     }
     engine::unregister(&name);
     let (idb, closed) = connect(&name).await?;
-    let lock = locks::acquire(&name).await.map_err(fail)?;
-    let t0 = engine::now_ms();
-    let mem = idb.read_all().await.map_err(fail)?;
+    let read = async {
+        let lock = locks::acquire(&name).await?;
+        let t0 = engine::now_ms();
+        Ok::<_, ErrorInfo>((lock, t0, idb.read_all().await?))
+    };
+    let (lock, t0, mem) = match read.await {
+        Ok(r) => r,
+        Err(e) => {
+            idb.close(); // a failed open leaves no connection to block a later delete
+            return Err(fail(e));
+        }
+    };
     let t1 = engine::now_ms();
     let opened = if opts.recover == Some(true) {
         Database::open_recovering(&mem)
