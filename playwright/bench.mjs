@@ -1,65 +1,88 @@
-// `make bench`, browser part: runs playwright/fixtures/bench-worker.js in headless Chromium
-// (cross-origin isolated, for precise timers) on ../shared/data/debian-minilm-20k, or on a
-// seeded synthetic set when that is absent, for the SIMD and the scalar build. Writes
-// benches/results/browser-core.json; `report` turns it into tables beside the native run.
-import { writeFile, mkdir } from 'node:fs/promises';
+// `make bench`, browser part. In headless Chromium (cross-origin isolated, for precise timers),
+// on ../shared/data/debian-minilm-20k or a seeded synthetic set when that is absent:
+//  1. our engine alone, SIMD and scalar builds (fixtures/bench-worker.js) ->
+//     benches/results/browser-core.json, tabled by `report` beside the native run;
+//  2. ours beside the peers a user would pick instead, each in its own fresh worker, same data,
+//     same run (fixtures/peer-worker.js, adapters in fixtures/peers/) ->
+//     benches/results/browser-peers.json, then benches/report.html (own SVG charts), its
+//     screenshot benches/report.png, and the peers tables in benches/README.md and README.md.
+// RUVECTOR_BENCH_LIMIT=n keeps the first n base vectors (a quick run; results still written);
+// RUVECTOR_BENCH_ONLY=peers skips part 1, =core skips part 2; RUVECTOR_BENCH_SYSTEMS=a,b runs
+// only those systems in part 2.
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { serve, ROOT } from './server.mjs';
 import { launch } from './browser.mjs';
+import { writeReports, screenshotReport } from './bench-report.mjs';
 
 const EFS = [16, 32, 64, 128, 256];
+const LIMIT = Number(process.env.RUVECTOR_BENCH_LIMIT || 0);
+const ONLY = process.env.RUVECTOR_BENCH_ONLY || '';
+/** Every system in the run, and the files its worker loads (for bytes raw and gzip). */
+const SYSTEMS = {
+  ruvector: ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', 'worker/worker.js'],
+  hnswlib: ['node_modules/hnswlib-wasm/dist/hnswlib.js', 'node_modules/hnswlib-wasm/dist/hnswlib-317962d7.js'],
+  edgevec: ['node_modules/edgevec/edgevec_bg.wasm', 'node_modules/edgevec/edgevec.js'],
+  ancestor: ['node_modules/@ruvector/wasm/pkg/ruvector_wasm_bg.wasm', 'node_modules/@ruvector/wasm/pkg/ruvector_wasm.js'],
+};
+
+async function bytesOf(files) {
+  let raw = 0;
+  let gzip = 0;
+  for (const f of files) {
+    const b = await readFile(join(ROOT, f));
+    raw += b.length;
+    gzip += gzipSync(b, { level: 9 }).length;
+  }
+  return { raw, gzip, files };
+}
+
+const dir = join(ROOT, 'benches', 'results');
+await mkdir(dir, { recursive: true });
 const server = await serve(0, { mounts: { '/shared-data/': resolve(ROOT, '../shared/data') }, isolated: true });
 const browser = await launch();
 try {
   const page = await browser.newPage();
-  page.on('console', (m) => m.type() === 'error' && console.log('page:', m.text()));
+  page.on('console', (m) => console.log('page:', m.text()));
   await page.goto(`${server.url}/playwright/fixtures/bench.html`);
   await page.waitForFunction(() => window.benchReady === true);
-  const results = {};
-  for (const simd of [true, false]) {
-    const r = await page.evaluate(async ([efs, simd]) => {
-      let data = await window.loadShared();
-      let dataset = 'debian-minilm-20k';
-      if (!data) {
-        // Seeded fallback: clustered unit vectors, exact truth by brute force in the page.
-        dataset = 'synthetic 20k x 384 (seeded)';
-        let s = 12345;
-        const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
-        const dim = 384, n = 20000, nq = 200;
-        const centres = Array.from({ length: 200 }, () => Float32Array.from({ length: dim }, rnd));
-        const make = (m) => {
-          const out = new Float32Array(m * dim);
-          for (let i = 0; i < m; i++) {
-            const c = centres[Math.floor((rnd() + 0.5) * 200) % 200];
-            let norm = 0;
-            for (let j = 0; j < dim; j++) { const v = c[j] + 0.6 * rnd(); out[i * dim + j] = v; norm += v * v; }
-            norm = Math.sqrt(norm);
-            for (let j = 0; j < dim; j++) out[i * dim + j] /= norm;
-          }
-          return out;
-        };
-        const base = make(n), queries = make(nq);
-        const truth = [];
-        for (let q = 0; q < nq; q++) {
-          const d = [];
-          for (let i = 0; i < n; i++) { let dot = 0; for (let j = 0; j < dim; j++) dot += base[i * dim + j] * queries[q * dim + j]; d.push([-dot, i]); }
-          d.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-          truth.push(d.slice(0, 10).map((x) => x[1]));
-        }
-        data = { base, queries, truth, dim };
-      }
-      const r = await window.runBench({ ...data, efs }, simd);
-      return { dataset, ...r };
-    }, [EFS, simd]);
-    if (!r.ok) throw new Error(`benchmark failed: ${r.error}`);
-    results[simd ? 'simd' : 'scalar'] = { dataset: r.dataset, ...r.out };
-    console.log(simd ? 'simd' : 'scalar', JSON.stringify(r.out));
+  const data = await page.evaluate(([efs, limit]) => window.loadData(efs, limit), [EFS, LIMIT]);
+  console.log('data:', JSON.stringify(data));
+  const browserName = `Chromium ${browser.version()}`;
+
+  if (ONLY !== 'peers') {
+    const results = {};
+    for (const simd of [true, false]) {
+      const r = await page.evaluate((s) => window.runBench(s), simd);
+      if (!r.ok) throw new Error(`benchmark failed: ${r.error}`);
+      results[simd ? 'simd' : 'scalar'] = { dataset: data.dataset, ...r.out };
+      console.log(simd ? 'simd' : 'scalar', JSON.stringify(r.out));
+    }
+    await writeFile(join(dir, 'browser-core.json'), JSON.stringify({ bench: 'browser-core', browser: browserName, ...results }, null, 2) + '\n');
+    console.log('wrote benches/results/browser-core.json');
   }
-  const dir = join(ROOT, 'benches', 'results');
-  await mkdir(dir, { recursive: true });
-  const browserVersion = browser.version();
-  await writeFile(join(dir, 'browser-core.json'), JSON.stringify({ bench: 'browser-core', browser: `Chromium ${browserVersion}`, ...results }, null, 2) + '\n');
-  console.log('wrote benches/results/browser-core.json');
+
+  if (ONLY !== 'core') {
+    const systems = [];
+    const only = process.env.RUVECTOR_BENCH_SYSTEMS?.split(',');
+    for (const [system, files] of Object.entries(SYSTEMS).filter(([id]) => !only || only.includes(id))) {
+      const r = await page.evaluate((s) => window.runPeer(s), system);
+      const bytes = await bytesOf(files);
+      if (!r.ok) {
+        console.log(`${system}: failed: ${r.error}`);
+        systems.push({ system, error: r.error, bytes });
+        continue;
+      }
+      console.log(system, JSON.stringify(r.out));
+      systems.push({ id: system, ...r.out, bytes });
+    }
+    const out = { bench: 'browser-peers', browser: browserName, ...data, efs: EFS, k: 10, systems };
+    await writeFile(join(dir, 'browser-peers.json'), JSON.stringify(out, null, 2) + '\n');
+    console.log('wrote benches/results/browser-peers.json');
+    await writeReports(out);
+    await screenshotReport(page, server.url);
+  }
 } finally {
   await browser.close();
   await server.close();

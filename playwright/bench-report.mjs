@@ -1,0 +1,183 @@
+// Turns benches/results/browser-peers.json into the peers tables of benches/README.md, the
+// headline of README.md (between their `peers:` / `headline:` markers) and benches/report.html,
+// whose charts are drawn here as inline SVG (no script, no CDN). `make bench` calls it after
+// the run; `node playwright/bench-report.mjs` regenerates everything from the JSON alone.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT } from './server.mjs';
+import { lineChart, barChart } from './svg-charts.mjs';
+
+const TARGET = 0.95;
+
+/** QPS at recall@10 = `target` along a sweep ordered by ef, as `qps_at_recall` in benches/src/lib.rs. */
+export function qpsAtRecall(points, target = TARGET) {
+  const pts = points.filter((p) => Number.isFinite(p.recall10) && Number.isFinite(p.qps));
+  const i = pts.findIndex((p) => p.recall10 >= target);
+  if (i < 0) return null;
+  if (i === 0) return pts[0].qps;
+  const [a, b] = [pts[i - 1], pts[i]];
+  const t = b.recall10 > a.recall10 ? (target - a.recall10) / (b.recall10 - a.recall10) : 1;
+  return Math.exp(Math.log(a.qps) + t * (Math.log(b.qps) - Math.log(a.qps)));
+}
+
+const int = (x) => (x == null || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const fix = (x, d) => (x == null || !Number.isFinite(x) ? '–' : x.toFixed(d));
+const failure = (step) => step?.error ?? step?.unsupported;
+const best = (xs) => xs.reduce((a, b) => (b.value > a.value ? b : a), { value: -Infinity });
+
+/** Everything the tables and charts need, computed once. */
+export function summarise(run) {
+  const ok = run.systems.filter((s) => !s.error);
+  const ours = ok.find((s) => s.id === 'ruvector');
+  const peers = ok.filter((s) => s.id !== 'ruvector');
+  const at = Object.fromEntries(ok.map((s) => [s.id, qpsAtRecall(s.search)]));
+  const hnswPeers = peers.filter((s) => s.kind === 'hnsw');
+  const bestQps = best(peers.filter((s) => at[s.id] != null).map((s) => ({ name: s.system, value: at[s.id] })));
+  const bestBuild = best(hnswPeers.map((s) => ({ name: s.system, value: s.build.inserts_per_s })));
+  const ancestor = peers.find((s) => s.id === 'ancestor');
+  const open = (s) => {
+    const rounds = (s.reopen ?? []).filter((r) => !r.error);
+    return rounds.length ? rounds.reduce((a, b) => (b.total_ms < a.total_ms ? b : a)) : null;
+  };
+  return {
+    ours, peers, at, bestQps, bestBuild, open,
+    ratios: ours && {
+      qps: peers.map((s) => ({ name: s.system, value: at[s.id] != null && at.ruvector != null ? at.ruvector / at[s.id] : null })),
+      qpsBest: bestQps.name ? at.ruvector / bestQps.value : null,
+      build: bestBuild.name ? ours.build.inserts_per_s / bestBuild.value : null,
+      flat: ancestor && ours.flat?.qps ? ours.flat.qps / ancestor.search[0].qps : null,
+    },
+  };
+}
+
+function markdown(run, sum) {
+  const { ours, ratios } = sum;
+  const lines = [
+    `### Beside the other browser vector databases (${run.browser}, ${run.dataset}, ${run.n}×${run.systems[0]?.dim ?? ''}, ${run.queries} queries, k = 10, m = 16, ef_construction = 200; each system alone in a fresh dedicated worker, one run)`,
+    '',
+    '| ratio (same run) | value | target |',
+    '|---|---:|---:|',
+    ...ratios.qps.map((r) => `| our search QPS ÷ ${r.name}'s at recall@10 = ${TARGET} | ${fix(r.value, 2)}× | |`),
+    `| our search QPS ÷ the best peer's (${sum.bestQps.name}) at recall@10 = ${TARGET} | **${fix(ratios.qpsBest, 2)}×** | ≥ 3× |`,
+    `| our search QPS at recall@10 = ${TARGET}, one worker | ${int(sum.at.ruvector)} | ≥ 10,000 |`,
+    `| our build rate (durable: each batch committed to IndexedDB) ÷ the best HNSW peer's (${sum.bestBuild.name}, in memory) | **${fix(ratios.build, 2)}×** | ≥ 1.5× |`,
+    `| our exact (flat) QPS ÷ @ruvector/wasm's | **${fix(ratios.flat, 1)}×** | ≥ 10× |`,
+    '',
+    '| system | build inserts/s | ef | QPS | recall@10 | p50 µs | p99 µs |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of run.systems) {
+    if (s.error) { lines.push(`| ${s.system} | failed: ${s.error} | | | | | |`); continue; }
+    s.search.forEach((p, i) => lines.push(`| ${i ? '' : `${s.system} ${s.version}`} | ${i ? '' : int(s.build.inserts_per_s)} | ${p.ef ?? 'exact'} | ${int(p.qps)} | ${fix(p.recall10, 4)} | ${int(p.p50_us)} | ${int(p.p99_us)} |`));
+    if (s.flat && !failure(s.flat)) lines.push(`| ${s.system} exact index | ${int(s.flat.inserts_per_s)} | exact | ${int(s.flat.qps)} | ${fix(s.flat.recall10, 4)} | ${int(s.flat.p50_us)} | ${int(s.flat.p99_us)} |`);
+  }
+  lines.push('', `Filtered search (ef = 64 where the system has one; exact truth among the matching vectors):`, '',
+    '| system | filter | matches | QPS | recall@10 |', '|---|---|---:|---:|---:|');
+  for (const s of sum.ours ? [ours, ...sum.peers] : sum.peers) {
+    for (const f of s.filtered) lines.push(`| ${s.system} | ${f.filter} | ${fix(100 * f.selectivity, 1)}% | ${f.error ? `failed: ${f.error}` : int(f.qps)} | ${fix(f.recall10, 4)} |`);
+  }
+  lines.push('', 'Opening, saving, moving, size (cold open: a fresh worker, from its first line to the first answer, best of 3; library = loading the module and instantiating the wasm):', '',
+    '| system | cold open to first query ms | of which library ms | save ms | export ms (bytes) | import ms | wasm memory after build MiB | loaded KiB gzip (raw) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of [ours, ...sum.peers].filter(Boolean)) {
+    const o = sum.open(s);
+    const openCell = o ? `${fix(o.total_ms, 0)}${o.same_answers ? '' : ' (answers differ!)'}` : `fails: ${failure(s.reopen?.[0]) ?? failure(s.persist)}`;
+    const exp = failure(s.export) ? `– (${failure(s.export)})` : `${fix(s.export.export_ms, 0)} (${int(s.export.bytes)})`;
+    lines.push(`| ${s.system} | ${openCell} | ${o ? fix(o.library_ms, 0) : '–'} | ${failure(s.persist) ? '–' : fix(s.persist.save_ms, 0)} | ${exp} | ${fix(s.export?.import_ms, 0)} | ${fix(s.wasm_memory_bytes / 2 ** 20, 1)} | ${fix(s.bytes.gzip / 1024, 1)} (${fix(s.bytes.raw / 1024, 1)}) |`);
+  }
+  lines.push('', 'How each system was driven:', '', ...run.systems.map((s) => `- **${s.system}**: ${s.notes ?? s.error}.`),
+    '', 'Charts: [report.html](report.html) (screenshot: [report.png](report.png)).', '');
+  return lines.join('\n');
+}
+
+function headline(run, sum) {
+  const r = sum.ratios;
+  return [
+    `In one run in ${run.browser} on ${run.dataset} (each system alone in a worker; details and charts in`,
+    '[benches/README.md](benches/README.md) and [benches/report.html](benches/report.html)):',
+    '',
+    '| ruvector-web ÷ peer (same run) | value |',
+    '|---|---:|',
+    ...r.qps.map((x) => `| search QPS at recall@10 = ${TARGET} ÷ ${x.name} | ${fix(x.value, 2)}× |`),
+    `| build rate, durable, ÷ ${sum.bestBuild.name} (in memory) | ${fix(r.build, 2)}× |`,
+    `| exact search QPS ÷ @ruvector/wasm | ${fix(r.flat, 1)}× |`,
+    '',
+  ].join('\n');
+}
+
+function html(run, sum) {
+  const ok = [sum.ours, ...sum.peers].filter(Boolean);
+  const curves = ok.map((s) => ({ name: `${s.system} ${s.version}`, points: s.search.map((p) => ({ x: p.recall10, y: p.qps, label: p.ef ?? 'exact' })) }));
+  const charts = [
+    lineChart({ title: `Recall@10 against queries per second (up and right is better; ef ${run.efs.join(', ')})`, xLabel: 'recall@10', yLabel: 'queries/s (log)', series: curves, xMin: 0.9, marker: TARGET }),
+    barChart({ title: 'Build: inserts per second (ours durable, peers in memory)', unit: 'inserts/s', items: ok.map((s) => ({ label: s.system, value: s.build.inserts_per_s })) }),
+    barChart({ title: 'Cold open to first query, ms (fresh worker; lower is better)', unit: 'ms', items: ok.map((s) => {
+      const o = sum.open(s);
+      return { label: s.system, value: o?.total_ms ?? null, note: o ? '' : `fails: ${failure(s.reopen?.[0]) ?? failure(s.persist)}` };
+    }) }),
+    barChart({ title: 'Filtered search at 1% (section = graphics), QPS; recall in the label', unit: 'queries/s', items: ok.map((s) => {
+      const f = s.filtered.find((x) => x.label === '1%');
+      return { label: `${s.system} (recall ${fix(f?.recall10, 2)})`, value: f?.qps ?? null };
+    }) }),
+    barChart({ title: 'Bytes loaded: wasm + JS, KiB gzip (lower is better)', unit: 'KiB', items: ok.map((s) => ({ label: s.system, value: s.bytes.gzip / 1024 })) }),
+    barChart({ title: 'Wasm memory after the build, MiB', unit: 'MiB', items: ok.map((s) => ({ label: s.system, value: s.wasm_memory_bytes / 2 ** 20 })) }),
+  ];
+  const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  return `<!doctype html>
+<html lang="en"><meta charset="utf-8"><title>ruvector-web: browser benchmarks</title>
+<style>body{font:14px system-ui,sans-serif;max-width:980px;margin:24px auto;color:#222}h1{font-size:22px}
+figure{margin:24px 0}pre{white-space:pre-wrap;background:#f6f6f6;padding:12px;font-size:12px}</style>
+<h1>ruvector-web beside the other browser vector databases</h1>
+<p>${esc(run.browser)}, ${esc(run.dataset)}: ${run.n} vectors × ${ok[0]?.dim}, ${run.queries} queries, k = 10; HNSW m = 16,
+ef_construction = 200; each system alone in a fresh dedicated worker, one run. Generated from
+<code>benches/results/browser-peers.json</code> by <code>playwright/bench-report.mjs</code>.</p>
+${charts.map((c) => `<figure>${c}</figure>`).join('\n')}
+<h2>Tables</h2>
+<pre>${esc(markdown(run, sum))}</pre>
+</html>
+`;
+}
+
+/** Replaces the text between `<!-- ${tag}:begin … -->` and `<!-- ${tag}:end -->` in `file`. */
+async function splice(file, tag, text) {
+  const path = join(ROOT, file);
+  const old = await readFile(path, 'utf8');
+  const begin = old.indexOf(`<!-- ${tag}:begin`);
+  const end = old.indexOf(`<!-- ${tag}:end -->`);
+  if (begin < 0 || end < 0) throw new Error(`${file} has no ${tag}:begin / ${tag}:end markers`);
+  const open = old.indexOf('-->', begin) + 3;
+  await writeFile(path, `${old.slice(0, open)}\n${text}\n${old.slice(end)}`);
+}
+
+/** The report page, the benches/README.md tables and the README.md headline, as text. */
+export function render(run) {
+  const sum = summarise(run);
+  if (!sum.ours) throw new Error('the run has no ruvector-web result to compare');
+  return { html: html(run, sum), markdown: markdown(run, sum), headline: headline(run, sum) };
+}
+
+/** Writes benches/report.html and the peers tables of benches/README.md and README.md. */
+export async function writeReports(run) {
+  const out = render(run);
+  await writeFile(join(ROOT, 'benches', 'report.html'), out.html);
+  await splice('benches/README.md', 'peers', out.markdown);
+  await splice('README.md', 'headline', out.headline);
+  console.log('wrote benches/report.html, the peers tables in benches/README.md and the headline in README.md');
+}
+
+/** How many of the page's SVG charts have a visible size and something drawn in them. */
+export const chartsDrawn = (page) => page.evaluate(() => [...document.querySelectorAll('svg')]
+  .filter((s) => s.getBBox().width > 0 && s.querySelector('path, rect')).length);
+
+/** Opens the report in `page` and saves benches/report.png; fails if a chart did not render. */
+export async function screenshotReport(page, url) {
+  await page.goto(`${url}/benches/report.html`);
+  const drawn = await chartsDrawn(page);
+  if (drawn < 6) throw new Error(`report.html rendered ${drawn} of 6 charts`);
+  await page.screenshot({ path: join(ROOT, 'benches', 'report.png'), fullPage: true });
+  console.log(`wrote benches/report.png (${drawn} charts rendered)`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await writeReports(JSON.parse(await readFile(join(ROOT, 'benches', 'results', 'browser-peers.json'), 'utf8')));
+}

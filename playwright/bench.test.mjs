@@ -1,0 +1,68 @@
+// The browser benchmark harness stays runnable: every system's adapter goes through the whole
+// measurement on small seeded data (ids mapped right, so recall is real; a peer's failing step
+// is recorded, not fatal), and the report renders from such a run with its ratios read off
+// the curves and every chart drawn. Speed itself is never asserted here.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { suite } from './harness.mjs';
+import { qpsAtRecall, render, summarise, chartsDrawn } from './bench-report.mjs';
+
+const env = suite();
+const SYSTEMS = ['ruvector', 'hnswlib', 'edgevec', 'ancestor'];
+let run;
+
+test('qpsAtRecall interpolates log-linearly, never extrapolates, and says when a curve never gets there', () => {
+  const curve = [{ recall10: 0.9, qps: 1000 }, { recall10: 1.0, qps: 100 }];
+  assert.ok(Math.abs(qpsAtRecall(curve, 0.95) - Math.sqrt(1000 * 100)) < 1e-9);
+  assert.equal(qpsAtRecall(curve, 0.85), 1000, 'a curve that starts above the target gives its first point');
+  assert.equal(qpsAtRecall([{ recall10: 0.5, qps: 9 }], 0.95), null);
+});
+
+test('every system runs the whole measurement on seeded data, in its own worker', async () => {
+  const page = await env.browser.newPage();
+  page.on('pageerror', (e) => console.log('page error:', e.message));
+  await page.goto(`${env.server.url}/playwright/fixtures/bench.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  const data = await page.evaluate(() => window.loadData([16, 64], 1500, { shared: false }));
+  assert.equal(data.n, 1500);
+  const systems = [];
+  for (const system of SYSTEMS) {
+    const r = await page.evaluate((s) => window.runPeer(s), system);
+    assert.ok(r.ok, `${system}: ${r.error}`);
+    const s = { id: system, ...r.out, bytes: { raw: 1, gzip: 1 } };
+    systems.push(s);
+    const at64 = s.search.find((p) => p.ef === (s.kind === 'flat' ? null : 64));
+    console.log(`${system}: recall@10 ${at64.recall10} at ef ${at64.ef}; reopen ${JSON.stringify(s.reopen?.map((x) => x.error ?? x.same_answers))}`);
+    // A wrong id mapping in an adapter shows up as recall near zero.
+    assert.ok(at64.recall10 >= 0.9, `${system}: recall@10 ${at64.recall10}`);
+    assert.equal(s.search.length, s.kind === 'flat' ? 1 : 2);
+    for (const f of s.filtered) assert.ok(f.error || Number.isFinite(f.recall10), `${system} ${f.label}: a result or an error`);
+    for (const stepName of ['flat', 'export', 'persist']) {
+      const st = s[stepName];
+      assert.ok(st.error || st.unsupported || Object.keys(st).length > 1, `${system} ${stepName}: a result or a reason`);
+    }
+  }
+  const ours = systems[0];
+  assert.ok(ours.filtered.every((f) => f.recall10 >= 0.9), 'our filtered search finds the true neighbours among the matches');
+  assert.equal(ours.flat.recall10, 1, 'our exact index is exact');
+  assert.equal(ours.reopen.length, 3);
+  assert.ok(ours.reopen.every((x) => x.same_answers === true), 'a cold reopen answers as before it was closed');
+  assert.ok(ours.export.bytes > 0 && Number.isFinite(ours.export.import_ms));
+  run = { bench: 'browser-peers', browser: 'Chromium', ...data, efs: [16, 64], k: 10, systems };
+  await page.close();
+});
+
+test('the report renders from the run: ratios off the curves, six charts drawn', async () => {
+  assert.ok(run, 'the measurement test ran');
+  const sum = summarise(run);
+  const out = render(run);
+  const hnsw = run.systems.find((s) => s.id === 'hnswlib');
+  const expected = qpsAtRecall(run.systems[0].search) / qpsAtRecall(hnsw.search);
+  assert.ok(out.markdown.includes(`our search QPS ÷ hnswlib-wasm's at recall@10 = 0.95 | ${expected.toFixed(2)}×`), 'the hnswlib ratio is in the table');
+  assert.equal(sum.ratios.qps.length, 3);
+  assert.ok(out.headline.includes('build rate, durable'));
+  const page = await env.browser.newPage();
+  await page.setContent(out.html);
+  assert.equal(await chartsDrawn(page), 6);
+  await page.close();
+});
