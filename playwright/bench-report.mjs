@@ -1,7 +1,8 @@
 // Turns benches/results/browser-peers.json into the peers tables of benches/README.md, the
 // headline of README.md (between their `peers:` / `headline:` markers) and benches/report.html,
 // whose charts are drawn here as inline SVG (no script, no CDN). `make bench` calls it after
-// the run; `node playwright/bench-report.mjs` regenerates everything from the JSON alone.
+// the run; `node playwright/bench-report.mjs` regenerates everything (screenshot included) from
+// the JSON alone.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ROOT } from './server.mjs';
@@ -23,6 +24,8 @@ export function qpsAtRecall(points, target = TARGET) {
 const int = (x) => (x == null || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
 const fix = (x, d) => (x == null || !Number.isFinite(x) ? '–' : x.toFixed(d));
 const failure = (step) => step?.error ?? step?.unsupported;
+/** Why a system has no cold-open time: its save or its load failed. */
+const whyNoOpen = (s) => (failure(s.persist) ? `save: ${failure(s.persist)}` : `load: ${failure(s.reopen?.[0])}`);
 const best = (xs) => xs.reduce((a, b) => (b.value > a.value ? b : a), { value: -Infinity });
 
 /** Everything the tables and charts need, computed once. */
@@ -81,7 +84,7 @@ function markdown(run, sum) {
     '|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of [ours, ...sum.peers].filter(Boolean)) {
     const o = sum.open(s);
-    const openCell = o ? `${fix(o.total_ms, 0)}${o.same_answers ? '' : ' (answers differ!)'}` : `fails: ${failure(s.reopen?.[0]) ?? failure(s.persist)}`;
+    const openCell = o ? `${fix(o.total_ms, 0)}${o.same_answers ? '' : ' (answers differ!)'}` : `fails: ${whyNoOpen(s)}`;
     const exp = failure(s.export) ? `– (${failure(s.export)})` : `${fix(s.export.export_ms, 0)} (${int(s.export.bytes)})`;
     lines.push(`| ${s.system} | ${openCell} | ${o ? fix(o.library_ms, 0) : '–'} | ${failure(s.persist) ? '–' : fix(s.persist.save_ms, 0)} | ${exp} | ${fix(s.export?.import_ms, 0)} | ${fix(s.wasm_memory_bytes / 2 ** 20, 1)} | ${fix(s.bytes.gzip / 1024, 1)} (${fix(s.bytes.raw / 1024, 1)}) |`);
   }
@@ -101,6 +104,9 @@ function headline(run, sum) {
     ...r.qps.map((x) => `| search QPS at recall@10 = ${TARGET} ÷ ${x.name} | ${fix(x.value, 2)}× |`),
     `| build rate, durable, ÷ ${sum.bestBuild.name} (in memory) | ${fix(r.build, 2)}× |`,
     `| exact search QPS ÷ @ruvector/wasm | ${fix(r.flat, 1)}× |`,
+    ...sum.peers.filter((s) => sum.open(s)).map((s) => `| cold open to first query, time ÷ ${s.system}'s (lower is better) | ${fix(sum.open(sum.ours).total_ms / sum.open(s).total_ms, 2)} |`),
+    '',
+    'The peers that cannot reopen: ' + sum.peers.filter((s) => !sum.open(s)).map((s) => `${s.system} (${whyNoOpen(s)})`).join('; ') + '.',
     '',
   ].join('\n');
 }
@@ -110,10 +116,10 @@ function html(run, sum) {
   const curves = ok.map((s) => ({ name: `${s.system} ${s.version}`, points: s.search.map((p) => ({ x: p.recall10, y: p.qps, label: p.ef ?? 'exact' })) }));
   const charts = [
     lineChart({ title: `Recall@10 against queries per second (up and right is better; ef ${run.efs.join(', ')})`, xLabel: 'recall@10', yLabel: 'queries/s (log)', series: curves, xMin: 0.9, marker: TARGET }),
-    barChart({ title: 'Build: inserts per second (ours durable, peers in memory)', unit: 'inserts/s', items: ok.map((s) => ({ label: s.system, value: s.build.inserts_per_s })) }),
+    barChart({ title: 'Build: inserts per second (ours durable, peers in memory)', unit: 'inserts/s', items: ok.map((s) => ({ label: s.kind === 'flat' ? `${s.system} (builds no index)` : s.system, value: s.build.inserts_per_s })) }),
     barChart({ title: 'Cold open to first query, ms (fresh worker; lower is better)', unit: 'ms', items: ok.map((s) => {
       const o = sum.open(s);
-      return { label: s.system, value: o?.total_ms ?? null, note: o ? '' : `fails: ${failure(s.reopen?.[0]) ?? failure(s.persist)}` };
+      return { label: s.system, value: o?.total_ms ?? null, note: o ? '' : `fails: ${whyNoOpen(s)}` };
     }) }),
     barChart({ title: 'Filtered search at 1% (section = graphics), QPS; recall in the label', unit: 'queries/s', items: ok.map((s) => {
       const f = s.filtered.find((x) => x.label === '1%');
@@ -180,4 +186,14 @@ export async function screenshotReport(page, url) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   await writeReports(JSON.parse(await readFile(join(ROOT, 'benches', 'results', 'browser-peers.json'), 'utf8')));
+  const { serve } = await import('./server.mjs');
+  const { launch } = await import('./browser.mjs');
+  const server = await serve(0);
+  const browser = await launch();
+  try {
+    await screenshotReport(await browser.newPage(), server.url);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }

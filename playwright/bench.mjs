@@ -6,9 +6,9 @@
 //     same run (fixtures/peer-worker.js, adapters in fixtures/peers/) ->
 //     benches/results/browser-peers.json, then benches/report.html (own SVG charts), its
 //     screenshot benches/report.png, and the peers tables in benches/README.md and README.md.
-// RUVECTOR_BENCH_LIMIT=n keeps the first n base vectors (a quick run; results still written);
+// RUVECTOR_BENCH_LIMIT=n keeps the first n base vectors (a quick run);
 // RUVECTOR_BENCH_ONLY=peers skips part 1, =core skips part 2; RUVECTOR_BENCH_SYSTEMS=a,b runs
-// only those systems in part 2.
+// only those systems in part 2. Either writes part 2 to browser-peers-partial.json, no report.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
@@ -78,10 +78,14 @@ try {
       systems.push({ id: system, ...r.out, bytes });
     }
     const out = { bench: 'browser-peers', browser: browserName, ...data, efs: EFS, k: 10, systems };
-    await writeFile(join(dir, 'browser-peers.json'), JSON.stringify(out, null, 2) + '\n');
-    console.log('wrote benches/results/browser-peers.json');
-    await writeReports(out);
-    await screenshotReport(page, server.url);
+    // A partial run (some systems, or fewer vectors) never replaces the full results.
+    const file = only || LIMIT ? 'browser-peers-partial.json' : 'browser-peers.json';
+    await writeFile(join(dir, file), JSON.stringify(out, null, 2) + '\n');
+    console.log(`wrote benches/results/${file}`);
+    if (file === 'browser-peers.json') {
+      await writeReports(out);
+      await screenshotReport(page, server.url);
+    }
   }
 } finally {
   await browser.close();
