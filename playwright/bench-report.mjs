@@ -80,13 +80,13 @@ function markdown(run, sum) {
     for (const f of s.filtered) lines.push(`| ${s.system} | ${f.filter} | ${fix(100 * f.selectivity, 1)}% | ${f.error ? `failed: ${f.error}` : int(f.qps)} | ${fix(f.recall10, 4)} |`);
   }
   lines.push('', 'Opening, saving, moving, size (cold open: a fresh worker, from its first line to the first answer, best of 3; library = loading the module and instantiating the wasm):', '',
-    '| system | cold open to first query ms | of which library ms | save ms | export ms (bytes) | import ms | wasm memory after build MiB | loaded KiB gzip (raw) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|');
+    '| system | cold open to first query ms | of which library ms | save ms | export ms (bytes) | import ms | wasm memory after build MiB | JS heap after build MiB | loaded KiB gzip (raw) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of [ours, ...sum.peers].filter(Boolean)) {
     const o = sum.open(s);
     const openCell = o ? `${fix(o.total_ms, 0)}${o.same_answers ? '' : ' (answers differ!)'}` : `fails: ${whyNoOpen(s)}`;
     const exp = failure(s.export) ? `– (${failure(s.export)})` : `${fix(s.export.export_ms, 0)} (${int(s.export.bytes)})`;
-    lines.push(`| ${s.system} | ${openCell} | ${o ? fix(o.library_ms, 0) : '–'} | ${failure(s.persist) ? '–' : fix(s.persist.save_ms, 0)} | ${exp} | ${fix(s.export?.import_ms, 0)} | ${fix(s.wasm_memory_bytes / 2 ** 20, 1)} | ${fix(s.bytes.gzip / 1024, 1)} (${fix(s.bytes.raw / 1024, 1)}) |`);
+    lines.push(`| ${s.system} | ${openCell} | ${o ? fix(o.library_ms, 0) : '–'} | ${failure(s.persist) ? '–' : fix(s.persist.save_ms, 0)} | ${exp} | ${fix(s.export?.import_ms, 0)} | ${fix(s.wasm_memory_bytes / 2 ** 20, 1)} | ${s.js_heap_bytes == null ? '–' : fix(s.js_heap_bytes / 2 ** 20, 1)} | ${fix(s.bytes.gzip / 1024, 1)} (${fix(s.bytes.raw / 1024, 1)}) |`);
   }
   lines.push('', 'How each system was driven:', '', ...run.systems.map((s) => `- **${s.system}**: ${s.notes ?? s.error}.`),
     '', 'Charts: [report.html](report.html) (screenshot: [report.png](report.png)).', '');
@@ -126,7 +126,7 @@ function html(run, sum) {
       return { label: `${s.system} (recall ${fix(f?.recall10, 2)})`, value: f?.qps ?? null };
     }) }),
     barChart({ title: 'Bytes loaded: wasm + JS, KiB gzip (lower is better)', unit: 'KiB', items: ok.map((s) => ({ label: s.system, value: s.bytes.gzip / 1024 })) }),
-    barChart({ title: 'Wasm memory after the build, MiB', unit: 'MiB', items: ok.map((s) => ({ label: s.system, value: s.wasm_memory_bytes / 2 ** 20 })) }),
+    barChart({ title: 'Memory after the build, MiB: wasm memory + JavaScript heap (measureUserAgentSpecificMemory)', unit: 'MiB', items: ok.map((s) => ({ label: s.system, value: (s.wasm_memory_bytes + (s.js_heap_bytes ?? 0)) / 2 ** 20 })) }),
   ];
   const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   return `<!doctype html>

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { suite } from './harness.mjs';
 import { qpsAtRecall, render, summarise, chartsDrawn } from './bench-report.mjs';
 
-const env = suite();
+const env = suite({ isolated: true, args: ['--enable-blink-features=ForceEagerMeasureMemory'] });
 const SYSTEMS = ['ruvector', 'hnswlib', 'edgevec', 'ancestor'];
 let run;
 
@@ -32,10 +32,12 @@ test('every system runs the whole measurement on seeded data, in its own worker'
     const s = { id: system, ...r.out, bytes: { raw: 1, gzip: 1 } };
     systems.push(s);
     const at64 = s.search.find((p) => p.ef === (s.kind === 'flat' ? null : 64));
-    console.log(`${system}: recall@10 ${at64.recall10} at ef ${at64.ef}; reopen ${JSON.stringify(s.reopen?.map((x) => x.error ?? x.same_answers))}`);
+    console.log(`${system}: recall@10 ${at64.recall10} at ef ${at64.ef}; JS heap ${s.js_heap_bytes} B; reopen ${JSON.stringify(s.reopen?.map((x) => x.error ?? x.same_answers))}`);
     // A wrong id mapping in an adapter shows up as recall near zero.
     assert.ok(at64.recall10 >= 0.9, `${system}: recall@10 ${at64.recall10}`);
     assert.equal(s.search.length, s.kind === 'flat' ? 1 : 2);
+    // The worker's heap holds at least the data posted to it (1,500 × 384 floats).
+    assert.ok(s.js_heap_bytes >= 1500 * 384 * 4, `${system}: JS heap ${s.js_heap_bytes}`);
     for (const f of s.filtered) assert.ok(f.error || Number.isFinite(f.recall10), `${system} ${f.label}: a result or an error`);
     for (const stepName of ['flat', 'export', 'persist']) {
       const st = s[stepName];

@@ -6,8 +6,9 @@ export const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disab
   '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 export const EXECUTABLE = process.env.CHROMIUM || '/usr/bin/chromium';
 
-export function launch() {
-  return chromium.launch({ executablePath: EXECUTABLE, args: ARGS });
+/** Headless Chromium with ARGS and `extra` flags. */
+export function launch(extra = []) {
+  return chromium.launch({ executablePath: EXECUTABLE, args: [...ARGS, ...extra] });
 }
 
 export function launchPersistent(dir) {

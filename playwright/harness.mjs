@@ -4,12 +4,15 @@ import { before, after } from 'node:test';
 import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
 
-/** Starts a server and a browser for this test file; fields are set once `before` ran. */
-export function suite() {
+/**
+ * Starts a server and a browser for this test file; fields are set once `before` ran.
+ * `isolated` serves with COOP/COEP headers; `args` are extra Chromium flags.
+ */
+export function suite({ isolated = false, args = [] } = {}) {
   const env = { server: null, browser: null };
   before(async () => {
-    env.server = await serve(0);
-    env.browser = await launch();
+    env.server = await serve(0, { isolated });
+    env.browser = await launch(args);
   });
   after(async () => {
     await env.browser?.close();
