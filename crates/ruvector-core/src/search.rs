@@ -15,8 +15,9 @@ use crate::vectors::Slot;
 pub const MAX_K: usize = 10_000;
 /// The largest `ef` a search (or `efConstruction`) accepts.
 pub const MAX_EF: usize = 10_000;
-/// Below this estimated share of matching vectors, a filtered HNSW search scans the
-/// matching set exactly instead of walking the graph.
+/// Below this estimated share of matching vectors, a filtered HNSW search always scans the
+/// matching set exactly instead of walking the graph; above it, the cheaper of the two by
+/// the cost model of [`Collection::scan_is_cheaper`].
 pub const EXACT_SCAN_SELECTIVITY: f64 = 0.02;
 /// How many vectors the selectivity estimate evaluates the filter on.
 pub const SELECTIVITY_SAMPLE: usize = 256;
@@ -160,8 +161,9 @@ impl Collection {
                 && filter.is_none_or(|f| f.matches(self.metadata[s.index()].as_ref()))
         };
         if let Some(g) = &self.graph {
-            let selective =
-                filter.is_some_and(|f| self.estimate_selectivity(f) < EXACT_SCAN_SELECTIVITY);
+            let selective = filter.is_some_and(|f| {
+                self.scan_is_cheaper(self.estimate_selectivity(f), ef.max(k), g.params().m)
+            });
             if !selective {
                 g.search(&self.vectors, q, k, ef, &mut accept, scratch);
                 if scratch.sorted.len() >= k.min(self.len()) {
@@ -177,6 +179,30 @@ impl Collection {
         } = scratch;
         *evaluations += flat::scan(&self.vectors, q, k, accept, results, sorted);
         SearchPath::ExactScan
+    }
+
+    /// Whether an exact scan of the vectors matching a filter (estimated share
+    /// `selectivity`) costs less than a filtered graph walk with candidate list `ef` over
+    /// a graph of `m` links per node. A walk that accepts only that share of the nodes it
+    /// reaches evaluates about `2·m·ef / selectivity` of them (at most all), each a distance,
+    /// a filter check and heap work; a scan checks the filter on every slot and computes a
+    /// distance only for the matches. Costs in nanoseconds as measured on this project's
+    /// machine (a distance ≈ dimensions / 6, a filter check ≈ 17, a walk step ≈ 20): the
+    /// model only has to rank the two. On debian-minilm-20k at 10% it picks the scan, which
+    /// answers exactly at 2.5× the walk's speed (1,751 against 694 queries/s in the browser).
+    pub fn scan_is_cheaper(&self, selectivity: f64, ef: usize, m: usize) -> bool {
+        if selectivity < EXACT_SCAN_SELECTIVITY {
+            return true;
+        }
+        const FILTER_NS: f64 = 17.0;
+        const STEP_NS: f64 = 20.0;
+        let slots = self.vectors.slots() as f64;
+        let live = self.len() as f64;
+        let distance = self.config().dimensions as f64 / 6.0;
+        let reached = (2.0 * m as f64 * ef as f64 / selectivity).min(live);
+        let walk = reached * (distance + FILTER_NS + STEP_NS);
+        let scan = slots * FILTER_NS + selectivity * live * distance;
+        scan < walk
     }
 
     /// The share of live vectors matching `filter`, estimated on an evenly spaced sample
