@@ -30,6 +30,8 @@ const CASES = [
   ['k a string', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { k: 'ten' } } })`, 'BAD_ARGUMENT'],
   ['negative ef', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { ef: -5 } } })`, 'BAD_ARGUMENT'],
   ['huge ef', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { ef: 1e9 } } })`, 'INVALID_EF'],
+  ['k Infinity (JSON would make it null: the default)', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { k: Infinity } } })`, 'BAD_ARGUMENT', /`k` is NaN or infinite/],
+  ['filter comparing with NaN', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: { score: { $gt: NaN } } } } })`, 'BAD_ARGUMENT'],
   ['misspelt option', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { topK: 3 } } })`, 'BAD_ARGUMENT'],
   ['filter with an unknown operator', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: { a: { $where: 'x' } } } } })`, 'INVALID_FILTER'],
   ['filter 40 levels deep', `(n) => { let f = { a: 1 }; for (let i = 0; i < 40; i++) f = { $not: f }; return { op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: f } } }; }`, 'INVALID_FILTER'],
@@ -50,6 +52,8 @@ const CASES = [
   ['metadata 40 levels deep', `(n) => { let m = { a: 1 }; for (let i = 0; i < 40; i++) m = { a: m }; return { op: 'insert', args: { name: n, items: [{ vector: [1, 2, 3, 4], metadata: m }] } }; }`, 'INVALID_METADATA'],
   ['metadata 1,000 levels deep', `(n) => { let m = { a: 1 }; for (let i = 0; i < 1000; i++) m = { a: m }; return { op: 'insert', args: { name: n, items: [{ vector: [1, 2, 3, 4], metadata: m }] } }; }`, 'INVALID_METADATA'],
   ['metadata of 100 KB', `(n) => ({ op: 'insert', args: { name: n, items: [{ vector: [1, 2, 3, 4], metadata: { s: 'x'.repeat(100000) } }] } })`, 'TOO_LARGE'],
+  ['metadata with Infinity', `(n) => ({ op: 'insert', args: { name: n, items: [{ vector: [1, 2, 3, 4], metadata: { score: -Infinity } }] } })`, 'INVALID_METADATA'],
+  ['upsert metadata with NaN deep inside', `(n) => ({ op: 'upsert', args: { name: n, id: 'k0', metadata: { a: [1, { b: NaN }] } } })`, 'INVALID_METADATA', /`b` is NaN or infinite/],
   ['metadata with a BigInt', `(n) => ({ op: 'insert', args: { name: n, items: [{ vector: [1, 2, 3, 4], metadata: { big: 10n } }] } })`, 'BAD_ARGUMENT'],
   ['cyclic metadata', `(n) => { const m = {}; m.m = m; return { op: 'insert', args: { name: n, items: [{ vector: [1, 2, 3, 4], metadata: m }] } }; }`, 'BAD_ARGUMENT'],
   ['100,001 items in one insert', `(n) => ({ op: 'insert', args: { name: n, items: Array.from({ length: 100001 }, () => ({})) } })`, 'TOO_LARGE'],
@@ -87,7 +91,7 @@ test(`hostile input: ${CASES.length} malformed requests each get a typed error; 
   };
   const before = await state();
   const rejected = [];
-  for (const [label, build, code] of CASES) {
+  for (const [label, build, code, message] of CASES) {
     const reply = await p.evaluate(([src, name]) => new Promise((resolve) => {
       const msg = (0, eval)(`(${src})`)(name);
       const id = `h${Math.random()}`;
@@ -102,6 +106,7 @@ test(`hostile input: ${CASES.length} malformed requests each get a typed error; 
     assert.equal(reply.ok, false, `${label}: accepted`);
     assert.equal(reply.error.code, code, `${label}: ${JSON.stringify(reply.error).slice(0, 300)}`);
     assert.ok(reply.error.message.length > 10, `${label}: a message a user can act on`);
+    if (message) assert.match(reply.error.message, message, label);
     assert.deepEqual(await state(), before, `${label}: the database changed`);
     rejected.push(code);
   }

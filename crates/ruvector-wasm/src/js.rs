@@ -85,7 +85,7 @@ fn parse_info<T: serde::de::DeserializeOwned + Default>(
     what: &str,
     v: JsValue,
 ) -> Result<T, ErrorInfo> {
-    match json_text(what, &v, MAX_OPTIONS_BYTES)? {
+    match json_text(what, &v, MAX_OPTIONS_BYTES, "BAD_ARGUMENT")? {
         None => Ok(T::default()),
         Some(text) => serde_json::from_str(&text).map_err(|e| bad_argument(what, e)),
     }
@@ -94,13 +94,32 @@ fn parse_info<T: serde::de::DeserializeOwned + Default>(
 /// `v` as JSON text (`JSON.stringify`), `None` for `undefined` or `null`. Values are read as
 /// JSON on purpose: the browser's own serialiser refuses cycles and runaway depth with an
 /// exception, not a crash, the length is checked before anything is copied into wasm, and
-/// serde_json parses at most 128 levels deep. (Non-finite numbers read as `null`, as in
-/// JSON.)
-fn json_text(what: &str, v: &JsValue, max: usize) -> Result<Option<String>, ErrorInfo> {
+/// serde_json parses at most 128 levels deep. A non-finite number (NaN, ±Infinity), which
+/// JSON would silently turn into `null`, is refused with `non_finite` as the code, naming
+/// its key.
+fn json_text(
+    what: &str,
+    v: &JsValue,
+    max: usize,
+    non_finite: &'static str,
+) -> Result<Option<String>, ErrorInfo> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    let text = js_sys::JSON::stringify(v)
+    let found: Rc<RefCell<Option<String>>> = Rc::default();
+    let seen = found.clone();
+    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(
+        move |key: JsValue, value: JsValue| {
+            if value.as_f64().is_some_and(|n| !n.is_finite()) {
+                let mut first = seen.borrow_mut();
+                if first.is_none() {
+                    *first = Some(key.as_string().unwrap_or_default());
+                }
+            }
+            value
+        },
+    );
+    let text = js_sys::JSON::stringify_with_replacer(v, replacer.as_ref().unchecked_ref())
         .ok()
         .filter(|s| s.is_string())
         .ok_or_else(|| {
@@ -109,6 +128,17 @@ fn json_text(what: &str, v: &JsValue, max: usize) -> Result<Option<String>, Erro
                 "not representable as JSON (a cycle, a BigInt, a function, or nested too deep)",
             )
         })?;
+    if let Some(key) = found.borrow_mut().take() {
+        let at = if key.is_empty() {
+            String::new()
+        } else {
+            format!(" `{key}`")
+        };
+        return Err(ErrorInfo::new(
+            non_finite,
+            format!("{what}:{at} is NaN or infinite, which JSON cannot hold; give a finite number"),
+        ));
+    }
     if text.length() as usize > max {
         return Err(ErrorInfo::new(
             "TOO_LARGE",
@@ -165,7 +195,14 @@ fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
 fn metadata_from(what: &str, v: JsValue) -> Result<Option<Value>, JsValue> {
     // Longer JSON (in UTF-16 units, never more than its UTF-8 bytes) is refused here,
     // before a copy; the engine checks the exact limits of `ruvector_core::metadata`.
-    match json_text(what, &v, ruvector_core::MAX_METADATA_BYTES).map_err(fail)? {
+    match json_text(
+        what,
+        &v,
+        ruvector_core::MAX_METADATA_BYTES,
+        "INVALID_METADATA",
+    )
+    .map_err(fail)?
+    {
         None => Ok(None),
         Some(text) => serde_json::from_str(&text)
             .map(Some)
