@@ -192,3 +192,36 @@ test("compat in a user's own worker: create, insert, search, save, load", async 
   assert.deepEqual(r.hitsAfterLoad, r.hits);
   await p.close();
 });
+
+test('saveToIndexedDB over a database a facade holds open: the facade reloads it, and its next write lands on the saved contents', async () => {
+  const p = await page();
+  const name = unique('compat-over');
+  const r = await p.evaluate(async (name) => {
+    const { VectorDB } = window.compat;
+    await window.compatInit();
+    const db = await window.rv.open(name, { dimensions: 4, metric: 'cosine' });
+    await db.insert([{ id: 'a', vector: [1, 0, 0, 0] }, { id: 'b', vector: [0, 1, 0, 0] }]);
+    const changed = new Promise((resolve) => db.addEventListener('change', (e) => resolve(e.detail), { once: true }));
+    const v = new VectorDB(4, 'cosine', true);
+    for (const [id, x] of [['c', [0, 0, 1, 0]], ['d', [0, 0, 1, 1]], ['e', [1, 0, 1, 0]]]) v.insert(new Float32Array(x), id, { from: 'compat' });
+    let empty = null;
+    try {
+      await v.saveToIndexedDB('');
+    } catch (e) {
+      empty = e.code;
+    }
+    await v.saveToIndexedDB(name);
+    const detail = await changed;
+    const after = { count: await db.count(), a: await db.get('a'), c: (await db.get('c'))?.metadata };
+    await db.insert({ id: 'f', vector: [0, 0, 0, 1] });
+    await db.close();
+    const again = await window.rv.open(name);
+    const reopened = { count: await again.count(), ids: (await again.search([0, 0, 1, 0.5], { k: 10 })).map((h) => h.id).sort() };
+    await again.close();
+    return { empty, detail, after, reopened };
+  }, name);
+  assert.equal(r.empty, 'BAD_ARGUMENT', 'an empty name is refused');
+  assert.equal(r.detail.origin, 'remote', 'the facade heard of the save');
+  assert.deepEqual(r.after, { count: 3, a: null, c: { from: 'compat' } }, 'the facade shows the saved contents');
+  assert.deepEqual(r.reopened, { count: 4, ids: ['c', 'd', 'e', 'f'] }, 'its next write went on top of them, and both stay');
+});

@@ -260,9 +260,7 @@ impl Engine {
 
     fn announce(&self, seq: u64) {
         if let Some(c) = self.channel.borrow().as_ref() {
-            let o = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&o, &"seq".into(), &JsValue::from_f64(seq as f64));
-            let _ = c.channel.post_message(&o);
+            post_seq(&c.channel, seq);
         }
     }
 
@@ -424,4 +422,20 @@ impl Engine {
 /// The checkpoint as a queued write: nothing to store when there is nothing to fold.
 fn checkpoint_op(db: &mut Database) -> Result<WriteBatch, ErrorInfo> {
     Ok(db.checkpoint().unwrap_or_default())
+}
+
+/// Posts `{ seq }` on `channel`: what a commit announces.
+fn post_seq(channel: &BroadcastChannel, seq: u64) {
+    let o = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&o, &"seq".into(), &JsValue::from_f64(seq as f64));
+    let _ = channel.post_message(&o);
+}
+
+/// Tells every other context holding database `name` open that what is stored is now at
+/// sequence number `seq` (for a write made without an engine, such as `saveCollection`).
+pub fn announce(name: &str, seq: u64) {
+    if let Ok(channel) = BroadcastChannel::new(&format!("ruvector:{name}")) {
+        post_seq(&channel, seq);
+        channel.close();
+    }
 }

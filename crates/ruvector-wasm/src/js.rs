@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
 use ruvector_core::storage::export::{import_batch, read_export, write_export};
-use ruvector_core::{Collection, Database, Filter, Item, SearchQuery};
+use ruvector_core::{CheckpointPolicy, Collection, Database, Filter, Item, SearchQuery};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -692,21 +692,7 @@ pub async fn import_db(
     let policy = opts.checkpoint.unwrap_or_default().policy();
     db.set_checkpoint_policy(policy);
     if opts.replace == Some(true) {
-        // Numbered after the current state, so that other tabs reload. Memory takes the
-        // new state in the commit loop; if the transaction fails, the engine reloads what
-        // is stored: the old contents.
-        let e = open.map_err(fail)?;
-        commit(&e, move |current| {
-            db.advance_seq(current.storage_stats().seq);
-            let records = db.snapshot();
-            let mut fresh = open_records(&records)?;
-            fresh.set_checkpoint_policy(policy);
-            *current = fresh;
-            let mut batch = import_batch(records);
-            batch.seq = current.storage_stats().seq;
-            Ok(((), batch))
-        })
-        .await?;
+        replace_open(&open.map_err(fail)?, db, policy).await?;
         return stats(name).await;
     }
     let (idb, closed) = connect(&name).await?;
@@ -737,6 +723,27 @@ pub async fn import_db(
     );
     engine::register(engine);
     stats(name).await
+}
+
+/// Replaces the contents of the open database `e` by `db`, numbered after its current state
+/// so that other tabs reload. Memory takes the new state in the commit loop; if the
+/// transaction fails, the engine reloads what is stored: the old contents.
+async fn replace_open(
+    e: &Rc<Engine>,
+    mut db: Database,
+    policy: CheckpointPolicy,
+) -> Result<(), JsValue> {
+    commit(e, move |current| {
+        db.advance_seq(current.storage_stats().seq);
+        let records = db.snapshot();
+        let mut fresh = open_records(&records)?;
+        fresh.set_checkpoint_policy(policy);
+        *current = fresh;
+        let mut batch = import_batch(records);
+        batch.seq = current.storage_stats().seq;
+        Ok(((), batch))
+    })
+    .await
 }
 
 /// Records as an export file lists them: key and value.
@@ -836,19 +843,42 @@ impl MemoryCollection {
 }
 
 /// Stores an export file (from [`MemoryCollection::export_file`]) as IndexedDB database
-/// `name`, replacing what it held, in one strict transaction: the worker facade opens it.
+/// `name`, replacing what it held, in one strict transaction under the database's write
+/// lock: the worker facade opens it, and one that has it open already reloads it.
 #[wasm_bindgen(js_name = saveCollection)]
 pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsValue> {
-    let records =
-        read_export(&file.to_vec()).map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
+    if name.is_empty() {
+        return Err(fail(bad_argument(
+            "name",
+            "a database name must not be empty",
+        )));
+    }
+    let (_, mut db) = open_export(&file)?;
+    if let Ok(e) = engine::get(&name) {
+        // Open in this context: replaced through its own commit loop.
+        let policy = e.db.borrow().checkpoint_policy();
+        return replace_open(&e, db, policy).await;
+    }
     let idb = Idb::open(&name, || {}).await.map_err(fail)?;
-    let r = idb
-        .write(&import_batch(records), Durability::Strict)
-        .await
-        .map(|_| ())
-        .map_err(fail);
+    let written = async {
+        // Under the write lock, numbered after what is stored and announced: a worker that
+        // holds the database open (a facade in this or another tab) reloads it, instead of
+        // waiting for log records that will never come and writing on top of the new contents.
+        let _lock = locks::acquire(&name).await?;
+        let stored = idb.read_all().await?;
+        if let Ok(old) = Database::open(&stored) {
+            db.advance_seq(old.storage_stats().seq);
+        }
+        let records = db.snapshot();
+        let mut batch = import_batch(records);
+        batch.seq = db.storage_stats().seq;
+        idb.write(&batch, Durability::Strict).await?;
+        engine::announce(&name, batch.seq);
+        Ok::<_, ErrorInfo>(())
+    }
+    .await;
     idb.close();
-    r
+    written.map_err(fail)
 }
 
 /// Reads IndexedDB database `name` into a new in-memory collection; `NOT_FOUND` when there
