@@ -27,6 +27,7 @@ pub mod filter;
 mod ids;
 pub mod index;
 pub mod metadata;
+pub mod quantize;
 pub mod recovery;
 mod rng;
 mod search;

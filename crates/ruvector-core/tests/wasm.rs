@@ -22,6 +22,25 @@ fn simd128_is_compiled_in() {
 }
 
 #[wasm_bindgen_test]
+fn the_simd128_int8_kernel_equals_the_reference() {
+    let mut rng = SplitMix64::new(0x1_8D08);
+    for len in (0..70).chain([127, 128, 129, 384, 1536]) {
+        let w = distance::int8::max_query_weight(len) as u64;
+        let q: Vec<i16> = (0..len)
+            .map(|_| (rng.below(2 * w + 1) as i64 - w as i64) as i16)
+            .collect();
+        let c: Vec<i8> = (0..len)
+            .map(|_| (rng.below(255) as i32 - 127) as i8)
+            .collect();
+        assert_eq!(
+            distance::int8::dot(&q, &c),
+            distance::int8::scalar_dot(&q, &c),
+            "len {len}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
 fn the_two_row_kernel_equals_two_single_calls() {
     let mut rng = SplitMix64::new(0x2B0);
     for len in (0..70).chain([127, 128, 129, 384, 1536]) {

@@ -1,0 +1,71 @@
+//! Integer kernels for scalar-quantised vectors ([`crate::quantize`]): a query as `i16`
+//! weights against stored `i8` codes, `Σ qᵢ·cᵢ` accumulated in `i32`. Integer sums are
+//! exact, so the scalar and the SIMD128 kernel return the same number on every build.
+//!
+//! Range: the caller keeps `|qᵢ| ≤` [`max_query_weight`]`(len)` and `|cᵢ| ≤ 127`, so no
+//! partial sum can overflow `i32`.
+
+/// The largest `|qᵢ|` a query of `len` weights may use: every partial sum of
+/// `len` products with `|cᵢ| ≤ 127` then fits in an `i32`, and it never exceeds `i16`.
+pub fn max_query_weight(len: usize) -> i32 {
+    let per = (i32::MAX as i64) / (127 * len.max(1) as i64);
+    per.min(i16::MAX as i64) as i32
+}
+
+/// `Σ qᵢ·cᵢ` over the common length, exact.
+#[inline]
+pub fn dot(q: &[i16], c: &[i8]) -> i32 {
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        simd128::dot(q, c)
+    }
+    #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+    {
+        scalar_dot(q, c)
+    }
+}
+
+/// The reference: one product at a time (LLVM vectorises it natively).
+pub fn scalar_dot(q: &[i16], c: &[i8]) -> i32 {
+    q.iter().zip(c).map(|(&a, &b)| a as i32 * b as i32).sum()
+}
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128 {
+    use core::arch::wasm32::{
+        i16x8_extend_high_i8x16, i16x8_extend_low_i8x16, i32x4_add, i32x4_dot_i16x8,
+        i32x4_extract_lane, i32x4_splat, v128, v128_load,
+    };
+
+    /// Sixteen codes per step: widened to two `i16x8`, multiplied pairwise with the query's
+    /// weights and summed into four `i32` lanes (`i32x4.dot_i16x8_s`).
+    #[inline(always)]
+    pub fn dot(q: &[i16], c: &[i8]) -> i32 {
+        let n = q.len().min(c.len());
+        let chunks = n / 16;
+        let (pq, pc) = (q.as_ptr(), c.as_ptr());
+        let mut acc = i32x4_splat(0);
+        for k in 0..chunks {
+            // SAFETY: 16·k + 16 <= n, so the 16 codes and the 16 weights (two 16-byte loads)
+            // lie inside both slices; v128_load has no alignment requirement.
+            let (codes, w0, w1) = unsafe {
+                (
+                    v128_load(pc.add(k * 16) as *const v128),
+                    v128_load(pq.add(k * 16) as *const v128),
+                    v128_load(pq.add(k * 16 + 8) as *const v128),
+                )
+            };
+            let lo = i32x4_dot_i16x8(w0, i16x8_extend_low_i8x16(codes));
+            let hi = i32x4_dot_i16x8(w1, i16x8_extend_high_i8x16(codes));
+            acc = i32x4_add(acc, i32x4_add(lo, hi));
+        }
+        let mut total = i32x4_extract_lane::<0>(acc)
+            + i32x4_extract_lane::<1>(acc)
+            + i32x4_extract_lane::<2>(acc)
+            + i32x4_extract_lane::<3>(acc);
+        for i in chunks * 16..n {
+            total += q[i] as i32 * c[i] as i32;
+        }
+        total
+    }
+}

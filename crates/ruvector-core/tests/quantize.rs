@@ -1,0 +1,113 @@
+//! Risk: int8 codes that lose the ranking: a kernel that overflows or disagrees with the
+//! reference, ranges that do not hold the data, a query estimate far from the decoded
+//! vector's inner product, and, end to end, top-10 lists by int8 that miss the true ones.
+
+mod common;
+
+use common::seed;
+use ruvector_core::dataset::{ground_truth, recall_at, Mixture};
+use ruvector_core::distance::{int8, Metric};
+use ruvector_core::quantize::{Int8Quantizer, QuantizeError};
+use ruvector_core::SplitMix64;
+
+#[test]
+fn the_kernel_is_exact_at_the_extremes_and_never_overflows() {
+    let mut rng = SplitMix64::new(seed("int8 kernel", 0x1_8D07));
+    for len in (0..70).chain([127, 128, 129, 384, 1536, 16_384]) {
+        let w = int8::max_query_weight(len);
+        assert!(w as i64 * 127 * len as i64 <= i32::MAX as i64 && w <= i16::MAX as i32);
+        for extreme in [false, true] {
+            let q: Vec<i16> = (0..len)
+                .map(|_| {
+                    if extreme {
+                        -w as i16
+                    } else {
+                        (rng.below(2 * w as u64 + 1) as i32 - w) as i16
+                    }
+                })
+                .collect();
+            let c: Vec<i8> = (0..len)
+                .map(|_| {
+                    if extreme {
+                        -127
+                    } else {
+                        (rng.below(255) as i32 - 127) as i8
+                    }
+                })
+                .collect();
+            let exact: i64 = q.iter().zip(&c).map(|(&a, &b)| a as i64 * b as i64).sum();
+            assert_eq!(int8::dot(&q, &c) as i64, exact, "len {len}");
+            assert_eq!(int8::scalar_dot(&q, &c) as i64, exact, "len {len}");
+        }
+    }
+}
+
+#[test]
+fn codes_stay_within_half_a_step_and_the_query_estimate_is_tight() {
+    let s = seed("int8 ranges", 0x1_8A9E);
+    let dim = 96;
+    let data = Mixture::new(dim, 20, s).sample(2_000, s + 1);
+    let q = Int8Quantizer::train(&data, dim).expect("data");
+    assert_eq!(q.dimensions(), dim);
+    let query = Mixture::new(dim, 20, s).sample(1, s + 2);
+    let prepared = q.query(&query);
+    let (mut within, mut codes) = (0usize, Vec::new());
+    for row in data.chunks_exact(dim) {
+        codes.clear();
+        q.encode(row, &mut codes);
+        let back = q.decode(&codes);
+        for ((x, y), s) in row.iter().zip(&back).zip(q.scale()) {
+            within += ((x - y).abs() <= s / 2.0 + 1e-6) as usize;
+        }
+        // Against the decoded vector the estimate only rounds the query's weights.
+        let exact: f32 = query.iter().zip(&back).map(|(a, b)| a * b).sum();
+        let err = (prepared.dot(&codes) - exact).abs();
+        assert!(err <= 1e-3 * (1.0 + exact.abs()), "estimate off by {err}");
+    }
+    let share = within as f64 / data.len() as f64;
+    println!("values within half a step of their code: {:.4}", share);
+    // Only the trimmed tails (0.1% at each end) may be clamped.
+    assert!(share >= 0.997, "{share}");
+}
+
+#[test]
+fn int8_top_ten_finds_the_true_neighbours() {
+    let s = seed("int8 recall", 0x1_8EC0);
+    let dim = 128;
+    let m = Mixture::new(dim, 50, s);
+    let (base, queries) = (m.sample(5_000, s + 1), m.sample(50, s + 2));
+    let truth = ground_truth(&base, &queries, dim, 10, Metric::DotProduct);
+    let q = Int8Quantizer::train(&base, dim).expect("data");
+    let mut codes = Vec::new();
+    for row in base.chunks_exact(dim) {
+        q.encode(row, &mut codes);
+    }
+    let found: Vec<Vec<usize>> = queries
+        .chunks_exact(dim)
+        .map(|v| {
+            let p = q.query(v);
+            let mut d: Vec<(f32, usize)> = codes
+                .chunks_exact(dim)
+                .enumerate()
+                .map(|(i, c)| (-p.dot(c), i))
+                .collect();
+            d.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            d.iter().take(10).map(|x| x.1).collect()
+        })
+        .collect();
+    let r = recall_at(&found, &truth, 10);
+    println!("int8 exact-scan recall@10 against float32: {r:.4}");
+    assert!(r >= 0.95, "{r}");
+}
+
+#[test]
+fn training_needs_data_and_stored_parameters_are_checked() {
+    assert_eq!(Int8Quantizer::train(&[], 4), Err(QuantizeError::NoData));
+    assert!(Int8Quantizer::from_parts(vec![0.0; 3], vec![1.0; 2]).is_err());
+    assert!(Int8Quantizer::from_parts(vec![0.0; 2], vec![1.0, 0.0]).is_err());
+    assert!(Int8Quantizer::from_parts(vec![f32::NAN, 0.0], vec![1.0; 2]).is_err());
+    let q = Int8Quantizer::from_parts(vec![0.5, -1.0], vec![0.25, 2.0]).expect("valid");
+    let mut c = Vec::new();
+    q.encode(&[0.5 + 0.25 * 3.0, 1e9], &mut c);
+    assert_eq!(c, vec![3, 127], "exact codes, and a huge value clamps");
+}
