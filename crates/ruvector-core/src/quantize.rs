@@ -50,8 +50,7 @@ impl Int8Quantizer {
         for d in 0..dim {
             column.clear();
             column.extend(rows.iter().map(|&r| vectors[r * dim + d]));
-            column.sort_unstable_by(f32::total_cmp);
-            let (lo, hi) = (column[trim], column[column.len() - 1 - trim]);
+            let (lo, hi) = trimmed_range(&column, trim);
             offset.push((lo + hi) / 2.0);
             scale.push(if hi > lo { (hi - lo) / 254.0 } else { 1.0 });
         }
@@ -129,6 +128,36 @@ impl Int8Quantizer {
     }
 }
 
+/// The range of `values` without its `trim` lowest and `trim` highest, to the resolution of a
+/// 1,024-bin histogram (rounded outwards, so it never cuts more than asked).
+fn trimmed_range(values: &[f32], trim: usize) -> (f32, f32) {
+    let (min, max) = values
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if trim == 0 || max <= min {
+        return (min, max);
+    }
+    const BINS: usize = 1024;
+    let width = (max - min) / BINS as f32;
+    let mut hist = [0usize; BINS];
+    for &v in values {
+        hist[(((v - min) / width) as usize).min(BINS - 1)] += 1;
+    }
+    let (mut lo, mut below) = (0, 0);
+    while below + hist[lo] <= trim {
+        below += hist[lo];
+        lo += 1;
+    }
+    let (mut hi, mut above) = (BINS - 1, 0);
+    while above + hist[hi] <= trim {
+        above += hist[hi];
+        hi -= 1;
+    }
+    (min + width * lo as f32, min + width * (hi + 1) as f32)
+}
+
 /// A query against int8 codes: `bias + step · Σ weightᵢ·cᵢ` estimates `q·x̂`.
 #[derive(Clone, Debug)]
 pub struct Int8Query {
@@ -138,6 +167,16 @@ pub struct Int8Query {
 }
 
 impl Int8Query {
+    /// The factor between the integer sum and the inner product.
+    pub fn step(&self) -> f32 {
+        self.step
+    }
+
+    /// The per-query constant `Σ qᵢ·offsetᵢ`.
+    pub fn bias(&self) -> f32 {
+        self.bias
+    }
+
     /// The inner product of the query with the vector whose codes are `c`, as decoded.
     #[inline]
     pub fn dot(&self, c: &[i8]) -> f32 {

@@ -175,8 +175,15 @@ impl Collection {
             results,
             sorted,
             evaluations,
+            bounds,
             ..
         } = scratch;
+        if let Some(c) = &self.coarse {
+            if let Some(e) = c.scan(&self.vectors, q, k, &mut accept, results, bounds, sorted) {
+                *evaluations += e;
+                return SearchPath::ExactScan;
+            }
+        }
         *evaluations += flat::scan(&self.vectors, q, k, accept, results, sorted);
         SearchPath::ExactScan
     }

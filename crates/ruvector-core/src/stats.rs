@@ -12,7 +12,7 @@ use crate::index::IndexKind;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryUsage {
-    /// The vector arena (and cosine norms).
+    /// The vector arena (and cosine norms; for a flat index, also its int8 codes).
     pub vectors: usize,
     /// HNSW links and levels (0 for flat).
     pub graph: usize,
@@ -81,7 +81,8 @@ impl Collection {
             kernel: kernel_name(),
             distance_evaluations: self.evaluations.load(Ordering::Relaxed),
             memory: MemoryUsage {
-                vectors: self.vectors.memory_bytes(),
+                vectors: self.vectors.memory_bytes()
+                    + self.coarse.as_ref().map_or(0, |c| c.memory_bytes()),
                 graph: self.graph.as_ref().map_or(0, |g| g.memory_bytes()),
                 ids: self.ids.memory_bytes(),
                 metadata,

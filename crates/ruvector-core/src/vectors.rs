@@ -113,6 +113,11 @@ impl VectorStore {
         slot
     }
 
+    /// Every stored vector, row after row.
+    pub(crate) fn rows(&self) -> &[f32] {
+        &self.data
+    }
+
     /// The stored (for cosine: normalised) vector of `slot`.
     #[inline(always)]
     pub fn get(&self, slot: Slot) -> &[f32] {

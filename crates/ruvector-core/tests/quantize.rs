@@ -111,3 +111,83 @@ fn training_needs_data_and_stored_parameters_are_checked() {
     q.encode(&[0.5 + 0.25 * 3.0, 1e9], &mut c);
     assert_eq!(c, vec![3, 127], "exact codes, and a huge value clamps");
 }
+
+#[test]
+fn the_int8_flat_scan_answers_exactly_as_the_plain_scan() {
+    // A flat collection past MIN_SLOTS scans its int8 codes first; its answers must be the
+    // float32 ground truth's, ties included (every vector appears twice), under a filter
+    // too, and it must compare only a minority of vectors in float32.
+    use ruvector_core::{Collection, CollectionConfig, Filter, IndexKind, Item, SearchQuery};
+    use serde_json::json;
+    let s = seed("int8 flat scan", 0x1_8F1A);
+    let dim = 64;
+    let m = Mixture::new(dim, 40, s);
+    let half = m.sample(1_500, s + 1);
+    let base: Vec<f32> = half.iter().chain(&half).copied().collect();
+    let n = base.len() / dim;
+    let queries = m.sample(40, s + 2);
+    for metric in [Metric::Cosine, Metric::Euclidean, Metric::DotProduct] {
+        let mut c = Collection::new(
+            CollectionConfig::new(dim)
+                .metric(metric)
+                .index(IndexKind::Flat),
+        )
+        .expect("config");
+        let items = base
+            .chunks_exact(dim)
+            .enumerate()
+            .map(|(i, v)| {
+                Item::new(i.to_string(), v.to_vec()).with_metadata(json!({ "odd": i % 2 }))
+            })
+            .collect();
+        c.insert_batch(items).expect("rows");
+        let truth = ground_truth(&base, &queries, dim, 10, metric);
+        let odd = Filter::parse(&json!({ "odd": 1 })).expect("filter");
+        let (mut compared, mut searches) = (0u64, 0u64);
+        for (qi, q) in queries.chunks_exact(dim).enumerate() {
+            let r = c.search(&SearchQuery::new(q, 10)).expect("search");
+            let ids: Vec<usize> = r.hits.iter().map(|h| h.id.parse().expect("row")).collect();
+            assert_eq!(ids, truth[qi], "{metric}, query {qi}");
+            compared += r.evaluations - n as u64;
+            searches += 1;
+            let f = c
+                .search(&SearchQuery::new(q, 10).filter(&odd))
+                .expect("search");
+            let plain: Vec<usize> = {
+                let mut all: Vec<(f32, usize)> = base
+                    .chunks_exact(dim)
+                    .enumerate()
+                    .filter(|(i, _)| i % 2 == 1)
+                    .map(|(i, v)| {
+                        (
+                            metric.distance(&prepared(metric, q), &prepared(metric, v)),
+                            i,
+                        )
+                    })
+                    .collect();
+                all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                all.iter().take(10).map(|x| x.1).collect()
+            };
+            let got: Vec<usize> = f.hits.iter().map(|h| h.id.parse().expect("row")).collect();
+            assert_eq!(got, plain, "{metric}, filtered query {qi}");
+        }
+        let share = compared as f64 / (searches as f64 * n as f64);
+        println!(
+            "{metric}: float32 comparisons per query {:.1}% of the vectors",
+            100.0 * share
+        );
+        assert!(
+            share < 0.5,
+            "{metric}: the codes pruned too little ({share})"
+        );
+    }
+}
+
+/// A vector as the engine compares it (unit length for cosine).
+fn prepared(metric: Metric, v: &[f32]) -> Vec<f32> {
+    let mut p = v.to_vec();
+    if metric == Metric::Cosine {
+        ruvector_core::distance::normalize(&mut p);
+    }
+    p
+}

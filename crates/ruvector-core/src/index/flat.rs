@@ -15,13 +15,23 @@ pub fn scan(
     heap: &mut BinaryHeap<Candidate>,
     out: &mut Vec<Candidate>,
 ) -> u64 {
+    let slots = (0..vectors.slots() as u32).map(Slot).filter(|&s| accept(s));
+    nearest(vectors, query, k, slots, heap, out)
+}
+
+/// The `k` of `slots` closest to `query`, ascending by distance then slot, into `out`
+/// (through `heap`, never sorting more than `k`). Returns how many distances it computed.
+pub fn nearest(
+    vectors: &VectorStore,
+    query: &[f32],
+    k: usize,
+    slots: impl Iterator<Item = Slot>,
+    heap: &mut BinaryHeap<Candidate>,
+    out: &mut Vec<Candidate>,
+) -> u64 {
     heap.clear();
     let mut evaluations = 0;
-    for i in 0..vectors.slots() {
-        let slot = Slot(i as u32);
-        if !accept(slot) {
-            continue;
-        }
+    for slot in slots {
         evaluations += 1;
         let c = Candidate {
             distance: vectors.distance(query, slot),

@@ -7,6 +7,7 @@ use std::collections::BinaryHeap;
 use crate::vectors::Slot;
 
 pub mod flat;
+pub mod flat_int8;
 pub mod hnsw;
 
 pub use hnsw::{GraphHeader, Hnsw, HnswParams};
@@ -109,6 +110,8 @@ pub struct Scratch {
     pub(crate) chosen: Vec<Candidate>,
     /// Unvisited neighbours of the node being expanded.
     pub(crate) fresh: Vec<u32>,
+    /// Lower distance bounds of an int8 scan's first pass.
+    pub(crate) bounds: Vec<(f32, crate::vectors::Slot)>,
     /// Distance evaluations since the counter was last taken.
     pub(crate) evaluations: u64,
 }
