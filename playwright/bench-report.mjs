@@ -32,7 +32,8 @@ const best = (xs) => xs.reduce((a, b) => (b.value > a.value ? b : a), { value: -
 export function summarise(run) {
   const ok = run.systems.filter((s) => !s.error);
   const ours = ok.find((s) => s.id === 'ruvector');
-  const peers = ok.filter((s) => s.id !== 'ruvector');
+  const int8 = ok.find((s) => s.id === 'ruvector-int8');
+  const peers = ok.filter((s) => !s.id.startsWith('ruvector'));
   const at = Object.fromEntries(ok.map((s) => [s.id, qpsAtRecall(s.search)]));
   const hnswPeers = peers.filter((s) => s.kind === 'hnsw');
   const bestQps = best(peers.filter((s) => at[s.id] != null).map((s) => ({ name: s.system, value: at[s.id] })));
@@ -43,10 +44,11 @@ export function summarise(run) {
     return rounds.length ? rounds.reduce((a, b) => (b.total_ms < a.total_ms ? b : a)) : null;
   };
   return {
-    ours, peers, at, bestQps, bestBuild, open,
+    ours, int8, peers, at, bestQps, bestBuild, open,
     ratios: ours && {
       qps: peers.map((s) => ({ name: s.system, value: at[s.id] != null && at.ruvector != null ? at.ruvector / at[s.id] : null })),
       qpsBest: bestQps.name ? at.ruvector / bestQps.value : null,
+      qpsInt8Best: bestQps.name && at['ruvector-int8'] != null ? at['ruvector-int8'] / bestQps.value : null,
       build: bestBuild.name ? ours.build.inserts_per_s / bestBuild.value : null,
       flat: ancestor && ours.flat?.qps ? ours.flat.qps / ancestor.search[0].qps : null,
     },
@@ -62,7 +64,8 @@ function markdown(run, sum) {
     '|---|---:|---:|',
     ...ratios.qps.map((r) => `| our search QPS ÷ ${r.name}'s at recall@10 = ${TARGET} | ${fix(r.value, 2)}× | |`),
     `| our search QPS ÷ the best peer's (${sum.bestQps.name}) at recall@10 = ${TARGET} | **${fix(ratios.qpsBest, 2)}×** | ≥ 3× |`,
-    `| our search QPS at recall@10 = ${TARGET}, one worker | ${int(sum.at.ruvector)} | ≥ 10,000 |`,
+    ...(sum.int8 ? [`| our search QPS with \`quantization: 'int8'\` ÷ the best peer's at recall@10 = ${TARGET} | **${fix(ratios.qpsInt8Best, 2)}×** | ≥ 3× |`] : []),
+    `| our search QPS at recall@10 = ${TARGET}, one worker | ${int(sum.at.ruvector)}${sum.int8 ? ` (int8: ${int(sum.at['ruvector-int8'])})` : ''} | ≥ 10,000 |`,
     `| our build rate (durable: each batch committed to IndexedDB) ÷ the best HNSW peer's (${sum.bestBuild.name}, in memory) | **${fix(ratios.build, 2)}×** | ≥ 1.5× |`,
     `| our exact (flat) QPS ÷ @ruvector/wasm's | **${fix(ratios.flat, 1)}×** | ≥ 10× |`,
     '',
@@ -76,13 +79,13 @@ function markdown(run, sum) {
   }
   lines.push('', `Filtered search (ef = 64 where the system has one; exact truth among the matching vectors):`, '',
     '| system | filter | matches | QPS | recall@10 |', '|---|---|---:|---:|---:|');
-  for (const s of sum.ours ? [ours, ...sum.peers] : sum.peers) {
+  for (const s of [ours, sum.int8, ...sum.peers].filter(Boolean)) {
     for (const f of s.filtered) lines.push(`| ${s.system} | ${f.filter} | ${fix(100 * f.selectivity, 1)}% | ${f.error ? `failed: ${f.error}` : int(f.qps)} | ${fix(f.recall10, 4)} |`);
   }
   lines.push('', 'Opening, saving, moving, size (cold open: a fresh worker, from its first line to the first answer, best of 3; library = loading the module and instantiating the wasm):', '',
     '| system | cold open to first query ms | of which library ms | save ms | export ms (bytes) | import ms | wasm memory after build MiB | JS heap after build MiB | loaded KiB gzip (raw) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const s of [ours, ...sum.peers].filter(Boolean)) {
+  for (const s of [ours, sum.int8, ...sum.peers].filter(Boolean)) {
     const o = sum.open(s);
     const openCell = o ? `${fix(o.total_ms, 0)}${o.same_answers ? '' : ' (answers differ!)'}` : `fails: ${whyNoOpen(s)}`;
     const exp = failure(s.export) ? `– (${failure(s.export)})` : `${fix(s.export.export_ms, 0)} (${int(s.export.bytes)})`;
@@ -102,6 +105,7 @@ function headline(run, sum) {
     '| ruvector-web ÷ peer (same run) | value |',
     '|---|---:|',
     ...r.qps.map((x) => `| search QPS at recall@10 = ${TARGET} ÷ ${x.name} | ${fix(x.value, 2)}× |`),
+    ...(sum.int8 ? [`| search QPS at recall@10 = ${TARGET} with \`quantization: 'int8'\` ÷ ${sum.bestQps.name} | ${fix(r.qpsInt8Best, 2)}× |`] : []),
     `| build rate, durable, ÷ ${sum.bestBuild.name} (in memory) | ${fix(r.build, 2)}× |`,
     `| exact search QPS ÷ @ruvector/wasm | ${fix(r.flat, 1)}× |`,
     ...sum.peers.filter((s) => sum.open(s)).map((s) => `| cold open to first query, time ÷ ${s.system}'s (lower is better) | ${fix(sum.open(sum.ours).total_ms / sum.open(s).total_ms, 2)} |`),
@@ -112,7 +116,7 @@ function headline(run, sum) {
 }
 
 function html(run, sum) {
-  const ok = [sum.ours, ...sum.peers].filter(Boolean);
+  const ok = [sum.ours, sum.int8, ...sum.peers].filter(Boolean);
   const curves = ok.map((s) => ({ name: `${s.system} ${s.version}`, points: s.search.map((p) => ({ x: p.recall10, y: p.qps, label: p.ef ?? 'exact' })) }));
   const charts = [
     lineChart({ title: `Recall@10 against queries per second (up and right is better; ef ${run.efs.join(', ')})`, xLabel: 'recall@10', yLabel: 'queries/s (log)', series: curves, xMin: 0.9, marker: TARGET }),

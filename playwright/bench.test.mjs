@@ -8,7 +8,7 @@ import { suite } from './harness.mjs';
 import { qpsAtRecall, render, summarise, chartsDrawn } from './bench-report.mjs';
 
 const env = suite({ isolated: true, args: ['--enable-blink-features=ForceEagerMeasureMemory'] });
-const SYSTEMS = ['ruvector', 'hnswlib', 'edgevec', 'ancestor'];
+const SYSTEMS = ['ruvector', 'ruvector-int8', 'hnswlib', 'edgevec', 'ancestor'];
 let run;
 
 test('qpsAtRecall interpolates log-linearly, never extrapolates, and says when a curve never gets there', () => {
@@ -49,6 +49,8 @@ test('every system runs the whole measurement on seeded data, in its own worker'
   assert.equal(ours.flat.recall10, 1, 'our exact index is exact');
   assert.equal(ours.reopen.length, 3);
   assert.ok(ours.reopen.every((x) => x.same_answers === true), 'a cold reopen answers as before it was closed');
+  const int8 = systems[1];
+  assert.ok(int8.reopen.every((x) => x.same_answers === true), "quantization 'int8' survives a cold reopen, same answers");
   assert.ok(ours.export.bytes > 0 && Number.isFinite(ours.export.import_ms));
   run = { bench: 'browser-peers', browser: 'Chromium', ...data, efs: [16, 64], k: 10, systems };
   await page.close();

@@ -10,7 +10,7 @@
 // RuvectorError: a failed open, or the database cut off by another tab or a dead worker).
 import { open, RuvectorError } from './index.js';
 
-const ATTRIBUTES = ['name', 'dimensions', 'metric', 'index', 'durability'];
+const ATTRIBUTES = ['name', 'dimensions', 'metric', 'index', 'quantization', 'durability'];
 const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'count', 'stats', 'export', 'import'];
 
 /** The `<ruvector-db>` element. */
@@ -60,7 +60,7 @@ export class RuvectorDbElement extends HTMLElement {
     const o = {};
     const dim = this.getAttribute('dimensions');
     if (dim !== null) o.dimensions = Number(dim);
-    for (const a of ['metric', 'index', 'durability']) {
+    for (const a of ['metric', 'index', 'quantization', 'durability']) {
       const v = this.getAttribute(a);
       if (v !== null) o[a] = v;
     }

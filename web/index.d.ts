@@ -5,6 +5,11 @@
 export type Metric = 'cosine' | 'euclidean' | 'dotproduct' | 'manhattan';
 /** `hnsw` (approximate, fast) or `flat` (exact scan). */
 export type IndexKind = 'hnsw' | 'flat';
+/**
+ * `int8` also keeps int8 codes (a quarter of the bytes) and walks the HNSW graph on them,
+ * reranking the candidates in float32 (returned distances stay exact). Not with `manhattan`.
+ */
+export type Quantization = 'none' | 'int8';
 /** `strict` survives OS crashes; `relaxed` survives tab and browser crashes only. */
 export type Durability = 'strict' | 'relaxed';
 
@@ -62,6 +67,7 @@ export interface OpenOptions extends SessionOptions {
   metric?: Metric;
   index?: IndexKind;
   hnsw?: HnswOptions;
+  quantization?: Quantization;
 }
 
 /** One item to insert. Without an `id`, one is generated. */

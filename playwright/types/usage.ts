@@ -5,7 +5,7 @@ import type { Database, SearchResult, Stats, Metric } from 'ruvector-web';
 import { RuvectorDbElement } from 'ruvector-web/element';
 
 export async function correct(): Promise<void> {
-  const db: Database = await open('notes', { dimensions: 3, metric: 'cosine', index: 'hnsw', hnsw: { m: 16, efConstruction: 200 }, durability: 'strict', persist: true });
+  const db: Database = await open('notes', { dimensions: 3, metric: 'cosine', index: 'hnsw', hnsw: { m: 16, efConstruction: 200 }, quantization: 'int8', durability: 'strict', persist: true });
   const again: Database = await open('notes');
   const id: string = await db.insert({ id: 'a', vector: [1, 2, 3], metadata: { tag: 'x' } });
   const ids: string[] = await db.insert([{ vector: new Float32Array([1, 2, 3]) }]);
@@ -61,6 +61,8 @@ export async function misuse(db: Database): Promise<void> {
   await open('no-dimensions', { metric: 'euclidean', index: 'flat' });
   // @ts-expect-error a misspelt option
   await open('bad-field', { dims: 3 });
+  // @ts-expect-error a quantisation that does not exist
+  await open('bad-quantization', { dimensions: 3, quantization: 'int4' });
   // @ts-expect-error a vector must be a Float32Array or number[], not a string
   await db.search('1,2,3');
   // @ts-expect-error a vector of the wrong element type

@@ -13,9 +13,10 @@ use serde_json::Value;
 use crate::distance::Metric;
 use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
 use crate::ids::{self, IdMap};
-use crate::index::flat_int8::FlatInt8;
+use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
 use crate::metadata;
+use crate::quantize::Quantization;
 use crate::vectors::{grow, Slot, VectorStore};
 
 /// The largest dimension a collection accepts.
@@ -36,6 +37,9 @@ pub struct CollectionConfig {
     /// HNSW parameters (ignored by the flat index).
     #[serde(default)]
     pub hnsw: HnswParams,
+    /// Default `none`. (A flat index scans int8 codes anyway, exactly: see `index::int8_codes`.)
+    #[serde(default)]
+    pub quantization: Quantization,
 }
 
 impl CollectionConfig {
@@ -46,6 +50,7 @@ impl CollectionConfig {
             metric: Metric::default(),
             index: IndexKind::default(),
             hnsw: HnswParams::default(),
+            quantization: Quantization::None,
         }
     }
 
@@ -67,11 +72,22 @@ impl CollectionConfig {
         self
     }
 
+    /// With this quantisation.
+    pub fn quantization(mut self, quantization: Quantization) -> Self {
+        self.quantization = quantization;
+        self
+    }
+
     fn validate(&self) -> Result<(), CreateError> {
         if self.dimensions == 0 || self.dimensions > MAX_DIMENSIONS {
             return Err(CreateError::Dimensions {
                 got: self.dimensions,
                 max: MAX_DIMENSIONS,
+            });
+        }
+        if self.quantization == Quantization::Int8 && !Int8Codes::suits(self.metric) {
+            return Err(CreateError::Quantization {
+                metric: self.metric,
             });
         }
         let h = &self.hnsw;
@@ -157,7 +173,7 @@ pub struct Collection {
     /// Slots whose id, liveness or metadata changed since last taken (`None`: not tracking).
     pub(crate) meta_changes: Option<Vec<u32>>,
     /// A flat index's int8 codes, which let its exact scan read a quarter of the bytes.
-    pub(crate) coarse: Option<FlatInt8>,
+    pub(crate) coarse: Option<Int8Codes>,
 }
 
 struct Prepared {
@@ -182,8 +198,10 @@ impl Collection {
             evaluations: AtomicU64::new(0),
             generated: 0,
             meta_changes: None,
-            coarse: (config.index == IndexKind::Flat && FlatInt8::suits(config.metric))
-                .then(FlatInt8::default),
+            coarse: ((config.index == IndexKind::Flat
+                || config.quantization == Quantization::Int8)
+                && Int8Codes::suits(config.metric))
+            .then(Int8Codes::default),
         })
     }
 

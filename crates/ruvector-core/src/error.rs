@@ -64,6 +64,12 @@ pub enum CreateError {
         /// Largest allowed.
         max: usize,
     },
+    /// int8 quantisation asked for with a metric it cannot estimate.
+    #[error("int8 quantization needs the cosine, dotproduct or euclidean metric, not {metric}")]
+    Quantization {
+        /// The collection's metric.
+        metric: crate::Metric,
+    },
 }
 
 /// Why an insert (single or batch) was refused. A batch is all or nothing: on error,

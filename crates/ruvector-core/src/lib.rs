@@ -50,6 +50,7 @@ pub use filter::{Filter, FilterError};
 pub use ids::MAX_ID_BYTES;
 pub use index::{HnswParams, IndexKind, SearchPath};
 pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_DEPTH};
+pub use quantize::Quantization;
 pub use rng::SplitMix64;
 pub use search::{
     Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, MAX_EF, MAX_K, SELECTIVITY_SAMPLE,

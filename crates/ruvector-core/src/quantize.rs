@@ -12,6 +12,19 @@
 
 use crate::distance::int8;
 
+/// How a collection keeps its vectors for searching, chosen at creation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantization {
+    /// Float32 only.
+    #[default]
+    None,
+    /// Also int8 codes (a quarter of the bytes): an HNSW search walks the graph on them and
+    /// reranks its `ef` candidates in float32, so returned distances are exact. The float32
+    /// vectors stay in memory for now (issue #9 moves them out). Not with `manhattan`.
+    Int8,
+}
+
 /// How many vectors [`Int8Quantizer::train`] reads at most (evenly spaced).
 pub const INT8_TRAIN_SAMPLE: usize = 10_000;
 /// Share of values left out at each end of every dimension's range when training.

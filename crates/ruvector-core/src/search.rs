@@ -165,7 +165,26 @@ impl Collection {
                 self.scan_is_cheaper(self.estimate_selectivity(f), ef.max(k), g.params().m)
             });
             if !selective {
-                g.search(&self.vectors, q, k, ef, &mut accept, scratch);
+                match self.coarse.as_ref().and_then(|c| c.walk(&self.vectors, q)) {
+                    // int8: walk on the codes keeping all `ef` candidates, then rerank them in
+                    // float32, so the distances returned are exact.
+                    Some((walk, prepared)) => {
+                        g.search(&walk, &prepared, ef.max(k), ef, &mut accept, scratch);
+                        let mut found = std::mem::take(&mut scratch.fresh);
+                        found.clear();
+                        found.extend(scratch.sorted.iter().map(|c| c.slot.0));
+                        let Scratch {
+                            results,
+                            sorted,
+                            evaluations,
+                            ..
+                        } = scratch;
+                        let slots = found.iter().map(|&s| Slot(s));
+                        *evaluations += flat::nearest(&self.vectors, q, k, slots, results, sorted);
+                        scratch.fresh = found;
+                    }
+                    None => g.search(&self.vectors, q, k, ef, &mut accept, scratch),
+                }
                 if scratch.sorted.len() >= k.min(self.len()) {
                     return SearchPath::Graph;
                 }

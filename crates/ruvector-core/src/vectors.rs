@@ -201,3 +201,22 @@ pub fn grow<T>(v: &mut Vec<T>, additional: usize) {
         v.reserve_exact(target - v.len());
     }
 }
+
+impl crate::index::Space for VectorStore {
+    type Query = [f32];
+
+    #[inline(always)]
+    fn distance(&self, q: &[f32], slot: Slot) -> f32 {
+        VectorStore::distance(self, q, slot)
+    }
+
+    #[inline(always)]
+    fn distance2(&self, q: &[f32], a: Slot, b: Slot) -> (f32, f32) {
+        VectorStore::distance2(self, q, a, b)
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, slot: Slot) {
+        VectorStore::prefetch(self, slot)
+    }
+}

@@ -1,7 +1,7 @@
 //! The shapes JavaScript sends: open and search options. Unknown fields are refused, so a
 //! misspelt option is an error, not a silent default. Pure Rust, tested natively.
 
-use ruvector_core::{CollectionConfig, HnswParams, IndexKind, Metric};
+use ruvector_core::{CollectionConfig, HnswParams, IndexKind, Metric, Quantization};
 use serde::Deserialize;
 
 use crate::codes::ErrorInfo;
@@ -65,6 +65,9 @@ pub struct OpenOptions {
     pub index: Option<IndexKind>,
     /// HNSW parameters for a new database.
     pub hnsw: Option<HnswOptions>,
+    /// Default `none`; `int8` also keeps int8 codes and walks the graph on them (see
+    /// `ruvector_core::Quantization`). Must match an existing database if given.
+    pub quantization: Option<Quantization>,
     /// Default `strict`.
     pub durability: Option<Durability>,
     /// When to checkpoint (this session only; not stored).
@@ -102,6 +105,7 @@ impl OpenOptions {
         Ok(CollectionConfig::new(dimensions)
             .metric(self.metric.unwrap_or_default())
             .index(self.index.unwrap_or_default())
+            .quantization(self.quantization.unwrap_or_default())
             .hnsw(HnswParams {
                 m: h.m.unwrap_or(d.m),
                 ef_construction: h.ef_construction.unwrap_or(d.ef_construction),
@@ -133,6 +137,13 @@ impl OpenOptions {
                 "index",
                 format!("{i:?}"),
                 format!("{:?}", existing.index),
+            ));
+        }
+        if let Some(q) = self.quantization.filter(|&q| q != existing.quantization) {
+            return Err(clash(
+                "quantization",
+                format!("{q:?}"),
+                format!("{:?}", existing.quantization),
             ));
         }
         Ok(())

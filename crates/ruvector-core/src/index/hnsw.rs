@@ -15,7 +15,7 @@
 //! * Search takes an `accept` predicate (live, and the filter if any): rejected nodes are
 //!   walked through but never enter the results.
 
-use super::{push_bounded, Candidate, Scratch};
+use super::{push_bounded, Candidate, Scratch, Space};
 use crate::rng::SplitMix64;
 use crate::vectors::{grow, Slot, VectorStore};
 
@@ -388,10 +388,10 @@ impl Hnsw {
     }
 
     /// Greedy walk at one level towards `q`, from `ep` (the search with `ef = 1`).
-    fn greedy(
+    fn greedy<S: Space + ?Sized>(
         &self,
-        vectors: &VectorStore,
-        q: &[f32],
+        vectors: &S,
+        q: &S::Query,
         mut cur: Candidate,
         level: usize,
         scratch: &mut Scratch,
@@ -418,10 +418,10 @@ impl Hnsw {
     /// `search_layer` (Algorithm 2) with a predicate: every node is walked through, only
     /// accepted ones enter `scratch.results` (at most `ef`, a max-heap).
     #[allow(clippy::too_many_arguments)]
-    fn search_layer(
+    fn search_layer<S: Space + ?Sized>(
         &self,
-        vectors: &VectorStore,
-        q: &[f32],
+        vectors: &S,
+        q: &S::Query,
         eps: &[Candidate],
         ef: usize,
         level: usize,
@@ -492,11 +492,11 @@ impl Hnsw {
     }
 
     /// The up-to-`k` accepted nodes closest to the prepared query `q`, ascending, into
-    /// `scratch.sorted`, searching with `max(ef, k)`.
-    pub fn search(
+    /// `scratch.sorted`, searching with `max(ef, k)` in `vectors` (any [`Space`]).
+    pub fn search<S: Space + ?Sized>(
         &self,
-        vectors: &VectorStore,
-        q: &[f32],
+        vectors: &S,
+        q: &S::Query,
         k: usize,
         ef: usize,
         accept: &mut impl FnMut(Slot) -> bool,

@@ -7,10 +7,26 @@ use std::collections::BinaryHeap;
 use crate::vectors::Slot;
 
 pub mod flat;
-pub mod flat_int8;
 pub mod hnsw;
+pub mod int8_codes;
 
 pub use hnsw::{GraphHeader, Hnsw, HnswParams};
+
+/// What a graph walk compares: a prepared query against stored slots. The float32 arena
+/// ([`VectorStore`](crate::vectors::VectorStore)) is one; int8 codes
+/// ([`int8_codes::Int8Walk`]) another.
+pub trait Space {
+    /// The query as this space compares it.
+    type Query: ?Sized;
+    /// The distance from `q` to `slot` (lower is closer).
+    fn distance(&self, q: &Self::Query, slot: Slot) -> f32;
+    /// The distances from `q` to `a` and to `b`, as two [`Space::distance`] calls give them.
+    fn distance2(&self, q: &Self::Query, a: Slot, b: Slot) -> (f32, f32) {
+        (self.distance(q, a), self.distance(q, b))
+    }
+    /// A hint that `slot` is compared soon.
+    fn prefetch(&self, _slot: Slot) {}
+}
 
 /// Which index a collection uses, chosen at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -1,26 +1,29 @@
-//! An exact scan that reads a quarter of the bytes: int8 codes of every vector
-//! ([`crate::quantize`]) bound each distance, and only the vectors whose bound can still
-//! reach the top `k` are compared in float32. The answer is the plain scan's, bit for bit.
+//! Int8 codes of every vector ([`crate::quantize`]), with each vector's residual and norm,
+//! and the two searches they speed up.
 //!
-//! For a stored vector `x` with codes `x̂` and residual `r = ‖x − x̂‖`, Cauchy–Schwarz gives
+//! **An exact scan that reads a quarter of the bytes** ([`Int8Codes::scan`]). For a stored
+//! vector `x` with codes `x̂` and residual `r = ‖x − x̂‖`, Cauchy–Schwarz gives
 //! `|q·x − q·x̂| ≤ ‖q‖·r`; `q·x̂` comes from the integer kernel. Pass 1 turns that into a
 //! lower and an upper distance bound per vector and keeps the `k` smallest upper bounds;
 //! the `k`-th of them, `τ`, is at least the true `k`-th distance. Pass 2 computes the float32
 //! distance (the plain scan's own kernel) of every vector whose lower bound is at most `τ`:
 //! any other is strictly farther than `k` vectors, so it cannot be among the results, ties
 //! included. The bounds carry margins for every rounding on the way (the codes' query
-//! weights, float32 sums); they only make pass 2 a little larger.
+//! weights, float32 sums); they only make pass 2 a little larger. The flat index always
+//! uses it.
 //!
-//! For the flat index with the cosine, dot-product or Euclidean metric, from
-//! [`MIN_SLOTS`] vectors on; retrained (re-encoding everything) each time the arena has
-//! grown fourfold since, so the ranges follow the data. Manhattan distances have no
-//! inner-product form, and keep the plain scan.
+//! **A graph walk on the codes** ([`Int8Walk`], for `quantization: int8`): distances are
+//! estimated from `q·x̂`; the caller reranks the walk's candidates in float32.
+//!
+//! Kept from [`MIN_SLOTS`] vectors on; retrained (re-encoding everything) each time the
+//! arena has grown fourfold since, so the ranges follow the data. Cosine, dot product and
+//! Euclidean only: Manhattan distances have no inner-product form.
 
 use std::collections::BinaryHeap;
 
-use super::{push_bounded, Candidate};
+use super::{push_bounded, Candidate, Space};
 use crate::distance::Metric;
-use crate::quantize::Int8Quantizer;
+use crate::quantize::{Int8Quantizer, Int8Query};
 use crate::vectors::{Slot, VectorStore};
 
 /// Below this many slots the plain scan is cheap enough, and there is too little to train on.
@@ -32,7 +35,7 @@ const ROUNDING: f32 = 1e-4;
 
 /// Codes, residual norms and squared norms of every slot of a flat collection.
 #[derive(Clone, Debug, Default)]
-pub struct FlatInt8 {
+pub struct Int8Codes {
     quantizer: Option<Int8Quantizer>,
     codes: Vec<i8>,
     /// `‖x − x̂‖` per slot, rounded up.
@@ -42,7 +45,7 @@ pub struct FlatInt8 {
     trained_at: usize,
 }
 
-impl FlatInt8 {
+impl Int8Codes {
     /// Whether a collection of this metric can use it.
     pub fn suits(metric: Metric) -> bool {
         metric != Metric::Manhattan
@@ -58,10 +61,10 @@ impl FlatInt8 {
             let Ok(q) = Int8Quantizer::train(vectors.rows(), dim) else {
                 return;
             };
-            *self = FlatInt8 {
+            *self = Int8Codes {
                 quantizer: Some(q),
                 trained_at: n,
-                ..FlatInt8::default()
+                ..Int8Codes::default()
             };
         }
         let Some(q) = &self.quantizer else { return };
@@ -78,6 +81,27 @@ impl FlatInt8 {
             self.residual.push((r.sqrt() * (1.0 + 1e-6)) as f32);
             self.norm.push(xx.sqrt() as f32);
         }
+    }
+
+    /// True when there are codes for each of `slots` slots.
+    pub fn ready(&self, slots: usize) -> bool {
+        self.quantizer.is_some() && self.residual.len() == slots && slots > 0
+    }
+
+    /// A walk on the codes for `query` (prepared as the float32 kernels compare it), or
+    /// `None` when they do not cover all of `vectors`.
+    pub fn walk(&self, vectors: &VectorStore, query: &[f32]) -> Option<(Int8Walk<'_>, Int8Query)> {
+        if !self.ready(vectors.slots()) {
+            return None;
+        }
+        let q = self.quantizer.as_ref()?.query(query);
+        let walk = Int8Walk {
+            codes: self,
+            metric: vectors.metric(),
+            dim: vectors.dim(),
+            qq: query.iter().map(|x| x * x).sum(),
+        };
+        Some((walk, q))
     }
 
     /// Bytes it holds.
@@ -148,5 +172,35 @@ impl FlatInt8 {
         let close = bounds.iter().filter(|b| b.0 <= tau).map(|b| b.1);
         evaluations += super::flat::nearest(vectors, query, k, close, heap, out);
         Some(evaluations)
+    }
+}
+
+/// Distances estimated on int8 codes, for a graph walk ([`Int8Codes::walk`]).
+pub struct Int8Walk<'a> {
+    codes: &'a Int8Codes,
+    metric: Metric,
+    dim: usize,
+    /// `‖q‖²`, for Euclidean estimates.
+    qq: f32,
+}
+
+impl Space for Int8Walk<'_> {
+    type Query = Int8Query;
+
+    #[inline]
+    fn distance(&self, q: &Int8Query, slot: Slot) -> f32 {
+        let i = slot.index();
+        let Some(c) = self.codes.codes.get(i * self.dim..(i + 1) * self.dim) else {
+            return f32::INFINITY;
+        };
+        let est = q.dot(c);
+        match self.metric {
+            Metric::Cosine => 1.0 - est,
+            Metric::DotProduct => -est,
+            _ => {
+                let xn = self.codes.norm.get(i).copied().unwrap_or(0.0);
+                (self.qq - 2.0 * est + xn * xn).max(0.0).sqrt()
+            }
+        }
     }
 }
