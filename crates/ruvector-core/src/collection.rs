@@ -38,7 +38,8 @@ pub struct CollectionConfig {
     #[serde(default)]
     pub hnsw: HnswParams,
     /// Default `none`. (A flat index scans int8 codes anyway, exactly: see `index::int8_codes`.)
-    #[serde(default)]
+    /// Not written when `none`, so such a collection's records stay as before the option.
+    #[serde(default, skip_serializing_if = "Quantization::is_none")]
     pub quantization: Quantization,
 }
 
@@ -448,6 +449,8 @@ impl Collection {
     /// Appends a stored vector (already prepared) as a dead slot; for HNSW, with `level`.
     pub(crate) fn restore_slot(&mut self, vector: &[f32], norm: f32, level: usize) -> Slot {
         let slot = self.vectors.push(vector, norm);
+        // The same training points as the inserts had (1,024, then each fourfold growth), so
+        // a reopened collection holds the very codes it had, and walks and answers the same.
         if let Some(c) = self.coarse.as_mut() {
             c.sync(&self.vectors);
         }

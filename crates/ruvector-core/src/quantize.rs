@@ -25,6 +25,13 @@ pub enum Quantization {
     Int8,
 }
 
+impl Quantization {
+    /// True for [`Quantization::None`].
+    pub fn is_none(&self) -> bool {
+        *self == Quantization::None
+    }
+}
+
 /// How many vectors [`Int8Quantizer::train`] reads at most (evenly spaced).
 pub const INT8_TRAIN_SAMPLE: usize = 10_000;
 /// Share of values left out at each end of every dimension's range when training.

@@ -254,6 +254,19 @@ fn an_int8_hnsw_walk_keeps_recall_and_returns_exact_distances() {
         }
         let back = Database::open(&mem).expect("reopen");
         assert_eq!(back.collection().config().quantization, Quantization::Int8);
+        for q in queries.chunks_exact(dim).take(20) {
+            let query = SearchQuery::new(q, 10).ef(16);
+            let (x, y) = (
+                db.collection().search(&query),
+                back.collection().search(&query),
+            );
+            let (x, y) = (x.expect("search"), y.expect("search"));
+            assert_eq!(
+                x.hits, y.hits,
+                "{metric}: the reopened codes walk to the same answers"
+            );
+            assert_eq!(x.evaluations, y.evaluations, "{metric}: and the same way");
+        }
     }
     assert!(Collection::new(
         CollectionConfig::new(dim)
