@@ -6,8 +6,11 @@ export type Metric = 'cosine' | 'euclidean' | 'dotproduct' | 'manhattan';
 /** `hnsw` (approximate, fast) or `flat` (exact scan). */
 export type IndexKind = 'hnsw' | 'flat';
 /**
- * `int8` also keeps int8 codes (a quarter of the bytes) and walks the HNSW graph on them,
- * reranking the candidates in float32 (returned distances stay exact). Not with `manhattan`.
+ * `int8` keeps int8 codes (a quarter of the bytes) and builds and walks the HNSW graph on
+ * them. Once a float32 vector is in a full stored page it leaves memory (IndexedDB keeps it
+ * for `get`, `includeVectors` and export), and results are ranked by int8 distance (the
+ * `distance` returned is that estimate); before that, candidates are reranked in float32.
+ * Not with `manhattan`.
  */
 export type Quantization = 'none' | 'int8';
 /** `strict` survives OS crashes; `relaxed` survives tab and browser crashes only. */
@@ -142,7 +145,8 @@ export interface Stats {
   kernel: string;
   simd: boolean;
   distanceEvaluations: number;
-  memory: { vectors: number; graph: number; ids: number; metadata: number };
+  /** Bytes in memory by part; `vectorsInMemory` counts the float32 vectors not only in storage. */
+  memory: { vectors: number; codes: number; graph: number; ids: number; metadata: number; vectorsInMemory: number };
   storage: { seq: number; foldedSeq: number; batches: number; checkpoints: number; bytesWritten: number; logRecords: number; logBytes: number };
   persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number };
   [more: string]: unknown;

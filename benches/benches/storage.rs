@@ -113,5 +113,5 @@ fn main() {
 
 fn write_export_of(backend: &MemoryBackend) -> Vec<u8> {
     let store = Store::open(MemoryBackend::new_from(backend)).expect("open");
-    store.export()
+    store.export().expect("export")
 }

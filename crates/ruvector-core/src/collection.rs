@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use crate::distance::Metric;
-use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
+use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError};
 use crate::ids::{self, IdMap};
 use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
@@ -199,10 +199,13 @@ impl Collection {
             evaluations: AtomicU64::new(0),
             generated: 0,
             meta_changes: None,
-            coarse: ((config.index == IndexKind::Flat
-                || config.quantization == Quantization::Int8)
-                && Int8Codes::suits(config.metric))
-            .then(Int8Codes::default),
+            coarse: match config.index {
+                IndexKind::Flat if Int8Codes::suits(config.metric) => Some(Int8Codes::following()),
+                IndexKind::Hnsw if config.quantization == Quantization::Int8 => {
+                    Some(Int8Codes::once())
+                }
+                _ => None,
+            },
         })
     }
 
@@ -314,8 +317,12 @@ impl Collection {
         self.note_meta(slot);
         if let Some(g) = self.graph.as_mut() {
             let scratch = self.scratch.get_mut().unwrap_or_else(|e| e.into_inner());
-            let live = &self.live;
-            g.insert(&self.vectors, slot, &|s: Slot| live[s.index()], scratch);
+            let live = &|s: Slot| self.live[s.index()];
+            // quantization int8: built on the codes once they exist.
+            match self.coarse.as_ref().and_then(|c| c.space(&self.vectors)) {
+                Some(space) => g.insert(&space, slot, live, scratch),
+                None => g.insert(&self.vectors, slot, live, scratch),
+            }
             self.evaluations
                 .fetch_add(scratch.take_evaluations(), Ordering::Relaxed);
         }
@@ -374,14 +381,40 @@ impl Collection {
         Ok(Upserted::Updated)
     }
 
-    /// The vector, as given, and metadata of `id`.
-    pub fn get(&self, id: &str) -> Option<Record> {
-        let slot = self.ids.slot(id)?;
-        Some(Record {
+    /// The vector, as given, and metadata of `id`; `Ok(None)` for an unknown id. A durable
+    /// `quantization: int8` collection keeps its older vectors in storage only:
+    /// [`GetError::InStorage`] then, and `Database::get` reads them.
+    pub fn get(&self, id: &str) -> Result<Option<Record>, GetError> {
+        self.get_with(id, |_| Err(GetError::InStorage(id.to_owned())))
+    }
+
+    /// As [`Collection::get`], with `fetch` giving the stored form of a vector that is not
+    /// in memory.
+    pub(crate) fn get_with(
+        &self,
+        id: &str,
+        fetch: impl FnOnce(Slot) -> Result<Vec<f32>, GetError>,
+    ) -> Result<Option<Record>, GetError> {
+        let Some(slot) = self.ids.slot(id) else {
+            return Ok(None);
+        };
+        let vector = match self.vectors.original(slot) {
+            Some(v) => v,
+            None => self.vectors.restore_original(slot, &fetch(slot)?),
+        };
+        Ok(Some(Record {
             id: id.to_owned(),
-            vector: self.vectors.original(slot),
+            vector,
             metadata: self.metadata[slot.index()].clone(),
-        })
+        }))
+    }
+
+    /// Whether int8 codes cover every slot (`quantization: int8` graphs are then built and
+    /// walked on them, and the originals may leave memory).
+    pub(crate) fn codes_ready(&self) -> bool {
+        self.coarse
+            .as_ref()
+            .is_some_and(|c| c.ready(self.vectors.slots()))
     }
 
     /// Deletes `id`; an unknown id is an error and changes nothing.
@@ -402,8 +435,11 @@ impl Collection {
         self.note_meta(slot);
         if let Some(g) = self.graph.as_mut() {
             let scratch = self.scratch.get_mut().unwrap_or_else(|e| e.into_inner());
-            let live = &self.live;
-            g.delete(&self.vectors, slot, &|s: Slot| live[s.index()], scratch);
+            let live = &|s: Slot| self.live[s.index()];
+            match self.coarse.as_ref().and_then(|c| c.space(&self.vectors)) {
+                Some(space) => g.delete(&space, slot, live, scratch),
+                None => g.delete(&self.vectors, slot, live, scratch),
+            }
             self.evaluations
                 .fetch_add(scratch.take_evaluations(), Ordering::Relaxed);
         }
@@ -437,8 +473,11 @@ impl Collection {
 
     /// Makes room for `additional` more slots in every per-slot structure at once (opening
     /// knows how many are coming; growing slot by slot would copy the arena again and again).
-    pub(crate) fn reserve_slots(&mut self, additional: usize) {
-        self.vectors.reserve(additional);
+    /// `floats`: also in the float32 arena (not for slots whose originals stay in storage).
+    pub(crate) fn reserve_slots(&mut self, additional: usize, floats: bool) {
+        if floats {
+            self.vectors.reserve(additional);
+        }
         grow(&mut self.live, additional);
         grow(&mut self.metadata, additional);
         if let Some(g) = self.graph.as_mut() {
@@ -449,8 +488,9 @@ impl Collection {
     /// Appends a stored vector (already prepared) as a dead slot; for HNSW, with `level`.
     pub(crate) fn restore_slot(&mut self, vector: &[f32], norm: f32, level: usize) -> Slot {
         let slot = self.vectors.push(vector, norm);
-        // The same training points as the inserts had (1,024, then each fourfold growth), so
-        // a reopened collection holds the very codes it had, and walks and answers the same.
+        // The same training points as the inserts had (1,024, then, for the flat index, each
+        // fourfold growth), so a reopened collection holds the very codes it had, and walks
+        // and answers the same.
         if let Some(c) = self.coarse.as_mut() {
             c.sync(&self.vectors);
         }

@@ -14,10 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::collection::{Collection, CollectionConfig, Item, Upserted};
-use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
+use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
+use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError};
 use crate::index::hnsw::MAX_LEVEL;
 use crate::index::GraphHeader;
+use crate::quantize::Quantization;
+use crate::search::Hit;
 use crate::storage::records::{
     GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
 };
@@ -287,6 +289,7 @@ impl Database {
         self.log.insert(seq, bytes.len() + key.len());
         batch.puts.push((key, bytes));
         self.count(&batch);
+        self.evict();
         batch
     }
 
@@ -415,6 +418,7 @@ impl Database {
             .push((MANIFEST_KEY.into(), self.manifest.encode(MANIFEST_KEY)));
         self.stats.checkpoints += 1;
         self.count(&batch);
+        self.evict();
         Some(batch)
     }
 
@@ -459,7 +463,9 @@ impl Database {
             .and_then(|&s| source.get(&log_key(s)).ok().flatten().map(|v| (s, v)))
             .and_then(|(s, v)| LogRecord::decode(&log_key(s), &v).ok())
             .map_or(0, |r| r.header.slots);
-        coll.reserve_slots(h.slots.max(last_slots) as usize);
+        let tiers = tiers(&coll);
+        coll.reserve_slots(h.slots.max(last_slots) as usize, !tiers);
+        let per_page = PageKind::Vectors.slots();
         for i in 0..h.slots {
             let gp = (i / PageKind::Graph.slots()) as usize;
             let level = graph_pages
@@ -467,6 +473,10 @@ impl Database {
                 .and_then(|(_, page)| page.nodes.get((i - page.first) as usize))
                 .map_or(0, |lists| lists.len() - 1);
             restore_vector(&mut coll, &mut vec_pages, i, level)?;
+            // Every page the manifest names is stored: its originals can leave memory.
+            if tiers && (i + 1) % per_page == 0 && coll.codes_ready() {
+                coll.vectors.evict_before(i as usize + 1);
+            }
         }
         if let Some(g) = coll.graph.as_mut() {
             for (key, page) in &graph_pages {
@@ -520,6 +530,7 @@ impl Database {
             db.log.insert(seq, v.len() + key.len());
         }
         db.coll.set_tracking(true);
+        db.evict();
         Ok(db)
     }
 
@@ -544,7 +555,7 @@ impl Database {
         {
             return Err(corrupt(key, "does not follow the state before it"));
         }
-        self.coll.reserve_slots(n);
+        self.coll.reserve_slots(n, !tiers(&self.coll));
         for j in 0..rec.new_count {
             let level = rec.levels.get(j as usize).copied().unwrap_or(0) as usize;
             if rec.inline {
@@ -596,6 +607,78 @@ impl Database {
                 .iter()
                 .map(|m| (PageKind::Meta, m.slot / PageKind::Meta.slots())),
         );
+        self.evict();
+        Ok(())
+    }
+
+    /// `quantization: int8`: drops from memory the originals of every vector page that is
+    /// stored and full, once int8 codes cover every slot. Storage keeps them for `get`,
+    /// `include_vectors` and export ([`Database::get`], [`Database::fill_vectors`],
+    /// [`Database::snapshot`]). If the batch that stored them fails, the caller reopens.
+    fn evict(&mut self) {
+        if !tiers(&self.coll) || !self.coll.codes_ready() {
+            return;
+        }
+        let per = PageKind::Vectors.slots() as usize;
+        let slots = self.coll.vectors.slots();
+        let first_dirty = self
+            .dirty
+            .iter()
+            .find(|(kind, _)| *kind == PageKind::Vectors)
+            .map_or(slots, |&(_, p)| p as usize * per);
+        self.coll
+            .vectors
+            .evict_before(first_dirty.min(slots / per * per));
+    }
+
+    /// The keys of the vector pages [`Database::get`] and [`Database::fill_vectors`] read
+    /// for `ids` (all of [`Database::snapshot`]'s when `None`): pages whose originals are
+    /// not in memory. Such pages are never rewritten, so the keys stay valid.
+    pub fn stored_page_keys(&self, ids: Option<&[&str]>) -> Vec<String> {
+        let per = PageKind::Vectors.slots();
+        let base = self.coll.vectors.base() as u32;
+        let pages: BTreeSet<u32> = match ids {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| self.coll.ids.slot(id))
+                .filter(|s| s.0 < base)
+                .map(|s| s.0 / per)
+                .collect(),
+            None => (0..base.div_ceil(per)).collect(),
+        };
+        pages
+            .into_iter()
+            .filter_map(|p| {
+                let gen = self.manifest.pages.get(&(PageKind::Vectors, p))?;
+                Some(PageKind::Vectors.key(p, *gen))
+            })
+            .collect()
+    }
+
+    /// The stored form of `slot`'s vector, read from its page in `source`.
+    fn stored_vector(&self, source: &dyn Backend, slot: Slot) -> Result<Vec<f32>, OpenError> {
+        let mut pages = VectorPages::new(source, &self.manifest);
+        Ok(pages.get(slot.0)?.0.to_vec())
+    }
+
+    /// The vector, as given, and metadata of `id` (`Ok(None)`: unknown id), reading the
+    /// vector from `source` when it is not in memory.
+    pub fn get(&self, id: &str, source: &dyn Backend) -> Result<Option<Record>, GetError> {
+        self.coll.get_with(id, |slot| {
+            self.stored_vector(source, slot)
+                .map_err(|source| GetError::Storage {
+                    id: id.to_owned(),
+                    source,
+                })
+        })
+    }
+
+    /// Fills the vectors a search with `include_vectors` left out because they are in
+    /// storage (a durable `quantization: int8` collection), reading them from `source`.
+    pub fn fill_vectors(&self, hits: &mut [Hit], source: &dyn Backend) -> Result<(), GetError> {
+        for h in hits.iter_mut().filter(|h| h.vector.is_none()) {
+            h.vector = self.get(&h.id, source)?.map(|r| r.vector);
+        }
         Ok(())
     }
 
@@ -692,8 +775,11 @@ impl Database {
     }
 
     /// Every record of the current state as a fresh, fully folded set (pages and a
-    /// manifest, no log): what `export` writes.
-    pub fn snapshot(&self) -> Vec<(String, Vec<u8>)> {
+    /// manifest, no log): what `export` writes. Vector pages whose originals left memory
+    /// are read from `source` (this database's storage).
+    pub fn snapshot(&self, source: &dyn Backend) -> Result<Vec<(String, Vec<u8>)>, OpenError> {
+        let base = self.coll.vectors.base() as u32;
+        let mut stored = VectorPages::new(source, &self.manifest);
         let slots = self.coll.vectors.slots() as u32;
         let mut manifest = self.manifest.clone();
         manifest.pages.clear();
@@ -707,14 +793,36 @@ impl Database {
         {
             for (_, p) in pages_of(kind, 0, slots) {
                 let key = kind.key(p, 0);
-                out.push((key.clone(), self.encode_page(kind, p, &key)));
+                let first = p * kind.slots();
+                let bytes = if kind == PageKind::Vectors && first < base {
+                    let end = (first + kind.slots()).min(slots);
+                    let mut page = VectorPage {
+                        first,
+                        count: end - first,
+                        vectors: Vec::new(),
+                        norms: Vec::new(),
+                    };
+                    for s in first..end {
+                        page.vectors.extend_from_slice(stored.get(s)?.0);
+                        page.norms.extend(self.coll.vectors.norm(Slot(s)));
+                    }
+                    page.encode(&key)
+                } else {
+                    self.encode_page(kind, p, &key)
+                };
+                out.push((key, bytes));
                 manifest.pages.insert((kind, p), 0);
             }
         }
         manifest.next_gen = 1;
         out.push((MANIFEST_KEY.into(), manifest.encode(MANIFEST_KEY)));
-        out
+        Ok(out)
     }
+}
+
+/// Whether the collection's originals leave memory once stored (`quantization: int8`, HNSW).
+fn tiers(coll: &Collection) -> bool {
+    coll.config().quantization == Quantization::Int8 && coll.graph.is_some()
 }
 
 /// The log records after `seq`, in order, each with its stored size; a gap is `Missing`.

@@ -202,4 +202,24 @@ pub enum SearchError {
         /// The limit.
         max: usize,
     },
+    /// A vector asked for with `include_vectors` could not be read from storage.
+    #[error(transparent)]
+    Get(#[from] GetError),
+}
+
+/// Why a record could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GetError {
+    /// The vector is in storage, not in memory (a durable `quantization: int8` collection
+    /// keeps only its codes): read it through `Database::get` or `Store::get`.
+    #[error("the vector of {0:?} is in storage, not in memory; read it through the database")]
+    InStorage(String),
+    /// Storage could not give the vector back.
+    #[error("reading the vector of {id:?} from storage: {source}")]
+    Storage {
+        /// The id asked for.
+        id: String,
+        /// What storage said.
+        source: crate::storage::OpenError,
+    },
 }

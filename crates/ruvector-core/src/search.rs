@@ -136,7 +136,10 @@ impl Collection {
                         .include_metadata
                         .then(|| self.metadata[c.slot.index()].clone())
                         .flatten(),
-                    vector: query.include_vectors.then(|| self.vectors.original(c.slot)),
+                    vector: query
+                        .include_vectors
+                        .then(|| self.vectors.original(c.slot))
+                        .flatten(),
                 })
             })
             .collect();
@@ -165,23 +168,18 @@ impl Collection {
                 self.scan_is_cheaper(self.estimate_selectivity(f), ef.max(k), g.params().m)
             });
             if !selective {
-                match self.coarse.as_ref().and_then(|c| c.walk(&self.vectors, q)) {
+                match self.coarse.as_ref().and_then(|c| c.space(&self.vectors)) {
                     // int8: walk on the codes keeping all `ef` candidates, then rerank them in
-                    // float32, so the distances returned are exact.
-                    Some((walk, prepared)) => {
-                        g.search(&walk, &prepared, ef.max(k), ef, &mut accept, scratch);
-                        let mut found = std::mem::take(&mut scratch.fresh);
-                        found.clear();
-                        found.extend(scratch.sorted.iter().map(|c| c.slot.0));
-                        let Scratch {
-                            results,
-                            sorted,
-                            evaluations,
-                            ..
-                        } = scratch;
-                        let slots = found.iter().map(|&s| Slot(s));
-                        *evaluations += flat::nearest(&self.vectors, q, k, slots, results, sorted);
-                        scratch.fresh = found;
+                    // float32 while the originals are in memory (the distances are exact), or
+                    // keep the best `k` estimates once they are in storage.
+                    Some(space) => {
+                        let prepared = space.query(q);
+                        g.search(&space, &prepared, ef.max(k), ef, &mut accept, scratch);
+                        if self.vectors.base() > 0 {
+                            scratch.sorted.truncate(k);
+                        } else {
+                            self.rerank(q, k, scratch);
+                        }
                     }
                     None => g.search(&self.vectors, q, k, ef, &mut accept, scratch),
                 }
@@ -205,6 +203,22 @@ impl Collection {
         }
         *evaluations += flat::scan(&self.vectors, q, k, accept, results, sorted);
         SearchPath::ExactScan
+    }
+
+    /// Replaces `scratch.sorted` (a walk's candidates) by its best `k` in float32.
+    fn rerank(&self, q: &[f32], k: usize, scratch: &mut Scratch) {
+        let mut found = std::mem::take(&mut scratch.fresh);
+        found.clear();
+        found.extend(scratch.sorted.iter().map(|c| c.slot.0));
+        let Scratch {
+            results,
+            sorted,
+            evaluations,
+            ..
+        } = scratch;
+        let slots = found.iter().map(|&s| Slot(s));
+        *evaluations += flat::nearest(&self.vectors, q, k, slots, results, sorted);
+        scratch.fresh = found;
     }
 
     /// Whether an exact scan of the vectors matching a filter (estimated share

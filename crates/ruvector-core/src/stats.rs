@@ -12,20 +12,27 @@ use crate::index::IndexKind;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryUsage {
-    /// The vector arena (and cosine norms; for a flat index, also its int8 codes).
+    /// The float32 vectors in memory and their cosine norms. A durable `quantization: int8`
+    /// collection keeps only the vectors not yet in a full stored page (see
+    /// [`MemoryUsage::vectors_in_memory`]).
     pub vectors: usize,
+    /// Int8 codes, with their residual and norm per vector (`quantization: int8`, and the
+    /// flat index's exact scan; 0 otherwise).
+    pub codes: usize,
     /// HNSW links and levels (0 for flat).
     pub graph: usize,
     /// Id strings and their lookup table.
     pub ids: usize,
     /// Metadata (estimated from its JSON size) and the per-slot flags.
     pub metadata: usize,
+    /// How many slots have their float32 vector in memory (the rest are in storage only).
+    pub vectors_in_memory: usize,
 }
 
 impl MemoryUsage {
     /// All parts together.
     pub fn total(&self) -> usize {
-        self.vectors + self.graph + self.ids + self.metadata
+        self.vectors + self.codes + self.graph + self.ids + self.metadata
     }
 }
 
@@ -81,8 +88,9 @@ impl Collection {
             kernel: kernel_name(),
             distance_evaluations: self.evaluations.load(Ordering::Relaxed),
             memory: MemoryUsage {
-                vectors: self.vectors.memory_bytes()
-                    + self.coarse.as_ref().map_or(0, |c| c.memory_bytes()),
+                vectors: self.vectors.memory_bytes(),
+                codes: self.coarse.as_ref().map_or(0, |c| c.memory_bytes()),
+                vectors_in_memory: self.vectors.slots() - self.vectors.base(),
                 graph: self.graph.as_ref().map_or(0, |g| g.memory_bytes()),
                 ids: self.ids.memory_bytes(),
                 metadata,

@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
-use crate::collection::{Collection, CollectionConfig, Item, Upserted};
+use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
 use crate::database::Database;
-use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
+use crate::error::{CreateError, DeleteError, GetError, InsertError, SearchError, UpsertError};
+use crate::search::{SearchQuery, SearchResults};
 use crate::storage::export::{import_batch, is_empty, read_export, write_export, ImportError};
 use crate::storage::{Backend, BackendError, OpenError, WriteBatch};
 
@@ -90,8 +91,23 @@ impl<B: Backend> Store<B> {
     }
 
     /// The whole database as one export file.
-    pub fn export(&self) -> Vec<u8> {
-        write_export(&self.db.snapshot())
+    pub fn export(&self) -> Result<Vec<u8>, OpenError> {
+        Ok(write_export(&self.db.snapshot(&self.backend)?))
+    }
+
+    /// The vector, as given, and metadata of `id` (`Ok(None)`: unknown id), from memory or
+    /// from the backend.
+    pub fn get(&self, id: &str) -> Result<Option<Record>, GetError> {
+        self.db.get(id, &self.backend)
+    }
+
+    /// A search whose `include_vectors` hits come back whole, from the backend if need be.
+    pub fn search(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
+        let mut r = self.db.collection().search(query)?;
+        if query.include_vectors {
+            self.db.fill_vectors(&mut r.hits, &self.backend)?;
+        }
+        Ok(r)
     }
 
     /// The collection, for searches and reads.

@@ -1,5 +1,9 @@
-//! The vector arena: every vector of a collection in one contiguous `Vec<f32>`, addressed by
+//! The vector arena: the vectors of a collection in one contiguous `Vec<f32>`, addressed by
 //! [`Slot`]. Cosine collections store each vector normalised, with its norm beside it.
+//!
+//! A durable `quantization: int8` collection keeps only a suffix in memory: the slots below
+//! [`VectorStore::base`] were evicted once their storage pages were written, and are read
+//! back from storage when asked for; searches use their int8 codes.
 
 use crate::distance::{self, Metric};
 use crate::error::VectorError;
@@ -27,9 +31,12 @@ const PREFETCH_LINES: usize = 24;
 pub struct VectorStore {
     dim: usize,
     metric: Metric,
+    /// Slots `base..`, row after row.
     data: Vec<f32>,
-    /// Original norms (cosine only; empty otherwise).
+    /// Original norms of every slot (cosine only; empty otherwise).
     norms: Vec<f32>,
+    /// The first slot held in `data`.
+    base: usize,
 }
 
 impl VectorStore {
@@ -40,7 +47,34 @@ impl VectorStore {
             metric,
             data: Vec::new(),
             norms: Vec::new(),
+            base: 0,
         }
+    }
+
+    /// The first slot whose vector is in memory (0 unless some were evicted).
+    pub fn base(&self) -> usize {
+        self.base
+    }
+
+    /// Drops the vectors of the slots below `slot` (kept: their norms), which the caller
+    /// has in storage. Never brings any back.
+    pub fn evict_before(&mut self, slot: usize) {
+        let slot = slot.min(self.slots());
+        if slot <= self.base {
+            return;
+        }
+        self.data.drain(..(slot - self.base) * self.dim);
+        self.base = slot;
+        if self.data.capacity() > 2 * self.data.len() {
+            self.data.shrink_to(self.data.len() + self.data.len() / 8);
+        }
+    }
+
+    /// The stored vector of `slot`, when it is in memory.
+    #[inline(always)]
+    pub fn resident(&self, slot: Slot) -> Option<&[f32]> {
+        let start = slot.index().checked_sub(self.base)? * self.dim;
+        self.data.get(start..start + self.dim)
     }
 
     /// The dimension of every vector.
@@ -55,7 +89,7 @@ impl VectorStore {
 
     /// How many slots have been allocated (deleted ones included).
     pub fn slots(&self) -> usize {
-        self.data.len() / self.dim.max(1)
+        self.base + self.data.len() / self.dim.max(1)
     }
 
     /// Checks a vector for this arena: right length, every value finite, and (cosine) not
@@ -113,15 +147,17 @@ impl VectorStore {
         slot
     }
 
-    /// Every stored vector, row after row.
+    /// Every vector in memory, row after row (all of them while [`VectorStore::base`] is 0).
     pub(crate) fn rows(&self) -> &[f32] {
         &self.data
     }
 
-    /// The stored (for cosine: normalised) vector of `slot`.
+    /// The stored (for cosine: normalised) vector of `slot`, which must be in memory
+    /// (at or above [`VectorStore::base`]; the callers of an evicting collection use
+    /// [`VectorStore::resident`]).
     #[inline(always)]
     pub fn get(&self, slot: Slot) -> &[f32] {
-        let start = slot.index() * self.dim;
+        let start = (slot.index() - self.base) * self.dim;
         &self.data[start..start + self.dim]
     }
 
@@ -132,8 +168,7 @@ impl VectorStore {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let start = slot.index() * self.dim;
-            if let Some(v) = self.data.get(start..start + self.dim) {
+            if let Some(v) = self.resident(slot) {
                 for line in v.chunks(16).take(PREFETCH_LINES) {
                     // SAFETY: prefetching is only a hint; SSE is part of the x86-64 baseline.
                     unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr() as *const i8) };
@@ -149,12 +184,16 @@ impl VectorStore {
         self.norms.get(slot.index()).copied()
     }
 
-    /// The vector of `slot` as it was given (cosine: normalised × norm).
-    pub fn original(&self, slot: Slot) -> Vec<f32> {
-        let v = self.get(slot);
+    /// The vector of `slot` as it was given (cosine: normalised × norm), when in memory.
+    pub fn original(&self, slot: Slot) -> Option<Vec<f32>> {
+        Some(self.restore_original(slot, self.resident(slot)?))
+    }
+
+    /// `stored` (the stored form of `slot`'s vector) as it was given.
+    pub fn restore_original(&self, slot: Slot, stored: &[f32]) -> Vec<f32> {
         match self.norms.get(slot.index()) {
-            Some(&n) if self.metric == Metric::Cosine => v.iter().map(|x| x * n).collect(),
-            _ => v.to_vec(),
+            Some(&n) if self.metric == Metric::Cosine => stored.iter().map(|x| x * n).collect(),
+            _ => stored.to_vec(),
         }
     }
 
@@ -218,5 +257,14 @@ impl crate::index::Space for VectorStore {
     #[inline(always)]
     fn prefetch(&self, slot: Slot) {
         VectorStore::prefetch(self, slot)
+    }
+}
+
+impl crate::index::BuildSpace for VectorStore {
+    type Prepared<'a> = &'a [f32];
+
+    #[inline(always)]
+    fn query_of(&self, slot: Slot) -> &[f32] {
+        self.get(slot)
     }
 }

@@ -150,14 +150,10 @@ fn replay(build: &str) {
             "{label}"
         );
         for id in &ids {
-            assert_eq!(
-                from_browser.collection().get(id),
-                native.collection().get(id),
-                "{label}: {id}"
-            );
+            assert_eq!(from_browser.get(id), native.get(id), "{label}: {id}");
         }
         assert!(
-            native.export() == browser_file,
+            native.export().expect("export") == browser_file,
             "{label}: the native export differs from the browser's"
         );
         println!(

@@ -238,8 +238,8 @@ fn a_damaged_log_tail_is_dropped_on_request_and_reported() {
         601,
         "the checkpoint and the first log record"
     );
-    assert!(db.collection().get("id600").is_some());
-    assert!(db.collection().get("id601").is_none());
+    assert!(db.collection().get("id600").expect("in memory").is_some());
+    assert!(db.collection().get("id601").expect("in memory").is_none());
     b.write(&batch).expect("drop the tail");
     let mut db = Database::open(&b).expect("a plain open works again");
     assert_eq!(report.seq, db.storage_stats().seq);
@@ -249,7 +249,11 @@ fn a_damaged_log_tail_is_dropped_on_request_and_reported() {
     b.write(&w).expect("write");
     let reopened = Database::open(&b).expect("reopen");
     assert_eq!(reopened.collection().len(), 602);
-    assert!(reopened.collection().get("after").is_some());
+    assert!(reopened
+        .collection()
+        .get("after")
+        .expect("in memory")
+        .is_some());
     // A sound database recovers nothing; a damaged page is an error, not a recovery.
     assert!(Database::open_recovering(&b).expect("sound").1.is_none());
     let page = b.keys(PageKind::Vectors.prefix()).expect("keys")[0].clone();

@@ -104,7 +104,7 @@ fn check(path: &Path, seed: u64, acked: Option<u64>) -> usize {
     let matches = |e: &std::collections::BTreeMap<String, (Vec<f32>, serde_json::Value)>| {
         c.len() == e.len()
             && e.iter().all(|(id, (v, m))| {
-                c.get(id).is_some_and(|r| {
+                c.get(id).ok().flatten().is_some_and(|r| {
                     r.metadata.as_ref() == Some(m)
                         && r.vector
                             .iter()

@@ -183,6 +183,24 @@ fn the_int8_flat_scan_answers_exactly_as_the_plain_scan() {
     }
 }
 
+/// The row numbers of the top 10 of every query.
+fn search_ids(
+    c: &ruvector_core::Collection,
+    queries: &[f32],
+    dim: usize,
+    ef: usize,
+) -> Vec<Vec<usize>> {
+    queries
+        .chunks_exact(dim)
+        .map(|q| {
+            let r = c
+                .search(&ruvector_core::SearchQuery::new(q, 10).ef(ef))
+                .expect("search");
+            r.hits.iter().map(|h| h.id.parse().expect("row")).collect()
+        })
+        .collect()
+}
+
 /// A vector as the engine compares it (unit length for cosine).
 fn prepared(metric: Metric, v: &[f32]) -> Vec<f32> {
     let mut p = v.to_vec();
@@ -247,26 +265,39 @@ fn an_int8_hnsw_walk_keeps_recall_and_returns_exact_distances() {
             println!("{metric} ef {ef}: recall@10 float32 walk {rp:.4}, int8 walk {rc:.4}");
             assert!(rc >= rp - 0.01, "{metric} ef {ef}: {rc} < {rp} - 0.01");
         }
+        // Stored and reopened: two opens answer alike (`tiers.rs` covers the originals
+        // leaving memory, from 16,384 vectors on).
+        let plain_recall = recall_at(&search_ids(&plain, &queries, dim, 64), &truth, 10);
         let db = Database::from_collection(coded);
         let mem = MemoryBackend::new();
-        for (k, v) in db.snapshot() {
+        for (k, v) in db.snapshot(&mem).expect("snapshot") {
             mem.put_raw(&k, v);
         }
         let back = Database::open(&mem).expect("reopen");
+        let again = Database::open(&mem).expect("reopen");
         assert_eq!(back.collection().config().quantization, Quantization::Int8);
         for q in queries.chunks_exact(dim).take(20) {
             let query = SearchQuery::new(q, 10).ef(16);
             let (x, y) = (
-                db.collection().search(&query),
-                back.collection().search(&query),
+                back.collection().search(&query).expect("search"),
+                again.collection().search(&query).expect("search"),
             );
-            let (x, y) = (x.expect("search"), y.expect("search"));
             assert_eq!(
                 x.hits, y.hits,
-                "{metric}: the reopened codes walk to the same answers"
+                "{metric}: two opens walk to the same answers"
             );
             assert_eq!(x.evaluations, y.evaluations, "{metric}: and the same way");
         }
+        let stored = recall_at(
+            &search_ids(back.collection(), &queries, dim, 64),
+            &truth,
+            10,
+        );
+        println!("{metric} ef 64: float32 {plain_recall:.4}, int8 reopened {stored:.4}");
+        assert!(
+            stored >= plain_recall - 0.02,
+            "{metric}: {stored} < {plain_recall} - 0.02"
+        );
     }
     assert!(Collection::new(
         CollectionConfig::new(dim)

@@ -158,13 +158,18 @@ fn export_from_memory_import_elsewhere_and_back() {
     let store = Store::create(MemoryBackend::new(), config).expect("create");
     let mut reference = Collection::new(config).expect("config");
     let store = drive(store, &mut reference, s, 200);
-    let file = store.export();
+    let file = store.export().expect("export");
     let imported = Store::import(MemoryBackend::new(), &file).expect("import");
     assert_same(imported.collection(), &reference, s);
     // And back: export the imported copy, import again.
-    let again = Store::import(MemoryBackend::new(), &imported.export()).expect("import again");
+    let again = Store::import(MemoryBackend::new(), &imported.export().expect("export"))
+        .expect("import again");
     assert_same(again.collection(), &reference, s);
-    assert_eq!(again.export(), file, "export is deterministic");
+    assert_eq!(
+        again.export().expect("export"),
+        file,
+        "export is deterministic"
+    );
     #[cfg(feature = "native")]
     {
         let path =
@@ -176,7 +181,11 @@ fn export_from_memory_import_elsewhere_and_back() {
         )
         .expect("import");
         assert_same(redb.collection(), &reference, s);
-        assert_eq!(redb.export(), file, "redb exports the same file");
+        assert_eq!(
+            redb.export().expect("export"),
+            file,
+            "redb exports the same file"
+        );
         drop(redb);
         let _ = std::fs::remove_file(&path);
     }
@@ -211,7 +220,7 @@ fn readers_catch_up_from_the_log_or_are_told_to_reload() {
         other => panic!("expected records, got {other:?}"),
     }
     assert_eq!(reader.collection().len(), 14);
-    assert!(reader.collection().get("r13").is_some());
+    assert!(reader.collection().get("r13").expect("in memory").is_some());
     let cp = writer.checkpoint().expect("something to fold");
     backend.write(&cp).expect("write");
     let folded = writer.storage_stats().seq;
@@ -282,7 +291,9 @@ fn a_collection_built_in_memory_exports_and_comes_back_the_same() {
     }
     coll.delete("m7").expect("delete");
     let db = Database::from_collection(coll);
-    let file = ruvector_core::storage::export::write_export(&db.snapshot());
+    let file = ruvector_core::storage::export::write_export(
+        &db.snapshot(&MemoryBackend::new()).expect("snapshot"),
+    );
     let copy = Store::import(MemoryBackend::new(), &file).expect("the export opens");
     let back = db.into_collection();
     assert_eq!(copy.collection().len(), 299);
@@ -358,7 +369,9 @@ fn sync_follows_another_writer_and_knows_when_to_reload() {
     let (mut fresh, _) = Database::create(config).expect("create");
     fresh.insert_batch(vec![item(391)]).expect("insert");
     fresh.advance_seq(at);
-    let mut replace = ruvector_core::storage::export::import_batch(fresh.snapshot());
+    let mut replace = ruvector_core::storage::export::import_batch(
+        fresh.snapshot(&MemoryBackend::new()).expect("snapshot"),
+    );
     replace.seq = at + 1;
     backend.write(&replace).expect("write");
     assert!(matches!(

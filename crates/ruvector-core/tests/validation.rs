@@ -21,7 +21,7 @@ fn snapshot(
     ruvector_core::SearchResults,
 ) {
     let ids: Vec<String> = c.ids().map(str::to_owned).collect();
-    let records = ids.iter().map(|id| c.get(id)).collect();
+    let records = ids.iter().map(|id| c.get(id).expect("in memory")).collect();
     let res = c
         .search(&SearchQuery::new(&[0.1, 0.2, 0.3, 0.4], 10))
         .expect("valid query");
@@ -234,25 +234,31 @@ fn bad_upserts_deletes_and_searches_change_nothing() {
 fn crud_round_trip() {
     let mut c = seeded();
     assert_eq!(c.len(), 3);
-    let a = c.get("a").unwrap();
+    let a = c.get("a").expect("in memory").unwrap();
     assert_eq!(a.metadata, Some(json!({"kind": "x"})));
     // Upsert metadata only: vector kept.
     assert_eq!(
         c.upsert("a", None, Some(json!({"kind": "y"}))).unwrap(),
         Upserted::Updated
     );
-    assert_eq!(c.get("a").unwrap().vector, a.vector);
-    assert_eq!(c.get("a").unwrap().metadata, Some(json!({"kind": "y"})));
+    assert_eq!(c.get("a").expect("in memory").unwrap().vector, a.vector);
+    assert_eq!(
+        c.get("a").expect("in memory").unwrap().metadata,
+        Some(json!({"kind": "y"}))
+    );
     // Upsert vector only: metadata kept, search sees the new vector.
     c.upsert("a", Some(&[0.0, 0.0, 0.0, 2.0]), None).unwrap();
-    assert_eq!(c.get("a").unwrap().metadata, Some(json!({"kind": "y"})));
+    assert_eq!(
+        c.get("a").expect("in memory").unwrap().metadata,
+        Some(json!({"kind": "y"}))
+    );
     let top = c
         .search(&SearchQuery::new(&[0.0, 0.0, 0.0, 1.0], 1))
         .unwrap();
     assert_eq!(top.hits[0].id, "a");
     // Clearing metadata with null.
     c.upsert("a", None, Some(serde_json::Value::Null)).unwrap();
-    assert_eq!(c.get("a").unwrap().metadata, None);
+    assert_eq!(c.get("a").expect("in memory").unwrap().metadata, None);
     // Upsert of a new id inserts.
     assert_eq!(
         c.upsert("z", Some(&[1.0, 1.0, 0.0, 0.0]), None).unwrap(),
@@ -261,7 +267,7 @@ fn crud_round_trip() {
     assert_eq!(c.len(), 4);
     c.delete("b").unwrap();
     assert_eq!(c.len(), 3);
-    assert!(c.get("b").is_none());
+    assert!(c.get("b").expect("in memory").is_none());
     assert!(!c.contains("b"));
     let all = c
         .search(&SearchQuery::new(&[0.0, 1.0, 0.0, 0.0], 10))
@@ -286,7 +292,7 @@ fn cosine_get_returns_the_vector_as_given() {
     let mut c = db(Metric::Cosine);
     let v = vec![3.5f32, -1.25e-3, 1.0e4, 7.0];
     c.insert(Item::new("v", v.clone())).unwrap();
-    let got = c.get("v").unwrap().vector;
+    let got = c.get("v").expect("in memory").unwrap().vector;
     for (x, y) in v.iter().zip(&got) {
         assert!(
             (x - y).abs() <= 1e-6 * x.abs().max(1e-30) + 1e-6 * 1e4 * f32::EPSILON,

@@ -3,7 +3,7 @@
 
 use ruvector_core::storage::OpenError;
 use ruvector_core::{
-    BackendError, CreateError, CreateStoreError, DeleteError, FilterError, InsertError,
+    BackendError, CreateError, CreateStoreError, DeleteError, FilterError, GetError, InsertError,
     MetadataError, RecordError, SearchError, UpsertError, VectorError, WriteError,
 };
 
@@ -84,8 +84,18 @@ impl From<SearchError> for ErrorInfo {
             SearchError::Filter(_) => "INVALID_FILTER",
             SearchError::K { .. } => "INVALID_K",
             SearchError::Ef { .. } => "INVALID_EF",
+            SearchError::Get(g) => return g.clone().into(),
         };
         ErrorInfo::new(code, e.to_string())
+    }
+}
+
+impl From<GetError> for ErrorInfo {
+    fn from(e: GetError) -> Self {
+        match e {
+            GetError::Storage { source, .. } => source.into(),
+            GetError::InStorage(_) => ErrorInfo::new("STORAGE", e.to_string()),
+        }
     }
 }
 

@@ -29,7 +29,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::codes::ErrorInfo;
-use crate::idb::Idb;
+use crate::idb::{Idb, Records};
 use crate::locks;
 use crate::protocol::Durability;
 
@@ -165,6 +165,17 @@ pub fn change_detail(seq: u64, origin: &str) -> JsValue {
 }
 
 impl Engine {
+    /// The vector pages that reads of `ids` (every such page when `None`) need from
+    /// IndexedDB: those whose originals are not in memory (`quantization: int8`); none
+    /// otherwise, and then no transaction is opened.
+    pub async fn stored_pages(&self, ids: Option<&[&str]>) -> Result<Records, ErrorInfo> {
+        let keys = self.db.borrow().stored_page_keys(ids);
+        if keys.is_empty() {
+            return Ok(Records::default());
+        }
+        self.idb.read_keys(&keys).await
+    }
+
     /// An engine over an opened database; `events` receives the events it raises itself.
     pub fn new(
         name: &str,

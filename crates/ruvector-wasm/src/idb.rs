@@ -199,6 +199,18 @@ impl Idb {
         Ok(records)
     }
 
+    /// The records under `keys` (those that exist), in one read-only transaction: the
+    /// vector pages a `get`, a search with `includeVectors` or an export reads when the
+    /// originals are in storage only.
+    pub async fn read_keys(&self, keys: &[String]) -> Result<Records, ErrorInfo> {
+        let ranges: Vec<_> = keys.iter().map(|k| (k.clone(), k.clone(), false)).collect();
+        let mut records = Records::default();
+        for (keys, values) in &self.read_ranges(&ranges).await? {
+            records.extend(keys, values);
+        }
+        Ok(records)
+    }
+
     /// What a database at sequence number `seq` needs to catch up with other writers: the
     /// manifest and the log records after `seq` and, when there are any, the vector pages
     /// from page `first_page` on (bulk records keep their vectors there). Call it holding

@@ -5,7 +5,10 @@ use std::rc::Rc;
 
 use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
 use ruvector_core::storage::export::{import_batch, read_export, write_export};
-use ruvector_core::{CheckpointPolicy, Collection, Database, Filter, Item, SearchQuery};
+use ruvector_core::{
+    CheckpointPolicy, Collection, Database, Filter, Item, MemoryBackend, Record, SearchQuery,
+    SearchResults,
+};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -549,16 +552,18 @@ pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
     .await
 }
 
-/// `{ id, vector: Float32Array, metadata? }` or `null`.
-pub fn get(name: String, id: String) -> Result<JsValue, JsValue> {
+/// `{ id, vector: Float32Array, metadata? }` or `null`; reads the vector's page from
+/// IndexedDB when it is not in memory (`quantization: int8`).
+pub async fn get(name: String, id: String) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
+    let stored = e.stored_pages(Some(&[id.as_str()])).await.map_err(fail)?;
     let db = e.db.borrow();
-    record(db.collection(), &id)
+    record(db.get(&id, &stored).map_err(|x| fail(ErrorInfo::from(x)))?)
 }
 
-/// The record of `id` in `coll` as `{ id, vector: Float32Array, metadata? }`, or `null`.
-fn record(coll: &Collection, id: &str) -> Result<JsValue, JsValue> {
-    let Some(r) = coll.get(id) else {
+/// A record as `{ id, vector: Float32Array, metadata? }`, or `null`.
+fn record(r: Option<Record>) -> Result<JsValue, JsValue> {
+    let Some(r) = r else {
         return Ok(JsValue::NULL);
     };
     let o = Object::new();
@@ -575,14 +580,27 @@ fn record(coll: &Collection, id: &str) -> Result<JsValue, JsValue> {
 }
 
 /// The `k` nearest: `{ hits: [{ id, score, distance, metadata?, vector? }], path, evaluations }`.
-pub fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+/// Vectors asked for with `includeVectors` that are not in memory are read from IndexedDB.
+pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let db = e.db.borrow();
-    run_search(db.collection(), &vector, options)
+    let (mut found, vectors) = run_search(e.db.borrow().collection(), &vector, options)?;
+    if vectors && found.hits.iter().any(|h| h.vector.is_none()) {
+        let ids: Vec<&str> = found.hits.iter().map(|h| h.id.as_str()).collect();
+        let stored = e.stored_pages(Some(&ids)).await.map_err(fail)?;
+        e.db.borrow()
+            .fill_vectors(&mut found.hits, &stored)
+            .map_err(|x| fail(ErrorInfo::from(x)))?;
+    }
+    to_js(&found)
 }
 
-/// Parses a query and its options and runs it on `coll`.
-fn run_search(coll: &Collection, vector: &JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+/// Parses a query and its options and runs it on `coll`; also says whether it asked for
+/// vectors.
+fn run_search(
+    coll: &Collection,
+    vector: &JsValue,
+    options: JsValue,
+) -> Result<(SearchResults, bool), JsValue> {
     let v = vector_from("vector", vector)?;
     let o: SearchOptions = parse("options", options)?;
     let filter = o
@@ -599,7 +617,7 @@ fn run_search(coll: &Collection, vector: &JsValue, options: JsValue) -> Result<J
         include_metadata: o.include_metadata,
         include_vectors: o.include_vectors,
     };
-    to_js(&coll.search(&q).map_err(fail)?)
+    Ok((coll.search(&q).map_err(fail)?, o.include_vectors))
 }
 
 /// Live vectors.
@@ -665,11 +683,16 @@ pub async fn stats(name: String) -> Result<JsValue, JsValue> {
     Ok(out)
 }
 
-/// The whole database as one export file (`Uint8Array`).
-pub fn export_db(name: String) -> Result<Uint8Array, JsValue> {
+/// The whole database as one export file (`Uint8Array`), with the vector pages that are in
+/// IndexedDB only read from there.
+pub async fn export_db(name: String) -> Result<Uint8Array, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let bytes = write_export(&e.db.borrow().snapshot());
-    Ok(Uint8Array::from(bytes.as_slice()))
+    let stored = e.stored_pages(None).await.map_err(fail)?;
+    let records =
+        e.db.borrow()
+            .snapshot(&stored)
+            .map_err(|x| fail(ErrorInfo::from(x)))?;
+    Ok(Uint8Array::from(write_export(&records).as_slice()))
 }
 
 /// Imports an export file as the new database `name` (which must not exist yet), or with
@@ -688,11 +711,11 @@ pub async fn import_db(
             format!("database {name:?} is open; import into a new name, or replace its contents"),
         )));
     }
-    let (records, mut db) = open_export(&file)?;
+    let (records, mut db, mem) = open_export(&file)?;
     let policy = opts.checkpoint.unwrap_or_default().policy();
     db.set_checkpoint_policy(policy);
     if opts.replace == Some(true) {
-        replace_open(&open.map_err(fail)?, db, policy).await?;
+        replace_open(&open.map_err(fail)?, db, mem, policy).await?;
         return stats(name).await;
     }
     let (idb, closed) = connect(&name).await?;
@@ -731,12 +754,13 @@ pub async fn import_db(
 async fn replace_open(
     e: &Rc<Engine>,
     mut db: Database,
+    source: MemoryBackend,
     policy: CheckpointPolicy,
 ) -> Result<(), JsValue> {
     commit(e, move |current| {
         db.advance_seq(current.storage_stats().seq);
-        let records = db.snapshot();
-        let mut fresh = open_records(&records)?;
+        let records = db.snapshot(&source)?;
+        let (mut fresh, _) = open_records(&records)?;
         fresh.set_checkpoint_policy(policy);
         *current = fresh;
         let mut batch = import_batch(records);
@@ -750,20 +774,22 @@ async fn replace_open(
 type Records = Vec<(String, Vec<u8>)>;
 
 /// The records of an export file and the database they make; `CORRUPT` names the damage.
-fn open_export(file: &Uint8Array) -> Result<(Records, Database), JsValue> {
+fn open_export(file: &Uint8Array) -> Result<(Records, Database, MemoryBackend), JsValue> {
     let records =
         read_export(&file.to_vec()).map_err(|e| fail(ErrorInfo::new("CORRUPT", e.to_string())))?;
-    let db = open_records(&records).map_err(fail)?;
-    Ok((records, db))
+    let (db, mem) = open_records(&records).map_err(fail)?;
+    Ok((records, db, mem))
 }
 
-/// The database a set of records makes (through a memory backend).
-fn open_records(records: &Records) -> Result<Database, ErrorInfo> {
-    let mem = ruvector_core::MemoryBackend::new();
+/// The database a set of records makes, and the memory backend it was opened from (which
+/// holds the vector pages it may read later).
+fn open_records(records: &Records) -> Result<(Database, MemoryBackend), ErrorInfo> {
+    let mem = MemoryBackend::new();
     for (k, v) in records {
         mem.put_raw(k, v.clone());
     }
-    Database::open(&mem).map_err(ErrorInfo::from)
+    let db = Database::open(&mem).map_err(ErrorInfo::from)?;
+    Ok((db, mem))
 }
 
 /// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store.
@@ -799,7 +825,7 @@ impl MemoryCollection {
 
     /// The `k` nearest, as for the worker's `search`.
     pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        run_search(&self.inner, &vector, options)
+        to_js(&run_search(&self.inner, &vector, options)?.0)
     }
 
     /// Deletes `id`; false when it was not there.
@@ -826,7 +852,7 @@ impl MemoryCollection {
 
     /// `{ id, vector: Float32Array, metadata? }` of `id`, or `null`.
     pub fn get(&self, id: &str) -> Result<JsValue, JsValue> {
-        record(&self.inner, id)
+        record(self.inner.get(id).map_err(|x| fail(ErrorInfo::from(x)))?)
     }
 
     /// The whole collection as an export file (docs/format.md): what `import` reads back
@@ -836,7 +862,10 @@ impl MemoryCollection {
         let config = *self.inner.config();
         let empty = Collection::new(config).map_err(fail)?;
         let db = Database::from_collection(std::mem::replace(&mut self.inner, empty));
-        let bytes = write_export(&db.snapshot());
+        let bytes = write_export(
+            &db.snapshot(&MemoryBackend::new())
+                .map_err(|x| fail(ErrorInfo::from(x)))?,
+        );
         self.inner = db.into_collection();
         Ok(Uint8Array::from(bytes.as_slice()))
     }
@@ -853,11 +882,11 @@ pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsVal
             "a database name must not be empty",
         )));
     }
-    let (_, mut db) = open_export(&file)?;
+    let (_, mut db, mem) = open_export(&file)?;
     if let Ok(e) = engine::get(&name) {
         // Open in this context: replaced through its own commit loop.
         let policy = e.db.borrow().checkpoint_policy();
-        return replace_open(&e, db, policy).await;
+        return replace_open(&e, db, mem, policy).await;
     }
     let idb = Idb::open(&name, || {}).await.map_err(fail)?;
     let written = async {
@@ -869,7 +898,7 @@ pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsVal
         if let Ok(old) = Database::open(&stored) {
             db.advance_seq(old.storage_stats().seq);
         }
-        let records = db.snapshot();
+        let records = db.snapshot(&mem)?;
         let mut batch = import_batch(records);
         batch.seq = db.storage_stats().seq;
         idb.write(&batch, Durability::Strict).await?;
@@ -947,11 +976,11 @@ pub async fn call(op: String, args: JsValue) -> Result<JsValue, JsValue> {
         "delete" => delete(name()?, arg(&args, "ids"))
             .await
             .map(|_| JsValue::UNDEFINED),
-        "get" => get(name()?, string_arg(&args, "id")?),
-        "search" => search(name()?, arg(&args, "vector"), arg(&args, "options")),
+        "get" => get(name()?, string_arg(&args, "id")?).await,
+        "search" => search(name()?, arg(&args, "vector"), arg(&args, "options")).await,
         "count" => count(name()?).map(JsValue::from),
         "stats" => stats(name()?).await,
-        "export" => export_db(name()?).map(JsValue::from),
+        "export" => export_db(name()?).await.map(JsValue::from),
         "import" => {
             let data = typed::<Uint8Array>(&args, "data", "Uint8Array")?;
             import_db(name()?, data, arg(&args, "options")).await

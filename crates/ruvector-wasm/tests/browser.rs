@@ -91,7 +91,9 @@ async fn write_close_reopen_gives_the_same_results_without_distance_work() {
     .unwrap();
     let q: JsValue = Float32Array::from(&data[390 * dim..391 * dim]).into();
     let opts = obj(r#"{"k": 10, "includeMetadata": true}"#);
-    let before = rv::search(name.clone(), q.clone(), opts.clone()).unwrap();
+    let before = rv::search(name.clone(), q.clone(), opts.clone())
+        .await
+        .unwrap();
     let stats = rv::stats(name.clone()).await.unwrap();
     assert_eq!(
         field(&stats, "persistence.lastDurability")
@@ -109,12 +111,12 @@ async fn write_close_reopen_gives_the_same_results_without_distance_work() {
         "open computed distances"
     );
     assert_eq!(field(&reopened, "len").as_f64(), Some(309.0));
-    let after = rv::search(name.clone(), q, opts).unwrap();
+    let after = rv::search(name.clone(), q, opts).await.unwrap();
     assert_eq!(json(&field(&before, "hits")), json(&field(&after, "hits")));
-    assert!(rv::get(name.clone(), "p7".into()).unwrap().is_null());
+    assert!(rv::get(name.clone(), "p7".into()).await.unwrap().is_null());
     assert_eq!(
         json(&field(
-            &rv::get(name.clone(), "p8".into()).unwrap(),
+            &rv::get(name.clone(), "p8".into()).await.unwrap(),
             "metadata"
         )),
         r#"{"moved":true}"#
@@ -193,19 +195,27 @@ async fn every_error_is_typed_and_changes_nothing() {
         ),
         (
             "INVALID_K",
-            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"k": 0}"#)).unwrap_err(),
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"k": 0}"#))
+                .await
+                .unwrap_err(),
         ),
         (
             "INVALID_K",
-            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"k": 1000000}"#)).unwrap_err(),
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"k": 1000000}"#))
+                .await
+                .unwrap_err(),
         ),
         (
             "BAD_ARGUMENT",
-            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"ef": -4}"#)).unwrap_err(),
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"ef": -4}"#))
+                .await
+                .unwrap_err(),
         ),
         (
             "BAD_ARGUMENT",
-            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"topK": 4}"#)).unwrap_err(),
+            rv::search(name.clone(), obj("[1, 2, 3]"), obj(r#"{"topK": 4}"#))
+                .await
+                .unwrap_err(),
         ),
         (
             "INVALID_FILTER",
@@ -214,11 +224,14 @@ async fn every_error_is_typed_and_changes_nothing() {
                 obj("[1, 2, 3]"),
                 obj(r#"{"filter": {"a": {"$regex": "x"}}}"#),
             )
+            .await
             .unwrap_err(),
         ),
         (
             "DIMENSION_MISMATCH",
-            rv::search(name.clone(), obj("[1, 2]"), JsValue::UNDEFINED).unwrap_err(),
+            rv::search(name.clone(), obj("[1, 2]"), JsValue::UNDEFINED)
+                .await
+                .unwrap_err(),
         ),
         (
             "CONFIG_MISMATCH",
@@ -228,7 +241,9 @@ async fn every_error_is_typed_and_changes_nothing() {
         ),
         (
             "NOT_OPEN",
-            rv::search("never-opened".into(), obj("[1]"), JsValue::UNDEFINED).unwrap_err(),
+            rv::search("never-opened".into(), obj("[1]"), JsValue::UNDEFINED)
+                .await
+                .unwrap_err(),
         ),
         (
             "INVALID_CONFIG",
@@ -331,7 +346,7 @@ async fn a_damaged_record_is_reported_by_key_on_open() {
         field(&stats, "persistence.recovery").is_null()
             || field(&stats, "persistence.recovery").is_undefined()
     );
-    assert!(!rv::get(name.clone(), "d".into()).unwrap().is_null());
+    assert!(!rv::get(name.clone(), "d".into()).await.unwrap().is_null());
     rv::delete_database(name).await.unwrap();
 }
 
@@ -454,16 +469,23 @@ async fn export_import_round_trip_in_the_browser() {
     )
     .await
     .unwrap();
-    let file = rv::export_db(name.clone()).unwrap();
+    let file = rv::export_db(name.clone()).await.unwrap();
     let copy = unique("import");
     rv::import_db(copy.clone(), file.clone(), JsValue::UNDEFINED)
         .await
         .unwrap();
     let q: JsValue = Float32Array::from(&data[..8]).into();
-    let a = rv::search(name.clone(), q.clone(), JsValue::UNDEFINED).unwrap();
-    let b = rv::search(copy.clone(), q, JsValue::UNDEFINED).unwrap();
+    let a = rv::search(name.clone(), q.clone(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    let b = rv::search(copy.clone(), q, JsValue::UNDEFINED)
+        .await
+        .unwrap();
     assert_eq!(json(&a), json(&b));
-    assert_eq!(rv::export_db(copy.clone()).unwrap().to_vec(), file.to_vec());
+    assert_eq!(
+        rv::export_db(copy.clone()).await.unwrap().to_vec(),
+        file.to_vec()
+    );
     assert_eq!(
         code(
             rv::import_db(copy.clone(), file.clone(), JsValue::UNDEFINED)
@@ -483,7 +505,7 @@ async fn export_import_round_trip_in_the_browser() {
     )
     .await
     .unwrap();
-    let before = rv::export_db(other.clone()).unwrap().to_vec();
+    let before = rv::export_db(other.clone()).await.unwrap().to_vec();
     let mut damaged = file.to_vec();
     let mid = damaged.len() / 2;
     damaged[mid] ^= 0x40;
@@ -492,25 +514,30 @@ async fn export_import_round_trip_in_the_browser() {
         .await
         .unwrap_err();
     assert_eq!(code(err), "CORRUPT");
-    assert_eq!(rv::export_db(other.clone()).unwrap().to_vec(), before);
+    assert_eq!(rv::export_db(other.clone()).await.unwrap().to_vec(), before);
     // …a sound one replaces everything, in memory and in IndexedDB.
     let stats = rv::import_db(other.clone(), file.clone(), replace())
         .await
         .unwrap();
     assert_eq!(field(&stats, "len").as_f64(), Some(50.0));
     assert_eq!(field(&stats, "dimensions").as_f64(), Some(8.0));
-    assert!(rv::get(other.clone(), "old".into()).unwrap().is_null());
+    assert!(rv::get(other.clone(), "old".into())
+        .await
+        .unwrap()
+        .is_null());
     rv::close(other.clone()).await.unwrap();
     let stats = rv::open(other.clone(), JsValue::UNDEFINED).await.unwrap();
     // Numbered after the replaced state (so other tabs reload), and otherwise the file's
     // contents: the same answers as the database imported from it.
     assert!(field(&stats, "storage.seq").as_f64() > Some(1.0));
-    let answers = |db: String| {
+    let answers = |db: String| async move {
         let q = obj(r#"[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]"#);
-        let hits = rv::search(db, q, obj(r#"{"k": 20, "includeVectors": true}"#)).unwrap();
+        let hits = rv::search(db, q, obj(r#"{"k": 20, "includeVectors": true}"#))
+            .await
+            .unwrap();
         js_sys::JSON::stringify(&hits).unwrap().as_string().unwrap()
     };
-    assert_eq!(answers(other.clone()), answers(copy.clone()));
+    assert_eq!(answers(other.clone()).await, answers(copy.clone()).await);
     rv::delete_database(other).await.unwrap();
     rv::delete_database(name).await.unwrap();
     rv::delete_database(copy).await.unwrap();

@@ -1,6 +1,6 @@
 //! Hierarchical navigable small world graph (Malkov & Yashunin, "Efficient and robust
 //! approximate nearest neighbor search using Hierarchical Navigable Small World graphs",
-//! 2018), over the vectors of a [`VectorStore`].
+//! 2018), over the vectors of a [`BuildSpace`]: the float32 arena, or int8 codes.
 //!
 //! * Levels come from a seeded SplitMix64 with integer thresholds `P(level ≥ l) = m^-l`
 //!   (the paper's `mL = 1/ln(M)`), so one seed and one insertion order give one graph on
@@ -15,9 +15,9 @@
 //! * Search takes an `accept` predicate (live, and the filter if any): rejected nodes are
 //!   walked through but never enter the results.
 
-use super::{push_bounded, Candidate, Scratch, Space};
+use super::{push_bounded, BuildSpace, Candidate, Scratch, Space};
 use crate::rng::SplitMix64;
-use crate::vectors::{grow, Slot, VectorStore};
+use crate::vectors::{grow, Slot};
 
 /// The highest level a node can have.
 pub const MAX_LEVEL: usize = 15;
@@ -50,7 +50,7 @@ impl Default for HnswParams {
 
 const NO_UPPER: u32 = u32::MAX;
 
-/// The graph. Node numbers are arena [`Slot`]s; the vectors stay in the [`VectorStore`].
+/// The graph. Node numbers are arena [`Slot`]s; the vectors stay in their space.
 #[derive(Clone, Debug)]
 pub struct Hnsw {
     params: HnswParams,
@@ -266,9 +266,9 @@ impl Hnsw {
 
     /// Inserts the vector at `slot` (the next slot of the arena). `live` tells which nodes
     /// may become its neighbours.
-    pub fn insert(
+    pub fn insert<S: BuildSpace + ?Sized>(
         &mut self,
-        vectors: &VectorStore,
+        vectors: &S,
         slot: Slot,
         live: &impl Fn(Slot) -> bool,
         scratch: &mut Scratch,
@@ -280,7 +280,8 @@ impl Hnsw {
             self.top = level;
             return;
         };
-        let q = vectors.get(slot);
+        let prepared = vectors.query_of(slot);
+        let q = &*prepared;
         let mut ep = Candidate {
             distance: vectors.distance(q, entry),
             slot: entry,
@@ -327,9 +328,9 @@ impl Hnsw {
 
     /// Adds the link `n → new`; a full list is re-chosen by the heuristic.
     #[allow(clippy::too_many_arguments)]
-    fn connect(
+    fn connect<S: BuildSpace + ?Sized>(
         &mut self,
-        vectors: &VectorStore,
+        vectors: &S,
         n: Slot,
         new: Slot,
         d: f32,
@@ -348,11 +349,12 @@ impl Hnsw {
         for &l in self.links(n, level) {
             vectors.prefetch(Slot(l));
         }
+        let qn = vectors.query_of(n);
         for &l in self.links(n, level) {
             let l = Slot(l);
             if live(l) {
                 scratch.sorted.push(Candidate {
-                    distance: vectors.distance_between(n, l),
+                    distance: vectors.distance(&qn, l),
                     slot: l,
                 });
             }
@@ -367,18 +369,21 @@ impl Hnsw {
     /// candidates): walking `scratch.sorted` from the closest, keep a candidate only if it
     /// is closer to the base than to every candidate kept so far. At most `m` go to
     /// `scratch.selected`.
-    fn select(&self, vectors: &VectorStore, m: usize, scratch: &mut Scratch) {
+    fn select<S: BuildSpace + ?Sized>(&self, vectors: &S, m: usize, scratch: &mut Scratch) {
         scratch.selected.clear();
         for &c in &scratch.sorted {
             if scratch.selected.len() >= m {
                 break;
             }
             let mut good = true;
-            for s in &scratch.selected {
-                scratch.evaluations += 1;
-                if vectors.distance_between(c.slot, s.slot) < c.distance {
-                    good = false;
-                    break;
+            if !scratch.selected.is_empty() {
+                let qc = vectors.query_of(c.slot);
+                for s in &scratch.selected {
+                    scratch.evaluations += 1;
+                    if vectors.distance(&qc, s.slot) < c.distance {
+                        good = false;
+                        break;
+                    }
                 }
             }
             if good {
@@ -524,9 +529,9 @@ impl Hnsw {
     /// and keeps the rest of its list; the freed place goes to the closest of the deleted
     /// node's live neighbours that `n` does not link to yet and that passes the selection
     /// heuristic against `n`'s remaining links (or, if none passes, the closest one).
-    pub fn delete(
+    pub fn delete<S: BuildSpace + ?Sized>(
         &mut self,
-        vectors: &VectorStore,
+        vectors: &S,
         slot: Slot,
         live: &impl Fn(Slot) -> bool,
         scratch: &mut Scratch,
@@ -544,10 +549,11 @@ impl Hnsw {
                     .filter(|&l| l != slot)
                     .collect();
                 scratch.sorted.clear();
+                let qn = vectors.query_of(n);
                 for &c in &gone {
                     if c != n && live(c) && !kept.contains(&c) {
                         scratch.sorted.push(Candidate {
-                            distance: vectors.distance_between(n, c),
+                            distance: vectors.distance(&qn, c),
                             slot: c,
                         });
                         scratch.evaluations += 1;
@@ -556,9 +562,10 @@ impl Hnsw {
                 scratch.sorted.sort_unstable();
                 let mut pick = scratch.sorted.first().copied();
                 for &c in &scratch.sorted {
+                    let qc = vectors.query_of(c.slot);
                     let diverse = kept.iter().all(|&k| {
                         scratch.evaluations += 1;
-                        vectors.distance_between(c.slot, k) >= c.distance
+                        vectors.distance(&qc, k) >= c.distance
                     });
                     if diverse {
                         pick = Some(c);

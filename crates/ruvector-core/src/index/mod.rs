@@ -28,6 +28,26 @@ pub trait Space {
     fn prefetch(&self, _slot: Slot) {}
 }
 
+/// A [`Space`] the graph can be built in: stored slots can be queries too.
+pub trait BuildSpace: Space {
+    /// A stored slot prepared as a query (borrowed or computed).
+    type Prepared<'a>: std::ops::Deref<Target = Self::Query>
+    where
+        Self: 'a;
+    /// The vector at `slot` as a query.
+    fn query_of(&self, slot: Slot) -> Self::Prepared<'_>;
+}
+
+/// A computed [`BuildSpace::Prepared`] query.
+pub struct Owned<T>(pub T);
+
+impl<T> std::ops::Deref for Owned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// Which index a collection uses, chosen at creation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

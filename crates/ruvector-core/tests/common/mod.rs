@@ -99,7 +99,7 @@ pub fn export_fingerprint() -> u64 {
     s.upsert("e4", None, Some(serde_json::json!({"moved": true})))
         .expect("upsert");
     s.delete(&["e5", "e6"]).expect("delete");
-    let file = s.export();
+    let file = s.export().expect("export");
     file.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ *b as u64).wrapping_mul(0x100_0000_01b3)
     })
