@@ -18,11 +18,13 @@
 # kernel) and the flat index's exact scan on int8 codes with float32 for the few vectors the
 # bounds cannot rule out (2.6x faster): +3.9 KB, to 261,867 B. Then `quantization: 'int8'`,
 # the HNSW walk on int8 codes with a float32 rerank (1.65x the QPS at recall 0.95): +2.9 KB,
-# to 264,749 B. Moving it needs a reason written here.
+# to 264,749 B. Then the int8 tiers (the graph built on the codes, so HNSW insert and delete
+# exist for two spaces; get, includeVectors and export reading pages back from IndexedDB,
+# async): +13.7 KB, to 278,460 B. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-265500} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-279000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

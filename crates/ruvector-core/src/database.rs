@@ -738,6 +738,7 @@ impl Database {
         if folded + 1 >= self.next_seq {
             self.dirty.clear();
         }
+        self.evict();
         Ok(())
     }
 

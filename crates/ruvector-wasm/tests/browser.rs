@@ -624,3 +624,78 @@ async fn close_lets_queued_writes_finish() {
     assert_eq!(field(&reopened, "len").as_f64(), Some(500.0));
     rv::delete_database(name).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
+    // quantization int8: once stored in full pages, the float32 vectors are in IndexedDB
+    // only; get, includeVectors, export and a reopen give back exactly what was inserted.
+    let (name, dim, n) = (unique("tiers"), 8, 17_000);
+    let data = rows(n, dim, 9);
+    rv::open(
+        name.clone(),
+        obj(r#"{"dimensions": 8, "quantization": "int8"}"#),
+    )
+    .await
+    .unwrap();
+    let ids: Array = (0..n).map(|i| JsValue::from(format!("p{i}"))).collect();
+    rv::insert_packed(
+        name.clone(),
+        ids.into(),
+        Float32Array::from(&data[..]),
+        JsValue::UNDEFINED,
+    )
+    .await
+    .unwrap();
+    let stats = rv::stats(name.clone()).await.unwrap();
+    let in_memory = field(&stats, "memory.vectorsInMemory").as_f64().unwrap();
+    assert!(in_memory < 256.0, "{}", json(&field(&stats, "memory")));
+    let close = |got: &[f32], i: usize| {
+        let want = &data[i * dim..(i + 1) * dim];
+        got.len() == dim
+            && got
+                .iter()
+                .zip(want)
+                .all(|(a, b)| (a - b).abs() <= 1e-6 * b.abs().max(1e-3))
+    };
+    let vector = |r: &JsValue| Float32Array::from(field(r, "vector")).to_vec();
+    for i in [0, 5, 4_321, 16_895, 16_999] {
+        let r = rv::get(name.clone(), format!("p{i}")).await.unwrap();
+        assert!(close(&vector(&r), i), "get p{i}: {}", json(&r));
+    }
+    let q: JsValue = Float32Array::from(&data[40 * dim..41 * dim]).into();
+    let found = rv::search(
+        name.clone(),
+        q.clone(),
+        obj(r#"{"k": 5, "includeVectors": true}"#),
+    )
+    .await
+    .unwrap();
+    let hits = Array::from(&field(&found, "hits"));
+    assert_eq!(hits.length(), 5);
+    for h in hits.iter() {
+        let id = field(&h, "id").as_string().unwrap();
+        let i: usize = id[1..].parse().unwrap();
+        assert!(close(&vector(&h), i), "hit {id}");
+    }
+    // Export reads the stored pages; the copy answers alike and re-exports the same bytes.
+    let file = rv::export_db(name.clone()).await.unwrap();
+    let copy = unique("tiers-copy");
+    rv::import_db(copy.clone(), file.clone(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert_eq!(
+        rv::export_db(copy.clone()).await.unwrap().to_vec(),
+        file.to_vec()
+    );
+    let r = rv::get(copy.clone(), "p5".into()).await.unwrap();
+    assert!(close(&vector(&r), 5));
+    // Closed and reopened: the same answers.
+    rv::close(name.clone()).await.unwrap();
+    rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    let again = rv::search(name.clone(), q, obj(r#"{"k": 5, "includeVectors": true}"#))
+        .await
+        .unwrap();
+    assert_eq!(json(&field(&again, "hits")), json(&field(&found, "hits")));
+    rv::delete_database(name).await.unwrap();
+    rv::delete_database(copy).await.unwrap();
+}
