@@ -11,22 +11,14 @@ import { join } from 'node:path';
 import { serve } from './server.mjs';
 import { launchPersistent } from './browser.mjs';
 import { unique } from './harness.mjs';
+import { uniform } from './fixtures/rng.js';
 
 const SCALAR = process.env.RUVECTOR_BUILD === 'scalar';
 const DIM = 8;
 const SEED = Number(process.env.RUVECTOR_SEED ?? 7);
 
 // A small seeded generator (mulberry32), so a failure can be replayed with RUVECTOR_SEED.
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = uniform;
 
 // Opens `name` in a page and records the `change` events it gets.
 async function tab(context, url, name, options) {
