@@ -10,9 +10,10 @@ export type IndexKind = 'hnsw' | 'flat';
  * them. Once a float32 vector is in a full stored page it leaves memory (IndexedDB keeps it
  * for `get`, `includeVectors` and export), and results are ranked by int8 distance (the
  * `distance` returned is that estimate); before that, candidates are reranked in float32.
- * Not with `manhattan`.
+ * `binary` adds one sign bit per dimension: the search walks the graph on them (Hamming
+ * distance, twice the candidates) and reranks those on the int8 codes. Neither with `manhattan`.
  */
-export type Quantization = 'none' | 'int8';
+export type Quantization = 'none' | 'int8' | 'binary';
 /** `strict` survives OS crashes; `relaxed` survives tab and browser crashes only. */
 export type Durability = 'strict' | 'relaxed';
 

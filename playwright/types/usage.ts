@@ -61,6 +61,7 @@ export async function misuse(db: Database): Promise<void> {
   await open('no-dimensions', { metric: 'euclidean', index: 'flat' });
   // @ts-expect-error a misspelt option
   await open('bad-field', { dims: 3 });
+  await open('bits', { dimensions: 3, quantization: 'binary' });
   // @ts-expect-error a quantisation that does not exist
   await open('bad-quantization', { dimensions: 3, quantization: 'int4' });
   // @ts-expect-error a vector must be a Float32Array or number[], not a string

@@ -86,7 +86,7 @@ impl CollectionConfig {
                 max: MAX_DIMENSIONS,
             });
         }
-        if self.quantization == Quantization::Int8 && !Int8Codes::suits(self.metric) {
+        if self.quantization.has_codes() && !Int8Codes::suits(self.metric) {
             return Err(CreateError::Quantization {
                 metric: self.metric,
             });
@@ -203,6 +203,9 @@ impl Collection {
                 IndexKind::Flat if Int8Codes::suits(config.metric) => Some(Int8Codes::following()),
                 IndexKind::Hnsw if config.quantization == Quantization::Int8 => {
                     Some(Int8Codes::once())
+                }
+                IndexKind::Hnsw if config.quantization == Quantization::Binary => {
+                    Some(Int8Codes::once_with_bits())
                 }
                 _ => None,
             },

@@ -18,7 +18,6 @@ use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
 use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError};
 use crate::index::hnsw::MAX_LEVEL;
 use crate::index::GraphHeader;
-use crate::quantize::Quantization;
 use crate::search::Hit;
 use crate::storage::records::{
     GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
@@ -821,9 +820,10 @@ impl Database {
     }
 }
 
-/// Whether the collection's originals leave memory once stored (`quantization: int8`, HNSW).
+/// Whether the collection's originals leave memory once stored (`quantization: int8` or
+/// `binary`, HNSW).
 fn tiers(coll: &Collection) -> bool {
-    coll.config().quantization == Quantization::Int8 && coll.graph.is_some()
+    coll.config().quantization.has_codes() && coll.graph.is_some()
 }
 
 /// The log records after `seq`, in order, each with its stored size; a gap is `Missing`.

@@ -64,8 +64,8 @@ pub enum CreateError {
         /// Largest allowed.
         max: usize,
     },
-    /// int8 quantisation asked for with a metric it cannot estimate.
-    #[error("int8 quantization needs the cosine, dotproduct or euclidean metric, not {metric}")]
+    /// int8 or binary quantisation asked for with a metric it cannot estimate.
+    #[error("int8 and binary quantization need the cosine, dotproduct or euclidean metric, not {metric}")]
     Quantization {
         /// The collection's metric.
         metric: crate::Metric,

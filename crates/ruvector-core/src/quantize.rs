@@ -19,16 +19,26 @@ pub enum Quantization {
     /// Float32 only.
     #[default]
     None,
-    /// Also int8 codes (a quarter of the bytes): an HNSW search walks the graph on them and
-    /// reranks its `ef` candidates in float32, so returned distances are exact. The float32
-    /// vectors stay in memory for now (issue #9 moves them out). Not with `manhattan`.
+    /// Int8 codes (a quarter of the bytes), on which the HNSW graph is built and walked. In
+    /// a durable collection the float32 vectors leave memory once stored (results are then
+    /// ranked by the int8 estimate); before, the `ef` candidates are reranked in float32.
+    /// Not with `manhattan`.
     Int8,
+    /// As `int8`, plus one sign bit per dimension: a search walks the graph on the bits
+    /// (Hamming distance, a widened candidate list) and reranks the candidates on the int8
+    /// codes. Not with `manhattan`.
+    Binary,
 }
 
 impl Quantization {
     /// True for [`Quantization::None`].
     pub fn is_none(&self) -> bool {
         *self == Quantization::None
+    }
+
+    /// True when int8 codes back the graph (`int8` and `binary`).
+    pub fn has_codes(&self) -> bool {
+        *self != Quantization::None
     }
 }
 

@@ -93,6 +93,19 @@ pub struct SearchResults {
     pub evaluations: u64,
 }
 
+/// How many times `ef` candidates a `binary` walk on sign bits keeps for the int8 rescoring.
+pub const BINARY_WIDEN: usize = 2;
+
+/// Replaces `scratch.sorted` (a walk's candidates) by its best `keep` in `space`, ascending.
+fn rescore<S: crate::index::Space>(space: &S, q: &S::Query, keep: usize, scratch: &mut Scratch) {
+    for c in scratch.sorted.iter_mut() {
+        c.distance = space.distance(q, c.slot);
+    }
+    scratch.evaluations += scratch.sorted.len() as u64;
+    scratch.sorted.sort_unstable();
+    scratch.sorted.truncate(keep);
+}
+
 impl Collection {
     /// The nearest live vectors to `query.vector`.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
@@ -174,7 +187,22 @@ impl Collection {
                     // keep the best `k` estimates once they are in storage.
                     Some(space) => {
                         let prepared = space.query(q);
-                        g.search(&space, &prepared, ef.max(k), ef, &mut accept, scratch);
+                        let bits = self
+                            .coarse
+                            .as_ref()
+                            .and_then(|c| c.bit_walk(&self.vectors, q));
+                        match bits {
+                            // binary: walk on the sign bits with a widened list, then keep
+                            // the best `ef` of it by the int8 estimate.
+                            Some((bits, qb)) => {
+                                let wide = (ef * BINARY_WIDEN).clamp(k, crate::MAX_EF);
+                                g.search(&bits, &qb, wide, wide, &mut accept, scratch);
+                                rescore(&space, &prepared, ef.max(k), scratch);
+                            }
+                            None => {
+                                g.search(&space, &prepared, ef.max(k), ef, &mut accept, scratch)
+                            }
+                        }
                         if self.vectors.base() > 0 {
                             scratch.sorted.truncate(k);
                         } else {

@@ -104,14 +104,20 @@ fn originals_leave_memory_and_come_back_exactly_from_storage() {
         reopened.collection().stats().memory.vectors_in_memory,
         mq.vectors_in_memory
     );
-    for q in rows.chunks_exact(DIM).step_by(850) {
+    let queries: Vec<&[f32]> = rows.chunks_exact(DIM).step_by(850).collect();
+    answer_alike(&int8, &reopened, &queries);
+}
+
+/// Both stores give the same hits to every query, with the same number of distances.
+fn answer_alike(a: &Store<MemoryBackend>, b: &Store<MemoryBackend>, queries: &[&[f32]]) {
+    for q in queries {
         let query = SearchQuery::new(q, 10);
-        let (a, b) = (
-            int8.collection().search(&query).expect("search"),
-            reopened.collection().search(&query).expect("search"),
+        let (x, y) = (
+            a.collection().search(&query).expect("search"),
+            b.collection().search(&query).expect("search"),
         );
-        assert_eq!(a.hits, b.hits);
-        assert_eq!(a.evaluations, b.evaluations);
+        assert_eq!(x.hits, y.hits);
+        assert_eq!(x.evaluations, y.evaluations);
     }
 }
 
@@ -128,4 +134,77 @@ fn a_collection_never_stored_keeps_every_original() {
     c.insert_batch(items).expect("insert");
     assert_eq!(c.stats().memory.vectors_in_memory, 17_000);
     assert!(c.get("v5").expect("in memory").is_some());
+}
+
+#[test]
+fn binary_walks_on_sign_bits_and_keeps_recall_after_a_reopen() {
+    // quantization binary: the walk on one bit per dimension (a widened list), reranked on
+    // the int8 codes; the bits cost one word per 64 dimensions; a reopen walks to the same
+    // answers the same way.
+    use ruvector_core::dataset::{ground_truth, recall_at};
+    let sd = seed("binary", 0xB17);
+    // Sign bits are for high-dimensional embeddings.
+    let dim = 384;
+    let m = Mixture::with_spread(dim, 100, sd, 1.5);
+    let (rows, queries) = (m.sample(17_000, sd + 1), m.sample(100, sd + 2));
+    let truth = ground_truth(&rows, &queries, dim, 10, Metric::Cosine);
+    let build = |q: Quantization| {
+        let mut s = Store::create(
+            MemoryBackend::new(),
+            CollectionConfig::new(dim).quantization(q),
+        )
+        .expect("create");
+        let items: Vec<Item> = rows
+            .chunks_exact(dim)
+            .enumerate()
+            .map(|(i, v)| Item::new(i.to_string(), v.to_vec()))
+            .collect();
+        for chunk in items.chunks(5_000) {
+            s.insert_batch(chunk.to_vec()).expect("insert");
+        }
+        s
+    };
+    let recall = |s: &Store<MemoryBackend>, ef: usize| {
+        let found: Vec<Vec<usize>> = queries
+            .chunks_exact(dim)
+            .map(|q| {
+                let r = s.search(&SearchQuery::new(q, 10).ef(ef)).expect("search");
+                r.hits.iter().map(|h| h.id.parse().expect("row")).collect()
+            })
+            .collect();
+        recall_at(&found, &truth, 10)
+    };
+    let (plain, int8, binary) = (
+        build(Quantization::None),
+        build(Quantization::Int8),
+        build(Quantization::Binary),
+    );
+    let (mi, mb) = (
+        int8.collection().stats().memory,
+        binary.collection().stats().memory,
+    );
+    let bits = mb.codes - mi.codes;
+    assert!(
+        (17_000 * 48..=17_000 * 60).contains(&bits),
+        "six words per vector (allocated with at most an eighth more): {mi:?} {mb:?}"
+    );
+    // The bits only navigate; the int8 codes rank. With a list wide enough the walk on bits
+    // finds what the int8 walk ranks first, and both find most of the float32 top 10.
+    for ef in [32, 128] {
+        let (rp, ri, rb) = (recall(&plain, ef), recall(&int8, ef), recall(&binary, ef));
+        println!("ef {ef}: recall@10 float32 {rp:.4}, int8 {ri:.4}, binary {rb:.4}");
+        assert!(ri >= rp - 0.06, "ef {ef}: int8 {ri} < {rp} - 0.06");
+        if ef >= 128 {
+            assert!(rb >= ri - 0.01, "ef {ef}: binary {rb} < int8 {ri} - 0.01");
+        }
+    }
+    let reopened = Store::open(MemoryBackend::new_from(binary.backend())).expect("open");
+    let some: Vec<&[f32]> = queries.chunks_exact(dim).take(20).collect();
+    answer_alike(&binary, &reopened, &some);
+    assert!(ruvector_core::Collection::new(
+        CollectionConfig::new(dim)
+            .metric(Metric::Manhattan)
+            .quantization(Quantization::Binary)
+    )
+    .is_err());
 }

@@ -56,12 +56,27 @@ pub struct Int8Codes {
     trained_at: usize,
     /// Retrain at each fourfold growth.
     retrain: bool,
+    /// Sign bits of every slot's codes, `words` `u64` per slot (`quantization: binary`):
+    /// bit `i` is set when `cᵢ > 0`, that is when `xᵢ` is above its range's centre.
+    bits: Option<Vec<u64>>,
+    /// Per dimension, the mean distance of the values from their range's centre (measured on
+    /// the codes when they were trained): a set bit stands for `offsetᵢ + bit_scaleᵢ`, a
+    /// clear one for `offsetᵢ − bit_scaleᵢ`.
+    bit_scale: Vec<f32>,
 }
 
 impl Int8Codes {
     /// Codes trained once, at [`ONCE_SLOTS`] (`quantization: int8`).
     pub fn once() -> Self {
         Int8Codes::default()
+    }
+
+    /// As [`Int8Codes::once`], with sign bits too (`quantization: binary`).
+    pub fn once_with_bits() -> Self {
+        Int8Codes {
+            bits: Some(Vec::new()),
+            ..Int8Codes::default()
+        }
     }
 
     /// Codes retrained at each fourfold growth (the flat index's exact scan).
@@ -93,6 +108,7 @@ impl Int8Codes {
                 quantizer: Some(q),
                 trained_at: n,
                 retrain: self.retrain,
+                bits: self.bits.as_ref().map(|_| Vec::new()),
                 ..Int8Codes::default()
             };
         }
@@ -101,10 +117,16 @@ impl Int8Codes {
         crate::vectors::grow(&mut self.codes, fresh * dim);
         crate::vectors::grow(&mut self.residual, fresh);
         crate::vectors::grow(&mut self.norm, fresh);
+        if let Some(bits) = self.bits.as_mut() {
+            crate::vectors::grow(bits, fresh * dim.div_ceil(64));
+        }
         for s in self.residual.len()..n {
             let x = vectors.get(Slot(s as u32));
             let at = self.codes.len();
             q.encode(x, &mut self.codes);
+            if let Some(bits) = self.bits.as_mut() {
+                pack_signs(&self.codes[at..], bits);
+            }
             let back = q.decode(&self.codes[at..]);
             let (mut r, mut xx) = (0.0f64, 0.0f64);
             for (a, b) in x.iter().zip(&back) {
@@ -113,6 +135,20 @@ impl Int8Codes {
             }
             self.residual.push((r.sqrt() * (1.0 + 1e-6)) as f32);
             self.norm.push(xx.sqrt() as f32);
+        }
+        if self.bits.is_some() && self.bit_scale.is_empty() {
+            let mut sum = vec![0u64; dim];
+            for row in self.codes.chunks_exact(dim) {
+                for (s, c) in sum.iter_mut().zip(row) {
+                    *s += c.unsigned_abs() as u64;
+                }
+            }
+            let rows = (self.codes.len() / dim).max(1) as f64;
+            self.bit_scale = sum
+                .iter()
+                .zip(q.scale())
+                .map(|(&s, &step)| (s as f64 / rows) as f32 * step)
+                .collect();
         }
     }
 
@@ -140,7 +176,52 @@ impl Int8Codes {
 
     /// Bytes it holds.
     pub fn memory_bytes(&self) -> usize {
-        self.codes.capacity() + (self.residual.capacity() + self.norm.capacity()) * 4
+        self.codes.capacity()
+            + (self.residual.capacity() + self.norm.capacity()) * 4
+            + self.bits.as_ref().map_or(0, |b| b.capacity() * 8)
+    }
+
+    /// The sign-bit space and `query` prepared for it (`quantization: binary`), or `None`
+    /// without bits or when they do not cover all of `vectors`.
+    pub fn bit_walk<'a>(
+        &'a self,
+        vectors: &'a VectorStore,
+        query: &[f32],
+    ) -> Option<(BitWalk<'a>, BitQuery)> {
+        let bits = self.bits.as_deref()?;
+        let quantizer = self.quantizer.as_ref()?;
+        if !self.ready(vectors.slots()) || self.bit_scale.len() != query.len() {
+            return None;
+        }
+        let bytes = query.len().div_ceil(8);
+        let mut table = vec![0f32; bytes * 256];
+        for (j, t) in table.chunks_exact_mut(256).enumerate() {
+            let w: Vec<f32> = (8 * j..(8 * j + 8).min(query.len()))
+                .map(|d| query[d] * self.bit_scale[d])
+                .collect();
+            t[0] = -w.iter().sum::<f32>();
+            for b in 1..256usize {
+                let low = b.trailing_zeros() as usize;
+                t[b] = t[b & (b - 1)] + 2.0 * w.get(low).copied().unwrap_or(0.0);
+            }
+        }
+        let bias = query
+            .iter()
+            .zip(quantizer.offset())
+            .map(|(&x, &o)| x as f64 * o as f64)
+            .sum::<f64>() as f32;
+        let q = BitQuery {
+            table,
+            bias,
+            qq: query.iter().map(|x| x * x).sum(),
+        };
+        let walk = BitWalk {
+            bits,
+            words: query.len().div_ceil(64),
+            codes: self,
+            metric: vectors.metric(),
+        };
+        Some((walk, q))
     }
 
     /// The `k` closest accepted slots, ascending (as [`super::flat::scan`] gives them), into
@@ -228,6 +309,63 @@ impl Int8Codes {
         let close = bounds.iter().filter(|b| b.0 <= tau).map(|b| b.1);
         evaluations += super::flat::nearest(vectors, query, k, close, heap, out);
         Some(evaluations)
+    }
+}
+
+/// Appends the sign bits of `codes` (set when positive), 64 to a word.
+fn pack_signs(codes: &[i8], out: &mut Vec<u64>) {
+    for chunk in codes.chunks(64) {
+        let mut w = 0u64;
+        for (i, &c) in chunk.iter().enumerate() {
+            w |= ((c > 0) as u64) << i;
+        }
+        out.push(w);
+    }
+}
+
+/// A query against sign bits: per byte of bits, the 256 possible partial inner products.
+pub struct BitQuery {
+    table: Vec<f32>,
+    /// `Σ qᵢ·offsetᵢ`.
+    bias: f32,
+    /// `‖q‖²`, for Euclidean estimates.
+    qq: f32,
+}
+
+/// Distances estimated from one sign bit per dimension ([`Int8Codes::bit_walk`]): the query
+/// stays in float32 (asymmetric), so each vector costs one table lookup per 8 dimensions.
+/// (Hamming distance between the bits, a few `popcnt`, walked 14% faster on
+/// debian-minilm-20k but found 0.78 of the top 10 where this finds 0.86 on seeded clusters.)
+pub struct BitWalk<'a> {
+    bits: &'a [u64],
+    words: usize,
+    codes: &'a Int8Codes,
+    metric: Metric,
+}
+
+impl Space for BitWalk<'_> {
+    type Query = BitQuery;
+
+    #[inline]
+    fn distance(&self, q: &BitQuery, slot: Slot) -> f32 {
+        let at = slot.index() * self.words;
+        let Some(words) = self.bits.get(at..at + self.words) else {
+            return f32::INFINITY;
+        };
+        let mut est = q.bias;
+        for (w, tables) in words.iter().zip(q.table.chunks(8 * 256)) {
+            for (i, t) in tables.chunks_exact(256).enumerate() {
+                est += t[((w >> (8 * i)) & 0xFF) as usize];
+            }
+        }
+        match self.metric {
+            Metric::Cosine => 1.0 - est,
+            Metric::DotProduct => -est,
+            _ => {
+                let xn = self.codes.norm.get(slot.index()).copied().unwrap_or(0.0);
+                (q.qq - 2.0 * est + xn * xn).max(0.0).sqrt()
+            }
+        }
     }
 }
 
