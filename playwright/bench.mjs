@@ -23,6 +23,7 @@ const ONLY = process.env.RUVECTOR_BENCH_ONLY || '';
 const SYSTEMS = {
   ruvector: ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', 'worker/worker.js'],
   'ruvector-int8': ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', 'worker/worker.js'],
+  'ruvector-binary': ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', 'worker/worker.js'],
   hnswlib: ['node_modules/hnswlib-wasm/dist/hnswlib.js', 'node_modules/hnswlib-wasm/dist/hnswlib-317962d7.js'],
   edgevec: ['node_modules/edgevec/edgevec_bg.wasm', 'node_modules/edgevec/edgevec.js'],
   ancestor: ['node_modules/@ruvector/wasm/pkg/ruvector_wasm_bg.wasm', 'node_modules/@ruvector/wasm/pkg/ruvector_wasm.js'],
