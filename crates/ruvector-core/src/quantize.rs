@@ -139,6 +139,30 @@ impl Int8Quantizer {
             .collect()
     }
 
+    /// The vector the codes `c` stand for, prepared as [`Int8Quantizer::query`] would
+    /// prepare it, without materialising it.
+    pub fn query_from_codes(&self, c: &[i8]) -> Int8Query {
+        let limit = int8::max_query_weight(c.len()) as f32;
+        let parts = || {
+            c.iter()
+                .zip(self.offset.iter().zip(&self.scale))
+                .map(|(&c, (&o, &s))| (o + s * c as f32, o, s))
+        };
+        let (mut top, mut bias) = (0.0f32, 0.0f64);
+        for (x, o, s) in parts() {
+            top = top.max((x * s).abs());
+            bias += x as f64 * o as f64;
+        }
+        let step = if top > 0.0 { top / limit } else { 1.0 };
+        Int8Query {
+            weights: parts()
+                .map(|(x, _, s)| (x * s / step).round() as i16)
+                .collect(),
+            step,
+            bias: bias as f32,
+        }
+    }
+
     /// `q` prepared for [`Int8Query::dot`] against any stored codes.
     pub fn query(&self, q: &[f32]) -> Int8Query {
         let limit = int8::max_query_weight(q.len()) as f32;

@@ -371,23 +371,26 @@ impl Hnsw {
     /// `scratch.selected`.
     fn select<S: BuildSpace + ?Sized>(&self, vectors: &S, m: usize, scratch: &mut Scratch) {
         scratch.selected.clear();
+        // Each kept candidate is prepared as a query once (for int8 codes that costs about a
+        // distance), and the rest are compared against it: d(s, c), the same value as d(c, s).
+        let mut kept: Vec<S::Prepared<'_>> = Vec::with_capacity(m);
         for &c in &scratch.sorted {
             if scratch.selected.len() >= m {
                 break;
             }
             let mut good = true;
-            if !scratch.selected.is_empty() {
-                let qc = vectors.query_of(c.slot);
-                for s in &scratch.selected {
-                    scratch.evaluations += 1;
-                    if vectors.distance(&qc, s.slot) < c.distance {
-                        good = false;
-                        break;
-                    }
+            for q in &kept {
+                scratch.evaluations += 1;
+                if vectors.distance(q, c.slot) < c.distance {
+                    good = false;
+                    break;
                 }
             }
             if good {
                 scratch.selected.push(c);
+                if scratch.selected.len() < m {
+                    kept.push(vectors.query_of(c.slot));
+                }
             }
         }
     }

@@ -426,14 +426,12 @@ impl BuildSpace for Int8Walk<'_> {
         if let Some(x) = self.vectors.resident(slot) {
             return Owned(self.query(x));
         }
-        let decoded = match self.codes.of(slot, self.vectors.dim()) {
-            Some(c) => self.quantizer.decode(c),
-            None => vec![0.0; self.vectors.dim()],
+        let q = match self.codes.of(slot, self.vectors.dim()) {
+            Some(c) => self.quantizer.query_from_codes(c),
+            None => self.quantizer.query(&vec![0.0; self.vectors.dim()]),
         };
-        let mut q = self.query(&decoded);
-        if let Some(&n) = self.codes.norm.get(slot.index()) {
-            q.qq = n * n;
-        }
+        let n = self.codes.norm.get(slot.index()).copied().unwrap_or(0.0);
+        let q = WalkQuery { q, qq: n * n };
         Owned(q)
     }
 }
