@@ -149,7 +149,8 @@ ${charts.map((c) => `<figure>${c}</figure>`).join('\n')}
 }
 
 /** Replaces the text between `<!-- ${tag}:begin … -->` and `<!-- ${tag}:end -->` in `file`. */
-async function splice(file, tag, text) {
+/** Replaces the text between `<!-- tag:begin … -->` and `<!-- tag:end -->` in `file`. */
+export async function splice(file, tag, text) {
   const path = join(ROOT, file);
   const old = await readFile(path, 'utf8');
   const begin = old.indexOf(`<!-- ${tag}:begin`);
