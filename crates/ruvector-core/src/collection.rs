@@ -497,6 +497,12 @@ impl Collection {
         if let Some(c) = self.coarse.as_mut() {
             c.sync(&self.vectors);
         }
+        self.restore_node(slot, level);
+        slot
+    }
+
+    /// The per-slot state of a restored (dead until its metadata says otherwise) slot.
+    fn restore_node(&mut self, slot: Slot, level: usize) {
         grow(&mut self.live, 1);
         self.live.push(false);
         grow(&mut self.metadata, 1);
@@ -504,7 +510,16 @@ impl Collection {
         if let Some(g) = self.graph.as_mut() {
             g.restore_node(slot, level);
         }
-        slot
+    }
+
+    /// Appends a dead slot whose vector stays in storage and whose codes come from a code
+    /// page (opening); false when the arena still holds later vectors.
+    pub(crate) fn restore_slot_stored(&mut self, norm: f32, level: usize) -> bool {
+        if !self.vectors.push_stored(norm) {
+            return false;
+        }
+        self.restore_node(Slot(self.vectors.slots() as u32 - 1), level);
+        true
     }
 
     /// Sets the id (live when `Some`) and metadata of an existing slot.

@@ -20,7 +20,7 @@ use crate::index::hnsw::MAX_LEVEL;
 use crate::index::GraphHeader;
 use crate::search::Hit;
 use crate::storage::records::{
-    GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
+    CodesPage, GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
 };
 use crate::storage::vector_pages::VectorPages;
 use crate::storage::{
@@ -102,6 +102,8 @@ pub struct Database {
     log: BTreeMap<u64, usize>,
     policy: CheckpointPolicy,
     stats: StorageStats,
+    /// Slots whose int8 codes are in code pages or marked dirty for them.
+    codes_noted: u32,
 }
 
 fn pages_of(kind: PageKind, from: u32, to: u32) -> impl Iterator<Item = (PageKind, u32)> {
@@ -136,8 +138,9 @@ impl Database {
             header: Header::default(),
             next_gen: 1,
             pages: BTreeMap::new(),
+            int8: None,
         };
-        Database {
+        let mut db = Database {
             coll,
             manifest,
             next_seq: 1,
@@ -146,6 +149,24 @@ impl Database {
             log: BTreeMap::new(),
             policy: CheckpointPolicy::default(),
             stats: StorageStats::default(),
+            codes_noted: 0,
+        };
+        db.note_codes();
+        db
+    }
+
+    /// `quantization: int8 | binary`: once codes exist, marks the code pages of the slots
+    /// not noted yet dirty, and puts the trained ranges in the manifest.
+    fn note_codes(&mut self) {
+        if !tiers(&self.coll) || !self.coll.codes_ready() {
+            return;
+        }
+        let slots = self.coll.vectors.slots() as u32;
+        self.dirty
+            .extend(pages_of(PageKind::Codes, self.codes_noted, slots));
+        self.codes_noted = slots;
+        if self.manifest.int8.is_none() {
+            self.manifest.int8 = self.coll.coarse.as_ref().and_then(|c| c.stored());
         }
     }
 
@@ -258,6 +279,7 @@ impl Database {
                 rec.vectors.extend_from_slice(self.coll.vectors.get(slot));
             }
         }
+        self.note_codes();
         if inline {
             self.dirty.extend(pages_of(PageKind::Vectors, first, end));
         } else {
@@ -351,6 +373,25 @@ impl Database {
                 slots: (first..end).map(|s| self.slot_meta(s)).collect(),
             }
             .encode(key),
+            PageKind::Codes => {
+                let dim = self.coll.config.dimensions;
+                let (codes, residual, norm) = self
+                    .coll
+                    .coarse
+                    .as_ref()
+                    .map_or((&[][..], &[][..], &[][..]), |c| {
+                        c.page(first as usize, end as usize, dim)
+                    });
+                CodesPage {
+                    first,
+                    count: residual.len() as u32,
+                    codes: codes.to_vec(),
+                    residual: residual.to_vec(),
+                    norm: norm.to_vec(),
+                    cosine: range.filter_map(|s| self.coll.vectors.norm(s)).collect(),
+                }
+                .encode(key)
+            }
         }
     }
 
@@ -388,6 +429,7 @@ impl Database {
                         PageKind::Graph => links * 4 + 8,
                         // Ids and small metadata; a guess that errs towards folding.
                         PageKind::Meta => 32,
+                        PageKind::Codes => dim + 12,
                     }
             })
             .sum()
@@ -464,17 +506,41 @@ impl Database {
             .map_or(0, |r| r.header.slots);
         let tiers = tiers(&coll);
         coll.reserve_slots(h.slots.max(last_slots) as usize, !tiers);
+        if let (true, Some(q), Some(c)) = (tiers, &manifest.int8, coll.coarse.as_mut()) {
+            c.restore_stored(q)
+                .map_err(|e| corrupt(MANIFEST_KEY, format!("int8 ranges: {e}")))?;
+        }
         let per_page = PageKind::Vectors.slots();
-        for i in 0..h.slots {
+        let level_of = |i: u32| {
             let gp = (i / PageKind::Graph.slots()) as usize;
-            let level = graph_pages
+            graph_pages
                 .get(gp)
                 .and_then(|(_, page)| page.nodes.get((i - page.first) as usize))
-                .map_or(0, |lists| lists.len() - 1);
-            restore_vector(&mut coll, &mut vec_pages, i, level)?;
+                .map_or(0, |lists| lists.len() - 1)
+        };
+        // Slots from 0 whose codes come from code pages (the rest are encoded again and
+        // their code pages rewritten at the next checkpoint: a version 1 database migrates).
+        let mut codes_stored = 0;
+        let mut i = 0;
+        while i < h.slots {
+            let p = i / per_page;
+            let full = (p + 1) * per_page <= h.slots;
+            if tiers
+                && full
+                && codes_stored == i
+                && manifest.pages.contains_key(&(PageKind::Codes, p))
+            {
+                let (key, v) = read(PageKind::Codes, p)?;
+                restore_codes(&mut coll, &key, &v, i, &level_of)?;
+                i += per_page;
+                codes_stored = i;
+                continue;
+            }
+            restore_vector(&mut coll, &mut vec_pages, i, level_of(i))?;
+            i += 1;
             // Every page the manifest names is stored: its originals can leave memory.
-            if tiers && (i + 1) % per_page == 0 && coll.codes_ready() {
-                coll.vectors.evict_before(i as usize + 1);
+            if tiers && i % per_page == 0 && coll.codes_ready() {
+                coll.vectors.evict_before(i as usize);
             }
         }
         if let Some(g) = coll.graph.as_mut() {
@@ -511,6 +577,7 @@ impl Database {
             log: BTreeMap::new(),
             policy: CheckpointPolicy::default(),
             stats: StorageStats::default(),
+            codes_noted: codes_stored,
         };
         let after = db.manifest.folded_seq;
         for seq in seqs.into_iter().filter(|&s| s > after) {
@@ -529,6 +596,7 @@ impl Database {
             db.log.insert(seq, v.len() + key.len());
         }
         db.coll.set_tracking(true);
+        db.note_codes();
         db.evict();
         Ok(db)
     }
@@ -606,6 +674,7 @@ impl Database {
                 .iter()
                 .map(|m| (PageKind::Meta, m.slot / PageKind::Meta.slots())),
         );
+        self.note_codes();
         self.evict();
         Ok(())
     }
@@ -786,11 +855,18 @@ impl Database {
         manifest.folded_seq = self.next_seq - 1;
         manifest.header = self.header();
         let mut out = Vec::new();
-        let kinds = [PageKind::Vectors, PageKind::Graph, PageKind::Meta];
-        for kind in kinds
-            .into_iter()
-            .filter(|k| *k != PageKind::Graph || self.coll.graph.is_some())
-        {
+        let kinds = [
+            PageKind::Vectors,
+            PageKind::Graph,
+            PageKind::Meta,
+            PageKind::Codes,
+        ];
+        let codes = tiers(&self.coll) && self.coll.codes_ready();
+        for kind in kinds.into_iter().filter(|k| match k {
+            PageKind::Graph => self.coll.graph.is_some(),
+            PageKind::Codes => codes,
+            _ => true,
+        }) {
             for (_, p) in pages_of(kind, 0, slots) {
                 let key = kind.key(p, 0);
                 let first = p * kind.slots();
@@ -908,6 +984,41 @@ fn restore_vector(
 ) -> Result<(), OpenError> {
     let (v, norm) = pages.get(slot)?;
     coll.restore_slot(v, norm, level);
+    Ok(())
+}
+
+/// Restores the full vector page's worth of slots from `first` from their code page (`key`,
+/// `bytes`): the vectors stay in storage.
+fn restore_codes(
+    coll: &mut Collection,
+    key: &str,
+    bytes: &[u8],
+    first: u32,
+    level_of: &impl Fn(u32) -> usize,
+) -> Result<(), OpenError> {
+    let page = CodesPage::decode(key, bytes)?;
+    let dim = coll.config().dimensions;
+    let n = PageKind::Codes.slots();
+    let cosine = coll.config().metric == crate::Metric::Cosine;
+    if page.first != first
+        || page.count != n
+        || page.cosine.len() != if cosine { n as usize } else { 0 }
+    {
+        return Err(corrupt(key, "page shape does not match the manifest"));
+    }
+    for j in 0..n {
+        let norm = page.cosine.get(j as usize).copied().unwrap_or(1.0);
+        if !coll.restore_slot_stored(norm, level_of(first + j)) {
+            return Err(corrupt(key, "follows vectors still in memory"));
+        }
+    }
+    let restored = coll
+        .coarse
+        .as_mut()
+        .is_some_and(|c| c.restore_page(&page.codes, &page.residual, &page.norm, dim));
+    if !restored {
+        return Err(corrupt(key, "codes do not fit the collection"));
+    }
     Ok(())
 }
 

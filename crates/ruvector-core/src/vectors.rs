@@ -70,6 +70,19 @@ impl VectorStore {
         }
     }
 
+    /// Appends a slot whose vector stays in storage (opening from int8 code pages): only
+    /// possible while no later vector is in memory. False otherwise.
+    pub fn push_stored(&mut self, norm: f32) -> bool {
+        if !self.data.is_empty() {
+            return false;
+        }
+        self.base += 1;
+        if self.metric == Metric::Cosine {
+            self.norms.push(norm);
+        }
+        true
+    }
+
     /// The stored vector of `slot`, when it is in memory.
     #[inline(always)]
     pub fn resident(&self, slot: Slot) -> Option<&[f32]> {

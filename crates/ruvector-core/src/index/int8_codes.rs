@@ -28,7 +28,8 @@ use std::collections::BinaryHeap;
 
 use super::{push_bounded, BuildSpace, Candidate, Owned, Space};
 use crate::distance::Metric;
-use crate::quantize::{Int8Quantizer, Int8Query};
+use crate::quantize::{Int8Quantizer, Int8Query, QuantizeError};
+use crate::storage::records::StoredInt8;
 use crate::vectors::{Slot, VectorStore};
 
 /// Below this many slots the plain scan is cheap enough, and there is too little to train on.
@@ -150,6 +151,72 @@ impl Int8Codes {
                 .map(|(&s, &step)| (s as f64 / rows) as f32 * step)
                 .collect();
         }
+    }
+
+    /// The trained ranges as a manifest stores them (`None` before training).
+    pub fn stored(&self) -> Option<StoredInt8> {
+        let q = self.quantizer.as_ref()?;
+        Some(StoredInt8 {
+            offset: q.offset().to_vec(),
+            scale: q.scale().to_vec(),
+            trained_at: self.trained_at as u64,
+            bit_scale: self.bit_scale.clone(),
+        })
+    }
+
+    /// Takes stored ranges (opening), so later slots are encoded with them, not retrained.
+    pub fn restore_stored(&mut self, s: &StoredInt8) -> Result<(), QuantizeError> {
+        self.quantizer = Some(Int8Quantizer::from_parts(
+            s.offset.clone(),
+            s.scale.clone(),
+        )?);
+        self.trained_at = s.trained_at as usize;
+        self.bit_scale = s.bit_scale.clone();
+        Ok(())
+    }
+
+    /// How many slots have codes.
+    pub fn len(&self) -> usize {
+        self.residual.len()
+    }
+
+    /// True when no slot has codes.
+    pub fn is_empty(&self) -> bool {
+        self.residual.is_empty()
+    }
+
+    /// Codes, residuals and norms of slots `first..end` (all of which have codes).
+    pub fn page(&self, first: usize, end: usize, dim: usize) -> (&[i8], &[f32], &[f32]) {
+        let end = end.min(self.len());
+        let first = first.min(end);
+        (
+            &self.codes[first * dim..end * dim],
+            &self.residual[first..end],
+            &self.norm[first..end],
+        )
+    }
+
+    /// Appends stored codes of the next slots (opening); false when they do not fit.
+    pub fn restore_page(
+        &mut self,
+        codes: &[i8],
+        residual: &[f32],
+        norm: &[f32],
+        dim: usize,
+    ) -> bool {
+        let n = residual.len();
+        if self.quantizer.is_none() || codes.len() != n * dim || norm.len() != n {
+            return false;
+        }
+        self.codes.extend_from_slice(codes);
+        self.residual.extend_from_slice(residual);
+        self.norm.extend_from_slice(norm);
+        if let Some(bits) = self.bits.as_mut() {
+            for row in codes.chunks_exact(dim) {
+                pack_signs(row, bits);
+            }
+        }
+        true
     }
 
     /// True when there are codes for each of `slots` slots.

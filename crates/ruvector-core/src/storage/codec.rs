@@ -6,8 +6,12 @@
 
 use super::RecordError;
 
-/// The format version this code writes and the newest it reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The newest format version this code reads and writes. Version 2 added int8 code pages and
+/// the quantiser to the manifest; a record whose layout version 2 did not change is still
+/// written as version 1, so a database without quantisation stays readable by version 1 code.
+pub const FORMAT_VERSION: u16 = 2;
+/// The version of records whose layout has not changed since the first format.
+pub const BASE_VERSION: u16 = 1;
 const HEAD: usize = 1 + 2 + 4;
 
 /// What a record holds; the first byte of every value.
@@ -24,6 +28,8 @@ pub enum Kind {
     GraphPage = 4,
     /// Ids, live flags and metadata of a slot range.
     MetaPage = 5,
+    /// Int8 codes, residuals and norms of a slot range (format version 2).
+    CodesPage = 6,
 }
 
 impl Kind {
@@ -34,6 +40,7 @@ impl Kind {
             3 => Kind::VectorPage,
             4 => Kind::GraphPage,
             5 => Kind::MetaPage,
+            6 => Kind::CodesPage,
             _ => return None,
         })
     }
@@ -46,11 +53,16 @@ fn crc(key: &str, bytes: &[u8]) -> u32 {
     h.finalize()
 }
 
-/// Wraps `body` in the envelope for `key`.
+/// Wraps `body` in the envelope for `key`, at [`BASE_VERSION`].
 pub fn seal(key: &str, kind: Kind, body: &[u8]) -> Vec<u8> {
+    seal_at(key, kind, BASE_VERSION, body)
+}
+
+/// Wraps `body` in the envelope for `key`, marked as format `version`.
+pub fn seal_at(key: &str, kind: Kind, version: u16, body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEAD + body.len() + 4);
     out.push(kind as u8);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(body);
     let c = crc(key, &out);
@@ -65,6 +77,15 @@ pub fn open_envelope<'a>(
     expected: Kind,
     bytes: &'a [u8],
 ) -> Result<&'a [u8], RecordError> {
+    Ok(open_versioned(key, expected, bytes)?.1)
+}
+
+/// As [`open_envelope`], also returning the record's format version.
+pub fn open_versioned<'a>(
+    key: &str,
+    expected: Kind,
+    bytes: &'a [u8],
+) -> Result<(u16, &'a [u8]), RecordError> {
     let err = |what: &str| RecordError::Corrupt {
         key: key.to_owned(),
         what: what.to_owned(),
@@ -94,7 +115,7 @@ pub fn open_envelope<'a>(
         });
     }
     match Kind::from_u8(bytes[0]) {
-        Some(k) if k == expected => Ok(&data[HEAD..]),
+        Some(k) if k == expected => Ok((version, &data[HEAD..])),
         Some(k) => Err(err(&format!("holds a {k:?} record, expected {expected:?}"))),
         None => Err(err(&format!("unknown record kind {}", bytes[0]))),
     }

@@ -45,6 +45,9 @@ pub enum PageKind {
     Graph,
     /// Ids, live flags and metadata: [`META_PAGE_SLOTS`] slots per page.
     Meta,
+    /// Int8 codes, residuals and norms (`quantization: int8 | binary`; format version 2):
+    /// [`VECTOR_PAGE_SLOTS`] slots per page, page for page beside the vector pages.
+    Codes,
 }
 
 /// Slots per vector page (384-d: 384 KiB per page).
@@ -61,6 +64,7 @@ impl PageKind {
             PageKind::Vectors => VECTOR_PAGE_SLOTS,
             PageKind::Graph => GRAPH_PAGE_SLOTS,
             PageKind::Meta => META_PAGE_SLOTS,
+            PageKind::Codes => VECTOR_PAGE_SLOTS,
         }
     }
 
@@ -70,6 +74,7 @@ impl PageKind {
             PageKind::Vectors => "vec/",
             PageKind::Graph => "graph/",
             PageKind::Meta => "meta/",
+            PageKind::Codes => "i8/",
         }
     }
 

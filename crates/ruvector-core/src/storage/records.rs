@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::codec::{open_envelope, seal, Kind, Reader, Writer};
+use super::codec::{open_envelope, open_versioned, seal, seal_at, Kind, Reader, Writer};
 use super::{PageKind, RecordError};
 use crate::collection::CollectionConfig;
 
@@ -57,19 +57,44 @@ pub struct Manifest {
     /// Live pages: `(kind, page number) → generation`. Vector pages may run ahead of
     /// `folded_seq` (bulk batches write them directly).
     pub pages: BTreeMap<(PageKind, u32), u64>,
+    /// The trained int8 ranges (format version 2, `quantization: int8 | binary`; `None`
+    /// before training).
+    pub int8: Option<StoredInt8>,
+}
+
+/// The int8 quantiser of a collection, as the manifest stores it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredInt8 {
+    /// Per-dimension range centres.
+    pub offset: Vec<f32>,
+    /// Per-dimension steps.
+    pub scale: Vec<f32>,
+    /// Slots there were when it was trained.
+    pub trained_at: u64,
+    /// Per-dimension magnitudes of a sign bit (`binary`; empty otherwise).
+    pub bit_scale: Vec<f32>,
 }
 
 const KINDS: [PageKind; 3] = [PageKind::Vectors, PageKind::Graph, PageKind::Meta];
 
 impl Manifest {
-    /// The sealed record.
+    /// Whether this manifest is written in format version 2: its collection keeps int8
+    /// codes in pages of their own.
+    pub fn has_codes(&self) -> bool {
+        self.config.quantization.has_codes() && self.config.index == crate::IndexKind::Hnsw
+    }
+}
+
+impl Manifest {
+    /// The sealed record: format version 2 when [`Manifest::has_codes`], else 1.
     pub fn encode(&self, key: &str) -> Vec<u8> {
         let mut w = Writer::default();
         w.bytes(&serde_json::to_vec(&self.config).unwrap_or_default());
         w.u64(self.folded_seq);
         put_header(&mut w, &self.header);
         w.u64(self.next_gen);
-        for kind in KINDS {
+        let v2 = self.has_codes();
+        for kind in KINDS.into_iter().chain(v2.then_some(PageKind::Codes)) {
             let pages: Vec<(u32, u64)> = self
                 .pages
                 .iter()
@@ -82,24 +107,62 @@ impl Manifest {
                 w.u64(g);
             }
         }
-        seal(key, Kind::Manifest, &w.0)
+        if !v2 {
+            return seal(key, Kind::Manifest, &w.0);
+        }
+        match &self.int8 {
+            Some(q) => {
+                w.u8(1);
+                w.u32(q.offset.len() as u32);
+                w.f32s(&q.offset);
+                w.f32s(&q.scale);
+                w.u64(q.trained_at);
+                w.u32(q.bit_scale.len() as u32);
+                w.f32s(&q.bit_scale);
+            }
+            None => w.u8(0),
+        }
+        seal_at(key, Kind::Manifest, 2, &w.0)
     }
 
-    /// Decodes the record at `key`.
+    /// Decodes the record at `key` (format version 1 or 2).
     pub fn decode(key: &str, bytes: &[u8]) -> Result<Manifest, RecordError> {
-        let mut r = Reader::new(key, open_envelope(key, Kind::Manifest, bytes)?);
+        let (version, body) = open_versioned(key, Kind::Manifest, bytes)?;
+        let mut r = Reader::new(key, body);
         let config: CollectionConfig = serde_json::from_slice(r.bytes()?)
             .map_err(|e| r.corrupt(format!("configuration: {e}")))?;
         let folded_seq = r.u64()?;
         let header = get_header(&mut r)?;
         let next_gen = r.u64()?;
         let mut pages = BTreeMap::new();
-        for kind in KINDS {
+        let v2 = version >= 2;
+        for kind in KINDS.into_iter().chain(v2.then_some(PageKind::Codes)) {
             for _ in 0..r.u32()? {
                 let p = r.u32()?;
                 pages.insert((kind, p), r.u64()?);
             }
         }
+        let int8 = match v2 && r.u8()? == 1 {
+            false => None,
+            true => {
+                let dim = r.u32()? as usize;
+                if dim != config.dimensions {
+                    return Err(r.corrupt(format!("int8 ranges for {dim} dimensions")));
+                }
+                let (mut offset, mut scale, mut bit_scale) = (Vec::new(), Vec::new(), Vec::new());
+                r.f32s_into(dim, &mut offset)?;
+                r.f32s_into(dim, &mut scale)?;
+                let trained_at = r.u64()?;
+                let n = r.u32()? as usize;
+                r.f32s_into(n, &mut bit_scale)?;
+                Some(StoredInt8 {
+                    offset,
+                    scale,
+                    trained_at,
+                    bit_scale,
+                })
+            }
+        };
         r.finish()?;
         Ok(Manifest {
             config,
@@ -107,6 +170,66 @@ impl Manifest {
             header,
             next_gen,
             pages,
+            int8,
+        })
+    }
+}
+
+/// Int8 codes of slots `first .. first + count`, with each one's residual norm and norm
+/// (format version 2).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CodesPage {
+    /// First slot.
+    pub first: u32,
+    /// Slots held.
+    pub count: u32,
+    /// `count × dim` codes.
+    pub codes: Vec<i8>,
+    /// `‖x − x̂‖` per slot.
+    pub residual: Vec<f32>,
+    /// `‖x‖` per slot (of the stored form: 1 for cosine).
+    pub norm: Vec<f32>,
+    /// Original norms (cosine only, else empty), as a vector page has them.
+    pub cosine: Vec<f32>,
+}
+
+impl CodesPage {
+    /// The sealed record (format version 2).
+    pub fn encode(&self, key: &str) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.u32(self.first);
+        w.u32(self.count);
+        w.bytes(&self.codes.iter().map(|&c| c as u8).collect::<Vec<u8>>());
+        w.u32(self.residual.len() as u32);
+        w.f32s(&self.residual);
+        w.u32(self.norm.len() as u32);
+        w.f32s(&self.norm);
+        w.u32(self.cosine.len() as u32);
+        w.f32s(&self.cosine);
+        seal_at(key, Kind::CodesPage, 2, &w.0)
+    }
+
+    /// Decodes the record at `key`.
+    pub fn decode(key: &str, bytes: &[u8]) -> Result<CodesPage, RecordError> {
+        let mut r = Reader::new(key, open_envelope(key, Kind::CodesPage, bytes)?);
+        let first = r.u32()?;
+        let count = r.u32()?;
+        let codes = r.bytes()?.iter().map(|&b| b as i8).collect();
+        let (mut residual, mut norm, mut cosine) = (Vec::new(), Vec::new(), Vec::new());
+        let n = r.u32()? as usize;
+        r.f32s_into(n, &mut residual)?;
+        let n = r.u32()? as usize;
+        r.f32s_into(n, &mut norm)?;
+        let n = r.u32()? as usize;
+        r.f32s_into(n, &mut cosine)?;
+        r.finish()?;
+        Ok(CodesPage {
+            first,
+            count,
+            codes,
+            residual,
+            norm,
+            cosine,
         })
     }
 }
@@ -412,6 +535,12 @@ pub fn decode_any(key: &str, bytes: &[u8]) -> Result<String, RecordError> {
     }
     if key.starts_with(PageKind::Meta.prefix()) {
         return Ok(format!("meta from {}", MetaPage::decode(key, bytes)?.first));
+    }
+    if key.starts_with(PageKind::Codes.prefix()) {
+        return Ok(format!(
+            "codes from {}",
+            CodesPage::decode(key, bytes)?.first
+        ));
     }
     Err(RecordError::Corrupt {
         key: key.to_owned(),

@@ -1,0 +1,195 @@
+//! Risk: a format change that strands existing databases or older readers. Format version 2
+//! (int8 code pages and the trained ranges in the manifest) must open version 1 databases and
+//! migrate them at their first checkpoint; databases without quantisation must stay version 1,
+//! byte for byte, so version 1 code still reads them; and the code pages must spare an open
+//! the vector pages they stand for.
+
+mod common;
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use common::seed;
+use ruvector_core::dataset::Mixture;
+use ruvector_core::storage::codec::{open_versioned, seal_at, Kind};
+use ruvector_core::storage::records::Manifest;
+use ruvector_core::storage::{PageKind, MANIFEST_KEY};
+use ruvector_core::{
+    Backend, BackendError, CollectionConfig, Item, MemoryBackend, Quantization, SearchQuery, Store,
+    WriteBatch,
+};
+
+const DIM: usize = 16;
+const N: usize = 17_000;
+
+fn store(q: Quantization, rows: &[f32]) -> Store<MemoryBackend> {
+    let mut s = Store::create(
+        MemoryBackend::new(),
+        CollectionConfig::new(DIM).quantization(q),
+    )
+    .expect("create");
+    let items: Vec<Item> = rows
+        .chunks_exact(DIM)
+        .enumerate()
+        .map(|(i, v)| Item::new(format!("v{i}"), v.to_vec()))
+        .collect();
+    for chunk in items.chunks(4_000) {
+        s.insert_batch(chunk.to_vec()).expect("insert");
+    }
+    s.insert(Item::new("last", rows[..DIM].to_vec()))
+        .expect("insert");
+    s.checkpoint().expect("checkpoint");
+    s
+}
+
+fn version(key: &str, kind: Kind, bytes: &[u8]) -> u16 {
+    open_versioned(key, kind, bytes).expect("a sound record").0
+}
+
+/// The answers of `s` to a few queries.
+fn answers<B: Backend>(s: &Store<B>, rows: &[f32]) -> Vec<Vec<String>> {
+    rows.chunks_exact(DIM)
+        .step_by(1_000)
+        .map(|q| {
+            let r = s
+                .collection()
+                .search(&SearchQuery::new(q, 10))
+                .expect("search");
+            r.hits.into_iter().map(|h| h.id).collect()
+        })
+        .collect()
+}
+
+/// Rewrites `backend` as version 1 code left it: no code pages, and a version 1 manifest
+/// (the version 2 body up to the end of its three page lists).
+fn downgrade(backend: &MemoryBackend) {
+    let bytes = backend.get(MANIFEST_KEY).expect("get").expect("manifest");
+    let m = Manifest::decode(MANIFEST_KEY, &bytes).expect("manifest");
+    let (_, body) = open_versioned(MANIFEST_KEY, Kind::Manifest, &bytes).expect("manifest");
+    let config = serde_json::to_vec(&m.config).expect("json");
+    let lists: usize = [PageKind::Vectors, PageKind::Graph, PageKind::Meta]
+        .iter()
+        .map(|k| 4 + 12 * m.pages.keys().filter(|(kind, _)| kind == k).count())
+        .sum();
+    let header = 4 + 4 + 1 + 8 + 8;
+    let v1 = &body[..4 + config.len() + 8 + header + 8 + lists];
+    backend.put_raw(MANIFEST_KEY, seal_at(MANIFEST_KEY, Kind::Manifest, 1, v1));
+    for key in backend.keys(PageKind::Codes.prefix()).expect("keys") {
+        backend.remove_raw(&key);
+    }
+}
+
+#[test]
+fn a_version_1_int8_database_opens_and_migrates_at_its_first_checkpoint() {
+    let sd = seed("compat v1", 0xC0_01);
+    let rows = Mixture::new(DIM, 20, sd).sample(N, sd + 1);
+    let v2 = store(Quantization::Int8, &rows);
+    let want = answers(&v2, &rows);
+    let manifest = v2
+        .backend()
+        .get(MANIFEST_KEY)
+        .expect("get")
+        .expect("manifest");
+    assert_eq!(version(MANIFEST_KEY, Kind::Manifest, &manifest), 2);
+    assert!(!v2
+        .backend()
+        .keys(PageKind::Codes.prefix())
+        .expect("keys")
+        .is_empty());
+
+    let old = MemoryBackend::new_from(v2.backend());
+    downgrade(&old);
+    let mut migrated = Store::open(old).expect("a version 1 database opens");
+    assert_eq!(answers(&migrated, &rows), want, "the same codes, rebuilt");
+    assert_eq!(
+        migrated.get("v5").expect("get"),
+        v2.get("v5").expect("get"),
+        "originals from storage"
+    );
+    // Opening changes nothing stored; the first checkpoint writes the code pages and a
+    // version 2 manifest.
+    assert!(migrated
+        .backend()
+        .keys(PageKind::Codes.prefix())
+        .expect("keys")
+        .is_empty());
+    migrated.checkpoint().expect("checkpoint");
+    let manifest = migrated
+        .backend()
+        .get(MANIFEST_KEY)
+        .expect("get")
+        .expect("manifest");
+    assert_eq!(version(MANIFEST_KEY, Kind::Manifest, &manifest), 2);
+    let again = Store::open(MemoryBackend::new_from(migrated.backend())).expect("open");
+    assert_eq!(answers(&again, &rows), want);
+    assert_eq!(
+        again.export().expect("export"),
+        v2.export().expect("export"),
+        "migrated, it exports what a version 2 database does"
+    );
+}
+
+#[test]
+fn without_quantisation_every_record_stays_version_1() {
+    let sd = seed("compat plain", 0xC0_02);
+    let rows = Mixture::new(DIM, 20, sd).sample(2_000, sd + 1);
+    let s = store(Quantization::None, &rows);
+    for (key, bytes) in s.backend().records() {
+        let kind = match key.split('/').next() {
+            Some("manifest") => Kind::Manifest,
+            Some("log") => Kind::Log,
+            Some("vec") => Kind::VectorPage,
+            Some("graph") => Kind::GraphPage,
+            Some("meta") => Kind::MetaPage,
+            other => panic!("unexpected key {key} ({other:?})"),
+        };
+        assert_eq!(version(&key, kind, &bytes), 1, "{key}");
+    }
+}
+
+/// A backend that records which keys were read.
+struct Counting {
+    inner: MemoryBackend,
+    read: RefCell<BTreeSet<String>>,
+}
+
+impl Backend for Counting {
+    fn write(&self, batch: &WriteBatch) -> Result<(), BackendError> {
+        self.inner.write(batch)
+    }
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        self.read.borrow_mut().insert(key.to_owned());
+        self.inner.get(key)
+    }
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        self.inner.keys(prefix)
+    }
+}
+
+#[test]
+fn code_pages_spare_an_open_the_vector_pages() {
+    let sd = seed("compat open", 0xC0_03);
+    let rows = Mixture::new(DIM, 20, sd).sample(N, sd + 1);
+    let s = store(Quantization::Int8, &rows);
+    let counting = Counting {
+        inner: MemoryBackend::new_from(s.backend()),
+        read: RefCell::default(),
+    };
+    let reopened = Store::open(counting).expect("open");
+    let read = reopened.backend().read.borrow();
+    let full = (N + 1) / 256;
+    let vector_pages: Vec<&String> = read.iter().filter(|k| k.starts_with("vec/")).collect();
+    let code_pages = read.iter().filter(|k| k.starts_with("i8/")).count();
+    assert_eq!(code_pages, full, "{read:?}");
+    assert_eq!(
+        vector_pages.len(),
+        1,
+        "only the partial last page: {vector_pages:?}"
+    );
+    assert_eq!(
+        reopened.collection().stats().memory.vectors_in_memory,
+        (N + 1) % 256
+    );
+    drop(read);
+    assert_eq!(answers(&reopened, &rows), answers(&s, &rows));
+}
