@@ -155,17 +155,17 @@ const MiB = (b) => (b / 2 ** 20).toFixed(0);
 export async function scaleTable(dir) {
   const files = (await readdir(dir)).filter((f) => /^scale-\d+-\w+\.json$/.test(f)).sort();
   const rows = [
-    '| vectors × 384 | quantization | build, durable | wasm memory after build / reopen | in memory per vector: vectors + codes / graph / ids + metadata | cold reopen to first query | ef | recall@10 | QPS | p99 |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| vectors × 384 | quantization | build, durable | wasm memory after build / reopen | in memory per vector: vectors + codes / graph / ids + metadata | IndexedDB | cold reopen to first query | ef | recall@10 | QPS | p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const f of files) {
     const r = JSON.parse(await readFile(join(dir, f), 'utf8'));
-    if (!r.ok) { rows.push(`| ${r.n.toLocaleString('en-US')} | ${r.quantization} | failed: ${r.error} | | | | | | | |`); continue; }
+    if (!r.ok) { rows.push(`| ${r.n.toLocaleString('en-US')} | ${r.quantization} | failed: ${r.error} | | | | | | | | |`); continue; }
     const m = r.memory_after_reopen;
     const per = (b) => (b / r.n).toFixed(0);
     for (const [i, p] of r.search.entries()) {
       const first = i === 0;
-      rows.push(`| ${first ? r.n.toLocaleString('en-US') : ''} | ${first ? r.quantization : ''} | ${first ? `${r.build.seconds.toFixed(0)} s (${Math.round(r.build.inserts_per_s)}/s)` : ''} | ${first ? `${MiB(r.memory_after_build.wasm_bytes)} / ${MiB(m.wasm_bytes)} MiB` : ''} | ${first ? `${per(m.vectors + m.codes)} / ${per(m.graph)} / ${per(m.ids + m.metadata)} B (float32: ${r.dim * 4} B)` : ''} | ${first ? `${(r.reopen.to_first_query_ms / 1000).toFixed(1)} s` : ''} | ${p.ef} | ${p.recall10.toFixed(3)} | ${Math.round(p.qps).toLocaleString('en-US')} | ${Math.round(p.p99_us)} µs |`);
+      rows.push(`| ${first ? r.n.toLocaleString('en-US') : ''} | ${first ? r.quantization : ''} | ${first ? `${r.build.seconds.toFixed(0)} s (${Math.round(r.build.inserts_per_s)}/s)` : ''} | ${first ? `${MiB(r.memory_after_build.wasm_bytes)} / ${MiB(m.wasm_bytes)} MiB` : ''} | ${first ? `${per(m.vectors + m.codes)} / ${per(m.graph)} / ${per(m.ids + m.metadata)} B (float32: ${r.dim * 4} B)` : ''} | ${first ? (r.storage_bytes ? `${MiB(r.storage_bytes)} MiB` : '–') : ''} | ${first ? `${(r.reopen.to_first_query_ms / 1000).toFixed(1)} s` : ''} | ${p.ef} | ${p.recall10.toFixed(3)} | ${Math.round(p.qps).toLocaleString('en-US')} | ${Math.round(p.p99_us)} µs |`);
     }
   }
   return rows.join('\n');
