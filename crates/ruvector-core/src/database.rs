@@ -518,22 +518,15 @@ impl Database {
                 .and_then(|(_, page)| page.nodes.get((i - page.first) as usize))
                 .map_or(0, |lists| lists.len() - 1)
         };
-        // Slots from 0 whose codes come from code pages (the rest are encoded again and
-        // their code pages rewritten at the next checkpoint: a version 1 database migrates).
-        let mut codes_stored = 0;
+        // Slots whose codes come from code pages (the rest are encoded again and their code
+        // pages rewritten at the next checkpoint: a version 1 database migrates).
+        let codes_stored = manifest.first_vector_page_read() * per_page;
         let mut i = 0;
         while i < h.slots {
-            let p = i / per_page;
-            let full = (p + 1) * per_page <= h.slots;
-            if tiers
-                && full
-                && codes_stored == i
-                && manifest.pages.contains_key(&(PageKind::Codes, p))
-            {
-                let (key, v) = read(PageKind::Codes, p)?;
+            if i < codes_stored {
+                let (key, v) = read(PageKind::Codes, i / per_page)?;
                 restore_codes(&mut coll, &key, &v, i, &level_of)?;
                 i += per_page;
-                codes_stored = i;
                 continue;
             }
             restore_vector(&mut coll, &mut vec_pages, i, level_of(i))?;

@@ -59,6 +59,9 @@ pub struct EngineStats {
     pub open_read_ms: f64,
     /// Milliseconds the last open spent rebuilding the engine from the records.
     pub open_decode_ms: f64,
+    /// Bytes the last open read from IndexedDB (vector pages restored from code pages are
+    /// not read).
+    pub open_bytes_read: f64,
     /// Whether writers are serialised across tabs by the Web Locks API.
     pub web_locks: bool,
     /// Log records applied from other tabs' commits.

@@ -10,6 +10,7 @@
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use rexie::{ObjectStore, Rexie, TransactionMode};
+use ruvector_core::storage::records::Manifest;
 use ruvector_core::storage::{log_key, Backend, PageKind, WriteBatch, MANIFEST_KEY};
 use ruvector_core::BackendError;
 use std::collections::HashMap;
@@ -89,6 +90,14 @@ impl Records {
             self.values.push(v);
         }
         self.keys.sort_unstable();
+    }
+
+    /// Bytes of all the values read.
+    pub fn bytes(&self) -> f64 {
+        self.values
+            .iter()
+            .filter_map(|v| v.dyn_ref::<Uint8Array>().map(|a| a.byte_length() as f64))
+            .sum()
     }
 
     /// How many records there are.
@@ -196,6 +205,32 @@ impl Idb {
             &keys.into_iter().collect::<Array>(),
             &values.into_iter().collect::<Array>(),
         );
+        Ok(records)
+    }
+
+    /// What an open needs, read holding the write lock (so the two reads agree): every
+    /// record but the vector pages whose slots an open restores from code pages (format
+    /// version 2, `Manifest::first_vector_page_read`); all of them otherwise.
+    pub async fn read_for_open(&self) -> Result<Records, ErrorInfo> {
+        let manifest = [(MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false)];
+        let found = self.read_ranges(&manifest).await?;
+        let first = found
+            .first()
+            .and_then(|(_, values)| values.get(0).dyn_into::<Uint8Array>().ok())
+            .and_then(|bytes| Manifest::decode(MANIFEST_KEY, &bytes.to_vec()).ok())
+            .map_or(0, |m| m.first_vector_page_read());
+        if first == 0 {
+            return self.read_all().await;
+        }
+        let vec = PageKind::Vectors.prefix();
+        let ranges = [
+            (String::new(), vec.to_owned(), true),
+            (PageKind::Vectors.key(first, 0), "vec0".to_owned(), true),
+        ];
+        let mut records = Records::default();
+        for (keys, values) in &self.read_ranges(&ranges).await? {
+            records.extend(keys, values);
+        }
         Ok(records)
     }
 

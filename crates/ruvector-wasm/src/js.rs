@@ -304,7 +304,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let read = async {
         let lock = locks::acquire(&name).await?;
         let t0 = engine::now_ms();
-        Ok::<_, ErrorInfo>((lock, t0, idb.read_all().await?))
+        Ok::<_, ErrorInfo>((lock, t0, idb.read_for_open().await?))
     };
     let (lock, t0, mem) = match read.await {
         Ok(r) => r,
@@ -314,6 +314,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         }
     };
     let t1 = engine::now_ms();
+    let bytes_read = mem.bytes();
     let opened = if opts.recover == Some(true) {
         Database::open_recovering(&mem)
     } else {
@@ -368,6 +369,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         let mut s = engine.stats.borrow_mut();
         s.open_read_ms = t1 - t0;
         s.open_decode_ms = t2 - t1;
+        s.open_bytes_read = bytes_read;
         s.recovery = recovery;
     }
     engine::register(engine);

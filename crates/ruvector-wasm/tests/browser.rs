@@ -629,11 +629,11 @@ async fn close_lets_queued_writes_finish() {
 async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
     // quantization int8: once stored in full pages, the float32 vectors are in IndexedDB
     // only; get, includeVectors, export and a reopen give back exactly what was inserted.
-    let (name, dim, n) = (unique("tiers"), 8, 17_000);
+    let (name, dim, n) = (unique("tiers"), 64, 17_000);
     let data = rows(n, dim, 9);
     rv::open(
         name.clone(),
-        obj(r#"{"dimensions": 8, "quantization": "int8"}"#),
+        obj(r#"{"dimensions": 64, "quantization": "int8", "checkpoint": {"maxLogRecords": 1}}"#),
     )
     .await
     .unwrap();
@@ -689,9 +689,14 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
     );
     let r = rv::get(copy.clone(), "p5".into()).await.unwrap();
     assert!(close(&vector(&r), 5));
-    // Closed and reopened: the same answers.
+    // Closed (after the checkpoint that wrote the code pages) and reopened: the same
+    // answers, and the open read the code pages instead of the vector pages.
     rv::close(name.clone()).await.unwrap();
-    rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    let reopened = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    let read = field(&reopened, "persistence.openBytesRead")
+        .as_f64()
+        .unwrap();
+    assert!(read < (n * dim * 4) as f64, "read {read} B");
     let again = rv::search(name.clone(), q, obj(r#"{"k": 5, "includeVectors": true}"#))
         .await
         .unwrap();

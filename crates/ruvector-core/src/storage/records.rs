@@ -83,6 +83,20 @@ impl Manifest {
     pub fn has_codes(&self) -> bool {
         self.config.quantization.has_codes() && self.config.index == crate::IndexKind::Hnsw
     }
+
+    /// The first vector page an open reads: the pages before it are full and have code
+    /// pages, from which their slots are restored (their vectors stay in storage).
+    pub fn first_vector_page_read(&self) -> u32 {
+        if !self.has_codes() || self.int8.is_none() {
+            return 0;
+        }
+        let per = PageKind::Vectors.slots();
+        let mut p = 0;
+        while (p + 1) * per <= self.header.slots && self.pages.contains_key(&(PageKind::Codes, p)) {
+            p += 1;
+        }
+        p
+    }
 }
 
 impl Manifest {
