@@ -20,11 +20,15 @@
 # the HNSW walk on int8 codes with a float32 rerank (1.65x the QPS at recall 0.95): +2.9 KB,
 # to 264,749 B. Then the int8 tiers (the graph built on the codes, so HNSW insert and delete
 # exist for two spaces; get, includeVectors and export reading pages back from IndexedDB,
-# async): +13.7 KB, to 278,460 B. Moving it needs a reason written here.
+# async): +13.7 KB, to 278,460 B. Then `quantization: 'binary'`, format version 2 (code
+# pages, the ranges in the manifest, the version 1 migration), the open that reads the
+# manifest first and skips the vector pages code pages stand for, and retraining: +9.9 KB, to
+# 288,345 B (wasm-opt -Os/-Oz change nothing: the growth is ruvector-core at opt-level 3).
+# Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-279000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-289000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

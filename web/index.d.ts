@@ -181,6 +181,8 @@ export interface DatabaseOperations {
   get(id: string): Promise<StoredItem | null>;
   delete(ids: string | string[]): Promise<unknown>;
   search(vector: VectorLike, options?: SearchOptions): Promise<SearchResult[]>;
+  /** Retrains the int8 ranges on the vectors there are now and re-encodes them (`int8` and `binary`). */
+  retrain(): Promise<void>;
   count(): Promise<number>;
   stats(): Promise<Stats>;
   export(): Promise<Blob>;

@@ -324,6 +324,14 @@ export class Database extends EventTarget {
     return r.hits;
   }
 
+  /**
+   * Retrains the int8 ranges (`quantization: 'int8' | 'binary'`) on the vectors there are now
+   * and re-encodes them all, durably; the graph is kept.
+   */
+  async retrain() {
+    await this.#call('retrain');
+  }
+
   /** Live vectors. */
   async count() {
     return this.#call('count');

@@ -26,6 +26,7 @@ export async function correct(): Promise<void> {
   const hits: SearchResult[] = await db.search([1, 0, 0], { k: 5, ef: 64, filter: { tag: { $in: ['x'] } }, includeMetadata: true });
   const score: number = hits[0].score;
   const n: number = await db.count();
+  await db.retrain();
   const stats: Stats = await db.stats();
   const metric: Metric = stats.metric;
   const file: Blob = await db.export();

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
-use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError};
+use crate::error::{CreateError, DeleteError, GetError, InsertError, RetrainError, UpsertError};
 use crate::index::hnsw::MAX_LEVEL;
 use crate::index::GraphHeader;
 use crate::search::Hit;
@@ -714,6 +714,52 @@ impl Database {
                 Some(PageKind::Vectors.key(p, *gen))
             })
             .collect()
+    }
+
+    /// Retrains the int8 ranges (`quantization: int8 | binary`) on the vectors there are now
+    /// (an evenly spaced sample of at most `INT8_TRAIN_SAMPLE`, as the first training) and
+    /// re-encodes every slot, reading the vectors not in memory from `source`. The graph is
+    /// kept. Returns a checkpoint that stores every code page and the new ranges; as with any
+    /// write, if storing it fails the caller reopens.
+    pub fn retrain(&mut self, source: &dyn Backend) -> Result<WriteBatch, RetrainError> {
+        use crate::quantize::{Int8Quantizer, INT8_TRAIN_SAMPLE};
+        if !tiers(&self.coll) {
+            return Err(RetrainError::NotQuantized);
+        }
+        if !self.coll.codes_ready() {
+            return Err(RetrainError::TooFew {
+                min: crate::index::int8_codes::ONCE_SLOTS,
+            });
+        }
+        let (n, dim) = (self.coll.vectors.slots(), self.coll.config.dimensions);
+        let mut pages = VectorPages::new(source, &self.manifest);
+        let mut stored = |s: usize| -> Result<Vec<f32>, OpenError> {
+            match self.coll.vectors.resident(Slot(s as u32)) {
+                Some(v) => Ok(v.to_vec()),
+                None => Ok(pages.get(s as u32)?.0.to_vec()),
+            }
+        };
+        let mut sample = Vec::new();
+        for s in (0..n).step_by(n.div_ceil(INT8_TRAIN_SAMPLE)) {
+            sample.extend(stored(s)?);
+        }
+        let quantizer =
+            Int8Quantizer::train(&sample, dim).map_err(|_| RetrainError::TooFew { min: 1 })?;
+        drop(sample);
+        // Re-encoded a page at a time, as the pages are read: never all the floats at once.
+        let mut failed = None;
+        let rows = (0..n).map_while(|s| stored(s).map_err(|e| failed = Some(e)).ok());
+        let old = self.coll.coarse.take();
+        let rebuilt = old.as_ref().map(|c| c.rebuilt(quantizer, n, dim, rows));
+        if let Some(e) = failed {
+            self.coll.coarse = old;
+            return Err(e.into());
+        }
+        self.coll.coarse = rebuilt;
+        self.manifest.int8 = self.coll.coarse.as_ref().and_then(|c| c.stored());
+        self.codes_noted = 0;
+        self.note_codes();
+        Ok(self.checkpoint().unwrap_or_default())
     }
 
     /// The stored form of `slot`'s vector, read from its page in `source`.

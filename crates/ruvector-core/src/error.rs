@@ -223,3 +223,21 @@ pub enum GetError {
         source: crate::storage::OpenError,
     },
 }
+
+/// Why int8 codes could not be retrained.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RetrainError {
+    /// Only an HNSW collection with `quantization: int8` or `binary` has codes to retrain.
+    #[error("only an HNSW collection with quantization int8 or binary has codes to retrain")]
+    NotQuantized,
+    /// Codes are trained once the collection holds enough vectors; until then there is
+    /// nothing to retrain.
+    #[error("no codes yet: they are trained once the collection holds {min} vectors")]
+    TooFew {
+        /// Vectors needed.
+        min: usize,
+    },
+    /// A stored vector could not be read back.
+    #[error("reading the stored vectors: {0}")]
+    Storage(#[from] crate::storage::OpenError),
+}

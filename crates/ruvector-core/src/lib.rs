@@ -43,8 +43,8 @@ pub use collection::{Collection, CollectionConfig, Item, Record, Upserted, MAX_D
 pub use database::{CatchUp, CheckpointPolicy, Database, StorageStats, BULK_SLOTS};
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
 pub use error::{
-    CreateError, DeleteError, GetError, IdError, InsertError, MetadataError, SearchError,
-    UpsertError, VectorError,
+    CreateError, DeleteError, GetError, IdError, InsertError, MetadataError, RetrainError,
+    SearchError, UpsertError, VectorError,
 };
 pub use filter::{Filter, FilterError};
 pub use ids::MAX_ID_BYTES;

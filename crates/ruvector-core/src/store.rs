@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
 use crate::database::Database;
-use crate::error::{CreateError, DeleteError, GetError, InsertError, SearchError, UpsertError};
+use crate::error::{
+    CreateError, DeleteError, GetError, InsertError, RetrainError, SearchError, UpsertError,
+};
 use crate::search::{SearchQuery, SearchResults};
 use crate::storage::export::{import_batch, is_empty, read_export, write_export, ImportError};
 use crate::storage::{Backend, BackendError, OpenError, WriteBatch};
@@ -199,6 +201,16 @@ impl<B: Backend> Store<B> {
             .map_err(WriteError::Rejected)?;
         self.persist(batch)?;
         Ok(r)
+    }
+
+    /// Retrains the int8 ranges on the vectors there are now and re-encodes every vector
+    /// (`quantization: int8 | binary`; see [`Database::retrain`]), durably.
+    pub fn retrain(&mut self) -> Result<(), WriteError<RetrainError>> {
+        let batch = self
+            .db
+            .retrain(&self.backend)
+            .map_err(WriteError::Rejected)?;
+        self.persist(batch)
     }
 
     /// Deletes every id or none, durably.

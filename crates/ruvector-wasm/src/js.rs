@@ -539,6 +539,21 @@ pub async fn upsert(
     }))
 }
 
+/// Retrains the int8 ranges on the vectors there are now and re-encodes every vector
+/// (`quantization: int8 | binary`), reading the vectors not in memory from IndexedDB (all of
+/// their pages at once, for now). `INVALID_CONFIG` without quantisation or codes yet.
+pub async fn retrain(name: String) -> Result<(), JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let stored = e.stored_pages(None).await.map_err(fail)?;
+    commit(&e, move |db| {
+        let batch = db
+            .retrain(&stored)
+            .map_err(|x| ErrorInfo::new("INVALID_CONFIG", x.to_string()))?;
+        Ok(((), batch))
+    })
+    .await
+}
+
 /// Deletes every id or none (`NOT_FOUND` names the first unknown one).
 pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
     let e = engine::get(&name).map_err(fail)?;
@@ -981,6 +996,7 @@ pub async fn call(op: String, args: JsValue) -> Result<JsValue, JsValue> {
         "get" => get(name()?, string_arg(&args, "id")?).await,
         "search" => search(name()?, arg(&args, "vector"), arg(&args, "options")).await,
         "count" => count(name()?).map(JsValue::from),
+        "retrain" => retrain(name()?).await.map(|_| JsValue::UNDEFINED),
         "stats" => stats(name()?).await,
         "export" => export_db(name()?).await.map(JsValue::from),
         "import" => {

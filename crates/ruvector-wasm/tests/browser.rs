@@ -689,6 +689,25 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
     );
     let r = rv::get(copy.clone(), "p5".into()).await.unwrap();
     assert!(close(&vector(&r), 5));
+    // Retrained on demand: the vectors come back from IndexedDB to be encoded again.
+    rv::retrain(name.clone()).await.unwrap();
+    let r = rv::get(name.clone(), "p5".into()).await.unwrap();
+    assert!(close(&vector(&r), 5));
+    let found = rv::search(
+        name.clone(),
+        q.clone(),
+        obj(r#"{"k": 5, "includeVectors": true}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        code(
+            rv::retrain(copy.clone().replace("tiers-copy", "never-opened"))
+                .await
+                .unwrap_err()
+        ),
+        "NOT_OPEN"
+    );
     // Closed (after the checkpoint that wrote the code pages) and reopened: the same
     // answers, and the open read the code pages instead of the vector pages.
     rv::close(name.clone()).await.unwrap();

@@ -113,7 +113,9 @@ impl Int8Codes {
                 ..Int8Codes::default()
             };
         }
-        let Some(q) = &self.quantizer else { return };
+        if self.quantizer.is_none() {
+            return;
+        }
         let fresh = n - self.residual.len();
         crate::vectors::grow(&mut self.codes, fresh * dim);
         crate::vectors::grow(&mut self.residual, fresh);
@@ -122,35 +124,71 @@ impl Int8Codes {
             crate::vectors::grow(bits, fresh * dim.div_ceil(64));
         }
         for s in self.residual.len()..n {
-            let x = vectors.get(Slot(s as u32));
-            let at = self.codes.len();
-            q.encode(x, &mut self.codes);
-            if let Some(bits) = self.bits.as_mut() {
-                pack_signs(&self.codes[at..], bits);
-            }
-            let back = q.decode(&self.codes[at..]);
-            let (mut r, mut xx) = (0.0f64, 0.0f64);
-            for (a, b) in x.iter().zip(&back) {
-                r += ((a - b) as f64).powi(2);
-                xx += (*a as f64).powi(2);
-            }
-            self.residual.push((r.sqrt() * (1.0 + 1e-6)) as f32);
-            self.norm.push(xx.sqrt() as f32);
+            self.push_row(vectors.get(Slot(s as u32)));
         }
-        if self.bits.is_some() && self.bit_scale.is_empty() {
-            let mut sum = vec![0u64; dim];
-            for row in self.codes.chunks_exact(dim) {
-                for (s, c) in sum.iter_mut().zip(row) {
-                    *s += c.unsigned_abs() as u64;
-                }
-            }
-            let rows = (self.codes.len() / dim).max(1) as f64;
-            self.bit_scale = sum
-                .iter()
-                .zip(q.scale())
-                .map(|(&s, &step)| (s as f64 / rows) as f32 * step)
-                .collect();
+        if self.bit_scale.is_empty() {
+            self.measure_bits(dim);
         }
+    }
+
+    /// Appends the codes, residual and norm (and sign bits) of `x`; the quantiser must exist.
+    fn push_row(&mut self, x: &[f32]) {
+        let Some(q) = &self.quantizer else { return };
+        let at = self.codes.len();
+        q.encode(x, &mut self.codes);
+        if let Some(bits) = self.bits.as_mut() {
+            pack_signs(&self.codes[at..], bits);
+        }
+        let back = q.decode(&self.codes[at..]);
+        let (mut r, mut xx) = (0.0f64, 0.0f64);
+        for (a, b) in x.iter().zip(&back) {
+            r += ((a - b) as f64).powi(2);
+            xx += (*a as f64).powi(2);
+        }
+        self.residual.push((r.sqrt() * (1.0 + 1e-6)) as f32);
+        self.norm.push(xx.sqrt() as f32);
+    }
+
+    /// Sets each sign bit's magnitude (`binary`) from the codes there are.
+    fn measure_bits(&mut self, dim: usize) {
+        let Some(q) = self.quantizer.as_ref().filter(|_| self.bits.is_some()) else {
+            return;
+        };
+        let mut sum = vec![0u64; dim];
+        for row in self.codes.chunks_exact(dim) {
+            for (s, c) in sum.iter_mut().zip(row) {
+                *s += c.unsigned_abs() as u64;
+            }
+        }
+        let rows = (self.codes.len() / dim).max(1) as f64;
+        self.bit_scale = sum
+            .iter()
+            .zip(q.scale())
+            .map(|(&s, &step)| (s as f64 / rows) as f32 * step)
+            .collect();
+    }
+
+    /// Codes of the same kind (bits or not) for `rows` (every slot's stored vector, in slot
+    /// order), encoded with `quantizer`, as if trained at `trained_at` slots.
+    pub fn rebuilt(
+        &self,
+        quantizer: Int8Quantizer,
+        trained_at: usize,
+        dim: usize,
+        rows: impl Iterator<Item = Vec<f32>>,
+    ) -> Int8Codes {
+        let mut fresh = Int8Codes {
+            retrain: self.retrain,
+            bits: self.bits.as_ref().map(|_| Vec::new()),
+            ..Int8Codes::default()
+        };
+        fresh.quantizer = Some(quantizer);
+        fresh.trained_at = trained_at;
+        for row in rows {
+            fresh.push_row(&row);
+        }
+        fresh.measure_bits(dim);
+        fresh
     }
 
     /// The trained ranges as a manifest stores them (`None` before training).
