@@ -165,7 +165,7 @@ export async function scaleTable(dir) {
     const per = (b) => (b / r.n).toFixed(0);
     for (const [i, p] of r.search.entries()) {
       const first = i === 0;
-      rows.push(`| ${first ? r.n.toLocaleString('en-US') : ''} | ${first ? r.quantization : ''} | ${first ? `${r.build.seconds.toFixed(0)} s (${Math.round(r.build.inserts_per_s)}/s)` : ''} | ${first ? `${MiB(r.memory_after_build.wasm_bytes)} / ${MiB(m.wasm_bytes)} MiB` : ''} | ${first ? `${per(m.vectors + m.codes)} / ${per(m.graph)} / ${per(m.ids + m.metadata)} B (float32: ${r.dim * 4} B)` : ''} | ${first ? (r.storage_bytes ? `${MiB(r.storage_bytes)} MiB` : '–') : ''} | ${first ? `${(r.reopen.to_first_query_ms / 1000).toFixed(1)} s` : ''} | ${p.ef} | ${p.recall10.toFixed(3)} | ${Math.round(p.qps).toLocaleString('en-US')} | ${Math.round(p.p99_us)} µs |`);
+      rows.push(`| ${first ? r.n.toLocaleString('en-US') : ''} | ${first ? r.quantization : ''} | ${first ? `${r.build.seconds.toFixed(0)} s (${Math.round(r.build.inserts_per_s)}/s)` : ''} | ${first ? `${MiB(r.memory_after_build.wasm_bytes)} / ${MiB(m.wasm_bytes)} MiB` : ''} | ${first ? `${per(m.vectors + m.codes)} / ${per(m.graph)} / ${per(m.ids + m.metadata)} B (float32: ${r.dim * 4} B)` : ''} | ${first ? (r.storage_bytes ? `${MiB(r.storage_bytes)} MiB` : '–') : ''} | ${first ? `${(r.reopen.to_first_query_ms / 1000).toFixed(1)} s` : ''} | ${p.ef}${p.rescore ? ' + rescore' : ''} | ${p.recall10.toFixed(3)} | ${Math.round(p.qps).toLocaleString('en-US')} | ${Math.round(p.p99_us)} µs |`);
     }
   }
   return rows.join('\n');

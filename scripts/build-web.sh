@@ -24,11 +24,12 @@
 # pages, the ranges in the manifest, the version 1 migration), the open that reads the
 # manifest first and skips the vector pages code pages stand for, and retraining: +9.9 KB, to
 # 288,345 B (wasm-opt -Os/-Oz change nothing: the growth is ruvector-core at opt-level 3).
-# Moving it needs a reason written here.
+# Then retraining on demand and rescoring from IndexedDB (the search option `rescore`):
+# +8.2 KB, to 296,576 B. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-289000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-297000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -117,6 +117,11 @@ export interface SearchOptions {
   filter?: Filter;
   includeMetadata?: boolean;
   includeVectors?: boolean;
+  /**
+   * `quantization: 'int8' | 'binary'`: take 4·k hits of the int8 ranking and rescore them from
+   * their float32 vectors in IndexedDB (exact distances; slower). No effect otherwise.
+   */
+  rescore?: boolean;
 }
 
 /** One search result, best first. */

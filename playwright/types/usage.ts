@@ -27,6 +27,7 @@ export async function correct(): Promise<void> {
   const score: number = hits[0].score;
   const n: number = await db.count();
   await db.retrain();
+  await db.search([1, 2, 3], { k: 5, rescore: true });
   const stats: Stats = await db.stats();
   const metric: Metric = stats.metric;
   const file: Blob = await db.export();

@@ -15,7 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
-use crate::error::{CreateError, DeleteError, GetError, InsertError, RetrainError, UpsertError};
+use crate::error::{
+    CreateError, DeleteError, GetError, InsertError, RetrainError, SearchError, UpsertError,
+};
 use crate::index::hnsw::MAX_LEVEL;
 use crate::index::GraphHeader;
 use crate::search::Hit;
@@ -28,6 +30,10 @@ use crate::storage::{
     MANIFEST_KEY,
 };
 use crate::vectors::Slot;
+
+/// How many times `k` candidates a rescored search ([`Database::rescore`]) takes from the
+/// int8 ranking.
+pub const RESCORE_CANDIDATES: usize = 4;
 
 /// A batch adding at least this many vectors writes them straight into vector pages
 /// instead of the log, so bulk loads write each vector once.
@@ -760,6 +766,46 @@ impl Database {
         self.codes_noted = 0;
         self.note_codes();
         Ok(self.checkpoint().unwrap_or_default())
+    }
+
+    /// Rescoring: recomputes every hit's distance exactly from its float32 vector (from
+    /// memory, or its page in `source`), reorders them (ties to the vector inserted first) and
+    /// keeps the best `k`. Once a `quantization: int8 | binary` collection's originals are
+    /// in storage its searches rank by int8 estimates; a search for
+    /// `k · RESCORE_CANDIDATES` hits finished by this is slower and exact in its distances.
+    pub fn rescore(
+        &self,
+        query: &[f32],
+        hits: &mut Vec<Hit>,
+        k: usize,
+        source: &dyn Backend,
+    ) -> Result<(), SearchError> {
+        let q = self.coll.vectors.prepare_query(query)?;
+        let metric = self.coll.config.metric;
+        let mut slotted: Vec<(Slot, Hit)> = hits
+            .drain(..)
+            .filter_map(|h| Some((self.coll.ids.slot(&h.id)?, h)))
+            .collect();
+        // In slot order, so each page is read and decoded once.
+        slotted.sort_by_key(|(s, _)| *s);
+        let mut pages = VectorPages::new(source, &self.manifest);
+        for (slot, h) in slotted.iter_mut() {
+            let d = match self.coll.vectors.resident(*slot) {
+                Some(v) => metric.distance(&q, v),
+                None => {
+                    let v = pages.get(slot.0).map_err(|source| GetError::Storage {
+                        id: h.id.clone(),
+                        source,
+                    })?;
+                    metric.distance(&q, v.0)
+                }
+            };
+            h.distance = d;
+            h.score = metric.score(d);
+        }
+        slotted.sort_by(|(a, x), (b, y)| x.distance.total_cmp(&y.distance).then(a.cmp(b)));
+        hits.extend(slotted.into_iter().take(k).map(|(_, h)| h));
+        Ok(())
     }
 
     /// The stored form of `slot`'s vector, read from its page in `source`.

@@ -40,7 +40,9 @@ mod vectors;
 pub mod native;
 
 pub use collection::{Collection, CollectionConfig, Item, Record, Upserted, MAX_DIMENSIONS};
-pub use database::{CatchUp, CheckpointPolicy, Database, StorageStats, BULK_SLOTS};
+pub use database::{
+    CatchUp, CheckpointPolicy, Database, StorageStats, BULK_SLOTS, RESCORE_CANDIDATES,
+};
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
 pub use error::{
     CreateError, DeleteError, GetError, IdError, InsertError, MetadataError, RetrainError,

@@ -203,6 +203,18 @@ impl<B: Backend> Store<B> {
         Ok(r)
     }
 
+    /// A search whose distances are exact even when the vectors are in storage only: the
+    /// best `k · RESCORE_CANDIDATES` by the int8 ranking, rescored from their float32
+    /// vectors ([`Database::rescore`]).
+    pub fn search_rescored(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
+        let mut wide = *query;
+        wide.k = (query.k * crate::database::RESCORE_CANDIDATES).min(crate::MAX_K);
+        let mut r = self.search(&wide)?;
+        self.db
+            .rescore(query.vector, &mut r.hits, query.k, &self.backend)?;
+        Ok(r)
+    }
+
     /// Retrains the int8 ranges on the vectors there are now and re-encodes every vector
     /// (`quantization: int8 | binary`; see [`Database::retrain`]), durably.
     pub fn retrain(&mut self) -> Result<(), WriteError<RetrainError>> {

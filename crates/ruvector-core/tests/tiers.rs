@@ -89,6 +89,32 @@ fn originals_leave_memory_and_come_back_exactly_from_storage() {
         assert_eq!(h.vector.as_ref(), Some(&want), "{}", h.id);
     }
 
+    // Rescored: exact float32 distances, read back from storage, and at least the ranking
+    // the int8 estimates gave.
+    let (mut hit_plain, mut hit_int8, mut hit_rescored) = (0, 0, 0);
+    for q in rows.chunks_exact(DIM).step_by(300) {
+        let query = SearchQuery::new(q, 10);
+        let exact = plain.search(&query).expect("search").hits;
+        let estimated = int8.search(&query).expect("search").hits;
+        let rescored = int8.search_rescored(&query).expect("search").hits;
+        assert_eq!(rescored.len(), 10);
+        for h in &rescored {
+            if let Some(e) = exact.iter().find(|e| e.id == h.id) {
+                assert_eq!(h.distance.to_bits(), e.distance.to_bits(), "{}", h.id);
+            }
+        }
+        let found = |hits: &[ruvector_core::Hit]| {
+            hits.iter()
+                .filter(|h| exact.iter().any(|e| e.id == h.id))
+                .count()
+        };
+        hit_plain += exact.len();
+        hit_int8 += found(&estimated);
+        hit_rescored += found(&rescored);
+    }
+    println!("of {hit_plain} float32 hits: int8 {hit_int8}, rescored {hit_rescored}");
+    assert!(hit_rescored >= hit_int8);
+
     // Export reads the evicted pages: the file imports, answers alike and re-exports
     // byte-identically.
     let file = int8.export().expect("export");

@@ -7,7 +7,7 @@ use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
 use ruvector_core::storage::export::{import_batch, read_export, write_export};
 use ruvector_core::{
     CheckpointPolicy, Collection, Database, Filter, Item, MemoryBackend, Record, SearchQuery,
-    SearchResults,
+    SearchResults, RESCORE_CANDIDATES,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -600,26 +600,37 @@ fn record(r: Option<Record>) -> Result<JsValue, JsValue> {
 /// Vectors asked for with `includeVectors` that are not in memory are read from IndexedDB.
 pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let (mut found, vectors) = run_search(e.db.borrow().collection(), &vector, options)?;
-    if vectors && found.hits.iter().any(|h| h.vector.is_none()) {
+    let v = vector_from("vector", &vector)?;
+    let o: SearchOptions = parse("options", options)?;
+    let (k, rescore, vectors) = (o.k, o.rescore, o.include_vectors);
+    let wide = if rescore {
+        (k * RESCORE_CANDIDATES).min(ruvector_core::MAX_K).max(k)
+    } else {
+        k
+    };
+    let mut found = run_search(e.db.borrow().collection(), &v, &o, wide)?;
+    let missing = vectors && found.hits.iter().any(|h| h.vector.is_none());
+    if rescore || missing {
         let ids: Vec<&str> = found.hits.iter().map(|h| h.id.as_str()).collect();
         let stored = e.stored_pages(Some(&ids)).await.map_err(fail)?;
-        e.db.borrow()
-            .fill_vectors(&mut found.hits, &stored)
+        let db = e.db.borrow();
+        if rescore {
+            db.rescore(&v, &mut found.hits, k, &stored)
+                .map_err(|x| fail(ErrorInfo::from(x)))?;
+        }
+        db.fill_vectors(&mut found.hits, &stored)
             .map_err(|x| fail(ErrorInfo::from(x)))?;
     }
     to_js(&found)
 }
 
-/// Parses a query and its options and runs it on `coll`; also says whether it asked for
-/// vectors.
+/// Runs a parsed query for `k` hits on `coll`.
 fn run_search(
     coll: &Collection,
-    vector: &JsValue,
-    options: JsValue,
-) -> Result<(SearchResults, bool), JsValue> {
-    let v = vector_from("vector", vector)?;
-    let o: SearchOptions = parse("options", options)?;
+    v: &[f32],
+    o: &SearchOptions,
+    k: usize,
+) -> Result<SearchResults, JsValue> {
     let filter = o
         .filter
         .as_ref()
@@ -627,14 +638,14 @@ fn run_search(
         .transpose()
         .map_err(fail)?;
     let q = SearchQuery {
-        vector: &v,
-        k: o.k,
+        vector: v,
+        k,
         ef: o.ef,
         filter: filter.as_ref(),
         include_metadata: o.include_metadata,
         include_vectors: o.include_vectors,
     };
-    Ok((coll.search(&q).map_err(fail)?, o.include_vectors))
+    coll.search(&q).map_err(fail)
 }
 
 /// Live vectors.
@@ -842,7 +853,9 @@ impl MemoryCollection {
 
     /// The `k` nearest, as for the worker's `search`.
     pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-        to_js(&run_search(&self.inner, &vector, options)?.0)
+        let v = vector_from("vector", &vector)?;
+        let o: SearchOptions = parse("options", options)?;
+        to_js(&run_search(&self.inner, &v, &o, o.k)?)
     }
 
     /// Deletes `id`; false when it was not there.

@@ -167,6 +167,10 @@ pub struct SearchOptions {
     /// Return each hit's vector.
     #[serde(default)]
     pub include_vectors: bool,
+    /// Rescore `k · RESCORE_CANDIDATES` hits of the int8 ranking from their float32
+    /// vectors in IndexedDB (exact distances; slower).
+    #[serde(default)]
+    pub rescore: bool,
 }
 
 fn default_k() -> usize {
@@ -181,6 +185,7 @@ impl Default for SearchOptions {
             filter: None,
             include_metadata: false,
             include_vectors: false,
+            rescore: false,
         }
     }
 }

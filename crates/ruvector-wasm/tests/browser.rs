@@ -689,6 +689,24 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
     );
     let r = rv::get(copy.clone(), "p5".into()).await.unwrap();
     assert!(close(&vector(&r), 5));
+    // Rescored: exact float32 distances of the stored vectors, read back from IndexedDB.
+    let rescored = rv::search(name.clone(), q.clone(), obj(r#"{"k": 5, "rescore": true}"#))
+        .await
+        .unwrap();
+    let unit = |v: &[f32]| {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect::<Vec<f32>>()
+    };
+    let qn = unit(&data[40 * dim..41 * dim]);
+    let hits = Array::from(&field(&rescored, "hits"));
+    assert_eq!(hits.length(), 5);
+    for h in hits.iter() {
+        let i: usize = field(&h, "id").as_string().unwrap()[1..].parse().unwrap();
+        let x = unit(&data[i * dim..(i + 1) * dim]);
+        let want = 1.0 - qn.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>();
+        let got = field(&h, "distance").as_f64().unwrap() as f32;
+        assert!((got - want).abs() < 1e-5, "p{i}: {got} vs {want}");
+    }
     // Retrained on demand: the vectors come back from IndexedDB to be encoded again.
     rv::retrain(name.clone()).await.unwrap();
     let r = rv::get(name.clone(), "p5".into()).await.unwrap();
