@@ -663,13 +663,8 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
         assert!(close(&vector(&r), i), "get p{i}: {}", json(&r));
     }
     let q: JsValue = Float32Array::from(&data[40 * dim..41 * dim]).into();
-    let found = rv::search(
-        name.clone(),
-        q.clone(),
-        obj(r#"{"k": 5, "includeVectors": true}"#),
-    )
-    .await
-    .unwrap();
+    let top5 = |db: String| rv::search(db, q.clone(), obj(r#"{"k": 5, "includeVectors": true}"#));
+    let found = top5(name.clone()).await.unwrap();
     let hits = Array::from(&field(&found, "hits"));
     assert_eq!(hits.length(), 5);
     for h in hits.iter() {
@@ -711,13 +706,7 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
     rv::retrain(name.clone()).await.unwrap();
     let r = rv::get(name.clone(), "p5".into()).await.unwrap();
     assert!(close(&vector(&r), 5));
-    let found = rv::search(
-        name.clone(),
-        q.clone(),
-        obj(r#"{"k": 5, "includeVectors": true}"#),
-    )
-    .await
-    .unwrap();
+    let found = top5(name.clone()).await.unwrap();
     assert_eq!(
         code(
             rv::retrain(copy.clone().replace("tiers-copy", "never-opened"))
@@ -734,9 +723,7 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
         .as_f64()
         .unwrap();
     assert!(read < (n * dim * 4) as f64, "read {read} B");
-    let again = rv::search(name.clone(), q, obj(r#"{"k": 5, "includeVectors": true}"#))
-        .await
-        .unwrap();
+    let again = top5(name.clone()).await.unwrap();
     assert_eq!(json(&field(&again, "hits")), json(&field(&found, "hits")));
     rv::delete_database(name).await.unwrap();
     rv::delete_database(copy).await.unwrap();
