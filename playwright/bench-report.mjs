@@ -77,6 +77,16 @@ function markdown(run, sum) {
     s.search.forEach((p, i) => lines.push(`| ${i ? '' : `${s.system} ${s.version}`} | ${i ? '' : int(s.build.inserts_per_s)} | ${p.ef ?? 'exact'} | ${int(p.qps)} | ${fix(p.recall10, 4)} | ${int(p.p50_us)} | ${int(p.p99_us)} |`));
     if (s.flat && !failure(s.flat)) lines.push(`| ${s.system} exact index | ${int(s.flat.inserts_per_s)} | exact | ${int(s.flat.qps)} | ${fix(s.flat.recall10, 4)} | ${int(s.flat.p50_us)} | ${int(s.flat.p99_us)} |`);
   }
+  const quantised = ['ruvector-int8', 'ruvector-binary'].map((id) => run.systems.find((s) => s.id === id && !s.error)).filter(Boolean);
+  if (ours && quantised.length) {
+    const at64 = (s) => s.search.find((p) => p.ef === 64)?.recall10;
+    lines.push('', `Quantisation (issue #9), same run: each mode against float32 (${ours.system}).`, '',
+      '| mode | QPS at recall@10 = 0.95 ÷ float32 (target ≥ 1.5×) | recall@10 at ef 64 − float32\'s (int8 target: within 0.01) |',
+      '|---|---:|---:|');
+    for (const s of quantised) {
+      lines.push(`| ${s.system} | ${fix(sum.at[s.id] / sum.at.ruvector, 2)}× | ${fix(at64(s) - at64(ours), 4)} |`);
+    }
+  }
   lines.push('', `Filtered search (ef = 64 where the system has one; exact truth among the matching vectors):`, '',
     '| system | filter | matches | QPS | recall@10 |', '|---|---|---:|---:|---:|');
   for (const s of [ours, sum.int8, ...sum.peers].filter(Boolean)) {

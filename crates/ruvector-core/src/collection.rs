@@ -481,6 +481,9 @@ impl Collection {
         if floats {
             self.vectors.reserve(additional);
         }
+        if let Some(c) = self.coarse.as_mut().filter(|c| !c.is_empty() || !floats) {
+            c.reserve(additional, self.config.dimensions);
+        }
         grow(&mut self.live, additional);
         grow(&mut self.metadata, additional);
         if let Some(g) = self.graph.as_mut() {

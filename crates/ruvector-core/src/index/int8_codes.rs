@@ -116,13 +116,7 @@ impl Int8Codes {
         if self.quantizer.is_none() {
             return;
         }
-        let fresh = n - self.residual.len();
-        crate::vectors::grow(&mut self.codes, fresh * dim);
-        crate::vectors::grow(&mut self.residual, fresh);
-        crate::vectors::grow(&mut self.norm, fresh);
-        if let Some(bits) = self.bits.as_mut() {
-            crate::vectors::grow(bits, fresh * dim.div_ceil(64));
-        }
+        self.reserve(n - self.residual.len(), dim);
         for s in self.residual.len()..n {
             self.push_row(vectors.get(Slot(s as u32)));
         }
@@ -234,6 +228,16 @@ impl Int8Codes {
         )
     }
 
+    /// Makes room for `additional` more slots (bounded growth, see [`crate::vectors::grow`]).
+    pub fn reserve(&mut self, additional: usize, dim: usize) {
+        crate::vectors::grow(&mut self.codes, additional * dim);
+        crate::vectors::grow(&mut self.residual, additional);
+        crate::vectors::grow(&mut self.norm, additional);
+        if let Some(bits) = self.bits.as_mut() {
+            crate::vectors::grow(bits, additional * dim.div_ceil(64));
+        }
+    }
+
     /// Appends stored codes of the next slots (opening); false when they do not fit.
     pub fn restore_page(
         &mut self,
@@ -246,6 +250,7 @@ impl Int8Codes {
         if self.quantizer.is_none() || codes.len() != n * dim || norm.len() != n {
             return false;
         }
+        self.reserve(n, dim);
         self.codes.extend_from_slice(codes);
         self.residual.extend_from_slice(residual);
         self.norm.extend_from_slice(norm);
