@@ -479,28 +479,29 @@ impl Database {
         let mut vec_pages = VectorPages::new(source, &manifest);
         let seqs = log_seqs(source)?;
         let h = manifest.header;
-        // Graph pages, decoded once: levels first (nodes must exist in slot order), then
-        // lists (which link to later slots too).
-        let mut graph_pages = Vec::new();
+        // Graph pages in two passes, one page at a time: levels first (nodes must exist in
+        // slot order), then lists (which link to later slots too). Holding every decoded page
+        // instead would cost a few hundred bytes per node at the peak of an open.
+        let mut levels: Vec<u8> = Vec::new();
         if coll.graph.is_some() {
+            levels.reserve(h.slots as usize);
             for (kind, p) in pages_of(PageKind::Graph, 0, h.slots) {
                 let (key, v) = read(kind, p)?;
-                let page = GraphPage::decode(&key, &v)?;
+                let (first, page) = GraphPage::decode_levels(&key, &v)?;
                 let expected = ((p + 1) * kind.slots()).min(h.slots) - p * kind.slots();
-                if page.first != p * kind.slots() || page.nodes.len() != expected as usize {
+                if first != p * kind.slots() || page.len() != expected as usize {
                     return Err(corrupt(&key, "page shape does not match the manifest"));
                 }
                 if let Some(i) = page
-                    .nodes
                     .iter()
-                    .position(|l| l.is_empty() || l.len() > MAX_LEVEL + 1)
+                    .position(|&l| l == 0 || l as usize > MAX_LEVEL + 1)
                 {
                     return Err(corrupt(
                         &key,
-                        format!("node {} has an impossible level", page.first + i as u32),
+                        format!("node {} has an impossible level", first + i as u32),
                     ));
                 }
-                graph_pages.push((key, page));
+                levels.extend(page);
             }
         }
         // Room for every slot at once, log included: growing step by step would copy the
@@ -517,13 +518,7 @@ impl Database {
                 .map_err(|e| corrupt(MANIFEST_KEY, format!("int8 ranges: {e}")))?;
         }
         let per_page = PageKind::Vectors.slots();
-        let level_of = |i: u32| {
-            let gp = (i / PageKind::Graph.slots()) as usize;
-            graph_pages
-                .get(gp)
-                .and_then(|(_, page)| page.nodes.get((i - page.first) as usize))
-                .map_or(0, |lists| lists.len() - 1)
-        };
+        let level_of = |i: u32| levels.get(i as usize).map_or(0, |&l| l as usize - 1);
         // Slots whose codes come from code pages (the rest are encoded again and their code
         // pages rewritten at the next checkpoint: a version 1 database migrates).
         let codes_stored = manifest.first_vector_page_read() * per_page;
@@ -542,17 +537,27 @@ impl Database {
                 coll.vectors.evict_before(i as usize);
             }
         }
+        drop(levels);
         if let Some(g) = coll.graph.as_mut() {
-            for (key, page) in &graph_pages {
+            for (kind, p) in pages_of(PageKind::Graph, 0, h.slots) {
+                let (key, v) = read(kind, p)?;
+                let page = GraphPage::decode(&key, &v)?;
+                let expected = ((p + 1) * kind.slots()).min(h.slots) - p * kind.slots();
+                if page.first != p * kind.slots() || page.nodes.len() != expected as usize {
+                    return Err(corrupt(&key, "changed between two reads"));
+                }
                 for (j, lists) in page.nodes.iter().enumerate() {
+                    let s = Slot(page.first + j as u32);
+                    if lists.len() != g.level(s) + 1 {
+                        return Err(corrupt(&key, "changed between two reads"));
+                    }
                     for (l, links) in lists.iter().enumerate() {
-                        check_links(key, links, h.slots, g.capacity(l))?;
-                        g.restore_links(Slot(page.first + j as u32), l, links);
+                        check_links(&key, links, h.slots, g.capacity(l))?;
+                        g.restore_links(s, l, links);
                     }
                 }
             }
         }
-        drop(graph_pages);
         for p in pages_of(PageKind::Meta, 0, h.slots).map(|(_, p)| p) {
             let (key, v) = read(PageKind::Meta, p)?;
             let page = MetaPage::decode(&key, &v)?;

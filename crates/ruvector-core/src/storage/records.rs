@@ -488,6 +488,25 @@ impl GraphPage {
         r.finish()?;
         Ok(GraphPage { first, nodes })
     }
+
+    /// The first slot and each node's list count (level + 1), checked as
+    /// [`GraphPage::decode`] checks the record, without keeping the lists.
+    pub fn decode_levels(key: &str, bytes: &[u8]) -> Result<(u32, Vec<u8>), RecordError> {
+        let mut r = Reader::new(key, open_envelope(key, Kind::GraphPage, bytes)?);
+        let first = r.u32()?;
+        let n = r.u32()? as usize;
+        let mut levels = Vec::with_capacity(n.min(bytes.len()));
+        for _ in 0..n {
+            let lists = r.u8()?;
+            for _ in 0..lists {
+                let len = r.u16()? as usize;
+                r.bytes_n(len * 4)?;
+            }
+            levels.push(lists);
+        }
+        r.finish()?;
+        Ok((first, levels))
+    }
 }
 
 /// Ids and metadata of slots `first ..`.
