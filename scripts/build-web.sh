@@ -25,11 +25,13 @@
 # manifest first and skips the vector pages code pages stand for, and retraining: +9.9 KB, to
 # 288,345 B (wasm-opt -Os/-Oz change nothing: the growth is ruvector-core at opt-level 3).
 # Then retraining on demand and rescoring from IndexedDB (the search option `rescore`):
-# +8.2 KB, to 296,576 B. Moving it needs a reason written here.
+# +8.2 KB, to 296,576 B. Then opening graph pages in two passes (levels, then lists; the
+# peak memory of a 100k open fell from 161 to 118 MB): +0.5 KB, to 297,071 B. Moving it needs
+# a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-297000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-297500} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 
