@@ -236,4 +236,14 @@ impl Int8Query {
     pub fn dot(&self, c: &[i8]) -> f32 {
         self.bias + self.step * int8::dot(&self.weights, c) as f32
     }
+
+    /// [`Int8Query::dot`] for two vectors at once (the same numbers).
+    #[inline]
+    pub fn dot2(&self, a: &[i8], b: &[i8]) -> (f32, f32) {
+        let (x, y) = int8::dot2(&self.weights, a, b);
+        (
+            self.bias + self.step * x as f32,
+            self.bias + self.step * y as f32,
+        )
+    }
 }

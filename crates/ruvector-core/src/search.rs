@@ -98,8 +98,12 @@ pub const BINARY_WIDEN: usize = 2;
 
 /// Replaces `scratch.sorted` (a walk's candidates) by its best `keep` in `space`, ascending.
 fn rescore<S: crate::index::Space>(space: &S, q: &S::Query, keep: usize, scratch: &mut Scratch) {
-    for c in scratch.sorted.iter_mut() {
-        c.distance = space.distance(q, c.slot);
+    for pair in scratch.sorted.chunks_mut(2) {
+        match pair {
+            [a, b] => (a.distance, b.distance) = space.distance2(q, a.slot, b.slot),
+            [a] => a.distance = space.distance(q, a.slot),
+            _ => {}
+        }
     }
     scratch.evaluations += scratch.sorted.len() as u64;
     scratch.sorted.sort_unstable();

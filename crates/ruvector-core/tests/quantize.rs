@@ -38,6 +38,9 @@ fn the_kernel_is_exact_at_the_extremes_and_never_overflows() {
             let exact: i64 = q.iter().zip(&c).map(|(&a, &b)| a as i64 * b as i64).sum();
             assert_eq!(int8::dot(&q, &c) as i64, exact, "len {len}");
             assert_eq!(int8::scalar_dot(&q, &c) as i64, exact, "len {len}");
+            let rev: Vec<i8> = c.iter().rev().copied().collect();
+            let pair = int8::dot2(&q, &c, &rev);
+            assert_eq!(pair, (int8::dot(&q, &c), int8::dot(&q, &rev)), "len {len}");
         }
     }
 }

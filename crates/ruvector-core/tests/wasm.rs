@@ -37,6 +37,17 @@ fn the_simd128_int8_kernel_equals_the_reference() {
             distance::int8::scalar_dot(&q, &c),
             "len {len}"
         );
+        // The paired kernel: the same two numbers, also when the second row is shorter.
+        let mut d: Vec<i8> = c.iter().rev().copied().collect();
+        let expected = (
+            distance::int8::scalar_dot(&q, &c),
+            distance::int8::scalar_dot(&q, &d),
+        );
+        assert_eq!(distance::int8::dot2(&q, &c, &d), expected, "len {len}");
+        d.truncate(len / 2);
+        let short = distance::int8::scalar_dot(&q[..len / 2], &c[..len / 2]);
+        let got = distance::int8::dot2(&q, &c, &d);
+        assert_eq!(got.0, short, "len {len}: both run over the common length");
     }
 }
 
