@@ -464,14 +464,15 @@ impl Collection {
 
     /// Slots whose id, liveness or metadata changed since the last call, sorted, deduplicated.
     pub(crate) fn take_meta_changes(&mut self) -> Vec<u32> {
-        let mut c = self
+        let c = self
             .meta_changes
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default();
-        c.sort_unstable();
-        c.dedup();
-        c
+        let mut wide: Vec<u64> = c.iter().map(|&s| s as u64).collect();
+        wide.sort_unstable();
+        wide.dedup();
+        wide.into_iter().map(|s| s as u32).collect()
     }
 
     /// Makes room for `additional` more slots in every per-slot structure at once (opening

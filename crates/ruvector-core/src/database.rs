@@ -19,7 +19,7 @@ use crate::error::{
     CreateError, DeleteError, GetError, InsertError, RetrainError, SearchError, UpsertError,
 };
 use crate::index::hnsw::MAX_LEVEL;
-use crate::index::GraphHeader;
+use crate::index::{Candidate, GraphHeader};
 use crate::search::Hit;
 use crate::storage::records::{
     CodesPage, GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
@@ -235,9 +235,11 @@ impl Database {
         if let Some(missing) = ids.iter().find(|id| !self.coll.contains(id)) {
             return Err(DeleteError::UnknownId((*missing).to_owned()));
         }
-        let unique: BTreeSet<&str> = ids.iter().copied().collect();
-        for id in unique {
-            self.coll.delete(id)?;
+        for id in ids {
+            // An id given twice is gone the second time.
+            if self.coll.contains(id) {
+                self.coll.delete(id)?;
+            }
         }
         Ok(self.commit())
     }
@@ -709,18 +711,21 @@ impl Database {
     pub fn stored_page_keys(&self, ids: Option<&[&str]>) -> Vec<String> {
         let per = PageKind::Vectors.slots();
         let base = self.coll.vectors.base() as u32;
-        let pages: BTreeSet<u32> = match ids {
+        let mut pages: Vec<u64> = match ids {
             Some(ids) => ids
                 .iter()
                 .filter_map(|id| self.coll.ids.slot(id))
                 .filter(|s| s.0 < base)
-                .map(|s| s.0 / per)
+                .map(|s| (s.0 / per) as u64)
                 .collect(),
-            None => (0..base.div_ceil(per)).collect(),
+            None => (0..base.div_ceil(per) as u64).collect(),
         };
+        pages.sort_unstable();
+        pages.dedup();
         pages
             .into_iter()
             .filter_map(|p| {
+                let p = p as u32;
                 let gen = self.manifest.pages.get(&(PageKind::Vectors, p))?;
                 Some(PageKind::Vectors.key(p, *gen))
             })
@@ -791,10 +796,18 @@ impl Database {
             .drain(..)
             .filter_map(|h| Some((self.coll.ids.slot(&h.id)?, h)))
             .collect();
-        // In slot order, so each page is read and decoded once.
-        slotted.sort_by_key(|(s, _)| *s);
+        // In slot order, so each page is read and decoded once (`slot << 32 | index`, sorted
+        // as the crate's other cold-path `u64` sorts are).
+        let mut order: Vec<u64> = slotted
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| ((s.0 as u64) << 32) | i as u64)
+            .collect();
+        order.sort_unstable();
         let mut pages = VectorPages::new(source, &self.manifest);
-        for (slot, h) in slotted.iter_mut() {
+        let mut ranked = Vec::with_capacity(order.len());
+        for &o in &order {
+            let (slot, h) = &mut slotted[(o & u32::MAX as u64) as usize];
             let d = match self.coll.vectors.resident(*slot) {
                 Some(v) => metric.distance(&q, v),
                 None => {
@@ -807,9 +820,19 @@ impl Database {
             };
             h.distance = d;
             h.score = metric.score(d);
+            // `slot` carries the index into `slotted`: ties keep the order the hits came in.
+            ranked.push(Candidate {
+                distance: d,
+                slot: Slot((o & u32::MAX as u64) as u32),
+            });
         }
-        slotted.sort_by(|(a, x), (b, y)| x.distance.total_cmp(&y.distance).then(a.cmp(b)));
-        hits.extend(slotted.into_iter().take(k).map(|(_, h)| h));
+        ranked.sort_unstable();
+        hits.extend(
+            ranked
+                .iter()
+                .take(k)
+                .map(|c| slotted[c.slot.index()].1.clone()),
+        );
         Ok(())
     }
 

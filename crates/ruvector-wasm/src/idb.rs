@@ -435,7 +435,7 @@ pub async fn list() -> Result<Vec<String>, ErrorInfo> {
         })
         .filter_map(|n| n.strip_prefix(PREFIX).map(str::to_owned))
         .collect();
-    names.sort();
+    names.sort_unstable();
     Ok(names)
 }
 

@@ -68,7 +68,9 @@ pub struct Hnsw {
     entry: Option<Slot>,
     top: usize,
     /// `(node, level)` of every list changed since tracking was last taken (`None`: not tracking).
-    touched: Option<Vec<(u32, u8)>>,
+    /// `(node << 8) | level` of each list changed, packed so sorting them shares the one
+    /// `u64` sort of the crate's cold paths.
+    touched: Option<Vec<u64>>,
 }
 
 /// The graph's scalar state: what a log record or manifest stores besides the lists.
@@ -121,7 +123,7 @@ impl Hnsw {
             .unwrap_or_default();
         t.sort_unstable();
         t.dedup();
-        t
+        t.iter().map(|&k| ((k >> 8) as u32, k as u8)).collect()
     }
 
     /// The entry point, its level and the level generator's state.
@@ -216,7 +218,7 @@ impl Hnsw {
 
     fn set_links(&mut self, s: Slot, level: usize, links: impl IntoIterator<Item = Slot>) {
         if let Some(t) = self.touched.as_mut() {
-            t.push((s.0, level as u8));
+            t.push(((s.0 as u64) << 8) | level as u64);
         }
         let list = self.list_mut(s, level);
         let mut len = 0;
@@ -234,7 +236,7 @@ impl Hnsw {
             return false;
         }
         if let Some(t) = self.touched.as_mut() {
-            t.push((s.0, level as u8));
+            t.push(((s.0 as u64) << 8) | level as u64);
         }
         let list = self.list_mut(s, level);
         list[1 + len] = link.0;

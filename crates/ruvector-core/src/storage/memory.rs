@@ -117,7 +117,7 @@ impl Backend for MemoryBackend {
             .filter(|e| e.key().starts_with(prefix))
             .map(|e| e.key().clone())
             .collect();
-        k.sort();
+        k.sort_unstable();
         Ok(k)
     }
 }

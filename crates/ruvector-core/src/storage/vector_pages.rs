@@ -3,8 +3,6 @@
 //! each vector once (in the collection), not also in every decoded page, and a browser
 //! touches no more fresh memory than the engine itself needs.
 
-use std::collections::BTreeMap;
-
 use super::records::{Manifest, VectorPage};
 use super::{corrupt, Backend, OpenError, PageKind, RecordError, MANIFEST_KEY};
 
@@ -12,7 +10,8 @@ use super::{corrupt, Backend, OpenError, PageKind, RecordError, MANIFEST_KEY};
 pub(crate) struct VectorPages<'a> {
     source: &'a dyn Backend,
     /// The live generation of each vector page.
-    gens: BTreeMap<u32, u64>,
+    /// `(page, generation)`, ascending by page (the manifest's order).
+    gens: Vec<(u32, u64)>,
     dim: usize,
     cosine: bool,
     /// The page in use, with its key.
@@ -59,7 +58,8 @@ impl<'a> VectorPages<'a> {
 
     fn read(&self, p: u32, slot: u32) -> Result<(u32, String, VectorPage), OpenError> {
         let per_page = PageKind::Vectors.slots();
-        let gen = self.gens.get(&p).ok_or_else(|| {
+        let at = self.gens.binary_search_by_key(&p, |&(page, _)| page);
+        let gen = at.ok().map(|i| &self.gens[i].1).ok_or_else(|| {
             corrupt(
                 MANIFEST_KEY,
                 format!("names no vector page for slot {slot}"),
