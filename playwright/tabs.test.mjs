@@ -149,3 +149,71 @@ test('two tabs write interleaved and at once; each sees the other after its chan
     await rm(profile, { recursive: true, force: true });
   }
 });
+
+test('a read of vectors kept in IndexedDB while another tab replaces the database answers from one state or the other', async () => {
+  // quantization int8 keeps the float32 vectors of full pages in IndexedDB only; `get` reads
+  // their page by the key the database named a moment before. Another tab's import replaces
+  // every page (new keys, the old ones deleted) at any moment: a read racing with it must
+  // answer from the old or the new contents (catching up and reading again), never fail.
+  const profile = await mkdtemp(join(tmpdir(), 'ruvector-tabs-'));
+  const server = await serve(48000 + ((process.pid + 1) % 1000));
+  const url = `${server.url}/playwright/fixtures/facade.html`;
+  const name = unique('race');
+  const options = { dimensions: DIM, metric: 'euclidean', quantization: 'int8', ...(SCALAR ? { simd: false } : {}) };
+  const n = 17_000;
+  const rand = rng(SEED + 1);
+  const vectors = Array.from({ length: n * DIM }, () => rand() * 2 - 1);
+  const ids = Array.from({ length: n }, (_, i) => `v${i}`);
+  const context = await launchPersistent(profile);
+  try {
+    const a = await tab(context, url, name, options);
+    const stored = await a.evaluate(async ([ids, vectors]) => {
+      await window.db.insertMany({ ids, vectors: new Float32Array(vectors) }, { chunk: 5_000 });
+      return (await window.db.stats()).memory.vectorsInMemory;
+    }, [ids, vectors]);
+    assert.ok(stored < n / 2, `most vectors live in IndexedDB only (${stored} of ${n} in memory)`);
+    // Tab B prepares the replacement (every vector negated) in a database of its own.
+    const b = await tab(context, url, name, options);
+    await b.evaluate(async ([src, options, ids, vectors]) => {
+      const other = await window.rv.open(src, options);
+      await other.insertMany({ ids, vectors: new Float32Array(vectors.map((x) => -x)) }, { chunk: 5_000 });
+      window.file = await other.export();
+      await other.close();
+    }, [`${name}-src`, options, ids, vectors]);
+    const probe = ['v0', 'v300', 'v9000'];
+    const old = probe.map((id) => vectors.slice(Number(id.slice(1)) * DIM, (Number(id.slice(1)) + 1) * DIM));
+    // A reads in a loop while B imports; then reads until it has seen the new contents.
+    const reads = a.evaluate(async (probe) => {
+      const seen = [];
+      const t0 = performance.now();
+      while (performance.now() - t0 < 20_000) {
+        try {
+          const got = await Promise.all(probe.map((id) => window.db.get(id)));
+          const first = got.map((r) => Array.from(r.vector));
+          seen.push(first);
+          if (window.replaced && seen.length > 3) break;
+        } catch (e) {
+          return { error: `${e.code}: ${e.message}`, reads: seen.length };
+        }
+      }
+      return { reads: seen.length, first: seen[0], last: seen.at(-1) };
+    }, probe);
+    await b.evaluate(async () => {
+      await window.db.import(window.file);
+    });
+    await a.evaluate(() => {
+      window.replaced = true;
+    });
+    const r = await reads;
+    const retries = await a.evaluate(async () => (await window.db.stats()).persistence.readRetries);
+    console.log(`# tabs race: ${r.reads} rounds of reads during and after the import; ${retries} read again after catching up`);
+    assert.equal(r.error, undefined, 'no read failed');
+    const close = (x, y) => x.length === y.length && x.every((v, i) => Math.abs(v - y[i]) < 1e-6);
+    assert.ok(r.first.every((v, i) => close(v, old[i])), 'the first reads see the original vectors');
+    assert.ok(r.last.every((v, i) => close(v, old[i].map((x) => -x))), 'the last reads see the imported ones');
+  } finally {
+    await context.close();
+    await server.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+});

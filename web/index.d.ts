@@ -154,7 +154,7 @@ export interface Stats {
   /** Bytes in memory by part; `vectorsInMemory` counts the float32 vectors not only in storage. */
   memory: { vectors: number; codes: number; graph: number; ids: number; metadata: number; vectorsInMemory: number };
   storage: { seq: number; foldedSeq: number; batches: number; checkpoints: number; bytesWritten: number; logRecords: number; logBytes: number };
-  persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number; openBytesRead: number };
+  persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number; openBytesRead: number; webLocks: boolean; remoteRecords: number; remoteReloads: number; readRetries: number };
   [more: string]: unknown;
 }
 

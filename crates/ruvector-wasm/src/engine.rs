@@ -43,6 +43,10 @@ pub type Op = Box<dyn FnOnce(&mut Database) -> Result<WriteBatch, ErrorInfo>>;
 /// How long no write must come before a worthwhile (not yet required) checkpoint runs.
 pub const IDLE_CHECKPOINT_MS: u32 = 250;
 
+/// How many times a read of stored vectors tries before giving up on pages that other tabs
+/// keep replacing ([`Engine::stored_pages`]).
+pub const READ_ATTEMPTS: u32 = 3;
+
 /// Counters of the persistence layer.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,6 +72,9 @@ pub struct EngineStats {
     pub remote_records: u64,
     /// Reloads because another tab folded the log (or replaced the database) past us.
     pub remote_reloads: u64,
+    /// Reads of stored vectors that found their pages replaced by another tab and read
+    /// again after catching up.
+    pub read_retries: u64,
     /// What the last open with `recover: true` dropped, if anything.
     pub recovery: Option<ruvector_core::recovery::Recovery>,
 }
@@ -171,12 +178,36 @@ impl Engine {
     /// The vector pages that reads of `ids` (every such page when `None`) need from
     /// IndexedDB: those whose originals are not in memory (`quantization: int8`); none
     /// otherwise, and then no transaction is opened.
-    pub async fn stored_pages(&self, ids: Option<&[&str]>) -> Result<Records, ErrorInfo> {
-        let keys = self.db.borrow().stored_page_keys(ids);
-        if keys.is_empty() {
-            return Ok(Records::default());
+    ///
+    /// Another tab may replace pages (a fold, an import) between naming the keys and reading
+    /// them: when a key is gone, or memory has moved on meanwhile, it catches up (an empty
+    /// write, which brings memory level with IndexedDB under the lock) and reads again, at
+    /// most [`READ_ATTEMPTS`] times.
+    pub async fn stored_pages(self: &Rc<Self>, ids: Option<&[&str]>) -> Result<Records, ErrorInfo> {
+        let mut attempt = 1;
+        loop {
+            let keys = self.db.borrow().stored_page_keys(ids);
+            if keys.is_empty() {
+                return Ok(Records::default());
+            }
+            let records = self.idb.read_keys(&keys).await?;
+            let complete = records.len() == keys.len();
+            if complete && self.db.borrow().stored_page_keys(ids) == keys {
+                return Ok(records);
+            }
+            if attempt == READ_ATTEMPTS {
+                return Err(ErrorInfo::new(
+                    "STORAGE",
+                    format!(
+                        "the stored vectors changed under {READ_ATTEMPTS} reads in a row \
+                         (other tabs replacing this database); try again"
+                    ),
+                ));
+            }
+            attempt += 1;
+            self.stats.borrow_mut().read_retries += 1;
+            self.write(Box::new(|_| Ok(WriteBatch::default()))).await?;
         }
-        self.idb.read_keys(&keys).await
     }
 
     /// An engine over an opened database; `events` receives the events it raises itself.
