@@ -182,6 +182,7 @@ test('a read of vectors kept in IndexedDB while another tab replaces the databas
     }, [`${name}-src`, options, ids, vectors]);
     const probe = ['v0', 'v300', 'v9000'];
     const old = probe.map((id) => vectors.slice(Number(id.slice(1)) * DIM, (Number(id.slice(1)) + 1) * DIM));
+    const first = await a.evaluate(async (probe) => (await Promise.all(probe.map((id) => window.db.get(id)))).map((r) => Array.from(r.vector)), probe);
     // A reads in a loop while B imports; then reads until it has seen the new contents.
     const reads = a.evaluate(async (probe) => {
       const seen = [];
@@ -191,25 +192,31 @@ test('a read of vectors kept in IndexedDB while another tab replaces the databas
           const got = await Promise.all(probe.map((id) => window.db.get(id)));
           const first = got.map((r) => Array.from(r.vector));
           seen.push(first);
-          if (window.replaced && seen.length > 3) break;
+          if (window.replaced && (window.after = (window.after ?? 0) + 1) > 3) break;
         } catch (e) {
           return { error: `${e.code}: ${e.message}`, reads: seen.length };
         }
       }
-      return { reads: seen.length, first: seen[0], last: seen.at(-1) };
+      return { reads: seen.length, seen, last: seen.at(-1) };
     }, probe);
-    await b.evaluate(async () => {
+    const seq = await b.evaluate(async () => {
       await window.db.import(window.file);
+      return (await window.db.stats()).storage.seq;
     });
-    await a.evaluate(() => {
+    // Once A has caught up with the import, its next reads must see the new contents.
+    await a.evaluate(async (seq) => {
+      await window.seen(seq);
       window.replaced = true;
-    });
+    }, seq);
     const r = await reads;
     const retries = await a.evaluate(async () => (await window.db.stats()).persistence.readRetries);
     console.log(`# tabs race: ${r.reads} rounds of reads during and after the import; ${retries} read again after catching up`);
     assert.equal(r.error, undefined, 'no read failed');
     const close = (x, y) => x.length === y.length && x.every((v, i) => Math.abs(v - y[i]) < 1e-6);
-    assert.ok(r.first.every((v, i) => close(v, old[i])), 'the first reads see the original vectors');
+    assert.ok(first.every((v, i) => close(v, old[i])), 'the reads before the import see the original vectors');
+    for (const round of r.seen) {
+      assert.ok(round.every((v, i) => close(v, old[i]) || close(v, old[i].map((x) => -x))), 'every read answers with a vector the id had');
+    }
     assert.ok(r.last.every((v, i) => close(v, old[i].map((x) => -x))), 'the last reads see the imported ones');
   } finally {
     await context.close();

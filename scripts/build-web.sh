@@ -31,12 +31,12 @@
 # instantiations (Candidate, u64, String) instead of eighteen (each sort on its own element type
 # or closure, and every collect into a BTreeSet/BTreeMap, was its own copy of the standard
 # library's sort, 3-10 KB of code each): -19.4 KB, to 278,560 B. Reads of stored vectors that
-# catch up and read again when another tab replaced their pages: +0.4 KB, to 278,963 B. Moving
-# it needs a reason written here.
+# catch up and read again when another tab replaced their pages, checked against the stored
+# manifest: +0.9 KB, to 279,454 B. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-279500} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-280000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

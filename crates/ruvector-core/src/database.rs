@@ -732,6 +732,19 @@ impl Database {
             .collect()
     }
 
+    /// Whether `source` still holds the manifest this database last opened, folded or caught
+    /// up to: no other writer has folded the log or replaced the database since, so the keys
+    /// [`Database::stored_page_keys`] names hold the pages this database means by them (an
+    /// import may reuse a key for different contents). Read the manifest in the same
+    /// transaction as the pages.
+    pub fn manifest_is_current(&self, source: &dyn Backend) -> Result<bool, OpenError> {
+        match read_manifest(source) {
+            Ok(m) => Ok(m.folded_seq == self.manifest.folded_seq),
+            Err(OpenError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Retrains the int8 ranges (`quantization: int8 | binary`) on the vectors there are now
     /// (an evenly spaced sample of at most `INT8_TRAIN_SAMPLE`, as the first training) and
     /// re-encodes every slot, reading the vectors not in memory from `source`. The graph is

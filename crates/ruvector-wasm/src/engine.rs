@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
-use ruvector_core::storage::WriteBatch;
+use ruvector_core::storage::{WriteBatch, MANIFEST_KEY};
 use ruvector_core::Database;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -180,7 +180,9 @@ impl Engine {
     /// otherwise, and then no transaction is opened.
     ///
     /// Another tab may replace pages (a fold, an import) between naming the keys and reading
-    /// them: when a key is gone, or memory has moved on meanwhile, it catches up (an empty
+    /// them, and an import may reuse a key for other contents. The pages are read with the
+    /// manifest, in one transaction: when a key is gone, when the stored manifest is not the
+    /// one memory was built from, or when memory moved on meanwhile, it catches up (an empty
     /// write, which brings memory level with IndexedDB under the lock) and reads again, at
     /// most [`READ_ATTEMPTS`] times.
     pub async fn stored_pages(self: &Rc<Self>, ids: Option<&[&str]>) -> Result<Records, ErrorInfo> {
@@ -190,9 +192,16 @@ impl Engine {
             if keys.is_empty() {
                 return Ok(Records::default());
             }
-            let records = self.idb.read_keys(&keys).await?;
-            let complete = records.len() == keys.len();
-            if complete && self.db.borrow().stored_page_keys(ids) == keys {
+            let mut wanted = keys.clone();
+            wanted.push(MANIFEST_KEY.to_owned());
+            let records = self.idb.read_keys(&wanted).await?;
+            let complete = records.len() == wanted.len();
+            let valid = {
+                let db = self.db.borrow();
+                let current = db.manifest_is_current(&records).map_err(ErrorInfo::from)?;
+                complete && current && db.stored_page_keys(ids) == keys
+            };
+            if valid {
                 return Ok(records);
             }
             if attempt == READ_ATTEMPTS {
