@@ -181,3 +181,35 @@ fn a_log_larger_than_its_pages_asks_to_be_folded_and_open_reads_less_after() {
     let reopened = Database::open(&backend).expect("open");
     assert_eq!(reopened.collection().len(), 10_000);
 }
+
+#[test]
+fn a_fold_by_another_writer_makes_the_stored_manifest_not_current() {
+    // Readers of stored pages (another tab's worker) check that the stored manifest is the
+    // one they were built from: a log write by another writer keeps it, a fold does not.
+    let backend = MemoryBackend::new();
+    let (mut a, b) = Database::create(CollectionConfig::new(2)).expect("create");
+    backend.write(&b).expect("write");
+    let (_, b) = a
+        .insert_batch(vec![Item::new("a", vec![1.0, 0.0])])
+        .expect("insert");
+    backend.write(&b).expect("write");
+    assert!(a.manifest_is_current(&backend).expect("read"));
+    let mut other = Database::open(&backend).expect("open");
+    let (_, b) = other
+        .insert_batch(vec![Item::new("b", vec![0.0, 1.0])])
+        .expect("insert");
+    backend.write(&b).expect("write");
+    assert!(
+        a.manifest_is_current(&backend).expect("read"),
+        "a log record leaves the manifest as it was"
+    );
+    let b = other.checkpoint().expect("something to fold");
+    backend.write(&b).expect("write");
+    assert!(
+        !a.manifest_is_current(&backend).expect("read"),
+        "another writer folded the log"
+    );
+    let reopened = Database::open(&backend).expect("open");
+    assert!(reopened.manifest_is_current(&backend).expect("read"));
+    assert!(!a.manifest_is_current(&MemoryBackend::new()).expect("empty"));
+}
