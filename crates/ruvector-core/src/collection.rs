@@ -469,6 +469,8 @@ impl Collection {
             .as_mut()
             .map(std::mem::take)
             .unwrap_or_default();
+        // Sorted as u64, the crate's one cold-path sort of integers (each element type is
+        // its own copy of the standard library's sort in the wasm build).
         let mut wide: Vec<u64> = c.iter().map(|&s| s as u64).collect();
         wide.sort_unstable();
         wide.dedup();

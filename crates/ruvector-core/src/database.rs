@@ -817,10 +817,16 @@ impl Database {
             .map(|(i, (s, _))| ((s.0 as u64) << 32) | i as u64)
             .collect();
         order.sort_unstable();
+        let index_of = |slot: Slot| {
+            let at = order
+                .binary_search_by_key(&slot.0, |&o| (o >> 32) as u32)
+                .ok()?;
+            Some(order[at] as u32 as usize)
+        };
         let mut pages = VectorPages::new(source, &self.manifest);
-        let mut ranked = Vec::with_capacity(order.len());
+        let mut ranked = Vec::with_capacity(slotted.len());
         for &o in &order {
-            let (slot, h) = &mut slotted[(o & u32::MAX as u64) as usize];
+            let (slot, h) = &mut slotted[o as u32 as usize];
             let d = match self.coll.vectors.resident(*slot) {
                 Some(v) => metric.distance(&q, v),
                 None => {
@@ -833,19 +839,15 @@ impl Database {
             };
             h.distance = d;
             h.score = metric.score(d);
-            // `slot` carries the index into `slotted`: ties keep the order the hits came in.
             ranked.push(Candidate {
                 distance: d,
-                slot: Slot((o & u32::MAX as u64) as u32),
+                slot: *slot,
             });
         }
+        // By distance, ties to the lower slot (the vector inserted first).
         ranked.sort_unstable();
-        hits.extend(
-            ranked
-                .iter()
-                .take(k)
-                .map(|c| slotted[c.slot.index()].1.clone()),
-        );
+        let best = ranked.iter().take(k).filter_map(|c| index_of(c.slot));
+        hits.extend(best.map(|i| slotted[i].1.clone()));
         Ok(())
     }
 

@@ -194,7 +194,7 @@ impl Collection {
                         let bits = self
                             .coarse
                             .as_ref()
-                            .and_then(|c| c.bit_walk(&self.vectors, q));
+                            .and_then(|c| c.bit_walk(&self.vectors, q, &prepared));
                         match bits {
                             // binary: walk on the sign bits with a widened list, then keep
                             // the best `ef` of it by the int8 estimate.

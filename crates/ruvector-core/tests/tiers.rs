@@ -20,6 +20,35 @@ fn config(q: Quantization) -> CollectionConfig {
         .quantization(q)
 }
 
+/// A store of `config` holding `rows` with ids `"0"`, `"1"`, …, inserted in batches of
+/// `batch`.
+fn numbered(config: CollectionConfig, rows: &[f32], batch: usize) -> Store<MemoryBackend> {
+    let dim = config.dimensions;
+    let mut s = Store::create(MemoryBackend::new(), config).expect("create");
+    let items: Vec<Item> = rows
+        .chunks_exact(dim)
+        .enumerate()
+        .map(|(i, v)| Item::new(i.to_string(), v.to_vec()))
+        .collect();
+    for chunk in items.chunks(batch) {
+        s.insert_batch(chunk.to_vec()).expect("insert");
+    }
+    s
+}
+
+/// Recall@10 of `s` at `ef` over `queries` against `truth` (ids are row numbers).
+fn recall(s: &Store<MemoryBackend>, queries: &[f32], truth: &[Vec<usize>], ef: usize) -> f64 {
+    let dim = s.collection().config().dimensions;
+    let found: Vec<Vec<usize>> = queries
+        .chunks_exact(dim)
+        .map(|q| {
+            let r = s.search(&SearchQuery::new(q, 10).ef(ef)).expect("search");
+            r.hits.iter().map(|h| h.id.parse().expect("row")).collect()
+        })
+        .collect();
+    ruvector_core::dataset::recall_at(&found, truth, 10)
+}
+
 /// The same writes into a plain and an int8 store: bulk batches, single inserts, an upsert
 /// of an evicted vector, deletes, and a checkpoint in between.
 fn fill(q: Quantization, rows: &[f32]) -> Store<MemoryBackend> {
@@ -167,39 +196,16 @@ fn binary_walks_on_sign_bits_and_keeps_recall_after_a_reopen() {
     // quantization binary: the walk on one bit per dimension (a widened list), reranked on
     // the int8 codes; the bits cost one word per 64 dimensions; a reopen walks to the same
     // answers the same way.
-    use ruvector_core::dataset::{ground_truth, recall_at};
+    use ruvector_core::dataset::ground_truth;
     let sd = seed("binary", 0xB17);
     // Sign bits are for high-dimensional embeddings.
     let dim = 384;
     let m = Mixture::with_spread(dim, 100, sd, 1.5);
     let (rows, queries) = (m.sample(17_000, sd + 1), m.sample(100, sd + 2));
     let truth = ground_truth(&rows, &queries, dim, 10, Metric::Cosine);
-    let build = |q: Quantization| {
-        let mut s = Store::create(
-            MemoryBackend::new(),
-            CollectionConfig::new(dim).quantization(q),
-        )
-        .expect("create");
-        let items: Vec<Item> = rows
-            .chunks_exact(dim)
-            .enumerate()
-            .map(|(i, v)| Item::new(i.to_string(), v.to_vec()))
-            .collect();
-        for chunk in items.chunks(5_000) {
-            s.insert_batch(chunk.to_vec()).expect("insert");
-        }
-        s
-    };
-    let recall = |s: &Store<MemoryBackend>, ef: usize| {
-        let found: Vec<Vec<usize>> = queries
-            .chunks_exact(dim)
-            .map(|q| {
-                let r = s.search(&SearchQuery::new(q, 10).ef(ef)).expect("search");
-                r.hits.iter().map(|h| h.id.parse().expect("row")).collect()
-            })
-            .collect();
-        recall_at(&found, &truth, 10)
-    };
+    let build =
+        |q: Quantization| numbered(CollectionConfig::new(dim).quantization(q), &rows, 5_000);
+    let recall = |s: &Store<MemoryBackend>, ef: usize| recall(s, &queries, &truth, ef);
     let (plain, int8, binary) = (
         build(Quantization::None),
         build(Quantization::Int8),
@@ -240,7 +246,7 @@ fn retraining_follows_data_that_outgrew_the_first_ranges() {
     // Codes are trained once, at 16,384 vectors. Vectors added later ten times wider are
     // clamped to the first ranges and found poorly; retraining on demand re-encodes every
     // vector (the old ones read back from storage) on ranges that hold them all, durably.
-    use ruvector_core::dataset::{ground_truth, recall_at};
+    use ruvector_core::dataset::ground_truth;
     let sd = seed("retrain", 0x2E7);
     let dim = 32;
     let narrow: Vec<f32> = Mixture::new(dim, 30, sd)
@@ -255,25 +261,8 @@ fn retraining_follows_data_that_outgrew_the_first_ranges() {
     let config = CollectionConfig::new(dim)
         .metric(Metric::Euclidean)
         .quantization(Quantization::Int8);
-    let mut s = Store::create(MemoryBackend::new(), config).expect("create");
-    let items: Vec<Item> = base
-        .chunks_exact(dim)
-        .enumerate()
-        .map(|(i, v)| Item::new(i.to_string(), v.to_vec()))
-        .collect();
-    for chunk in items.chunks(2_048) {
-        s.insert_batch(chunk.to_vec()).expect("insert");
-    }
-    let recall = |s: &Store<MemoryBackend>| {
-        let found: Vec<Vec<usize>> = queries
-            .chunks_exact(dim)
-            .map(|q| {
-                let r = s.search(&SearchQuery::new(q, 10).ef(128)).expect("search");
-                r.hits.iter().map(|h| h.id.parse().expect("row")).collect()
-            })
-            .collect();
-        recall_at(&found, &truth, 10)
-    };
+    let mut s = numbered(config, &base, 2_048);
+    let recall = |s: &Store<MemoryBackend>| recall(s, &queries, &truth, 128);
     let before = recall(&s);
     s.retrain().expect("retrain");
     let after = recall(&s);

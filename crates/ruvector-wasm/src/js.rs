@@ -6,8 +6,8 @@ use std::rc::Rc;
 use js_sys::{Array, Float32Array, Function, Object, Reflect, Uint8Array};
 use ruvector_core::storage::export::{import_batch, read_export, write_export};
 use ruvector_core::{
-    CheckpointPolicy, Collection, Database, Filter, Item, MemoryBackend, Record, SearchQuery,
-    SearchResults, RESCORE_CANDIDATES,
+    CheckpointPolicy, Collection, Database, Filter, Item, MemoryBackend, Record, RetrainError,
+    SearchQuery, SearchResults, RESCORE_CANDIDATES,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -546,9 +546,10 @@ pub async fn retrain(name: String) -> Result<(), JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let stored = e.stored_pages(None).await.map_err(fail)?;
     commit(&e, move |db| {
-        let batch = db
-            .retrain(&stored)
-            .map_err(|x| ErrorInfo::new("INVALID_CONFIG", x.to_string()))?;
+        let batch = db.retrain(&stored).map_err(|x| match x {
+            RetrainError::Storage(e) => ErrorInfo::from(e),
+            x => ErrorInfo::new("INVALID_CONFIG", x.to_string()),
+        })?;
         Ok(((), batch))
     })
     .await

@@ -67,9 +67,8 @@ pub struct Hnsw {
     upper: Vec<u32>,
     entry: Option<Slot>,
     top: usize,
-    /// `(node, level)` of every list changed since tracking was last taken (`None`: not tracking).
-    /// `(node << 8) | level` of each list changed, packed so sorting them shares the one
-    /// `u64` sort of the crate's cold paths.
+    /// Every list changed since tracking was last taken, as `(node << 8) | level` (packed so
+    /// that sorting them shares the crate's one cold-path `u64` sort); `None`: not tracking.
     touched: Option<Vec<u64>>,
 }
 

@@ -292,14 +292,16 @@ impl Int8Codes {
     }
 
     /// The sign-bit space and `query` prepared for it (`quantization: binary`), or `None`
-    /// without bits or when they do not cover all of `vectors`.
+    /// without bits or when they do not cover all of `vectors`. `prepared` is `query` as the
+    /// int8 space compares it (the walk's candidates are rescored in it); its bias and norm
+    /// serve here too.
     pub fn bit_walk<'a>(
         &'a self,
         vectors: &'a VectorStore,
         query: &[f32],
+        prepared: &WalkQuery,
     ) -> Option<(BitWalk<'a>, BitQuery)> {
         let bits = self.bits.as_deref()?;
-        let quantizer = self.quantizer.as_ref()?;
         if !self.ready(vectors.slots()) || self.bit_scale.len() != query.len() {
             return None;
         }
@@ -329,20 +331,15 @@ impl Int8Codes {
             }
             planes.extend_from_slice(&word);
         }
-        let bias = query
-            .iter()
-            .zip(quantizer.offset())
-            .map(|(&x, &o)| x as f64 * o as f64)
-            .sum::<f64>() as f32;
         let q = BitQuery {
             planes,
-            base: bias - sum,
+            base: prepared.q.bias() - sum,
             step2: 2.0 * step,
-            qq: query.iter().map(|x| x * x).sum(),
+            qq: prepared.qq,
         };
         let walk = BitWalk {
             bits,
-            words: query.len().div_ceil(64),
+            words,
             codes: self,
             metric: vectors.metric(),
         };
@@ -616,7 +613,10 @@ mod tests {
         let bits = codes.bits.clone().expect("bits");
         let words = dim.div_ceil(64);
         for q in queries.chunks_exact(dim) {
-            let (walk, bq) = codes.bit_walk(&vectors, q).expect("bits cover every slot");
+            let prepared = codes.space(&vectors).expect("trained").query(q);
+            let (walk, bq) = codes
+                .bit_walk(&vectors, q, &prepared)
+                .expect("bits cover every slot");
             let bias: f32 = q.iter().zip(quantizer.offset()).map(|(a, o)| a * o).sum();
             let tolerance = dim as f32 * bq.step2 / 2.0 + 1e-3;
             for slot in (0..ONCE_SLOTS as u32).step_by(97).map(Slot) {
