@@ -21,12 +21,13 @@ use crate::protocol::{
     bad_argument, too_large, Durability, ImportOptions, OpenOptions, SearchOptions,
     MAX_BATCH_BYTES, MAX_BATCH_ITEMS, MAX_OPTIONS_BYTES,
 };
+use crate::results::search_results_to_js;
 
 thread_local! {
     static SINK: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+pub(crate) fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| err(ErrorInfo::new("INTERNAL", e.to_string())))
 }
@@ -38,7 +39,7 @@ fn err(e: ErrorInfo) -> JsValue {
     o.into()
 }
 
-fn fail(e: impl Into<ErrorInfo>) -> JsValue {
+pub(crate) fn fail(e: impl Into<ErrorInfo>) -> JsValue {
     err(e.into())
 }
 
@@ -622,7 +623,7 @@ pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<J
         db.fill_vectors(&mut found.hits, &stored)
             .map_err(|x| fail(ErrorInfo::from(x)))?;
     }
-    to_js(&found)
+    search_results_to_js(&found)
 }
 
 /// Runs a parsed query for `k` hits on `coll`.
@@ -856,7 +857,7 @@ impl MemoryCollection {
     pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let v = vector_from("vector", &vector)?;
         let o: SearchOptions = parse("options", options)?;
-        to_js(&run_search(&self.inner, &v, &o, o.k)?)
+        search_results_to_js(&run_search(&self.inner, &v, &o, o.k)?)
     }
 
     /// Deletes `id`; false when it was not there.

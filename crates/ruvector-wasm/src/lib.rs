@@ -19,6 +19,8 @@ mod js;
 #[cfg(target_arch = "wasm32")]
 pub mod locks;
 #[cfg(target_arch = "wasm32")]
+pub mod results;
+#[cfg(target_arch = "wasm32")]
 pub use js::*;
 
 /// This crate's version.

@@ -543,6 +543,58 @@ async fn export_import_round_trip_in_the_browser() {
     rv::delete_database(copy).await.unwrap();
 }
 
+/// The fast builder of search results makes exactly the object serde-wasm-bindgen makes:
+/// same fields, order and values, ids with characters outside the BMP included (JavaScript
+/// counts those as two units, which the slicing of the joined ids must too).
+#[wasm_bindgen_test]
+fn search_results_are_the_object_serde_makes() {
+    use ruvector_core::{Hit, SearchPath, SearchResults};
+    use serde::Serialize;
+    let hit = |id: &str, score: f32, metadata: Option<&str>, vector: Option<Vec<f32>>| Hit {
+        id: id.into(),
+        score,
+        distance: 1.0 - score,
+        metadata: metadata.map(|m| serde_json::from_str(m).unwrap()),
+        vector,
+    };
+    let cases = [
+        SearchResults {
+            hits: vec![],
+            path: SearchPath::Graph,
+            evaluations: 0,
+        },
+        SearchResults {
+            hits: vec![
+                hit("a", 0.912_345_6, None, None),
+                hit(
+                    "é😀x",
+                    -0.25,
+                    Some(r#"{"k": [1, "😀", null], "n": 2.5}"#),
+                    None,
+                ),
+                hit("", 1.0e-7, None, Some(vec![0.1, -3.5, f32::MIN_POSITIVE])),
+                hit("𝄞𝄞", 0.5, Some("{}"), Some(vec![])),
+                hit("tail", 0.3, None, None),
+            ],
+            path: SearchPath::ExactScan,
+            evaluations: 9_007_199_254_740_991,
+        },
+    ];
+    for found in &cases {
+        let serde = found
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap();
+        let fast = rv::results::search_results_to_js(found).unwrap();
+        assert_eq!(json(&fast), json(&serde));
+        let ids: Vec<_> = Array::from(&field(&fast, "hits"))
+            .iter()
+            .map(|h| field(&h, "id").as_string().unwrap())
+            .collect();
+        let want: Vec<_> = found.hits.iter().map(|h| h.id.clone()).collect();
+        assert_eq!(ids, want);
+    }
+}
+
 #[wasm_bindgen_test]
 fn memory_collection_works_synchronously() {
     let mut c =
