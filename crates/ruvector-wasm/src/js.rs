@@ -95,6 +95,23 @@ fn parse_info<T: serde::de::DeserializeOwned + Default>(
     }
 }
 
+thread_local! {
+    /// The key of the first non-finite number `REPLACER` met since `json_text` cleared it.
+    static NON_FINITE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// `json_text`'s replacer for `JSON.stringify`, made once per thread (not per call: a
+    /// search's options pass through it, and a closure costs a few calls to make and drop).
+    static REPLACER: Closure<dyn FnMut(JsValue, JsValue) -> JsValue> =
+        Closure::new(|key: JsValue, value: JsValue| {
+            if value.as_f64().is_some_and(|n| !n.is_finite()) {
+                NON_FINITE.with(|f| {
+                    f.borrow_mut()
+                        .get_or_insert_with(|| key.as_string().unwrap_or_default());
+                });
+            }
+            value
+        });
+}
+
 /// `v` as JSON text (`JSON.stringify`), `None` for `undefined` or `null`. Values are read as
 /// JSON on purpose: the browser's own serialiser refuses cycles and runaway depth with an
 /// exception, not a crash, the length is checked before anything is copied into wasm, and
@@ -110,20 +127,9 @@ fn json_text(
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    let found: Rc<RefCell<Option<String>>> = Rc::default();
-    let seen = found.clone();
-    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(
-        move |key: JsValue, value: JsValue| {
-            if value.as_f64().is_some_and(|n| !n.is_finite()) {
-                let mut first = seen.borrow_mut();
-                if first.is_none() {
-                    *first = Some(key.as_string().unwrap_or_default());
-                }
-            }
-            value
-        },
-    );
-    let text = js_sys::JSON::stringify_with_replacer(v, replacer.as_ref().unchecked_ref())
+    NON_FINITE.with(|f| f.borrow_mut().take());
+    let text = REPLACER
+        .with(|r| js_sys::JSON::stringify_with_replacer(v, r.as_ref().unchecked_ref()))
         .ok()
         .filter(|s| s.is_string())
         .ok_or_else(|| {
@@ -132,7 +138,7 @@ fn json_text(
                 "not representable as JSON (a cycle, a BigInt, a function, or nested too deep)",
             )
         })?;
-    if let Some(key) = found.borrow_mut().take() {
+    if let Some(key) = NON_FINITE.with(|f| f.borrow_mut().take()) {
         let at = if key.is_empty() {
             String::new()
         } else {
