@@ -17,6 +17,7 @@ use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
 use crate::metadata;
 use crate::quantize::Quantization;
+use crate::stats::json_bytes;
 use crate::vectors::{grow, Slot, VectorStore};
 
 /// The largest dimension a collection accepts.
@@ -167,6 +168,8 @@ pub struct Collection {
     pub(crate) graph: Option<Hnsw>,
     pub(crate) ids: IdMap,
     pub(crate) metadata: Vec<Option<Value>>,
+    /// `stats::json_bytes` summed over `metadata`, kept as it changes (stats stay O(1)).
+    metadata_bytes: usize,
     pub(crate) live: Vec<bool>,
     pub(crate) scratch: Mutex<Scratch>,
     pub(crate) evaluations: AtomicU64,
@@ -194,6 +197,7 @@ impl Collection {
             graph: (config.index == IndexKind::Hnsw).then(|| Hnsw::new(config.hnsw)),
             ids: IdMap::default(),
             metadata: Vec::new(),
+            metadata_bytes: 0,
             live: Vec::new(),
             scratch: Mutex::new(Scratch::default()),
             evaluations: AtomicU64::new(0),
@@ -314,8 +318,7 @@ impl Collection {
         }
         grow(&mut self.live, 1);
         self.live.push(true);
-        grow(&mut self.metadata, 1);
-        self.metadata.push(metadata);
+        self.set_metadata(slot, metadata);
         self.ids.bind(id, slot);
         self.note_meta(slot);
         if let Some(g) = self.graph.as_mut() {
@@ -370,13 +373,13 @@ impl Collection {
                         max: u32::MAX as usize - 1,
                     });
                 }
-                let kept = self.metadata[old.index()].take();
+                let kept = self.set_metadata(old, None);
                 self.bury(old);
                 self.place(id, &v, norm, metadata.unwrap_or(kept));
             }
             None => {
                 if let Some(m) = metadata {
-                    self.metadata[old.index()] = m;
+                    self.set_metadata(old, m);
                     self.note_meta(old);
                 }
             }
@@ -426,7 +429,7 @@ impl Collection {
             .ids
             .remove(id)
             .ok_or_else(|| DeleteError::UnknownId(id.to_owned()))?;
-        self.metadata[slot.index()] = None;
+        self.set_metadata(slot, None);
         self.bury(slot);
         Ok(())
     }
@@ -511,8 +514,7 @@ impl Collection {
     fn restore_node(&mut self, slot: Slot, level: usize) {
         grow(&mut self.live, 1);
         self.live.push(false);
-        grow(&mut self.metadata, 1);
-        self.metadata.push(None);
+        self.set_metadata(slot, None);
         if let Some(g) = self.graph.as_mut() {
             g.restore_node(slot, level);
         }
@@ -539,7 +541,26 @@ impl Collection {
             self.ids.bind(id, slot);
         }
         self.live[slot.index()] = id.is_some();
-        self.metadata[slot.index()] = metadata;
+        self.set_metadata(slot, metadata);
+    }
+
+    /// Sets `slot`'s metadata (appending when `slot` is the next one), keeping
+    /// `metadata_bytes`; returns what it replaced.
+    fn set_metadata(&mut self, slot: Slot, m: Option<Value>) -> Option<Value> {
+        self.metadata_bytes += m.as_ref().map_or(0, json_bytes);
+        let Some(at) = self.metadata.get_mut(slot.index()) else {
+            grow(&mut self.metadata, 1);
+            self.metadata.push(m);
+            return None;
+        };
+        let old = std::mem::replace(at, m);
+        self.metadata_bytes -= old.as_ref().map_or(0, json_bytes);
+        old
+    }
+
+    /// Bytes the metadata holds, as [`crate::Stats`] counts them.
+    pub(crate) fn metadata_bytes(&self) -> usize {
+        self.metadata_bytes
     }
 
     /// Live ids with their internal slot, in slot order.

@@ -51,6 +51,8 @@ pub fn generate(fallback_seed: u64) -> String {
 pub struct IdMap {
     by_id: HashMap<Box<str>, Slot>,
     by_slot: Vec<Option<Box<str>>>,
+    /// Bytes of the live ids, kept as they change (memory_bytes stays O(1)).
+    key_bytes: usize,
 }
 
 impl IdMap {
@@ -66,10 +68,10 @@ impl IdMap {
 
     /// Binds `id` to `slot` (a new slot, or the id's replacement slot).
     pub fn bind(&mut self, id: &str, slot: Slot) {
-        if let Some(old) = self.by_id.insert(id.into(), slot) {
-            if old != slot {
-                self.by_slot[old.index()] = None;
-            }
+        match self.by_id.insert(id.into(), slot) {
+            Some(old) if old != slot => self.by_slot[old.index()] = None,
+            Some(_) => {}
+            None => self.key_bytes += id.len(),
         }
         if self.by_slot.len() <= slot.index() {
             self.by_slot.resize(slot.index() + 1, None);
@@ -80,6 +82,7 @@ impl IdMap {
     /// Forgets `id`; returns the slot it had.
     pub fn remove(&mut self, id: &str) -> Option<Slot> {
         let slot = self.by_id.remove(id)?;
+        self.key_bytes -= id.len();
         self.by_slot[slot.index()] = None;
         Some(slot)
     }
@@ -102,10 +105,14 @@ impl IdMap {
             .filter_map(|(i, s)| s.as_deref().map(|id| (id, Slot(i as u32))))
     }
 
+    /// Bytes of the live ids.
+    pub(crate) fn key_bytes(&self) -> usize {
+        self.key_bytes
+    }
+
     /// Approximate bytes held (keys twice, table overhead, slot array).
     pub fn memory_bytes(&self) -> usize {
-        let keys: usize = self.by_id.keys().map(|k| k.len()).sum();
-        2 * keys
+        2 * self.key_bytes()
             + self.by_id.capacity() * (std::mem::size_of::<(Box<str>, Slot)>() + 1)
             + self.by_slot.capacity() * std::mem::size_of::<Option<Box<str>>>()
     }

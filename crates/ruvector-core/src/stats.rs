@@ -58,7 +58,8 @@ pub struct Stats {
     pub memory: MemoryUsage,
 }
 
-fn json_bytes(v: &Value) -> usize {
+/// Bytes a metadata value holds in memory, roughly: the values, strings and object keys.
+pub(crate) fn json_bytes(v: &Value) -> usize {
     std::mem::size_of::<Value>()
         + match v {
             Value::String(s) => s.len(),
@@ -71,12 +72,7 @@ fn json_bytes(v: &Value) -> usize {
 impl Collection {
     /// Counters and memory by part.
     pub fn stats(&self) -> Stats {
-        let metadata: usize = self
-            .metadata
-            .iter()
-            .flatten()
-            .map(json_bytes)
-            .sum::<usize>()
+        let metadata: usize = self.metadata_bytes()
             + self.metadata.capacity() * std::mem::size_of::<Option<Value>>()
             + self.live.capacity();
         Stats {
@@ -96,5 +92,60 @@ impl Collection {
                 metadata,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_bytes;
+    use crate::storage::Backend;
+    use crate::{Collection, CollectionConfig, Database, IndexKind, Item, MemoryBackend};
+    use serde_json::json;
+
+    /// The running totals stats reads equal a count over every value, after every kind of
+    /// change and after a reopen (which restores the metadata slot by slot).
+    #[test]
+    fn kept_totals_equal_a_recount() {
+        let recount = |c: &Collection| {
+            let meta: usize = c.metadata.iter().flatten().map(json_bytes).sum();
+            let ids: usize = c.ids().map(str::len).sum();
+            assert_eq!(c.metadata_bytes(), meta, "metadata bytes");
+            assert_eq!(c.ids.key_bytes(), ids, "id bytes");
+            meta + ids
+        };
+        let backend = MemoryBackend::new();
+        let (mut db, b) =
+            Database::create(CollectionConfig::new(2).index(IndexKind::Flat)).expect("create");
+        backend.write(&b).expect("write");
+        let items = (0..40)
+            .map(|i| {
+                let item = Item::new(format!("id-{i}"), vec![i as f32, 1.0]);
+                match i % 3 {
+                    0 => item.with_metadata(json!({"n": i, "tags": ["a", {"deep": "é"}]})),
+                    _ => item,
+                }
+            })
+            .collect();
+        let (_, b) = db.insert_batch(items).expect("insert");
+        backend.write(&b).expect("write");
+        let changes = [
+            ("id-1", None, Some(json!({"new": "metadata"}))), // metadata added
+            ("id-3", None, Some(json!(null))),                // metadata cleared
+            ("id-6", Some(vec![9.0, 9.0]), None),             // new vector, metadata kept
+            ("id-9", Some(vec![1.0, 9.0]), Some(json!({}))),  // both replaced
+            ("fresh", Some(vec![2.0, 2.0]), Some(json!({"x": "y"}))),
+        ];
+        for (id, v, m) in changes {
+            let (_, b) = db.upsert(id, v.as_deref(), m).expect("upsert");
+            backend.write(&b).expect("write");
+        }
+        let b = db.delete(&["id-0", "id-2"]).expect("delete");
+        backend.write(&b).expect("write");
+        let live = recount(db.collection());
+        assert!(live > 0);
+        let b = db.checkpoint().expect("checkpoint");
+        backend.write(&b).expect("write");
+        let reopened = Database::open(&backend).expect("reopen");
+        assert_eq!(recount(reopened.collection()), live);
     }
 }

@@ -307,6 +307,9 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         return stats(name).await;
     }
     engine::unregister(&name);
+    // The reply's quota estimate is a round trip to the browser: asked for now, it is on
+    // its way while IndexedDB reads.
+    let estimate = start_estimate();
     let (idb, closed) = connect(&name).await?;
     let read = async {
         let lock = locks::acquire(&name).await?;
@@ -380,7 +383,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         s.recovery = recovery;
     }
     engine::register(engine);
-    stats(name).await
+    stats_with(&name, finish_estimate(estimate).await)
 }
 
 /// Closes database `name` (pending writes finish first); resolves to whether it was open.
@@ -678,18 +681,22 @@ struct AllStats {
     persistence: engine::EngineStats,
 }
 
-/// `navigator.storage.estimate()` as `{ usage, quota }` (bytes, for the whole origin), or
-/// `null` where the browser has no Storage API.
-async fn storage_estimate() -> JsValue {
+/// Starts `navigator.storage.estimate()`; `None` where the browser has no Storage API.
+fn start_estimate() -> Option<js_sys::Promise> {
+    let nav = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
+    let storage = Reflect::get(&nav, &"storage".into()).ok()?;
+    let f: Function = Reflect::get(&storage, &"estimate".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    f.call0(&storage).ok()?.dyn_into().ok()
+}
+
+/// A started estimate as `{ usage, quota }` (bytes, for the whole origin), or `null` where
+/// the browser has no Storage API or it failed.
+async fn finish_estimate(started: Option<js_sys::Promise>) -> JsValue {
     let estimate = async {
-        let nav = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
-        let storage = Reflect::get(&nav, &"storage".into()).ok()?;
-        let f: Function = Reflect::get(&storage, &"estimate".into())
-            .ok()?
-            .dyn_into()
-            .ok()?;
-        let p: js_sys::Promise = f.call0(&storage).ok()?.dyn_into().ok()?;
-        let e = wasm_bindgen_futures::JsFuture::from(p).await.ok()?;
+        let e = wasm_bindgen_futures::JsFuture::from(started?).await.ok()?;
         let o = Object::new();
         for k in ["usage", "quota"] {
             let _ = Reflect::set(&o, &k.into(), &Reflect::get(&e, &k.into()).ok()?);
@@ -702,11 +709,17 @@ async fn storage_estimate() -> JsValue {
 /// Counters: sizes, memory by part, kernel (SIMD or scalar), storage and transactions, and
 /// the origin's storage `quota` estimate.
 pub async fn stats(name: String) -> Result<JsValue, JsValue> {
-    let e = engine::get(&name).map_err(fail)?;
+    let quota = finish_estimate(start_estimate()).await;
+    stats_with(&name, quota)
+}
+
+/// [`stats`] with `quota` already estimated.
+fn stats_with(name: &str, quota: JsValue) -> Result<JsValue, JsValue> {
+    let e = engine::get(name).map_err(fail)?;
     let all = {
         let db = e.db.borrow();
         AllStats {
-            name: name.clone(),
+            name: name.to_owned(),
             simd: ruvector_core::simd128_compiled(),
             collection: db.collection().stats(),
             config: *db.collection().config(),
@@ -715,7 +728,7 @@ pub async fn stats(name: String) -> Result<JsValue, JsValue> {
         }
     };
     let out = to_js(&all)?;
-    let _ = Reflect::set(&out, &"quota".into(), &storage_estimate().await);
+    let _ = Reflect::set(&out, &"quota".into(), &quota);
     Ok(out)
 }
 
