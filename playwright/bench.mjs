@@ -11,6 +11,8 @@
 // only those systems in part 2. Either writes part 2 to browser-peers-partial.json, no report.
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serve, ROOT } from './server.mjs';
 import { launch } from './browser.mjs';
@@ -32,6 +34,16 @@ const SYSTEMS = {
   edgevec: ['node_modules/edgevec/edgevec_bg.wasm', 'node_modules/edgevec/edgevec.js'],
   ancestor: ['node_modules/@ruvector/wasm/pkg/ruvector_wasm_bg.wasm', 'node_modules/@ruvector/wasm/pkg/ruvector_wasm.js'],
 };
+
+/** The native build's QPS at recall@10 = 0.95 (`cargo bench --bench hnsw`, quick mode: ours only). */
+function nativeQps() {
+  execFileSync('cargo', ['bench', '-q', '-p', 'ruvector-benches', '--bench', 'hnsw'], {
+    cwd: ROOT, env: { ...process.env, RUVECTOR_BENCH_QUICK: '1' }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const quick = JSON.parse(readFileSync(join(ROOT, 'benches', 'results', 'core-quick.json'), 'utf8'));
+  console.log('native QPS at recall 0.95:', quick.qps_at_recall_0_95);
+  return quick.qps_at_recall_0_95;
+}
 
 async function bytesOf(files) {
   let raw = 0;
@@ -61,12 +73,19 @@ try {
 
   if (ONLY !== 'peers') {
     const results = {};
+    // The native build of the same engine, on the same data, right before and right after the
+    // SIMD worker's run: the worker ÷ native ratio from measurements minutes apart on this
+    // shared machine swung from 0.50 to 0.76.
+    const native = [];
     for (const simd of [true, false]) {
+      if (simd) native.push(nativeQps());
       const r = await page.evaluate((s) => window.runBench(s), simd);
       if (!r.ok) throw new Error(`benchmark failed: ${r.error}`);
       results[simd ? 'simd' : 'scalar'] = { dataset: data.dataset, ...r.out };
       console.log(simd ? 'simd' : 'scalar', JSON.stringify(r.out));
+      if (simd) native.push(nativeQps());
     }
+    results.native_bracket = { qps_at_recall_0_95: native };
     await writeFile(join(dir, 'browser-core.json'), JSON.stringify({ bench: 'browser-core', browser: browserName, ...results }, null, 2) + '\n');
     console.log('wrote benches/results/browser-core.json');
   }

@@ -155,6 +155,8 @@ export interface Stats {
   memory: { vectors: number; codes: number; graph: number; ids: number; metadata: number; vectorsInMemory: number };
   storage: { seq: number; foldedSeq: number; batches: number; checkpoints: number; bytesWritten: number; logRecords: number; logBytes: number };
   persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number; openBytesRead: number; webLocks: boolean; remoteRecords: number; remoteReloads: number; readRetries: number };
+  /** The origin's storage estimate (`navigator.storage.estimate()`, bytes), or null where there is none; an open's reply has it as estimated when the open began. */
+  quota: { usage: number; quota: number } | null;
   [more: string]: unknown;
 }
 

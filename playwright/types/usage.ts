@@ -30,6 +30,9 @@ export async function correct(): Promise<void> {
   await db.search([1, 2, 3], { k: 5, rescore: true });
   const stats: Stats = await db.stats();
   const metric: Metric = stats.metric;
+  const used: number | undefined = stats.quota?.usage;
+  // @ts-expect-error the estimate is null where the browser has no Storage API
+  const left: number = stats.quota.quota - stats.quota.usage;
   const file: Blob = await db.export();
   await db.import(file);
   db.addEventListener('progress', (e) => console.log(e.detail.committed));
