@@ -218,6 +218,43 @@ test('one worker per name: two opens share it, it ends with the last handle', as
   await p.close();
 });
 
+test('deleteDatabase waits for a connection elsewhere that does not close, calls blocked, and resolves once the database is gone', async () => {
+  const context = await env.browser.newContext();
+  const a = await page(context);
+  const b = await page(context);
+  const name = unique('held');
+  // Tab a holds a plain IndexedDB connection that ignores versionchange (another library,
+  // or a worker too busy to answer): IndexedDB keeps a delete waiting for it.
+  await a.evaluate(async (name) => {
+    const db = await window.rv.open(name, { dimensions: 2 });
+    await db.insert({ id: 'x', vector: [1, 2] });
+    await db.close();
+    window.raw = await new Promise((resolve, reject) => {
+      const q = indexedDB.open(`ruvector:${name}`);
+      q.onsuccess = () => resolve(q.result);
+      q.onerror = () => reject(q.error);
+    });
+  }, name);
+  await b.evaluate((name) => {
+    window.blockedCalls = [];
+    window.deleted = false;
+    window.deleting = window.rv.deleteDatabase(name, { blocked: (info) => window.blockedCalls.push(info) })
+      .then(() => { window.deleted = true; });
+  }, name);
+  await b.waitForFunction(() => window.blockedCalls.length > 0);
+  assert.deepEqual(await b.evaluate(() => window.blockedCalls[0]), { name });
+  // Reported, not given up: the delete is still pending and the data still there.
+  assert.equal(await b.evaluate(() => window.deleted), false);
+  assert.ok((await b.evaluate(() => window.rv.databases())).includes(name));
+  await a.evaluate(() => window.raw.close());
+  await b.evaluate(() => window.deleting);
+  assert.equal(await b.evaluate(() => window.deleted), true);
+  assert.ok(!(await b.evaluate(() => window.rv.databases())).includes(name));
+  const bad = await failure(b, async () => window.rv.deleteDatabase('x', { blocked: 1 }));
+  assert.equal(bad.code, 'BAD_ARGUMENT');
+  await context.close();
+});
+
 test('events: change, progress, blocked (another tab deletes), terminated (the worker failed)', async () => {
   const context = await env.browser.newContext();
   const a = await page(context);

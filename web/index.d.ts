@@ -23,7 +23,7 @@ export type ErrorCode =
   | 'INVALID_CONFIG' | 'CONFIG_MISMATCH' | 'DIMENSION_MISMATCH' | 'NON_FINITE' | 'ZERO_VECTOR'
   | 'INVALID_ID' | 'DUPLICATE_ID' | 'INVALID_METADATA' | 'TOO_LARGE' | 'MISSING_VECTOR' | 'NOT_FOUND'
   | 'INVALID_FILTER' | 'INVALID_K' | 'INVALID_EF' | 'FULL' | 'QUOTA_EXCEEDED' | 'STORAGE' | 'CORRUPT'
-  | 'NEWER_FORMAT' | 'ALREADY_EXISTS' | 'BLOCKED' | 'NO_INDEXEDDB' | 'UNSUPPORTED' | 'TERMINATED'
+  | 'NEWER_FORMAT' | 'ALREADY_EXISTS' | 'NO_INDEXEDDB' | 'UNSUPPORTED' | 'TERMINATED'
   | 'INTERNAL';
 
 /** Every failure, with a stable `code`. */
@@ -209,8 +209,8 @@ export declare class Database extends EventTarget {
   readonly persisted: boolean | null;
   readonly closed: boolean;
   close(): Promise<void>;
-  /** Deletes this database and all its data. */
-  destroy(): Promise<void>;
+  /** Deletes this database and all its data (as `deleteDatabase`). */
+  destroy(options?: DeleteOptions): Promise<void>;
   addEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, ev: DatabaseEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   removeEventListener<K extends keyof DatabaseEventMap>(type: K, listener: (this: Database, ev: DatabaseEventMap[K]) => unknown, options?: boolean | EventListenerOptions): void;
@@ -223,8 +223,13 @@ export declare function open(name: string, options?: OpenOptions | SessionOption
 export declare function importDatabase(name: string, file: Blob | Uint8Array | ArrayBuffer, options?: { durability?: Durability; checkpoint?: CheckpointOptions }): Promise<Database>;
 /** The names of this origin's databases. */
 export declare function databases(): Promise<string[]>;
-/** Deletes the database `name`; `BLOCKED` if another tab will not close it. */
-export declare function deleteDatabase(name: string): Promise<void>;
+/** How a delete reports a connection elsewhere that does not close. */
+export interface DeleteOptions {
+  /** Called while another connection keeps the database open; the delete waits for it. */
+  blocked?: (info: { name: string }) => void;
+}
+/** Deletes the database `name`; resolves once it is gone (waiting for connections elsewhere to close). */
+export declare function deleteDatabase(name: string, options?: DeleteOptions): Promise<void>;
 
 /** Events of `<ruvector-db>`. */
 export interface RuvectorDbElementEventMap {

@@ -44,6 +44,7 @@ class Connection {
   #receive(m) {
     if (!m || typeof m !== 'object') return;
     if (m.event) {
+      this.onEvent?.(m);
       for (const h of this.handles) h._event(m.event, m.detail);
       return;
     }
@@ -178,18 +179,25 @@ export async function databases() {
 }
 
 /**
- * Deletes the database `name` with all its data. Handles open in this page are closed
- * first (they fire `terminated`); another tab holding it open is asked to close, and the
- * promise rejects with `BLOCKED` if it does not.
+ * Deletes the database `name` with all its data and resolves once it is gone. Handles open
+ * in this page are closed first (they fire `terminated`); handles in other tabs are closed
+ * by the request (they fire `blocked`). While some other connection stays open, the delete
+ * waits for it and calls `blocked({ name })`: IndexedDB cannot withdraw a delete once asked.
  */
-export async function deleteDatabase(name) {
+export async function deleteDatabase(name, { blocked } = {}) {
   checkName(name);
+  if (blocked !== undefined && typeof blocked !== 'function') throw fail('BAD_ARGUMENT', 'blocked: expected a function');
   const c = connections.get(name);
   if (c) {
     await c.shutdown();
     for (const h of [...c.handles]) h._terminated(fail('CLOSED', `database ${JSON.stringify(name)} was deleted`));
   }
-  await withUtilityWorker((u) => u.call('deleteDatabase', { name }));
+  await withUtilityWorker((u) => {
+    u.onEvent = (m) => {
+      if (m.event === 'deleteblocked' && m.name === name) blocked?.({ name });
+    };
+    return u.call('deleteDatabase', { name });
+  });
 }
 
 async function bytesOf(file) {
@@ -367,9 +375,9 @@ export class Database extends EventTarget {
     await this.#release();
   }
 
-  /** Deletes this database with all its data, closing every handle to it in this page. */
-  async destroy() {
-    await deleteDatabase(this.name);
+  /** Deletes this database with all its data, closing every handle to it in this page (see `deleteDatabase`). */
+  async destroy(options) {
+    await deleteDatabase(this.name, options);
   }
 }
 

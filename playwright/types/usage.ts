@@ -43,12 +43,18 @@ export async function correct(): Promise<void> {
   await importDatabase('copy', file);
   const names: string[] = await databases();
   await deleteDatabase('copy');
+  await deleteDatabase('copy', { blocked: ({ name }) => console.log(`waiting for ${name.length}`) });
+  // @ts-expect-error blocked is a callback, not a flag
+  await deleteDatabase('copy', { blocked: true });
+  await db.destroy({ blocked: () => undefined });
   await db.destroy();
   await again.close();
   try {
     await open('x');
   } catch (e) {
     if (e instanceof RuvectorError && e.code === 'NOT_FOUND') console.log(e.message);
+    // @ts-expect-error deletes wait instead of failing with BLOCKED
+    if (e instanceof RuvectorError && e.code === 'BLOCKED') console.log(e.message);
   }
   const el = document.createElement('ruvector-db');
   const typed: RuvectorDbElement = el as RuvectorDbElement;

@@ -472,23 +472,39 @@ pub async fn list() -> Result<Vec<String>, ErrorInfo> {
     Ok(names)
 }
 
-/// Deletes `ruvector:<name>`. Fails with `BLOCKED` while another connection stays open.
-pub async fn delete(name: &str) -> Result<(), ErrorInfo> {
+/// What a delete does when another connection does not close at once.
+pub enum OnBlocked {
+    /// Calls the function (each time the browser reports it) and goes on waiting: the
+    /// delete resolves once it is done.
+    Wait(Box<dyn Fn()>),
+    /// Resolves at once; the browser deletes the database when the connection closes.
+    Leave,
+}
+
+/// Deletes `ruvector:<name>`. IndexedDB cannot withdraw a delete once asked: while another
+/// connection stays open the request waits (reported through `on_blocked`) and completes
+/// when that connection closes.
+pub async fn delete(name: &str, on_blocked: OnBlocked) -> Result<(), ErrorInfo> {
     let req = factory()?
         .delete_database(&format!("{PREFIX}{name}"))
         .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?;
+    let (report, leave) = match on_blocked {
+        OnBlocked::Wait(f) => (f, false),
+        OnBlocked::Leave => (Box::new(|| {}) as Box<dyn Fn()>, true),
+    };
     let p = Promise::new(&mut |resolve, reject| {
         req.set_onsuccess(Some(&resolve));
         req.set_onerror(Some(&reject));
-        req.set_onblocked(Some(&reject));
+        if leave {
+            req.set_onblocked(Some(&resolve));
+        }
     });
-    let r = JsFuture::from(p).await;
-    match r {
-        Ok(_) => Ok(()),
-        Err(e) if e.dyn_ref::<web_sys::Event>().is_some_and(|ev| ev.type_() == "blocked") => Err(ErrorInfo::new(
-            "BLOCKED",
-            format!("database {name:?} is open elsewhere (another tab or worker); close it there first"),
-        )),
-        Err(e) => Err(ErrorInfo::new("STORAGE", js_message(&e))),
+    let blocked = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| report());
+    if !leave {
+        req.set_onblocked(Some(blocked.as_ref().unchecked_ref()));
     }
+    let r = JsFuture::from(p).await;
+    req.set_onblocked(None);
+    r.map(|_| ())
+        .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))
 }

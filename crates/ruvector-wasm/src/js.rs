@@ -354,7 +354,7 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
                 Err(e) => {
                     // Nothing was created: leave no empty database behind.
                     idb.close();
-                    let _ = idb::delete(&name).await;
+                    let _ = idb::delete(&name, idb::OnBlocked::Leave).await;
                     return Err(fail(e));
                 }
             }
@@ -394,10 +394,16 @@ pub async fn close(name: String) -> Result<bool, JsValue> {
     Ok(engine::unregister(&name))
 }
 
-/// Deletes database `name` from IndexedDB (closing it here first).
+/// Deletes database `name` from IndexedDB (closing it here first) and resolves once it is
+/// gone. While another context keeps it open, emits `deleteblocked` (each time the browser
+/// reports it) and goes on waiting: a delete cannot be withdrawn once asked.
 pub async fn delete_database(name: String) -> Result<(), JsValue> {
     close(name.clone()).await?;
-    idb::delete(&name).await.map_err(fail)
+    let n = name.clone();
+    let report = move || emit("deleteblocked", &n, None);
+    idb::delete(&name, idb::OnBlocked::Wait(Box::new(report)))
+        .await
+        .map_err(fail)
 }
 
 /// The names of this origin's ruvector databases.
