@@ -1,0 +1,248 @@
+//! JavaScript values in and out: options through JSON, vectors, ids, metadata, records.
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Float32Array, Object, Reflect};
+use ruvector_core::{Item, Record};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use super::{fail, to_js};
+use crate::codes::ErrorInfo;
+use crate::protocol::{
+    bad_argument, too_large, OpenOptions, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, MAX_OPTIONS_BYTES,
+};
+
+/// Parses an options object. It goes through `serde_json::Value` on purpose: deserializing
+/// a struct straight from a JS object only looks up the declared fields, so a misspelt
+/// option would pass unnoticed; through JSON, `deny_unknown_fields` sees every key.
+pub(super) fn parse<T: serde::de::DeserializeOwned + Default>(
+    what: &str,
+    v: JsValue,
+) -> Result<T, JsValue> {
+    parse_info(what, v).map_err(fail)
+}
+
+pub(super) fn parse_info<T: serde::de::DeserializeOwned + Default>(
+    what: &str,
+    v: JsValue,
+) -> Result<T, ErrorInfo> {
+    match json_text(what, &v, MAX_OPTIONS_BYTES, "BAD_ARGUMENT")? {
+        None => Ok(T::default()),
+        Some(text) => serde_json::from_str(&text).map_err(|e| bad_argument(what, e)),
+    }
+}
+
+thread_local! {
+    /// The key of the first non-finite number `REPLACER` met since `json_text` cleared it.
+    static NON_FINITE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// `json_text`'s replacer for `JSON.stringify`, made once per thread (not per call: a
+    /// search's options pass through it, and a closure costs a few calls to make and drop).
+    static REPLACER: Closure<dyn FnMut(JsValue, JsValue) -> JsValue> =
+        Closure::new(|key: JsValue, value: JsValue| {
+            if value.as_f64().is_some_and(|n| !n.is_finite()) {
+                NON_FINITE.with(|f| {
+                    f.borrow_mut()
+                        .get_or_insert_with(|| key.as_string().unwrap_or_default());
+                });
+            }
+            value
+        });
+}
+
+/// `v` as JSON text (`JSON.stringify`), `None` for `undefined` or `null`. Values are read as
+/// JSON on purpose: the browser's own serialiser refuses cycles and runaway depth with an
+/// exception, not a crash, the length is checked before anything is copied into wasm, and
+/// serde_json parses at most 128 levels deep. A non-finite number (NaN, ±Infinity), which
+/// JSON would silently turn into `null`, is refused with `non_finite` as the code, naming
+/// its key.
+pub(super) fn json_text(
+    what: &str,
+    v: &JsValue,
+    max: usize,
+    non_finite: &'static str,
+) -> Result<Option<String>, ErrorInfo> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    NON_FINITE.with(|f| f.borrow_mut().take());
+    let text = REPLACER
+        .with(|r| js_sys::JSON::stringify_with_replacer(v, r.as_ref().unchecked_ref()))
+        .ok()
+        .filter(|s| s.is_string())
+        .ok_or_else(|| {
+            bad_argument(
+                what,
+                "not representable as JSON (a cycle, a BigInt, a function, or nested too deep)",
+            )
+        })?;
+    if let Some(key) = NON_FINITE.with(|f| f.borrow_mut().take()) {
+        let at = if key.is_empty() {
+            String::new()
+        } else {
+            format!(" `{key}`")
+        };
+        return Err(ErrorInfo::new(
+            non_finite,
+            format!("{what}:{at} is NaN or infinite, which JSON cannot hold; give a finite number"),
+        ));
+    }
+    if text.length() as usize > max {
+        return Err(ErrorInfo::new(
+            "TOO_LARGE",
+            format!("{what}: larger than {max} bytes as JSON"),
+        ));
+    }
+    Ok(text.as_string())
+}
+
+/// Open options: a value the engine cannot use (an unknown metric or index, a misspelt
+/// field) is a configuration error, `INVALID_CONFIG`, like a missing `dimensions`.
+pub(super) fn parse_open(v: JsValue) -> Result<OpenOptions, JsValue> {
+    parse_info("options", v).map_err(|e| {
+        fail(ErrorInfo {
+            code: "INVALID_CONFIG",
+            ..e
+        })
+    })
+}
+
+pub(super) fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
+    let len = Reflect::get(v, &"length".into())
+        .ok()
+        .and_then(|l| l.as_f64())
+        .unwrap_or(0.0);
+    if len > ruvector_core::MAX_DIMENSIONS as f64 {
+        return Err(fail(ErrorInfo::new(
+            "DIMENSION_MISMATCH",
+            format!(
+                "{what}: {len} values, more than any database has ({} at most)",
+                ruvector_core::MAX_DIMENSIONS
+            ),
+        )));
+    }
+    if let Some(a) = v.dyn_ref::<Float32Array>() {
+        return Ok(a.to_vec());
+    }
+    if let Some(a) = v.dyn_ref::<Array>() {
+        return a
+            .iter()
+            .map(|x| {
+                x.as_f64()
+                    .map(|f| f as f32)
+                    .ok_or_else(|| fail(bad_argument(what, "every value must be a number")))
+            })
+            .collect();
+    }
+    Err(fail(bad_argument(
+        what,
+        "expected a Float32Array or an array of numbers",
+    )))
+}
+
+pub(super) fn metadata_from(what: &str, v: JsValue) -> Result<Option<Value>, JsValue> {
+    // Longer JSON (in UTF-16 units, never more than its UTF-8 bytes) is refused here,
+    // before a copy; the engine checks the exact limits of `ruvector_core::metadata`.
+    match json_text(
+        what,
+        &v,
+        ruvector_core::MAX_METADATA_BYTES,
+        "INVALID_METADATA",
+    )
+    .map_err(fail)?
+    {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| fail(ErrorInfo::new("INVALID_METADATA", format!("{what}: {e}")))),
+    }
+}
+
+pub(super) fn id_from(what: &str, v: JsValue) -> Result<Option<String>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| fail(bad_argument(what, "an id must be a string")))
+}
+
+pub(super) fn items_from(items: &JsValue) -> Result<Vec<Item>, JsValue> {
+    let arr = items.dyn_ref::<Array>().ok_or_else(|| {
+        fail(bad_argument(
+            "items",
+            "expected an array of { id?, vector, metadata? }",
+        ))
+    })?;
+    if arr.length() as usize > MAX_BATCH_ITEMS {
+        return Err(fail(too_large(
+            "items",
+            arr.length() as usize,
+            MAX_BATCH_ITEMS,
+            "items",
+        )));
+    }
+    let mut bytes = 0usize;
+    arr.iter()
+        .enumerate()
+        .map(|(i, it)| {
+            if !it.is_object() {
+                return Err(fail(bad_argument(
+                    &format!("items[{i}]"),
+                    "expected an object",
+                )));
+            }
+            let get =
+                |k: &str| Reflect::get(&it, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+            let vector = vector_from(&format!("items[{i}].vector"), &get("vector"))?;
+            bytes += vector.len() * 4;
+            if bytes > MAX_BATCH_BYTES {
+                return Err(fail(too_large(
+                    "items",
+                    bytes,
+                    MAX_BATCH_BYTES,
+                    "bytes of vectors",
+                )));
+            }
+            Ok(Item {
+                id: id_from(&format!("items[{i}].id"), get("id"))?,
+                vector,
+                metadata: metadata_from(&format!("items[{i}].metadata"), get("metadata"))?,
+            })
+        })
+        .collect()
+}
+
+/// A record as `{ id, vector: Float32Array, metadata? }`, or `null`.
+pub(super) fn record(r: Option<Record>) -> Result<JsValue, JsValue> {
+    let Some(r) = r else {
+        return Ok(JsValue::NULL);
+    };
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"id".into(), &JsValue::from_str(&r.id));
+    let _ = Reflect::set(
+        &o,
+        &"vector".into(),
+        &Float32Array::from(r.vector.as_slice()),
+    );
+    if let Some(m) = &r.metadata {
+        let _ = Reflect::set(&o, &"metadata".into(), &to_js(m)?);
+    }
+    Ok(o.into())
+}
+
+pub(super) fn arg(args: &JsValue, key: &str) -> JsValue {
+    Reflect::get(args, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+pub(super) fn string_arg(args: &JsValue, key: &str) -> Result<String, JsValue> {
+    arg(args, key)
+        .as_string()
+        .ok_or_else(|| fail(bad_argument(key, "expected a string")))
+}
+
+pub(super) fn typed<T: JsCast>(args: &JsValue, key: &str, what: &str) -> Result<T, JsValue> {
+    arg(args, key)
+        .dyn_into::<T>()
+        .map_err(|_| fail(bad_argument(key, format!("expected a {what}"))))
+}

@@ -1,0 +1,148 @@
+//! The synchronous in-memory collection, and saving it to or loading it from IndexedDB.
+
+use js_sys::Uint8Array;
+use ruvector_core::storage::export::{import_batch, write_export};
+use ruvector_core::{Collection, Database, MemoryBackend};
+use wasm_bindgen::prelude::*;
+
+use super::convert::{items_from, parse, parse_open, record, vector_from};
+use super::ops::run_search;
+use super::transfer::{open_export, replace_open};
+use super::{fail, to_js};
+use crate::codes::ErrorInfo;
+use crate::engine;
+use crate::idb::{self, Idb};
+use crate::locks;
+use crate::protocol::{bad_argument, Durability, SearchOptions};
+use crate::results::search_results_to_js;
+
+/// A synchronous, in-memory collection usable in any thread (page or worker): the base of
+/// the `@ruvector/wasm` drop-in. Nothing is persisted unless exported.
+#[wasm_bindgen]
+pub struct MemoryCollection {
+    inner: Collection,
+}
+
+#[wasm_bindgen]
+impl MemoryCollection {
+    /// A new collection; `options` as for `open` (`dimensions` required).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<MemoryCollection, JsValue> {
+        let o = parse_open(options)?;
+        let inner = Collection::new(o.config().map_err(fail)?).map_err(fail)?;
+        Ok(MemoryCollection { inner })
+    }
+
+    /// Inserts items all or none; returns their ids.
+    pub fn insert(&mut self, items: JsValue) -> Result<JsValue, JsValue> {
+        let ids = self.inner.insert_batch(items_from(&items)?).map_err(fail)?;
+        to_js(&ids)
+    }
+
+    /// The `k` nearest, as for the worker's `search`.
+    pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let v = vector_from("vector", &vector)?;
+        let o: SearchOptions = parse("options", options)?;
+        search_results_to_js(&run_search(&self.inner, &v, &o, o.k)?)
+    }
+
+    /// Deletes `id`; false when it was not there.
+    pub fn delete(&mut self, id: &str) -> bool {
+        self.inner.delete(id).is_ok()
+    }
+
+    /// Live vectors.
+    pub fn len(&self) -> u32 {
+        self.inner.len() as u32
+    }
+
+    /// True when empty.
+    #[wasm_bindgen(js_name = isEmpty)]
+    pub fn is_empty(&self) -> bool {
+        self.inner.is_empty()
+    }
+
+    /// Vector length.
+    #[wasm_bindgen(getter)]
+    pub fn dimensions(&self) -> u32 {
+        self.inner.config().dimensions as u32
+    }
+
+    /// `{ id, vector: Float32Array, metadata? }` of `id`, or `null`.
+    pub fn get(&self, id: &str) -> Result<JsValue, JsValue> {
+        record(self.inner.get(id).map_err(|x| fail(ErrorInfo::from(x)))?)
+    }
+
+    /// The whole collection as an export file (docs/format.md): what `import` reads back
+    /// in a worker database, and what [`save_collection`] stores.
+    #[wasm_bindgen(js_name = exportFile)]
+    pub fn export_file(&mut self) -> Result<Uint8Array, JsValue> {
+        let config = *self.inner.config();
+        let empty = Collection::new(config).map_err(fail)?;
+        let db = Database::from_collection(std::mem::replace(&mut self.inner, empty));
+        let bytes = write_export(
+            &db.snapshot(&MemoryBackend::new())
+                .map_err(|x| fail(ErrorInfo::from(x)))?,
+        );
+        self.inner = db.into_collection();
+        Ok(Uint8Array::from(bytes.as_slice()))
+    }
+}
+
+/// Stores an export file (from [`MemoryCollection::export_file`]) as IndexedDB database
+/// `name`, replacing what it held, in one strict transaction under the database's write
+/// lock: the worker facade opens it, and one that has it open already reloads it.
+#[wasm_bindgen(js_name = saveCollection)]
+pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsValue> {
+    if name.is_empty() {
+        return Err(fail(bad_argument(
+            "name",
+            "a database name must not be empty",
+        )));
+    }
+    let (_, mut db, mem) = open_export(&file)?;
+    if let Ok(e) = engine::get(&name) {
+        // Open in this context: replaced through its own commit loop.
+        let policy = e.db.borrow().checkpoint_policy();
+        return replace_open(&e, db, mem, policy).await;
+    }
+    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
+    let written = async {
+        // Under the write lock, numbered after what is stored and announced: a worker that
+        // holds the database open (a facade in this or another tab) reloads it, instead of
+        // waiting for log records that will never come and writing on top of the new contents.
+        let _lock = locks::acquire(&name).await?;
+        let stored = idb.read_all().await?;
+        if let Ok(old) = Database::open(&stored) {
+            db.advance_seq(old.storage_stats().seq);
+        }
+        let records = db.snapshot(&mem)?;
+        let mut batch = import_batch(records);
+        batch.seq = db.storage_stats().seq;
+        idb.write(&batch, Durability::Strict).await?;
+        engine::announce(&name, batch.seq);
+        Ok::<_, ErrorInfo>(())
+    }
+    .await;
+    idb.close();
+    written.map_err(fail)
+}
+
+/// Reads IndexedDB database `name` into a new in-memory collection; `NOT_FOUND` when there
+/// is none (and none is created).
+#[wasm_bindgen(js_name = loadCollection)]
+pub async fn load_collection(name: String) -> Result<MemoryCollection, JsValue> {
+    if !idb::list().await.map_err(fail)?.contains(&name) {
+        return Err(fail(ErrorInfo::new(
+            "NOT_FOUND",
+            format!("no database {name:?} in IndexedDB; save one first"),
+        )));
+    }
+    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
+    let records = idb.read_all().await;
+    idb.close();
+    let db = Database::open(&records.map_err(fail)?).map_err(fail)?;
+    Ok(MemoryCollection {
+        inner: db.into_collection(),
+    })
+}
