@@ -234,7 +234,7 @@ impl VectorStore {
     }
 
     /// Makes room for `additional` more vectors, growing by at most an eighth beyond
-    /// what is needed (see [`grow`]).
+    /// what is needed (see `grow`).
     pub fn reserve(&mut self, additional: usize) {
         grow(&mut self.data, additional * self.dim);
         if self.metric == Metric::Cosine {

@@ -587,7 +587,7 @@ impl Hnsw {
             + self.levels.capacity()
     }
 
-    /// Makes room for `additional` more nodes at layer 0 (bounded growth, see [`grow`]).
+    /// Makes room for `additional` more nodes at layer 0 (bounded growth, see `vectors::grow`).
     pub fn reserve(&mut self, additional: usize) {
         grow(&mut self.layer0, additional * (self.m0 + 1));
         grow(&mut self.levels, additional);

@@ -228,7 +228,7 @@ impl Int8Codes {
         )
     }
 
-    /// Makes room for `additional` more slots (bounded growth, see [`crate::vectors::grow`]).
+    /// Makes room for `additional` more slots (bounded growth, see `vectors::grow`).
     pub fn reserve(&mut self, additional: usize, dim: usize) {
         crate::vectors::grow(&mut self.codes, additional * dim);
         crate::vectors::grow(&mut self.residual, additional);
@@ -450,7 +450,7 @@ fn pack_signs(codes: &[i8], out: &mut Vec<u64>) {
 /// ef 32); 3 bits lost 0.013 at ef 16 and were no faster in the browser.
 const QUERY_BITS: usize = 4;
 
-/// A query against sign bits: its weights rounded to [`QUERY_BITS`] bits, as bit planes
+/// A query against sign bits: its weights rounded to `QUERY_BITS` (4) bits, as bit planes
 /// laid out word by word (`planes[word·QUERY_BITS + b]`).
 pub struct BitQuery {
     planes: Vec<u64>,
@@ -463,7 +463,7 @@ pub struct BitQuery {
 }
 
 /// Distances estimated from one sign bit per dimension ([`Int8Codes::bit_walk`]): the query
-/// keeps [`QUERY_BITS`] bits per dimension (asymmetric), so each vector costs four `popcnt`
+/// keeps `QUERY_BITS` (4) bits per dimension (asymmetric), so each vector costs four `popcnt`
 /// per 64 dimensions. (A float32 query through per-byte tables found the same neighbours at
 /// 0.7× the speed in the browser; Hamming distance between the bits, one `popcnt` per 64
 /// dimensions, found 0.78 of the top 10 where these find 0.86 on seeded clusters.)

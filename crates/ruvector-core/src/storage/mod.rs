@@ -10,7 +10,7 @@
 //! * `get(key)`: the value, or `None`.
 //! * `keys(prefix)`: the keys starting with `prefix`, in byte order.
 //!
-//! [`MemoryBackend`] (a `DashMap`; the default) and, natively, [`RedbBackend`] (one redb
+//! [`MemoryBackend`] (a `DashMap`; the default) and, natively, `RedbBackend` (one redb
 //! write transaction per batch) implement it; the browser's IndexedDB backend lives in
 //! `ruvector-wasm` and writes the same records.
 

@@ -1,0 +1,240 @@
+//! What reads back from storage after open: vectors kept in storage only (get, rescoring,
+//! includeVectors), retraining, the page keys they need, and snapshots for export.
+
+use super::open::read_manifest;
+use super::{pages_of, tiers, Database};
+use crate::collection::Record;
+use crate::error::{GetError, RetrainError, SearchError};
+use crate::index::Candidate;
+use crate::search::Hit;
+use crate::storage::records::VectorPage;
+use crate::storage::vector_pages::VectorPages;
+use crate::storage::{Backend, OpenError, PageKind, WriteBatch, MANIFEST_KEY};
+use crate::vectors::Slot;
+
+impl Database {
+    /// The keys of the vector pages [`Database::get`] and [`Database::fill_vectors`] read
+    /// for `ids` (all of [`Database::snapshot`]'s when `None`): pages whose originals are
+    /// not in memory. Such pages are never rewritten, so the keys stay valid.
+    pub fn stored_page_keys(&self, ids: Option<&[&str]>) -> Vec<String> {
+        let per = PageKind::Vectors.slots();
+        let base = self.coll.vectors.base() as u32;
+        let mut pages: Vec<u64> = match ids {
+            Some(ids) => ids
+                .iter()
+                .filter_map(|id| self.coll.ids.slot(id))
+                .filter(|s| s.0 < base)
+                .map(|s| (s.0 / per) as u64)
+                .collect(),
+            None => (0..base.div_ceil(per) as u64).collect(),
+        };
+        pages.sort_unstable();
+        pages.dedup();
+        pages
+            .into_iter()
+            .filter_map(|p| {
+                let p = p as u32;
+                let gen = self.manifest.pages.get(&(PageKind::Vectors, p))?;
+                Some(PageKind::Vectors.key(p, *gen))
+            })
+            .collect()
+    }
+
+    /// Whether `source` still holds the manifest this database last opened, folded or caught
+    /// up to: no other writer has folded the log or replaced the database since, so the keys
+    /// [`Database::stored_page_keys`] names hold the pages this database means by them (an
+    /// import may reuse a key for different contents). Read the manifest in the same
+    /// transaction as the pages.
+    pub fn manifest_is_current(&self, source: &dyn Backend) -> Result<bool, OpenError> {
+        match read_manifest(source) {
+            Ok(m) => Ok(m.folded_seq == self.manifest.folded_seq),
+            Err(OpenError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Retrains the int8 ranges (`quantization: int8 | binary`) on the vectors there are now
+    /// (an evenly spaced sample of at most `INT8_TRAIN_SAMPLE`, as the first training) and
+    /// re-encodes every slot, reading the vectors not in memory from `source`. The graph is
+    /// kept. Returns a checkpoint that stores every code page and the new ranges; as with any
+    /// write, if storing it fails the caller reopens.
+    pub fn retrain(&mut self, source: &dyn Backend) -> Result<WriteBatch, RetrainError> {
+        use crate::quantize::{Int8Quantizer, INT8_TRAIN_SAMPLE};
+        if !tiers(&self.coll) {
+            return Err(RetrainError::NotQuantized);
+        }
+        if !self.coll.codes_ready() {
+            return Err(RetrainError::TooFew {
+                min: crate::index::int8_codes::ONCE_SLOTS,
+            });
+        }
+        let (n, dim) = (self.coll.vectors.slots(), self.coll.config.dimensions);
+        let mut pages = VectorPages::new(source, &self.manifest);
+        let mut stored = |s: usize| -> Result<Vec<f32>, OpenError> {
+            match self.coll.vectors.resident(Slot(s as u32)) {
+                Some(v) => Ok(v.to_vec()),
+                None => Ok(pages.get(s as u32)?.0.to_vec()),
+            }
+        };
+        let mut sample = Vec::new();
+        for s in (0..n).step_by(n.div_ceil(INT8_TRAIN_SAMPLE)) {
+            sample.extend(stored(s)?);
+        }
+        let quantizer =
+            Int8Quantizer::train(&sample, dim).map_err(|_| RetrainError::TooFew { min: 1 })?;
+        drop(sample);
+        // Re-encoded a page at a time, as the pages are read: never all the floats at once.
+        let mut failed = None;
+        let rows = (0..n).map_while(|s| stored(s).map_err(|e| failed = Some(e)).ok());
+        let old = self.coll.coarse.take();
+        let rebuilt = old.as_ref().map(|c| c.rebuilt(quantizer, n, dim, rows));
+        if let Some(e) = failed {
+            self.coll.coarse = old;
+            return Err(e.into());
+        }
+        self.coll.coarse = rebuilt;
+        self.manifest.int8 = self.coll.coarse.as_ref().and_then(|c| c.stored());
+        self.codes_noted = 0;
+        self.note_codes();
+        Ok(self.checkpoint().unwrap_or_default())
+    }
+
+    /// Rescoring: recomputes every hit's distance exactly from its float32 vector (from
+    /// memory, or its page in `source`), reorders them (ties to the vector inserted first) and
+    /// keeps the best `k`. Once a `quantization: int8 | binary` collection's originals are
+    /// in storage its searches rank by int8 estimates; a search for
+    /// `k · RESCORE_CANDIDATES` hits finished by this is slower and exact in its distances.
+    pub fn rescore(
+        &self,
+        query: &[f32],
+        hits: &mut Vec<Hit>,
+        k: usize,
+        source: &dyn Backend,
+    ) -> Result<(), SearchError> {
+        let q = self.coll.vectors.prepare_query(query)?;
+        let metric = self.coll.config.metric;
+        let mut slotted: Vec<(Slot, Hit)> = hits
+            .drain(..)
+            .filter_map(|h| Some((self.coll.ids.slot(&h.id)?, h)))
+            .collect();
+        // In slot order, so each page is read and decoded once (`slot << 32 | index`, sorted
+        // as the crate's other cold-path `u64` sorts are).
+        let mut order: Vec<u64> = slotted
+            .iter()
+            .enumerate()
+            .map(|(i, (s, _))| ((s.0 as u64) << 32) | i as u64)
+            .collect();
+        order.sort_unstable();
+        let index_of = |slot: Slot| {
+            let at = order
+                .binary_search_by_key(&slot.0, |&o| (o >> 32) as u32)
+                .ok()?;
+            Some(order[at] as u32 as usize)
+        };
+        let mut pages = VectorPages::new(source, &self.manifest);
+        let mut ranked = Vec::with_capacity(slotted.len());
+        for &o in &order {
+            let (slot, h) = &mut slotted[o as u32 as usize];
+            let d = match self.coll.vectors.resident(*slot) {
+                Some(v) => metric.distance(&q, v),
+                None => {
+                    let v = pages.get(slot.0).map_err(|source| GetError::Storage {
+                        id: h.id.clone(),
+                        source,
+                    })?;
+                    metric.distance(&q, v.0)
+                }
+            };
+            h.distance = d;
+            h.score = metric.score(d);
+            ranked.push(Candidate {
+                distance: d,
+                slot: *slot,
+            });
+        }
+        // By distance, ties to the lower slot (the vector inserted first).
+        ranked.sort_unstable();
+        let best = ranked.iter().take(k).filter_map(|c| index_of(c.slot));
+        hits.extend(best.map(|i| slotted[i].1.clone()));
+        Ok(())
+    }
+
+    /// The stored form of `slot`'s vector, read from its page in `source`.
+    fn stored_vector(&self, source: &dyn Backend, slot: Slot) -> Result<Vec<f32>, OpenError> {
+        let mut pages = VectorPages::new(source, &self.manifest);
+        Ok(pages.get(slot.0)?.0.to_vec())
+    }
+
+    /// The vector, as given, and metadata of `id` (`Ok(None)`: unknown id), reading the
+    /// vector from `source` when it is not in memory.
+    pub fn get(&self, id: &str, source: &dyn Backend) -> Result<Option<Record>, GetError> {
+        self.coll.get_with(id, |slot| {
+            self.stored_vector(source, slot)
+                .map_err(|source| GetError::Storage {
+                    id: id.to_owned(),
+                    source,
+                })
+        })
+    }
+
+    /// Fills the vectors a search with `include_vectors` left out because they are in
+    /// storage (a durable `quantization: int8` collection), reading them from `source`.
+    pub fn fill_vectors(&self, hits: &mut [Hit], source: &dyn Backend) -> Result<(), GetError> {
+        for h in hits.iter_mut().filter(|h| h.vector.is_none()) {
+            h.vector = self.get(&h.id, source)?.map(|r| r.vector);
+        }
+        Ok(())
+    }
+
+    /// Every record of the current state as a fresh, fully folded set (pages and a
+    /// manifest, no log): what `export` writes. Vector pages whose originals left memory
+    /// are read from `source` (this database's storage).
+    pub fn snapshot(&self, source: &dyn Backend) -> Result<Vec<(String, Vec<u8>)>, OpenError> {
+        let base = self.coll.vectors.base() as u32;
+        let mut stored = VectorPages::new(source, &self.manifest);
+        let slots = self.coll.vectors.slots() as u32;
+        let mut manifest = self.manifest.clone();
+        manifest.pages.clear();
+        manifest.folded_seq = self.next_seq - 1;
+        manifest.header = self.header();
+        let mut out = Vec::new();
+        let kinds = [
+            PageKind::Vectors,
+            PageKind::Graph,
+            PageKind::Meta,
+            PageKind::Codes,
+        ];
+        let codes = tiers(&self.coll) && self.coll.codes_ready();
+        for kind in kinds.into_iter().filter(|k| match k {
+            PageKind::Graph => self.coll.graph.is_some(),
+            PageKind::Codes => codes,
+            _ => true,
+        }) {
+            for (_, p) in pages_of(kind, 0, slots) {
+                let key = kind.key(p, 0);
+                let first = p * kind.slots();
+                let bytes = if kind == PageKind::Vectors && first < base {
+                    let end = (first + kind.slots()).min(slots);
+                    let mut page = VectorPage {
+                        first,
+                        count: end - first,
+                        vectors: Vec::new(),
+                        norms: Vec::new(),
+                    };
+                    for s in first..end {
+                        page.vectors.extend_from_slice(stored.get(s)?.0);
+                        page.norms.extend(self.coll.vectors.norm(Slot(s)));
+                    }
+                    page.encode(&key)
+                } else {
+                    self.encode_page(kind, p, &key)
+                };
+                out.push((key, bytes));
+                manifest.pages.insert((kind, p), 0);
+            }
+        }
+        manifest.next_gen = 1;
+        out.push((MANIFEST_KEY.into(), manifest.encode(MANIFEST_KEY)));
+        Ok(out)
+    }
+}
