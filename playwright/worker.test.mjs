@@ -37,6 +37,27 @@ const ok = async (p, op, args) => {
   return r.value;
 };
 
+test('the worker fetches its build\'s .wasm while the glue module is still loading, and only that build\'s', async () => {
+  const context = await env.browser.newContext();
+  const HOLD = 400; // ms each glue module is held back
+  await context.route('**/web/pkg/*/ruvector.js', async (route) => {
+    await new Promise((r) => setTimeout(r, HOLD));
+    await route.continue();
+  });
+  const seen = [];
+  context.on('request', (r) => {
+    if (/\/web\/pkg\/(simd|scalar)\/ruvector(_bg\.wasm|\.js)$/.test(r.url())) seen.push({ url: r.url(), at: Date.now() });
+  });
+  const p = await page('', context);
+  const glue = seen.find((r) => r.url.endsWith(`/${BUILD}/ruvector.js`));
+  const wasm = seen.find((r) => r.url.endsWith(`/${BUILD}/ruvector_bg.wasm`));
+  assert.ok(glue && wasm, JSON.stringify(seen));
+  assert.ok(wasm.at - glue.at < HOLD / 2, `the .wasm was asked for ${wasm.at - glue.at} ms after the glue, which was held ${HOLD} ms`);
+  assert.equal(seen.filter((r) => !r.url.includes(`/${BUILD}/`)).length, 0, JSON.stringify(seen));
+  await p.close();
+  await context.close();
+});
+
 test('the worker picks the SIMD build, and ?simd=0 forces the scalar one', async () => {
   const simd = await page('?simd=auto');
   const hello = await ok(simd, 'hello', {});

@@ -29,6 +29,21 @@ const BUILDS = {
   scalar: () => import('../web/pkg/scalar/ruvector.js'),
 };
 
+// Each build's .wasm, fetched and compiled while its glue module loads (the glue would only
+// start fetching it once loaded and asked to initialise).
+const WASM = {
+  simd: () => new URL('../web/pkg/simd/ruvector_bg.wasm', import.meta.url),
+  scalar: () => new URL('../web/pkg/scalar/ruvector_bg.wasm', import.meta.url),
+};
+
+/** The compiled module of `build`, or its URL when streaming compilation is not possible. */
+function compile(build) {
+  const url = WASM[build]();
+  if (typeof WebAssembly.compileStreaming !== 'function') return Promise.resolve(url);
+  // A server that sends the wrong MIME type fails here; the glue then fetches the URL itself.
+  return WebAssembly.compileStreaming(fetch(url)).catch(() => url);
+}
+
 const forcedScalar = new URL(self.location.href).searchParams.get('simd') === '0';
 let engine = null; // { rv, build }
 const aborted = new Set(); // request ids whose insertMany should stop between chunks
@@ -36,8 +51,9 @@ const aborted = new Set(); // request ids whose insertMany should stop between c
 async function load(scalar) {
   if (engine) return engine;
   const build = scalar || forcedScalar || !simdSupported() ? 'scalar' : 'simd';
+  const compiled = compile(build);
   const rv = await BUILDS[build]();
-  await rv.default();
+  await rv.default({ module_or_path: await compiled });
   rv.setEventSink((e) => self.postMessage({ v: PROTOCOL, event: e.event, name: e.name, detail: e.detail }));
   engine = { rv, build };
   return engine;
