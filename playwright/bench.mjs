@@ -9,7 +9,7 @@
 // RUVECTOR_BENCH_LIMIT=n keeps the first n base vectors (a quick run);
 // RUVECTOR_BENCH_ONLY=peers skips part 1, =core skips part 2; RUVECTOR_BENCH_SYSTEMS=a,b runs
 // only those systems in part 2. Either writes part 2 to browser-peers-partial.json, no report.
-import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -21,10 +21,8 @@ import { writeReports, screenshotReport } from './bench-report.mjs';
 const EFS = [16, 32, 64, 128, 256];
 const LIMIT = Number(process.env.RUVECTOR_BENCH_LIMIT || 0);
 const ONLY = process.env.RUVECTOR_BENCH_ONLY || '';
-/** Ours: the wasm, its glue (wasm-bindgen's module and the snippets it imports), the worker. */
-const snippets = (await readdir(join(ROOT, 'web/pkg/simd/snippets'), { recursive: true }).catch(() => []))
-  .filter((f) => f.endsWith('.js')).sort().map((f) => `web/pkg/simd/snippets/${f}`);
-const OURS = ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', ...snippets, 'worker/worker.js'];
+/** Ours: the wasm, its glue (wasm-bindgen's module, its snippets folded in by the build), the worker. */
+const OURS = ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', 'worker/worker.js'];
 /** Every system in the run, and the files its worker loads (for bytes raw and gzip). */
 const SYSTEMS = {
   ruvector: OURS,
