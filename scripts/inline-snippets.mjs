@@ -53,4 +53,4 @@ glue = lines.join('\n');
 if (/from ['"]\.\/snippets\//.test(glue)) throw new Error('a snippet import is left in the glue');
 await writeFile(gluePath, glue);
 await rm(join(dir, 'snippets'), { recursive: true, force: true });
-console.log(`inline-snippets: ${snippetDirs.size ? [...snippetDirs].length : 0} snippet folder(s) folded into ${gluePath}`);
+console.log(`inline-snippets: ${snippetDirs.size} snippet folder(s) folded into ${gluePath}`);

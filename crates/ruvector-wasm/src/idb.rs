@@ -64,13 +64,17 @@ async fn finish(req: &IdbRequest) -> Result<JsValue, JsValue> {
     req.set_onerror(None);
     match r {
         Ok(_) => req.result(),
-        Err(_) => Err(req
-            .error()
-            .ok()
-            .flatten()
-            .map(JsValue::from)
-            .unwrap_or(JsValue::from_str("request failed"))),
+        Err(_) => Err(request_error(req)),
     }
+}
+
+/// The error a failed request holds.
+fn request_error(req: &IdbRequest) -> JsValue {
+    req.error()
+        .ok()
+        .flatten()
+        .map(JsValue::from)
+        .unwrap_or(JsValue::from_str("request failed"))
 }
 
 /// The values under `keys` in `store`, in order (undefined where none), one `get` each, all
@@ -353,8 +357,10 @@ impl Idb {
         let complete = JsFuture::from(done).await;
         tx.set_oncomplete(None);
         tx.set_onabort(None);
+        // A failed request aborts the transaction: its own error says more than the abort.
+        let value = out?;
         complete?;
-        out
+        Ok(value)
     }
 
     /// True when the store holds no record (a count, not a read of the values).
@@ -498,23 +504,23 @@ pub async fn delete(name: &str, on_blocked: OnBlocked) -> Result<(), ErrorInfo> 
     let req = factory()?
         .delete_database(&format!("{PREFIX}{name}"))
         .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?;
-    let (report, leave) = match on_blocked {
-        OnBlocked::Wait(f) => (f, false),
-        OnBlocked::Leave => (Box::new(|| {}) as Box<dyn Fn()>, true),
-    };
     let p = Promise::new(&mut |resolve, reject| {
         req.set_onsuccess(Some(&resolve));
         req.set_onerror(Some(&reject));
-        if leave {
+        if let OnBlocked::Leave = on_blocked {
             req.set_onblocked(Some(&resolve));
         }
     });
-    let blocked = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| report());
-    if !leave {
-        req.set_onblocked(Some(blocked.as_ref().unchecked_ref()));
-    }
+    let _report = match on_blocked {
+        OnBlocked::Wait(f) => {
+            let report = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| f());
+            req.set_onblocked(Some(report.as_ref().unchecked_ref()));
+            Some(report)
+        }
+        OnBlocked::Leave => None,
+    };
     let r = JsFuture::from(p).await;
     req.set_onblocked(None);
     r.map(|_| ())
-        .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))
+        .map_err(|_| ErrorInfo::new("STORAGE", js_message(&request_error(&req))))
 }

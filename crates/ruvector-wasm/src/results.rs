@@ -60,10 +60,15 @@ pub fn search_results_to_js(found: &SearchResults) -> Result<JsValue, JsValue> {
         found.evaluations as f64,
     );
     let extras = found.hits.iter().enumerate();
-    for (i, h) in extras.filter(|(_, h)| h.metadata.is_some() || h.vector.is_some()) {
-        let hit = Reflect::get(&out, &"hits".into())
-            .and_then(|hits| Reflect::get_u32(&hits, i as u32))
-            .map_err(internal)?;
+    let mut extras = extras
+        .filter(|(_, h)| h.metadata.is_some() || h.vector.is_some())
+        .peekable();
+    if extras.peek().is_none() {
+        return Ok(out.into());
+    }
+    let hits = Reflect::get(&out, &"hits".into()).map_err(internal)?;
+    for (i, h) in extras {
+        let hit = Reflect::get_u32(&hits, i as u32).map_err(internal)?;
         if let Some(m) = &h.metadata {
             Reflect::set(&hit, &"metadata".into(), &to_js(m)?).map_err(internal)?;
         }

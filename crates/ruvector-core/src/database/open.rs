@@ -328,10 +328,7 @@ impl Database {
 }
 
 /// The log records after `seq`, in order, each with its stored size; a gap is `Missing`.
-pub(super) fn log_after(
-    source: &dyn Backend,
-    seq: u64,
-) -> Result<Vec<(LogRecord, usize)>, OpenError> {
+fn log_after(source: &dyn Backend, seq: u64) -> Result<Vec<(LogRecord, usize)>, OpenError> {
     let mut out = Vec::new();
     for s in log_seqs(source)?.into_iter().filter(|&s| s > seq) {
         let expected = seq + 1 + out.len() as u64;
@@ -356,7 +353,7 @@ pub(super) fn read_manifest(source: &dyn Backend) -> Result<Manifest, OpenError>
 }
 
 /// The key and bytes of the live generation of page `p`, as the manifest names it.
-pub(super) fn read_page(
+fn read_page(
     source: &dyn Backend,
     manifest: &Manifest,
     kind: PageKind,
@@ -373,7 +370,7 @@ pub(super) fn read_page(
     Ok((key, v))
 }
 
-pub(super) fn log_seqs(source: &dyn Backend) -> Result<Vec<u64>, OpenError> {
+fn log_seqs(source: &dyn Backend) -> Result<Vec<u64>, OpenError> {
     let mut seqs = Vec::new();
     for key in source.keys(LOG_PREFIX)? {
         let seq = key[LOG_PREFIX.len()..]
@@ -385,12 +382,7 @@ pub(super) fn log_seqs(source: &dyn Backend) -> Result<Vec<u64>, OpenError> {
     Ok(seqs)
 }
 
-pub(super) fn check_links(
-    key: &str,
-    links: &[u32],
-    slots: u32,
-    capacity: usize,
-) -> Result<(), OpenError> {
+fn check_links(key: &str, links: &[u32], slots: u32, capacity: usize) -> Result<(), OpenError> {
     if links.len() > capacity {
         return Err(corrupt(
             key,
@@ -409,7 +401,7 @@ pub(super) fn check_links(
     }
 }
 
-pub(super) fn restore_vector(
+fn restore_vector(
     coll: &mut Collection,
     pages: &mut VectorPages<'_>,
     slot: u32,
@@ -422,7 +414,7 @@ pub(super) fn restore_vector(
 
 /// Restores the full vector page's worth of slots from `first` from their code page (`key`,
 /// `bytes`): the vectors stay in storage.
-pub(super) fn restore_codes(
+fn restore_codes(
     coll: &mut Collection,
     key: &str,
     bytes: &[u8],
@@ -455,7 +447,7 @@ pub(super) fn restore_codes(
     Ok(())
 }
 
-pub(super) fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), OpenError> {
+fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), OpenError> {
     let metadata = match m.metadata {
         Some(b) => Some(
             serde_json::from_slice::<Value>(&b)
@@ -485,7 +477,7 @@ pub(super) fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Res
     Ok(())
 }
 
-pub(super) fn set_header(coll: &mut Collection, h: &Header, key: &str) -> Result<(), OpenError> {
+fn set_header(coll: &mut Collection, h: &Header, key: &str) -> Result<(), OpenError> {
     coll.generated = h.generated;
     if let Some(g) = coll.graph.as_mut() {
         if let Some(e) = h.entry {

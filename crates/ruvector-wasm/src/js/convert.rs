@@ -23,7 +23,7 @@ pub(super) fn parse<T: serde::de::DeserializeOwned + Default>(
     parse_info(what, v).map_err(fail)
 }
 
-pub(super) fn parse_info<T: serde::de::DeserializeOwned + Default>(
+fn parse_info<T: serde::de::DeserializeOwned + Default>(
     what: &str,
     v: JsValue,
 ) -> Result<T, ErrorInfo> {
@@ -56,7 +56,7 @@ thread_local! {
 /// serde_json parses at most 128 levels deep. A non-finite number (NaN, ±Infinity), which
 /// JSON would silently turn into `null`, is refused with `non_finite` as the code, naming
 /// its key.
-pub(super) fn json_text(
+fn json_text(
     what: &str,
     v: &JsValue,
     max: usize,

@@ -164,7 +164,7 @@ struct AllStats {
 }
 
 /// Starts `navigator.storage.estimate()`; `None` where the browser has no Storage API.
-pub(super) fn start_estimate() -> Option<js_sys::Promise> {
+fn start_estimate() -> Option<js_sys::Promise> {
     let nav = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
     let storage = Reflect::get(&nav, &"storage".into()).ok()?;
     let f: Function = Reflect::get(&storage, &"estimate".into())
@@ -176,7 +176,7 @@ pub(super) fn start_estimate() -> Option<js_sys::Promise> {
 
 /// A started estimate as `{ usage, quota }` (bytes, for the whole origin), or `null` where
 /// the browser has no Storage API or it failed.
-pub(super) async fn finish_estimate(started: Option<js_sys::Promise>) -> JsValue {
+async fn finish_estimate(started: Option<js_sys::Promise>) -> JsValue {
     let estimate = async {
         let e = wasm_bindgen_futures::JsFuture::from(started?).await.ok()?;
         let o = Object::new();
@@ -196,7 +196,7 @@ pub async fn stats(name: String) -> Result<JsValue, JsValue> {
 }
 
 /// [`stats`] with `quota` already estimated.
-pub(super) fn stats_with(name: &str, quota: JsValue) -> Result<JsValue, JsValue> {
+fn stats_with(name: &str, quota: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(name).map_err(fail)?;
     let all = {
         let db = e.db.borrow();

@@ -41,7 +41,7 @@ pub(super) async fn commit<T: 'static>(
 
 /// The part of [`commit`] that is the same for every write (kept apart: one copy of the
 /// async machinery in the wasm).
-pub(super) async fn persist(e: &Rc<Engine>, op: engine::Op) -> Result<(), JsValue> {
+async fn persist(e: &Rc<Engine>, op: engine::Op) -> Result<(), JsValue> {
     let seq = e.write(op).await.map_err(fail)?;
     emit(
         "change",
@@ -58,7 +58,7 @@ pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
     insert_items(&e, items_from(&items)?).await
 }
 
-pub(super) async fn insert_items(e: &Rc<Engine>, items: Vec<Item>) -> Result<JsValue, JsValue> {
+async fn insert_items(e: &Rc<Engine>, items: Vec<Item>) -> Result<JsValue, JsValue> {
     let ids = commit(e, move |db| db.insert_batch(items).map_err(ErrorInfo::from)).await?;
     to_js(&ids)
 }

@@ -119,7 +119,7 @@ pub(super) fn open_export(
 
 /// The database a set of records makes, and the memory backend it was opened from (which
 /// holds the vector pages it may read later).
-pub(super) fn open_records(records: &Records) -> Result<(Database, MemoryBackend), ErrorInfo> {
+fn open_records(records: &Records) -> Result<(Database, MemoryBackend), ErrorInfo> {
     let mem = MemoryBackend::new();
     for (k, v) in records {
         mem.put_raw(k, v.clone());
