@@ -44,12 +44,14 @@
 # awaited together in a JavaScript snippet (a fresh worker's read 76 -> 60 ms): -0.1 KB, to
 # 277,808 B. The worker fetching the .wasm while the glue loads, and the snippets folded into the
 # glue (one module to fetch): -0.2 KB, to 277,646 B. Review mends (a delete's blocked handler
-# and a failed read's own error kept, the hits array fetched once): +0.2 KB, to 277,798 B. Moving
-# it needs a reason written here.
+# and a failed read's own error kept, the hits array fetched once): +0.2 KB, to 277,798 B. Metadata
+# kept as text at open and parsed when first needed (a fresh worker's rebuild 54 -> 44 ms; the
+# JSON check without building values, the parse-once cell): +3.0 KB, to 280,753 B, and the
+# ceiling to 284,000. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-280000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-284000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -5,7 +5,7 @@
 //! the collection exactly as it was, and a batch is all or nothing.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde_json::Value;
@@ -15,9 +15,8 @@ use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError}
 use crate::ids::{self, IdMap};
 use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
-use crate::metadata;
+use crate::metadata::{self, Meta};
 use crate::quantize::Quantization;
-use crate::stats::json_bytes;
 use crate::vectors::{grow, Slot, VectorStore};
 
 /// The largest dimension a collection accepts.
@@ -167,9 +166,11 @@ pub struct Collection {
     pub(crate) vectors: VectorStore,
     pub(crate) graph: Option<Hnsw>,
     pub(crate) ids: IdMap,
-    pub(crate) metadata: Vec<Option<Value>>,
-    /// `stats::json_bytes` summed over `metadata`, kept as it changes (stats stay O(1)).
+    pub(crate) metadata: Vec<Option<Meta>>,
+    /// The JSON text's bytes summed over `metadata`, kept as it changes (stats stay O(1)).
     metadata_bytes: usize,
+    /// `stats::json_bytes` summed over the values parsed so far (searches parse, `&self`).
+    parsed_bytes: AtomicUsize,
     pub(crate) live: Vec<bool>,
     pub(crate) scratch: Mutex<Scratch>,
     pub(crate) evaluations: AtomicU64,
@@ -184,7 +185,7 @@ struct Prepared {
     id: String,
     vector: Vec<f32>,
     norm: f32,
-    metadata: Option<Value>,
+    metadata: Option<Meta>,
 }
 
 impl Collection {
@@ -198,6 +199,7 @@ impl Collection {
             ids: IdMap::default(),
             metadata: Vec::new(),
             metadata_bytes: 0,
+            parsed_bytes: AtomicUsize::new(0),
             live: Vec::new(),
             scratch: Mutex::new(Scratch::default()),
             evaluations: AtomicU64::new(0),
@@ -274,10 +276,10 @@ impl Collection {
                 .map_err(|source| InsertError::Vector { item, source })?;
             let metadata = match it.metadata {
                 None | Some(Value::Null) => None,
-                Some(m) => {
-                    metadata::check(&m).map_err(|source| InsertError::Metadata { item, source })?;
-                    Some(m)
-                }
+                Some(m) => Some(Meta::from_text(
+                    metadata::to_text(&m)
+                        .map_err(|source| InsertError::Metadata { item, source })?,
+                )),
             };
             seen.insert(id.clone(), item);
             prepared.push(Prepared {
@@ -311,7 +313,7 @@ impl Collection {
     }
 
     /// Appends a validated vector, links it into the graph and binds its id.
-    fn place(&mut self, id: &str, vector: &[f32], norm: f32, metadata: Option<Value>) -> Slot {
+    fn place(&mut self, id: &str, vector: &[f32], norm: f32, metadata: Option<Meta>) -> Slot {
         let slot = self.vectors.push(vector, norm);
         if let Some(c) = self.coarse.as_mut() {
             c.sync(&self.vectors);
@@ -349,10 +351,7 @@ impl Collection {
         let metadata = match metadata {
             None => None,
             Some(Value::Null) => Some(None),
-            Some(m) => {
-                metadata::check(&m)?;
-                Some(Some(m))
-            }
+            Some(m) => Some(Some(Meta::from_text(metadata::to_text(&m)?))),
         };
         let Some(old) = self.ids.slot(id) else {
             let Some((v, norm)) = prepared else {
@@ -411,7 +410,7 @@ impl Collection {
         Ok(Some(Record {
             id: id.to_owned(),
             vector,
-            metadata: self.metadata[slot.index()].clone(),
+            metadata: self.meta_value(slot).cloned(),
         }))
     }
 
@@ -531,7 +530,7 @@ impl Collection {
     }
 
     /// Sets the id (live when `Some`) and metadata of an existing slot.
-    pub(crate) fn restore_meta(&mut self, slot: Slot, id: Option<&str>, metadata: Option<Value>) {
+    pub(crate) fn restore_meta(&mut self, slot: Slot, id: Option<&str>, metadata: Option<Meta>) {
         if let Some(old) = self.ids.id(slot).map(str::to_owned) {
             if self.ids.slot(&old) == Some(slot) {
                 self.ids.remove(&old);
@@ -546,21 +545,38 @@ impl Collection {
 
     /// Sets `slot`'s metadata (appending when `slot` is the next one), keeping
     /// `metadata_bytes`; returns what it replaced.
-    fn set_metadata(&mut self, slot: Slot, m: Option<Value>) -> Option<Value> {
-        self.metadata_bytes += m.as_ref().map_or(0, json_bytes);
+    fn set_metadata(&mut self, slot: Slot, m: Option<Meta>) -> Option<Meta> {
+        let (text, parsed) = m
+            .as_ref()
+            .map_or((0, 0), |m| (m.text().len(), m.parsed_bytes()));
+        self.metadata_bytes += text;
+        *self.parsed_bytes.get_mut() += parsed;
         let Some(at) = self.metadata.get_mut(slot.index()) else {
             grow(&mut self.metadata, 1);
             self.metadata.push(m);
             return None;
         };
         let old = std::mem::replace(at, m);
-        self.metadata_bytes -= old.as_ref().map_or(0, json_bytes);
+        if let Some(o) = &old {
+            self.metadata_bytes -= o.text().len();
+            *self.parsed_bytes.get_mut() -= o.parsed_bytes();
+        }
         old
     }
 
-    /// Bytes the metadata holds, as [`crate::Stats`] counts them.
+    /// The metadata of `slot`, parsed now if no one needed it before.
+    pub(crate) fn meta_value(&self, slot: Slot) -> Option<&Value> {
+        let (v, parsed) = self.metadata.get(slot.index())?.as_ref()?.value();
+        if parsed > 0 {
+            self.parsed_bytes.fetch_add(parsed, Ordering::Relaxed);
+        }
+        Some(v)
+    }
+
+    /// Bytes the metadata holds, as [`crate::Stats`] counts them: the JSON text, and the
+    /// values parsed from it so far.
     pub(crate) fn metadata_bytes(&self) -> usize {
-        self.metadata_bytes
+        self.metadata_bytes + self.parsed_bytes.load(Ordering::Relaxed)
     }
 
     /// Live ids with their internal slot, in slot order.

@@ -151,7 +151,7 @@ impl Collection {
                     distance: c.distance,
                     metadata: query
                         .include_metadata
-                        .then(|| self.metadata[c.slot.index()].clone())
+                        .then(|| self.meta_value(c.slot).cloned())
                         .flatten(),
                     vector: query
                         .include_vectors
@@ -176,10 +176,8 @@ impl Collection {
         filter: Option<&Filter>,
         scratch: &mut Scratch,
     ) -> SearchPath {
-        let mut accept = |s: Slot| {
-            self.live[s.index()]
-                && filter.is_none_or(|f| f.matches(self.metadata[s.index()].as_ref()))
-        };
+        let mut accept =
+            |s: Slot| self.live[s.index()] && filter.is_none_or(|f| f.matches(self.meta_value(s)));
         if let Some(g) = &self.graph {
             let selective = filter.is_some_and(|f| {
                 self.scan_is_cheaper(self.estimate_selectivity(f), ef.max(k), g.params().m)
@@ -286,7 +284,7 @@ impl Collection {
         for i in (0..slots).step_by(step) {
             if self.live[i] {
                 seen += 1;
-                hits += filter.matches(self.metadata[i].as_ref()) as usize;
+                hits += filter.matches(self.meta_value(Slot(i as u32))) as usize;
             }
         }
         if seen == 0 {

@@ -73,7 +73,7 @@ impl Collection {
     /// Counters and memory by part.
     pub fn stats(&self) -> Stats {
         let metadata: usize = self.metadata_bytes()
-            + self.metadata.capacity() * std::mem::size_of::<Option<Value>>()
+            + self.metadata.capacity() * std::mem::size_of::<Option<crate::metadata::Meta>>()
             + self.live.capacity();
         Stats {
             len: self.len(),
@@ -107,7 +107,9 @@ mod tests {
     #[test]
     fn kept_totals_equal_a_recount() {
         let recount = |c: &Collection| {
-            let meta: usize = c.metadata.iter().flatten().map(json_bytes).sum();
+            let meta: usize = (c.metadata.iter().flatten())
+                .map(|m| m.text().len() + m.parsed_bytes())
+                .sum();
             let ids: usize = c.ids().map(str::len).sum();
             assert_eq!(c.metadata_bytes(), meta, "metadata bytes");
             assert_eq!(c.ids.key_bytes(), ids, "id bytes");
@@ -147,5 +149,20 @@ mod tests {
         backend.write(&b).expect("write");
         let reopened = Database::open(&backend).expect("reopen");
         assert_eq!(recount(reopened.collection()), live);
+        // Reads parse (`&self`): the parsed values count from then on, and stop counting
+        // with the metadata they came from.
+        let got = reopened.collection().get("id-3").expect("get");
+        assert_eq!(got.and_then(|r| r.metadata), None);
+        let got = reopened.collection().get("id-9").expect("get");
+        assert_eq!(got.and_then(|r| r.metadata), Some(json!({})));
+        let parsed = recount(reopened.collection());
+        assert_eq!(
+            parsed,
+            live + json_bytes(&json!({})),
+            "a parsed value counts"
+        );
+        let mut reopened = reopened;
+        let _ = reopened.delete(&["id-9"]).expect("delete");
+        assert_eq!(recount(reopened.collection()), live - "id-9".len() - 2);
     }
 }

@@ -5,7 +5,7 @@ mod common;
 
 use ruvector_core::dataset::Mixture;
 use ruvector_core::storage::codec::FORMAT_VERSION;
-use ruvector_core::storage::records::decode_any;
+use ruvector_core::storage::records::{decode_any, MetaPage};
 use ruvector_core::storage::{PageKind, MANIFEST_KEY};
 use ruvector_core::{
     Backend, CollectionConfig, Database, Item, MemoryBackend, OpenError, RecordError, SplitMix64,
@@ -83,6 +83,29 @@ fn flipped_bytes_are_reported_by_key() {
             let e = record_error(Database::open(&b));
             assert_eq!(e.key(), key, "flip at byte {at}: {e}");
         }
+    }
+}
+
+/// Metadata is parsed when first needed, not at open; a stored value that is not JSON
+/// (under an intact checksum: a writer's bug, not a disk's) is still refused at open.
+#[test]
+fn metadata_that_is_not_json_is_reported_at_open() {
+    let base = populated();
+    let (key, value) = (base.records().into_iter())
+        .find(|(k, _)| k.starts_with(PageKind::Meta.prefix()))
+        .expect("a meta page");
+    for bad in [&b"{\"i\": "[..], b"{\"i\": 1} x", b"\"\xff\"", b""] {
+        let mut page = MetaPage::decode(&key, &value).expect("decode");
+        page.slots[3].metadata = Some(bad.to_vec());
+        let b = copy(&base);
+        b.put_raw(&key, page.encode(&key));
+        let e = record_error(Database::open(&b));
+        assert_eq!(e.key(), key, "{bad:?}: {e}");
+        let slot = page.slots[3].slot;
+        assert!(
+            e.to_string().contains(&format!("slot {slot} metadata")),
+            "{e}"
+        );
     }
 }
 

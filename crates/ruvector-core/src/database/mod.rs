@@ -323,7 +323,7 @@ impl Database {
             id: self.coll.ids.id(s).map(str::to_owned),
             metadata: self.coll.metadata[s.index()]
                 .as_ref()
-                .map(|m| serde_json::to_vec(m).unwrap_or_default()),
+                .map(|m| m.text().as_bytes().to_vec()),
         }
     }
 

@@ -3,12 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use super::{pages_of, tiers, CatchUp, CheckpointPolicy, Database, StorageStats};
 use crate::collection::Collection;
 use crate::index::hnsw::MAX_LEVEL;
 use crate::index::GraphHeader;
+use crate::metadata::Meta;
 use crate::storage::records::{
     CodesPage, GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta,
 };
@@ -449,9 +448,9 @@ fn restore_codes(
 
 fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), OpenError> {
     let metadata = match m.metadata {
+        // Checked to be JSON now, parsed when first needed.
         Some(b) => Some(
-            serde_json::from_slice::<Value>(&b)
-                .map_err(|e| corrupt(key, format!("slot {} metadata: {e}", m.slot)))?,
+            Meta::stored(&b).map_err(|e| corrupt(key, format!("slot {} metadata: {e}", m.slot)))?,
         ),
         None => None,
     };
