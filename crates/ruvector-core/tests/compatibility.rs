@@ -1,8 +1,8 @@
-//! Risk: a format change that strands existing databases or older readers. Format version 2
-//! (int8 code pages and the trained ranges in the manifest) must open version 1 databases and
-//! migrate them at their first checkpoint; databases without quantisation must stay version 1,
-//! byte for byte, so version 1 code still reads them; and the code pages must spare an open
-//! the vector pages they stand for.
+//! Risk: a format change that strands existing databases. Version 2 (int8 code pages and the
+//! trained ranges in the manifest) must open version 1 databases and migrate them at their
+//! first checkpoint; version 3 (XXH3-64 checksums) must open databases whose records carry
+//! CRC-32 (versions 1 and 2) and go on writing beside them; and the code pages must spare an
+//! open the vector pages they stand for.
 
 mod common;
 
@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use common::seed;
 use ruvector_core::dataset::Mixture;
-use ruvector_core::storage::codec::{open_versioned, seal_at, Kind};
+use ruvector_core::storage::codec::{open_versioned, seal_at, Kind, FORMAT_VERSION};
 use ruvector_core::storage::records::Manifest;
 use ruvector_core::storage::{PageKind, MANIFEST_KEY};
 use ruvector_core::{
@@ -90,7 +90,10 @@ fn a_version_1_int8_database_opens_and_migrates_at_its_first_checkpoint() {
         .get(MANIFEST_KEY)
         .expect("get")
         .expect("manifest");
-    assert_eq!(version(MANIFEST_KEY, Kind::Manifest, &manifest), 2);
+    assert_eq!(
+        version(MANIFEST_KEY, Kind::Manifest, &manifest),
+        FORMAT_VERSION
+    );
     assert!(!v2
         .backend()
         .keys(PageKind::Codes.prefix())
@@ -107,7 +110,7 @@ fn a_version_1_int8_database_opens_and_migrates_at_its_first_checkpoint() {
         "originals from storage"
     );
     // Opening changes nothing stored; the first checkpoint writes the code pages and a
-    // version 2 manifest.
+    // manifest of the current version.
     assert!(migrated
         .backend()
         .keys(PageKind::Codes.prefix())
@@ -119,7 +122,10 @@ fn a_version_1_int8_database_opens_and_migrates_at_its_first_checkpoint() {
         .get(MANIFEST_KEY)
         .expect("get")
         .expect("manifest");
-    assert_eq!(version(MANIFEST_KEY, Kind::Manifest, &manifest), 2);
+    assert_eq!(
+        version(MANIFEST_KEY, Kind::Manifest, &manifest),
+        FORMAT_VERSION
+    );
     let again = Store::open(MemoryBackend::new_from(migrated.backend())).expect("open");
     assert_eq!(answers(&again, &rows), want);
     assert_eq!(
@@ -129,21 +135,67 @@ fn a_version_1_int8_database_opens_and_migrates_at_its_first_checkpoint() {
     );
 }
 
+fn kind_of(key: &str) -> Kind {
+    match key.split('/').next() {
+        Some("manifest") => Kind::Manifest,
+        Some("log") => Kind::Log,
+        Some("vec") => Kind::VectorPage,
+        Some("graph") => Kind::GraphPage,
+        Some("meta") => Kind::MetaPage,
+        Some("i8") => Kind::CodesPage,
+        other => panic!("unexpected key {key} ({other:?})"),
+    }
+}
+
+/// Version 2 code wrote the same bodies (the manifest's version 2 fields only when quantised,
+/// which a version 3 manifest also reads as version 2) under a CRC-32: such a database opens,
+/// answers the same, and its later records carry XXH3-64 beside the old ones.
 #[test]
-fn without_quantisation_every_record_stays_version_1() {
-    let sd = seed("compat plain", 0xC0_02);
+fn crc32_records_of_versions_1_and_2_open_and_mix_with_version_3() {
+    let sd = seed("compat crc", 0xC0_02);
     let rows = Mixture::new(DIM, 20, sd).sample(2_000, sd + 1);
-    let s = store(Quantization::None, &rows);
-    for (key, bytes) in s.backend().records() {
-        let kind = match key.split('/').next() {
-            Some("manifest") => Kind::Manifest,
-            Some("log") => Kind::Log,
-            Some("vec") => Kind::VectorPage,
-            Some("graph") => Kind::GraphPage,
-            Some("meta") => Kind::MetaPage,
-            other => panic!("unexpected key {key} ({other:?})"),
-        };
-        assert_eq!(version(&key, kind, &bytes), 1, "{key}");
+    for q in [Quantization::None, Quantization::Int8] {
+        let s = store(q, &rows);
+        let want = answers(&s, &rows);
+        let old = MemoryBackend::new();
+        for (key, bytes) in s.backend().records() {
+            let kind = kind_of(&key);
+            assert_eq!(version(&key, kind, &bytes), FORMAT_VERSION, "{key}");
+            let (_, body) = open_versioned(&key, kind, &bytes).expect("sound");
+            // Version 1 for the records version 2 left alone; the manifest of an
+            // unquantised collection too (its body then ends after the three page lists).
+            let v = match kind {
+                Kind::Manifest if q == Quantization::None => 1,
+                Kind::Manifest | Kind::CodesPage => 2,
+                _ => 1,
+            };
+            let body = match v {
+                // No code pages (`u32` 0) and no ranges (`u8` 0).
+                1 if kind == Kind::Manifest => {
+                    let (v1, tail) = body.split_at(body.len() - 5);
+                    assert_eq!(tail, [0; 5]);
+                    v1
+                }
+                _ => body,
+            };
+            old.put_raw(&key, seal_at(&key, kind, v, body));
+        }
+        let mut opened = Store::open(old).expect("a CRC-32 database opens");
+        assert_eq!(answers(&opened, &rows), want, "{q:?}");
+        opened
+            .insert(Item::new("after", rows[..DIM].to_vec()))
+            .expect("insert");
+        opened.checkpoint().expect("checkpoint");
+        let versions: BTreeSet<u16> = (opened.backend().records().iter())
+            .map(|(k, v)| version(k, kind_of(k), v))
+            .collect();
+        assert!(
+            versions.contains(&FORMAT_VERSION) && versions.contains(&1),
+            "{versions:?}"
+        );
+        let again = Store::open(MemoryBackend::new_from(opened.backend())).expect("reopen");
+        assert_eq!(again.collection().len(), rows.len() / DIM + 2);
+        assert_eq!(answers(&again, &rows), answers(&opened, &rows));
     }
 }
 

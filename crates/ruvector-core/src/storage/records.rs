@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::codec::{open_envelope, open_versioned, seal, seal_at, Kind, Reader, Writer};
+use super::codec::{open_envelope, open_versioned, seal, Kind, Reader, Writer};
 use super::{PageKind, RecordError};
 use crate::collection::CollectionConfig;
 
@@ -78,8 +78,7 @@ pub struct StoredInt8 {
 const KINDS: [PageKind; 3] = [PageKind::Vectors, PageKind::Graph, PageKind::Meta];
 
 impl Manifest {
-    /// Whether this manifest is written in format version 2: its collection keeps int8
-    /// codes in pages of their own.
+    /// Whether its collection keeps int8 codes in pages of their own.
     pub fn has_codes(&self) -> bool {
         self.config.quantization.has_codes() && self.config.index == crate::IndexKind::Hnsw
     }
@@ -100,15 +99,14 @@ impl Manifest {
 }
 
 impl Manifest {
-    /// The sealed record: format version 2 when [`Manifest::has_codes`], else 1.
+    /// The sealed record (the version 2 layout, which version 3 always writes).
     pub fn encode(&self, key: &str) -> Vec<u8> {
         let mut w = Writer::default();
         w.bytes(&serde_json::to_vec(&self.config).unwrap_or_default());
         w.u64(self.folded_seq);
         put_header(&mut w, &self.header);
         w.u64(self.next_gen);
-        let v2 = self.has_codes();
-        for kind in KINDS.into_iter().chain(v2.then_some(PageKind::Codes)) {
+        for kind in KINDS.into_iter().chain([PageKind::Codes]) {
             let pages: Vec<(u32, u64)> = self
                 .pages
                 .iter()
@@ -120,9 +118,6 @@ impl Manifest {
                 w.u32(p);
                 w.u64(g);
             }
-        }
-        if !v2 {
-            return seal(key, Kind::Manifest, &w.0);
         }
         match &self.int8 {
             Some(q) => {
@@ -136,10 +131,10 @@ impl Manifest {
             }
             None => w.u8(0),
         }
-        seal_at(key, Kind::Manifest, 2, &w.0)
+        seal(key, Kind::Manifest, &w.0)
     }
 
-    /// Decodes the record at `key` (format version 1 or 2).
+    /// Decodes the record at `key` (format version 1, 2 or 3).
     pub fn decode(key: &str, bytes: &[u8]) -> Result<Manifest, RecordError> {
         let (version, body) = open_versioned(key, Kind::Manifest, bytes)?;
         let mut r = Reader::new(key, body);
@@ -220,7 +215,7 @@ impl CodesPage {
         w.f32s(&self.norm);
         w.u32(self.cosine.len() as u32);
         w.f32s(&self.cosine);
-        seal_at(key, Kind::CodesPage, 2, &w.0)
+        seal(key, Kind::CodesPage, &w.0)
     }
 
     /// Decodes the record at `key`.

@@ -106,4 +106,4 @@ pub fn export_fingerprint() -> u64 {
 }
 
 /// The export fingerprint every build must produce (changes only with the format).
-pub const EXPORT_FINGERPRINT: u64 = 0x09ac_7d6d_7c63_d8b6;
+pub const EXPORT_FINGERPRINT: u64 = 0xad52_9076_c506_775a;
