@@ -48,11 +48,13 @@
 # kept as text at open and parsed when first needed (a fresh worker's rebuild 54 -> 44 ms; the
 # JSON check without building values, the parse-once cell): +3.0 KB, to 280,753 B, and the
 # ceiling to 284,000. Format version 3, XXH3-64 checksums (xxhash-rust's SIMD128 path; CRC-32
-# stays to read older records): +2.0 KB, to 282,761 B. Moving it needs a reason written here.
+# stays to read older records): +2.0 KB, to 282,761 B. Ids hashed with foldhash instead of SipHash
+# (restoring 20k ids at open ~2 ms faster in a fresh worker): +1.0 KB, to 283,778 B, and the
+# ceiling to 286,000. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-284000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-286000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -96,10 +96,10 @@ impl Meta {
     }
 
     /// Metadata read from storage: checked to be JSON text without building its value.
-    pub(crate) fn stored(bytes: &[u8]) -> Result<Meta, String> {
-        let text = std::str::from_utf8(bytes).map_err(|e| e.to_string())?;
-        serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| e.to_string())?;
-        Ok(Meta::from_text(text.into()))
+    pub(crate) fn stored(bytes: Vec<u8>) -> Result<Meta, String> {
+        let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
+        serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| e.to_string())?;
+        Ok(Meta::from_text(text.into_boxed_str()))
     }
 
     /// The JSON text.

@@ -450,7 +450,7 @@ fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), Ope
     let metadata = match m.metadata {
         // Checked to be JSON now, parsed when first needed.
         Some(b) => Some(
-            Meta::stored(&b).map_err(|e| corrupt(key, format!("slot {} metadata: {e}", m.slot)))?,
+            Meta::stored(b).map_err(|e| corrupt(key, format!("slot {} metadata: {e}", m.slot)))?,
         ),
         None => None,
     };
