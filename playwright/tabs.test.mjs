@@ -224,3 +224,59 @@ test('a read of vectors kept in IndexedDB while another tab replaces the databas
     await rm(profile, { recursive: true, force: true });
   }
 });
+
+test("a tab that applied log records another tab's recovery drops reloads, and sees later writes", async () => {
+  // Tab A commits three writes. The second one's log record is then damaged in IndexedDB;
+  // tab B opens with `recover: true`, which drops it and the one after it. A had applied
+  // both: the recovery must not give their sequence numbers to B's next write, or A would
+  // keep the lost writes and never see the new one.
+  const profile = await mkdtemp(join(tmpdir(), 'ruvector-tabs-'));
+  const server = await serve(48000 + ((process.pid + 2) % 1000));
+  const url = `${server.url}/playwright/fixtures/facade.html`;
+  const name = unique('recover');
+  const options = { dimensions: DIM, metric: 'euclidean', checkpoint: { maxLogRecords: 1000 }, ...(SCALAR ? { simd: false } : {}) };
+  const rand = rng(SEED + 2);
+  const vec = () => Array.from({ length: DIM }, () => rand() * 2 - 1);
+  const context = await launchPersistent(profile);
+  try {
+    const a = await tab(context, url, name, options);
+    for (const id of ['r0', 'r1', 'r2']) await insertOne(a, { id, vector: vec() });
+    const damaged = await a.evaluate(async (dbName) => {
+      const req = (r) => new Promise((res, rej) => { r.onsuccess = () => res(r.result); r.onerror = () => rej(r.error); });
+      const db = await req(indexedDB.open(dbName));
+      const keys = (await req(db.transaction('records').objectStore('records').getAllKeys())).filter((k) => k.startsWith('log/'));
+      const key = keys.at(-2);
+      const store = db.transaction('records', 'readwrite').objectStore('records');
+      const value = new Uint8Array(await req(store.get(key)));
+      value[value.length >> 1] ^= 0x10;
+      await req(store.put(value, key));
+      db.close();
+      return key;
+    }, `ruvector:${name}`);
+    const b = await tab(context, url, name, { ...options, recover: true });
+    const recovery = await b.evaluate(async () => (await window.db.stats()).persistence.recovery);
+    assert.equal(recovery.firstDamaged, damaged);
+    assert.equal(recovery.droppedRecords, 2, 'the damaged record and the one after it');
+    // A hears of the recovery (announced) and reloads, before any new write.
+    const holds = (p, want) =>
+      p.evaluate(async (want) => {
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const got = {};
+          for (const id of Object.keys(want)) got[id] = !!(await window.db.get(id));
+          if (Object.keys(want).every((id) => got[id] === want[id]) || Date.now() > deadline) return got;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }, want);
+    const lost = { r0: true, r1: false, r2: false };
+    assert.deepEqual(await holds(a, lost), lost, 'tab A reloads the recovered state');
+    const after = { id: 'after', vector: vec() };
+    const seq = await insertOne(b, after);
+    assert.deepEqual(await holds(a, { ...lost, after: true }), { ...lost, after: true }, "tab A sees B's next write");
+    assert.ok(await a.evaluate(() => window.maxSeq) >= seq, `A reached B's sequence number ${seq}`);
+  } finally {
+    await context.close();
+    await server.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+});

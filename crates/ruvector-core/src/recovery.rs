@@ -2,8 +2,10 @@
 //! pages it names) plus the log records after it. When a log record is damaged or missing,
 //! [`Database::open_recovering`] opens the checkpoint with the log records before the damage
 //! and drops the damaged one and every later one: the writes they held are lost, and the
-//! report says how many. Damage to the manifest or a page cannot be recovered this way (the
-//! error names the record; restore an export instead).
+//! report says how many. The recovered state is committed as a checkpoint numbered after
+//! every dropped record, never under their numbers: another tab that applied them before the
+//! damage finds its state folded and reloads. Damage to the manifest or a page cannot be
+//! recovered this way (the error names the record; restore an export instead).
 
 use crate::storage::{log_key, Backend, BackendError, OpenError, WriteBatch, LOG_PREFIX};
 use crate::Database;
@@ -18,7 +20,8 @@ pub struct Recovery {
     pub reason: String,
     /// Log records dropped (the damaged one and all after it): each was one commit.
     pub dropped_records: usize,
-    /// The sequence number the database is back at.
+    /// The sequence number of the recovered state: past every dropped record's, so that no
+    /// later write reuses a number another tab may have applied.
     pub seq: u64,
 }
 
@@ -62,9 +65,10 @@ fn damaged_seq(e: &OpenError) -> Option<u64> {
 impl Database {
     /// Opens `source` like [`Database::open`]; when that fails on a damaged or missing log
     /// record, opens the last checkpoint with the log before it instead and returns, with the
-    /// database, what was dropped and the batch that deletes the dropped records (write it
-    /// before anything else, so the next commit does not follow damage). Any other error
-    /// (a damaged manifest or page, a backend failure) is returned as it is.
+    /// database, what was dropped and the batch that deletes the dropped records and commits
+    /// the recovered state as a checkpoint numbered after them (write it before anything
+    /// else, so the next commit does not follow damage). Any other error (a damaged manifest
+    /// or page, a backend failure) is returned as it is.
     pub fn open_recovering(
         source: &dyn Backend,
     ) -> Result<(Database, Option<(Recovery, WriteBatch)>), OpenError> {
@@ -75,23 +79,28 @@ impl Database {
         let Some(from) = damaged_seq(&err) else {
             return Err(err);
         };
-        let db = Database::open(&LogBefore { source, from })?;
+        let mut db = Database::open(&LogBefore { source, from })?;
         let dropped: Vec<String> = source
             .keys(LOG_PREFIX)?
             .into_iter()
             .filter(|k| k.as_str() >= log_key(from).as_str())
             .collect();
+        // A reader in another tab may be at any dropped number (it applied those records
+        // before they were damaged). Numbered after all of them, the checkpoint below is
+        // newer than such a reader's state, which catching up then reports as folded: it
+        // reloads instead of taking new records, under reused numbers, on top of lost ones.
+        let highest = (dropped.iter())
+            .filter_map(|k| k.strip_prefix(LOG_PREFIX)?.parse::<u64>().ok())
+            .fold(from, u64::max);
+        db.advance_seq(highest);
+        let mut batch = db.checkpoint().unwrap_or_default();
+        batch.deletes.extend(dropped.iter().cloned());
         let seq = db.storage_stats().seq;
         let recovery = Recovery {
             first_damaged: log_key(from),
             reason: err.to_string(),
             dropped_records: dropped.len(),
             seq,
-        };
-        let batch = WriteBatch {
-            seq,
-            deletes: dropped,
-            ..WriteBatch::default()
         };
         Ok((db, Some((recovery, batch))))
     }

@@ -23,7 +23,8 @@ pub struct MemoryUsage {
     pub graph: usize,
     /// Id strings and their lookup table.
     pub ids: usize,
-    /// Metadata (estimated from its JSON size) and the per-slot flags.
+    /// Metadata (its JSON text, plus an estimate of the values parsed from it so far: filters,
+    /// reads and results parse what they touch) and the per-slot flags.
     pub metadata: usize,
     /// How many slots have their float32 vector in memory (the rest are in storage only).
     pub vectors_in_memory: usize,

@@ -239,6 +239,44 @@ fn decoder_property_random_damage_never_panics_and_never_passes() {
 /// The documented recovery: a damaged log record is dropped with every later one; the
 /// database opens at the record before it, says what it lost, and works on. Damage to a page
 /// is not papered over.
+/// Another tab may have applied the records a recovery drops (they were sound when it read
+/// them). The recovery must not hand their numbers to new writes: such a tab would wait for
+/// numbers past its own and never see the new records, and keep the lost ones.
+#[test]
+fn a_recovery_is_numbered_past_every_dropped_record() {
+    let b = populated();
+    let logs = b.keys("log/").expect("keys");
+    let applied_all = Database::open(&b).expect("open");
+    let first_only = copy(&b);
+    first_only.remove_raw(&logs[1]);
+    first_only.remove_raw(&logs[2]);
+    let applied_first = Database::open(&first_only).expect("open");
+    let mut damaged = b.get(&logs[1]).expect("get").expect("present");
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x10;
+    b.put_raw(&logs[1], damaged);
+    let (mut db, found) = Database::open_recovering(&b).expect("recovers");
+    let (report, batch) = found.expect("a recovery happened");
+    assert!(report.seq > applied_all.storage_stats().seq, "{report:?}");
+    b.write(&batch).expect("write");
+    let (_, w) = db
+        .insert_batch(vec![Item::new("after", vec![0.5; DIM])])
+        .expect("writes go on");
+    b.write(&w).expect("write");
+    for (reader, what) in [(&applied_all, "all three"), (&applied_first, "the first")] {
+        let seq = reader.storage_stats().seq;
+        let caught = Database::records_after(&b, seq).expect("records");
+        assert!(
+            matches!(caught, ruvector_core::CatchUp::Folded { .. }),
+            "a reader that applied {what} (at {seq}) must reload, got {caught:?}"
+        );
+    }
+    let reopened = Database::open(&b).expect("reopen");
+    assert_eq!(reopened.collection().len(), 602);
+    let has = |id: &str| reopened.collection().get(id).expect("in memory").is_some();
+    assert!(has("id600") && has("after") && !has("id601") && !has("id602"));
+}
+
 #[test]
 fn a_damaged_log_tail_is_dropped_on_request_and_reported() {
     let b = populated();

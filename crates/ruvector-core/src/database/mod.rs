@@ -439,9 +439,11 @@ impl Database {
 
     /// Folds the log into pages: writes every page changed since the last checkpoint under
     /// a new generation, a manifest naming them, and deletes the folded log records and the
-    /// replaced pages, in one batch. `None` when there is nothing to fold.
+    /// replaced pages, in one batch. `None` when there is nothing to fold (and the manifest
+    /// already has the current sequence number: [`Database::advance_seq`] moves it on).
     pub fn checkpoint(&mut self) -> Option<WriteBatch> {
-        if self.log.is_empty() && self.dirty.is_empty() {
+        let numbered = self.manifest.folded_seq + 1 == self.next_seq;
+        if self.log.is_empty() && self.dirty.is_empty() && numbered {
             return None;
         }
         let folded = self.next_seq - 1;

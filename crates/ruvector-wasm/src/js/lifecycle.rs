@@ -114,6 +114,10 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
         }
     }
     drop(lock);
+    if let Some(r) = &recovery {
+        // Tabs that applied the dropped records reload now rather than at their next write.
+        engine::announce(&name, r.seq);
+    }
     let engine = Engine::new(&name, db, idb, durability, closed, engine_events());
     {
         let mut s = engine.stats.borrow_mut();
