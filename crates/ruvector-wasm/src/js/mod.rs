@@ -5,6 +5,8 @@
 //! worker protocol's one entry point.
 
 use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 
 use js_sys::{Float32Array, Function, Object, Reflect, Uint8Array};
 use serde::Serialize;
@@ -85,41 +87,69 @@ pub fn set_event_sink(f: Option<Function>) {
 /// listed in `docs/protocol.md`.
 #[wasm_bindgen]
 pub async fn call(op: String, args: JsValue) -> Result<JsValue, JsValue> {
+    dispatch(&op, &args)?.await
+}
+
+/// An op's future, boxed: `call` then holds one pointer instead of every op's state, and
+/// each op is a function of its own (a fresh worker compiles only those it runs).
+type OpFuture = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
+
+fn boxed<T: Into<JsValue>>(
+    f: impl Future<Output = Result<T, JsValue>> + 'static,
+) -> Result<OpFuture, JsValue> {
+    Ok(Box::pin(async move { f.await.map(Into::into) }))
+}
+
+/// The future of `op` with the fields of `args`, or the error its arguments make.
+fn dispatch(op: &str, args: &JsValue) -> Result<OpFuture, JsValue> {
     if !args.is_object() && !args.is_undefined() {
         return Err(fail(bad_argument("args", "expected an object")));
     }
-    let name = || string_arg(&args, "name");
-    match op.as_str() {
-        "open" => open(name()?, arg(&args, "options")).await,
-        "close" => close(name()?).await.map(JsValue::from),
-        "deleteDatabase" => delete_database(name()?).await.map(|_| JsValue::UNDEFINED),
-        "databases" => databases().await,
-        "insert" => insert(name()?, arg(&args, "items")).await,
+    let name = || string_arg(args, "name");
+    let nothing = |_| JsValue::UNDEFINED;
+    match op {
+        "open" => boxed(open(name()?, arg(args, "options"))),
+        "close" => boxed(close(name()?)),
+        "deleteDatabase" => {
+            let name = name()?;
+            boxed(async move { delete_database(name).await.map(nothing) })
+        }
+        "databases" => boxed(databases()),
+        "insert" => boxed(insert(name()?, arg(args, "items"))),
         "insertPacked" => {
-            let vectors = typed::<Float32Array>(&args, "vectors", "Float32Array")?;
-            insert_packed(name()?, arg(&args, "ids"), vectors, arg(&args, "metadata")).await
-        }
-        "upsert" => {
-            upsert(
+            let vectors = typed::<Float32Array>(args, "vectors", "Float32Array")?;
+            boxed(insert_packed(
                 name()?,
-                string_arg(&args, "id")?,
-                arg(&args, "vector"),
-                arg(&args, "metadata"),
-            )
-            .await
+                arg(args, "ids"),
+                vectors,
+                arg(args, "metadata"),
+            ))
         }
-        "delete" => delete(name()?, arg(&args, "ids"))
-            .await
-            .map(|_| JsValue::UNDEFINED),
-        "get" => get(name()?, string_arg(&args, "id")?).await,
-        "search" => search(name()?, arg(&args, "vector"), arg(&args, "options")).await,
-        "count" => count(name()?).map(JsValue::from),
-        "retrain" => retrain(name()?).await.map(|_| JsValue::UNDEFINED),
-        "stats" => stats(name()?).await,
-        "export" => export_db(name()?).await.map(JsValue::from),
+        "upsert" => boxed(upsert(
+            name()?,
+            string_arg(args, "id")?,
+            arg(args, "vector"),
+            arg(args, "metadata"),
+        )),
+        "delete" => {
+            let (name, ids) = (name()?, arg(args, "ids"));
+            boxed(async move { delete(name, ids).await.map(nothing) })
+        }
+        "get" => boxed(get(name()?, string_arg(args, "id")?)),
+        "search" => boxed(search(name()?, arg(args, "vector"), arg(args, "options"))),
+        "count" => {
+            let n = count(name()?);
+            boxed(async move { n })
+        }
+        "retrain" => {
+            let name = name()?;
+            boxed(async move { retrain(name).await.map(nothing) })
+        }
+        "stats" => boxed(stats(name()?)),
+        "export" => boxed(export_db(name()?)),
         "import" => {
-            let data = typed::<Uint8Array>(&args, "data", "Uint8Array")?;
-            import_db(name()?, data, arg(&args, "options")).await
+            let data = typed::<Uint8Array>(args, "data", "Uint8Array")?;
+            boxed(import_db(name()?, data, arg(args, "options")))
         }
         other => Err(fail(ErrorInfo::new(
             "UNKNOWN_OP",
