@@ -379,3 +379,47 @@ fn sync_follows_another_writer_and_knows_when_to_reload() {
         Err(ruvector_core::CatchUp::Folded { folded_seq }) if folded_seq > at
     ));
 }
+
+/// `stored_seq` reads the number a replacement must follow from the manifest and the log's
+/// keys alone: the number an open would report, at every stage, and one even when a page is
+/// damaged and the database does not open.
+#[test]
+fn stored_seq_is_the_number_an_open_reports() {
+    let backend = MemoryBackend::new();
+    let (mut db, b) = Database::create(CollectionConfig::new(2)).expect("create");
+    backend.write(&b).expect("write");
+    let open_seq = |b: &MemoryBackend| Database::open(b).expect("open").storage_stats().seq;
+    assert_eq!(
+        Database::stored_seq(&backend),
+        open_seq(&backend),
+        "created"
+    );
+    for i in 0..5 {
+        let item = Item::new(format!("s{i}"), vec![i as f32, 1.0]);
+        let (_, b) = db.insert_batch(vec![item]).expect("insert");
+        backend.write(&b).expect("write");
+        assert_eq!(
+            Database::stored_seq(&backend),
+            open_seq(&backend),
+            "after {i}"
+        );
+    }
+    let cp = db.checkpoint().expect("something to fold");
+    backend.write(&cp).expect("write");
+    assert!(backend.keys("log/").expect("keys").is_empty());
+    let folded = open_seq(&backend);
+    assert_eq!(Database::stored_seq(&backend), folded, "folded");
+    let (_, b) = db
+        .insert_batch(vec![Item::new("late", vec![3.0, 1.0])])
+        .expect("insert");
+    backend.write(&b).expect("write");
+    let page = backend.keys("vec/").expect("keys")[0].clone();
+    backend.put_raw(&page, vec![0; 9]);
+    assert!(Database::open(&backend).is_err(), "a damaged page");
+    assert_eq!(Database::stored_seq(&backend), folded + 1);
+    assert_eq!(
+        Database::stored_seq(&MemoryBackend::new()),
+        0,
+        "nothing stored"
+    );
+}

@@ -13,7 +13,7 @@
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use rexie::{ObjectStore, Rexie};
 use ruvector_core::storage::records::Manifest;
-use ruvector_core::storage::{log_key, Backend, PageKind, WriteBatch, MANIFEST_KEY};
+use ruvector_core::storage::{log_key, Backend, PageKind, WriteBatch, LOG_PREFIX, MANIFEST_KEY};
 use ruvector_core::BackendError;
 use std::collections::HashMap;
 use std::future::Future;
@@ -242,6 +242,16 @@ impl Idb {
         let ranges = [
             (String::new(), vec.to_owned(), true),
             (PageKind::Vectors.key(first, 0), "vec0".to_owned(), true),
+        ];
+        self.read_ranges_into(&ranges).await
+    }
+
+    /// The manifest and the log records, in one read-only transaction: what
+    /// `Database::stored_seq` needs.
+    pub async fn read_manifest_and_log(&self) -> Result<Records, ErrorInfo> {
+        let ranges = [
+            (LOG_PREFIX.to_owned(), "log0".to_owned(), true),
+            (MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false),
         ];
         self.read_ranges_into(&ranges).await
     }

@@ -317,6 +317,20 @@ impl Database {
         self.coll.vectors.slots() as u32 / PageKind::Vectors.slots()
     }
 
+    /// The sequence number of what `source` holds: its newest log record's, or its
+    /// manifest's when there is none; 0 when neither is readable. Reads the manifest and the
+    /// log's keys only: what a database that replaces it must be numbered after (see
+    /// [`Database::advance_seq`]), without opening it.
+    pub fn stored_seq(source: &dyn Backend) -> u64 {
+        let folded = (source.get(MANIFEST_KEY).ok().flatten())
+            .and_then(|v| Manifest::decode(MANIFEST_KEY, &v).ok())
+            .map_or(0, |m| m.folded_seq);
+        let logged = (source.keys(LOG_PREFIX).unwrap_or_default().iter())
+            .filter_map(|k| k.strip_prefix(LOG_PREFIX)?.parse::<u64>().ok())
+            .max();
+        logged.map_or(folded, |l| l.max(folded))
+    }
+
     /// Numbers this database's [`Database::snapshot`] after `seq` (its folded sequence
     /// number becomes at least `seq + 1`): a database that replaces another (an import)
     /// must look newer to readers that were at `seq`, so that they reload rather than wait

@@ -112,10 +112,10 @@ pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsVal
         // holds the database open (a facade in this or another tab) reloads it, instead of
         // waiting for log records that will never come and writing on top of the new contents.
         let _lock = locks::acquire(&name).await?;
-        let stored = idb.read_all().await?;
-        if let Ok(old) = Database::open(&stored) {
-            db.advance_seq(old.storage_stats().seq);
-        }
+        // The stored manifest and log keys say its number; opening it (every page read and
+        // decoded) would say the same, and nothing for a damaged one.
+        let stored = idb.read_manifest_and_log().await?;
+        db.advance_seq(Database::stored_seq(&stored));
         let records = db.snapshot(&mem)?;
         let mut batch = import_batch(records);
         batch.seq = db.storage_stats().seq;
