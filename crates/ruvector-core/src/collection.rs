@@ -166,8 +166,9 @@ pub struct Collection {
     pub(crate) vectors: VectorStore,
     pub(crate) graph: Option<Hnsw>,
     pub(crate) ids: IdMap,
-    pub(crate) metadata: Vec<Option<Meta>>,
-    /// The JSON text's bytes summed over `metadata`, kept as it changes (stats stay O(1)).
+    /// Boxed: a slot without metadata costs a pointer, not a [`Meta`].
+    pub(crate) metadata: Vec<Option<Box<Meta>>>,
+    /// [`Meta::held_bytes`] summed over `metadata`, kept as it changes (stats stay O(1)).
     metadata_bytes: usize,
     /// `stats::json_bytes` summed over the values parsed so far (searches parse, `&self`).
     parsed_bytes: AtomicUsize,
@@ -548,9 +549,10 @@ impl Collection {
     fn set_metadata(&mut self, slot: Slot, m: Option<Meta>) -> Option<Meta> {
         let (text, parsed) = m
             .as_ref()
-            .map_or((0, 0), |m| (m.text().len(), m.parsed_bytes()));
+            .map_or((0, 0), |m| (m.held_bytes(), m.parsed_bytes()));
         self.metadata_bytes += text;
         *self.parsed_bytes.get_mut() += parsed;
+        let m = m.map(Box::new);
         let Some(at) = self.metadata.get_mut(slot.index()) else {
             grow(&mut self.metadata, 1);
             self.metadata.push(m);
@@ -558,10 +560,10 @@ impl Collection {
         };
         let old = std::mem::replace(at, m);
         if let Some(o) = &old {
-            self.metadata_bytes -= o.text().len();
+            self.metadata_bytes -= o.held_bytes();
             *self.parsed_bytes.get_mut() -= o.parsed_bytes();
         }
-        old
+        old.map(|o| *o)
     }
 
     /// The metadata of `slot`, parsed now if no one needed it before.
@@ -573,8 +575,8 @@ impl Collection {
         Some(v)
     }
 
-    /// Bytes the metadata holds, as [`crate::Stats`] counts them: the JSON text, and the
-    /// values parsed from it so far.
+    /// Bytes the metadata holds, as [`crate::Stats`] counts them: each slot's [`Meta`] and
+    /// JSON text, and the values parsed from them so far.
     pub(crate) fn metadata_bytes(&self) -> usize {
         self.metadata_bytes + self.parsed_bytes.load(Ordering::Relaxed)
     }

@@ -119,6 +119,11 @@ impl Meta {
         (v, parsed)
     }
 
+    /// Bytes it holds besides its parsed value: itself (boxed) and its text.
+    pub(crate) fn held_bytes(&self) -> usize {
+        std::mem::size_of::<Meta>() + self.text.len()
+    }
+
     /// Bytes its parsed value holds (0 until parsed).
     pub(crate) fn parsed_bytes(&self) -> usize {
         self.value.get().map_or(0, crate::stats::json_bytes)
