@@ -1,6 +1,8 @@
 //! External string ids and their mapping to internal [`Slot`]s.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use crate::error::IdError;
 use crate::vectors::Slot;
@@ -46,20 +48,39 @@ pub fn generate(fallback_seed: u64) -> String {
     )
 }
 
-/// Both directions of the id mapping. Ids hash with foldhash (randomly seeded): the std
-/// SipHash made restoring 20k ids a third of an open's metadata phase in a fresh worker.
-#[derive(Clone, Debug, Default)]
+/// Both directions of the id mapping. Each id is stored once, in `by_slot`; `by_id` holds
+/// slots only, found by their id's hash (foldhash, randomly seeded). Two copies of every id
+/// (a map key and the slot's) cost twice the memory and two allocations per id at open.
+#[derive(Clone, Default)]
 pub struct IdMap {
-    by_id: HashMap<Box<str>, Slot, foldhash::fast::RandomState>,
+    by_id: HashTable<Slot>,
+    hasher: foldhash::fast::RandomState,
     by_slot: Vec<Option<Box<str>>>,
     /// Bytes of the live ids, kept as they change (memory_bytes stays O(1)).
     key_bytes: usize,
 }
 
+impl std::fmt::Debug for IdMap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdMap").field("len", &self.len()).finish()
+    }
+}
+
+/// The id of `s` (every slot in `by_id` has one).
+fn id_of(by_slot: &[Option<Box<str>>], s: Slot) -> &str {
+    by_slot
+        .get(s.index())
+        .and_then(|x| x.as_deref())
+        .unwrap_or("")
+}
+
 impl IdMap {
     /// The slot of a live id.
     pub fn slot(&self, id: &str) -> Option<Slot> {
-        self.by_id.get(id).copied()
+        let h = self.hasher.hash_one(id);
+        self.by_id
+            .find(h, |&s| id_of(&self.by_slot, s) == id)
+            .copied()
     }
 
     /// The id of a live slot.
@@ -69,20 +90,39 @@ impl IdMap {
 
     /// Binds `id` to `slot` (a new slot, or the id's replacement slot).
     pub fn bind(&mut self, id: &str, slot: Slot) {
-        match self.by_id.insert(id.into(), slot) {
-            Some(old) if old != slot => self.by_slot[old.index()] = None,
+        let h = self.hasher.hash_one(id);
+        let Self {
+            by_id,
+            hasher,
+            by_slot,
+            key_bytes,
+        } = self;
+        if by_slot.len() <= slot.index() {
+            by_slot.resize(slot.index() + 1, None);
+        }
+        match by_id.find_mut(h, |&s| id_of(by_slot, s) == id) {
+            Some(old) if *old != slot => {
+                let was = std::mem::replace(old, slot);
+                by_slot[slot.index()] = by_slot[was.index()].take();
+            }
             Some(_) => {}
-            None => self.key_bytes += id.len(),
+            None => {
+                by_slot[slot.index()] = Some(id.into());
+                *key_bytes += id.len();
+                by_id.insert_unique(h, slot, |&s| hasher.hash_one(id_of(by_slot, s)));
+            }
         }
-        if self.by_slot.len() <= slot.index() {
-            self.by_slot.resize(slot.index() + 1, None);
-        }
-        self.by_slot[slot.index()] = Some(id.into());
     }
 
     /// Forgets `id`; returns the slot it had.
     pub fn remove(&mut self, id: &str) -> Option<Slot> {
-        let slot = self.by_id.remove(id)?;
+        let h = self.hasher.hash_one(id);
+        let by_slot = &self.by_slot;
+        let entry = self
+            .by_id
+            .find_entry(h, |&s| id_of(by_slot, s) == id)
+            .ok()?;
+        let (slot, _) = entry.remove();
         self.key_bytes -= id.len();
         self.by_slot[slot.index()] = None;
         Some(slot)
@@ -111,10 +151,51 @@ impl IdMap {
         self.key_bytes
     }
 
-    /// Approximate bytes held (keys twice, table overhead, slot array).
+    /// Approximate bytes held (each id once, table overhead, slot array).
     pub fn memory_bytes(&self) -> usize {
-        2 * self.key_bytes()
-            + self.by_id.capacity() * (std::mem::size_of::<(Box<str>, Slot)>() + 1)
+        self.key_bytes()
+            + self.by_id.capacity() * (std::mem::size_of::<Slot>() + 1)
             + self.by_slot.capacity() * std::mem::size_of::<Option<Box<str>>>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdMap;
+    use crate::rng::SplitMix64;
+    use crate::vectors::Slot;
+    use std::collections::HashMap;
+
+    /// Seeded random binds (new slots and moves to a replacement slot) and removes, checked
+    /// after each step against a plain map: lookups both ways, the count and the id bytes.
+    #[test]
+    fn agrees_with_a_plain_map_under_random_changes() {
+        let seed = 0x1D5;
+        println!("seed {seed:#x}");
+        let mut rng = SplitMix64::new(seed);
+        let (mut ids, mut want) = (IdMap::default(), HashMap::<String, Slot>::new());
+        let mut next = 0u32;
+        for step in 0..5_000 {
+            let id = format!("id-{}", rng.below(400));
+            if rng.below(4) == 0 {
+                assert_eq!(
+                    ids.remove(&id),
+                    want.remove(&id),
+                    "step {step}: remove {id}"
+                );
+            } else {
+                ids.bind(&id, Slot(next));
+                want.insert(id.clone(), Slot(next));
+                next += 1;
+            }
+            assert_eq!(ids.slot(&id), want.get(&id).copied(), "step {step}: {id}");
+            assert_eq!(ids.len(), want.len(), "step {step}");
+        }
+        for (id, &slot) in &want {
+            assert_eq!(ids.slot(id), Some(slot));
+            assert_eq!(ids.id(slot), Some(id.as_str()));
+        }
+        assert_eq!(ids.iter().count(), want.len());
+        assert_eq!(ids.key_bytes(), want.keys().map(String::len).sum::<usize>());
     }
 }
