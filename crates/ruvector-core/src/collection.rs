@@ -15,7 +15,7 @@ use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError}
 use crate::ids::{self, IdMap};
 use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
-use crate::metadata::{self, Meta};
+use crate::metadata::Meta;
 use crate::quantize::Quantization;
 use crate::vectors::{grow, Slot, VectorStore};
 
@@ -277,10 +277,9 @@ impl Collection {
                 .map_err(|source| InsertError::Vector { item, source })?;
             let metadata = match it.metadata {
                 None | Some(Value::Null) => None,
-                Some(m) => Some(Meta::from_text(
-                    metadata::to_text(&m)
-                        .map_err(|source| InsertError::Metadata { item, source })?,
-                )),
+                Some(m) => {
+                    Some(Meta::new(&m).map_err(|source| InsertError::Metadata { item, source })?)
+                }
             };
             seen.insert(id.clone(), item);
             prepared.push(Prepared {
@@ -352,7 +351,7 @@ impl Collection {
         let metadata = match metadata {
             None => None,
             Some(Value::Null) => Some(None),
-            Some(m) => Some(Some(Meta::from_text(metadata::to_text(&m)?))),
+            Some(m) => Some(Some(Meta::new(&m)?)),
         };
         let Some(old) = self.ids.slot(id) else {
             let Some((v, norm)) = prepared else {
@@ -547,10 +546,10 @@ impl Collection {
     /// Sets `slot`'s metadata (appending when `slot` is the next one), keeping
     /// `metadata_bytes`; returns what it replaced.
     fn set_metadata(&mut self, slot: Slot, m: Option<Meta>) -> Option<Meta> {
-        let (text, parsed) = m
+        let (held, parsed) = m
             .as_ref()
             .map_or((0, 0), |m| (m.held_bytes(), m.parsed_bytes()));
-        self.metadata_bytes += text;
+        self.metadata_bytes += held;
         *self.parsed_bytes.get_mut() += parsed;
         let m = m.map(Box::new);
         let Some(at) = self.metadata.get_mut(slot.index()) else {

@@ -31,7 +31,7 @@ pub fn check(m: &Value) -> Result<(), MetadataError> {
 }
 
 /// `m` as compact JSON text, once checked against the rules above.
-pub(crate) fn to_text(m: &Value) -> Result<Box<str>, MetadataError> {
+fn to_text(m: &Value) -> Result<Box<str>, MetadataError> {
     if !m.is_object() {
         return Err(MetadataError::NotObject(json_kind(m)));
     }
@@ -86,13 +86,10 @@ pub(crate) struct Meta {
 }
 
 impl Meta {
-    /// Metadata from text known to be JSON (written by [`to_text`], or checked by
-    /// [`Meta::stored`]).
-    pub(crate) fn from_text(text: Box<str>) -> Meta {
-        Meta {
-            text,
-            value: OnceLock::new(),
-        }
+    /// Metadata given by a caller, checked against the rules above. The value is not kept:
+    /// like stored metadata, it is parsed back from the text when first needed.
+    pub(crate) fn new(m: &Value) -> Result<Meta, MetadataError> {
+        Ok(Meta::from_text(to_text(m)?))
     }
 
     /// Metadata read from storage: checked to be JSON text without building its value.
@@ -100,6 +97,13 @@ impl Meta {
         let text = String::from_utf8(bytes).map_err(|e| e.to_string())?;
         serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| e.to_string())?;
         Ok(Meta::from_text(text.into_boxed_str()))
+    }
+
+    fn from_text(text: Box<str>) -> Meta {
+        Meta {
+            text,
+            value: OnceLock::new(),
+        }
     }
 
     /// The JSON text.

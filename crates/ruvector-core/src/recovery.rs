@@ -7,7 +7,7 @@
 //! damage finds its state folded and reloads. Damage to the manifest or a page cannot be
 //! recovered this way (the error names the record; restore an export instead).
 
-use crate::storage::{log_key, Backend, BackendError, OpenError, WriteBatch, LOG_PREFIX};
+use crate::storage::{log_key, log_seq, Backend, BackendError, OpenError, WriteBatch, LOG_PREFIX};
 use crate::Database;
 
 /// What [`Database::open_recovering`] found and dropped.
@@ -59,7 +59,7 @@ impl Backend for LogBefore<'_> {
 /// The sequence number of the log record an open error blames, if it blames one.
 fn damaged_seq(e: &OpenError) -> Option<u64> {
     let OpenError::Record(r) = e else { return None };
-    r.key().strip_prefix(LOG_PREFIX)?.parse().ok()
+    log_seq(r.key())
 }
 
 impl Database {
@@ -89,19 +89,19 @@ impl Database {
         // before they were damaged). Numbered after all of them, the checkpoint below is
         // newer than such a reader's state, which catching up then reports as folded: it
         // reloads instead of taking new records, under reused numbers, on top of lost ones.
-        let highest = (dropped.iter())
-            .filter_map(|k| k.strip_prefix(LOG_PREFIX)?.parse::<u64>().ok())
+        let highest = dropped
+            .iter()
+            .filter_map(|k| log_seq(k))
             .fold(from, u64::max);
         db.advance_seq(highest);
-        let mut batch = db.checkpoint().unwrap_or_default();
-        batch.deletes.extend(dropped.iter().cloned());
-        let seq = db.storage_stats().seq;
         let recovery = Recovery {
             first_damaged: log_key(from),
             reason: err.to_string(),
             dropped_records: dropped.len(),
-            seq,
+            seq: db.storage_stats().seq,
         };
+        let mut batch = db.checkpoint().unwrap_or_default();
+        batch.deletes.extend(dropped);
         Ok((db, Some((recovery, batch))))
     }
 }

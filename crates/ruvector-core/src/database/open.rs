@@ -13,7 +13,7 @@ use crate::storage::records::{
 };
 use crate::storage::vector_pages::VectorPages;
 use crate::storage::{
-    corrupt, log_key, Backend, OpenError, PageKind, RecordError, LOG_PREFIX, MANIFEST_KEY,
+    corrupt, log_key, log_seq, Backend, OpenError, PageKind, RecordError, LOG_PREFIX, MANIFEST_KEY,
 };
 use crate::vectors::Slot;
 
@@ -325,10 +325,9 @@ impl Database {
         let folded = (source.get(MANIFEST_KEY).ok().flatten())
             .and_then(|v| Manifest::decode(MANIFEST_KEY, &v).ok())
             .map_or(0, |m| m.folded_seq);
-        let logged = (source.keys(LOG_PREFIX).unwrap_or_default().iter())
-            .filter_map(|k| k.strip_prefix(LOG_PREFIX)?.parse::<u64>().ok())
-            .max();
-        logged.map_or(folded, |l| l.max(folded))
+        (source.keys(LOG_PREFIX).unwrap_or_default().iter())
+            .filter_map(|k| log_seq(k))
+            .fold(folded, u64::max)
     }
 
     /// Numbers this database's [`Database::snapshot`] after `seq` (its folded sequence
@@ -386,9 +385,8 @@ fn read_page(
 fn log_seqs(source: &dyn Backend) -> Result<Vec<u64>, OpenError> {
     let mut seqs = Vec::new();
     for key in source.keys(LOG_PREFIX)? {
-        let seq = key[LOG_PREFIX.len()..]
-            .parse::<u64>()
-            .map_err(|_| corrupt(&key, "log key without a sequence number"))?;
+        let seq =
+            log_seq(&key).ok_or_else(|| corrupt(&key, "log key without a sequence number"))?;
         seqs.push(seq);
     }
     seqs.sort_unstable();

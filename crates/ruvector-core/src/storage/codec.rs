@@ -58,9 +58,15 @@ fn crc(key: &str, bytes: &[u8]) -> u32 {
     h.finalize()
 }
 
-fn xxh3(key: &str, bytes: &[u8]) -> u64 {
+/// The checksum a record of `version` ends with, over the key and `bytes` (its first
+/// [`checksum_len`] bytes, little-endian, are stored).
+fn checksum(version: u16, key: &str, bytes: &[u8]) -> u64 {
     use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
-    xxh3_64_with_seed(bytes, xxh3_64(key.as_bytes()))
+    if version >= XXH3_VERSION {
+        xxh3_64_with_seed(bytes, xxh3_64(key.as_bytes()))
+    } else {
+        crc(key, bytes).into()
+    }
 }
 
 /// Bytes of the checksum that ends a record of `version`.
@@ -85,13 +91,8 @@ pub fn seal_at(key: &str, kind: Kind, version: u16, body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(body);
-    if version >= XXH3_VERSION {
-        let c = xxh3(key, &out);
-        out.extend_from_slice(&c.to_le_bytes());
-    } else {
-        let c = crc(key, &out);
-        out.extend_from_slice(&c.to_le_bytes());
-    }
+    let sum = checksum(version, key, &out).to_le_bytes();
+    out.extend_from_slice(&sum[..checksum_len(version)]);
     out
 }
 
@@ -123,19 +124,18 @@ pub fn open_versioned<'a>(
     let version = u16::from_le_bytes([bytes[1], bytes[2]]);
     let sum = checksum_len(version);
     let len = u32::from_le_bytes([bytes[3], bytes[4], bytes[5], bytes[6]]) as usize;
-    if Some(bytes.len()) != (HEAD + sum).checked_add(len) {
+    // Saturating: a damaged length near u32::MAX must not overflow a 32-bit usize (wasm).
+    let whole = len.saturating_add(HEAD + sum);
+    if bytes.len() != whole {
         return Err(err(&format!(
-            "length {} does not match the header's {}",
-            bytes.len(),
-            HEAD + len + sum
+            "length {} does not match the header's {whole}",
+            bytes.len()
         )));
     }
     let (data, tail) = bytes.split_at(HEAD + len);
-    let sound = match *tail {
-        [a, b, c, d] => crc(key, data) == u32::from_le_bytes([a, b, c, d]),
-        _ => tail.try_into().map(u64::from_le_bytes).ok() == Some(xxh3(key, data)),
-    };
-    if !sound {
+    let mut stored = [0u8; 8];
+    stored[..sum].copy_from_slice(tail);
+    if u64::from_le_bytes(stored) != checksum(version, key, data) {
         return Err(err("checksum mismatch"));
     }
     if version > FORMAT_VERSION {

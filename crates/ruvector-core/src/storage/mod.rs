@@ -36,6 +36,11 @@ pub fn log_key(seq: u64) -> String {
     format!("{LOG_PREFIX}{seq:020}")
 }
 
+/// The sequence number in a log record's key; `None` for any other key.
+pub fn log_seq(key: &str) -> Option<u64> {
+    key.strip_prefix(LOG_PREFIX)?.parse().ok()
+}
+
 /// The three page kinds, each covering a fixed range of slots.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PageKind {
