@@ -57,7 +57,9 @@
 # from the stored manifest and log keys instead of opening the whole database: +0.6 KB, to
 # 285,390 B. Metadata boxed per slot: +0.1 KB, to 285,518 B. The id map's index a hashbrown
 # HashTable of slots (each id stored once): -0.2 KB, to 285,290 B. Review mends (one checksum
-# function per version, log keys parsed in one place): -0.3 KB, to 284,951 B. Moving it needs a
+# function per version, log keys parsed in one place): -0.3 KB, to 284,951 B. Export files of
+# version 2, ending with XXH3-64 instead of CRC-32 (export 77 -> 68 ms, import 131 -> 122 ms for
+# 33 MB), one shared copy of the hash's long path: +0.3 KB, to 285,242 B. Moving it needs a
 # reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."

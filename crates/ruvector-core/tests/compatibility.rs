@@ -2,7 +2,8 @@
 //! trained ranges in the manifest) must open version 1 databases and migrate them at their
 //! first checkpoint; version 3 (XXH3-64 checksums) must open databases whose records carry
 //! CRC-32 (versions 1 and 2) and go on writing beside them; and the code pages must spare an
-//! open the vector pages they stand for.
+//! open the vector pages they stand for. Export files of version 1 (a CRC-32 trailer) must
+//! import as well as version 2 ones (XXH3-64).
 
 mod common;
 
@@ -244,4 +245,30 @@ fn code_pages_spare_an_open_the_vector_pages() {
     );
     drop(read);
     assert_eq!(answers(&reopened, &rows), answers(&s, &rows));
+}
+
+/// Export files of version 1 ended with a CRC-32 where version 2 ends with an XXH3-64; the
+/// records inside are the same. A version 1 file imports, answers the same, and its export
+/// is the version 2 file.
+#[test]
+fn a_version_1_export_file_imports() {
+    use ruvector_core::storage::export::EXPORT_VERSION;
+    let sd = seed("compat export", 0xC0_03);
+    let rows = Mixture::new(DIM, 20, sd).sample(1_500, sd + 1);
+    let s = store(Quantization::Int8, &rows);
+    let file = s.export().expect("export");
+    assert_eq!(file[16..20], EXPORT_VERSION.to_le_bytes());
+    assert_eq!(EXPORT_VERSION, 2);
+    // What version 1 code wrote for the same records.
+    let mut v1 = file[..file.len() - 8].to_vec();
+    v1[16..20].copy_from_slice(&1u32.to_le_bytes());
+    let crc = crc32fast::hash(&v1);
+    v1.extend_from_slice(&crc.to_le_bytes());
+    let imported = Store::import(MemoryBackend::new(), &v1).expect("a version 1 file imports");
+    assert_eq!(answers(&imported, &rows), answers(&s, &rows));
+    assert_eq!(imported.export().expect("export"), file);
+    // Read as version 1, a version 2 file fails its checksum rather than opening.
+    let mut mislabelled = file.clone();
+    mislabelled[16..20].copy_from_slice(&1u32.to_le_bytes());
+    assert!(Store::import(MemoryBackend::new(), &mislabelled).is_err());
 }

@@ -326,3 +326,44 @@ fn a_damaged_log_tail_is_dropped_on_request_and_reported() {
     let err = Database::open_recovering(&b).expect_err("pages are not recoverable this way");
     assert!(err.to_string().contains(&page), "{err}");
 }
+
+/// An export file damaged anywhere (a flipped bit, a cut) is refused with a typed error that
+/// says where or why, before anything is written.
+#[test]
+fn damaged_export_files_are_refused() {
+    use ruvector_core::storage::export::ImportError;
+    use ruvector_core::ImportStoreError;
+    let sd = common::seed("damaged export", 0xE7);
+    let store = Store::open(populated()).expect("open");
+    let file = store.export().expect("export");
+    let mut rng = SplitMix64::new(sd);
+    let import = |bytes: &[u8]| Store::import(MemoryBackend::new(), bytes).map(drop);
+    import(&file).expect("the undamaged file imports");
+    for _ in 0..300 {
+        let at = rng.below(file.len() as u64) as usize;
+        let mut bad = file.clone();
+        bad[at] ^= 1 << rng.below(8);
+        let err = match import(&bad) {
+            Err(ImportStoreError::File(e)) => e,
+            Err(other) => panic!("byte {at}: not a file error: {other}"),
+            Ok(()) => panic!("byte {at}: a damaged export imported"),
+        };
+        match at {
+            0..16 => assert_eq!(err, ImportError::NotAnExport, "byte {at}"),
+            16..20 => assert!(
+                matches!(
+                    err,
+                    ImportError::NewerVersion(_) | ImportError::Damaged { .. }
+                ),
+                "byte {at}: {err}"
+            ),
+            _ => assert!(
+                matches!(err, ImportError::Damaged { at: a, .. } if a == file.len() - 8),
+                "byte {at}: {err}"
+            ),
+        }
+    }
+    for cut in [0, 10, 27, 28, 31, 32, 100, file.len() / 2, file.len() - 1] {
+        assert!(import(&file[..cut]).is_err(), "cut at {cut} imported");
+    }
+}

@@ -61,12 +61,18 @@ fn crc(key: &str, bytes: &[u8]) -> u32 {
 /// The checksum a record of `version` ends with, over the key and `bytes` (its first
 /// [`checksum_len`] bytes, little-endian, are stored).
 fn checksum(version: u16, key: &str, bytes: &[u8]) -> u64 {
-    use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
     if version >= XXH3_VERSION {
-        xxh3_64_with_seed(bytes, xxh3_64(key.as_bytes()))
+        xxh3(bytes, xxhash_rust::xxh3::xxh3_64(key.as_bytes()))
     } else {
         crc(key, bytes).into()
     }
+}
+
+/// XXH3-64 of `bytes` with `seed`: records and export files share this one copy of the
+/// hash's long-input path (inlined, it is ~1 KB of wasm at each use).
+#[inline(never)]
+pub(crate) fn xxh3(bytes: &[u8], seed: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, seed)
 }
 
 /// Bytes of the checksum that ends a record of `version`.

@@ -3,14 +3,26 @@
 //!
 //! Layout (little-endian): the 16-byte magic `RUVECTOR-EXPORT\0`, `u32` file version, `u32`
 //! record count, then per record `u32` key length, key bytes, `u32` value length, value
-//! bytes (a sealed record), and last a CRC-32 of everything before it.
+//! bytes (a sealed record), and last a checksum of everything before it: XXH3-64 (8 bytes)
+//! from version 2 on, CRC-32 (4 bytes) in version 1 files, which are still read.
 
 use super::{Backend, RecordError, WriteBatch};
 
 /// The file's first 16 bytes.
 pub const MAGIC: &[u8; 16] = b"RUVECTOR-EXPORT\0";
-/// The export layout version this code writes and reads.
-pub const EXPORT_VERSION: u32 = 1;
+/// The export layout version this code writes (it reads this one and every older one).
+pub const EXPORT_VERSION: u32 = 2;
+
+/// The checksum a file of `version` ends with, over everything before it, and its length
+/// in bytes. Version 2 changed CRC-32 to XXH3-64, as format version 3 did for records: a
+/// fresh browser worker checks a 33 MB file in a few ms instead of 12-15.
+fn file_checksum(version: u32, bytes: &[u8]) -> (u64, usize) {
+    if version >= 2 {
+        (super::codec::xxh3(bytes, 0), 8)
+    } else {
+        (crc32fast::hash(bytes).into(), 4)
+    }
+}
 
 /// Why an export file could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,8 +65,8 @@ pub fn write_export(records: &[(String, Vec<u8>)]) -> Vec<u8> {
         out.extend_from_slice(&(v.len() as u32).to_le_bytes());
         out.extend_from_slice(v);
     }
-    let crc = crc32fast::hash(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    let (sum, len) = file_checksum(EXPORT_VERSION, &out);
+    out.extend_from_slice(&sum.to_le_bytes()[..len]);
     out
 }
 
@@ -69,8 +81,20 @@ pub fn read_export(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ImportError> 
     if version > EXPORT_VERSION {
         return Err(ImportError::NewerVersion(version));
     }
-    let body = bytes.len() - 4;
-    if crc32fast::hash(&bytes[..body]) != le(body) {
+    if version == 0 {
+        return Err(ImportError::Damaged {
+            at: 16,
+            what: "export version 0 does not exist".into(),
+        });
+    }
+    let body = (bytes.len().checked_sub(file_checksum(version, &[]).1))
+        .filter(|&b| b >= 24)
+        .ok_or(ImportError::Damaged {
+            at: bytes.len(),
+            what: "truncated".into(),
+        })?;
+    let (sum, len) = file_checksum(version, &bytes[..body]);
+    if bytes[body..] != sum.to_le_bytes()[..len] {
         return Err(ImportError::Damaged {
             at: body,
             what: "checksum mismatch".into(),

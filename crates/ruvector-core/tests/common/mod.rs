@@ -106,4 +106,4 @@ pub fn export_fingerprint() -> u64 {
 }
 
 /// The export fingerprint every build must produce (changes only with the format).
-pub const EXPORT_FINGERPRINT: u64 = 0xad52_9076_c506_775a;
+pub const EXPORT_FINGERPRINT: u64 = 0xf20b_408a_b0bc_bbbf;
