@@ -13,14 +13,24 @@ pub const MAGIC: &[u8; 16] = b"RUVECTOR-EXPORT\0";
 /// The export layout version this code writes (it reads this one and every older one).
 pub const EXPORT_VERSION: u32 = 2;
 
-/// The checksum a file of `version` ends with, over everything before it, and its length
-/// in bytes. Version 2 changed CRC-32 to XXH3-64, as format version 3 did for records: a
-/// fresh browser worker checks a 33 MB file in a few ms instead of 12-15.
-fn file_checksum(version: u32, bytes: &[u8]) -> (u64, usize) {
+/// The checksum a file of `version` ends with, over everything before it (the low
+/// [`checksum_len`] bytes are stored, little-endian). Version 2 changed CRC-32 to XXH3-64, as
+/// format version 3 did for records: a fresh browser worker checks a 33 MB file in a few ms
+/// instead of 12-15.
+fn file_checksum(version: u32, bytes: &[u8]) -> u64 {
     if version >= 2 {
-        (super::codec::xxh3(bytes, 0), 8)
+        super::codec::xxh3(bytes, 0)
     } else {
-        (crc32fast::hash(bytes).into(), 4)
+        crc32fast::hash(bytes).into()
+    }
+}
+
+/// Bytes of the checksum that ends a file of `version`.
+fn checksum_len(version: u32) -> usize {
+    if version >= 2 {
+        8
+    } else {
+        4
     }
 }
 
@@ -65,8 +75,8 @@ pub fn write_export(records: &[(String, Vec<u8>)]) -> Vec<u8> {
         out.extend_from_slice(&(v.len() as u32).to_le_bytes());
         out.extend_from_slice(v);
     }
-    let (sum, len) = file_checksum(EXPORT_VERSION, &out);
-    out.extend_from_slice(&sum.to_le_bytes()[..len]);
+    let sum = file_checksum(EXPORT_VERSION, &out).to_le_bytes();
+    out.extend_from_slice(&sum[..checksum_len(EXPORT_VERSION)]);
     out
 }
 
@@ -87,14 +97,14 @@ pub fn read_export(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, ImportError> 
             what: "export version 0 does not exist".into(),
         });
     }
-    let body = (bytes.len().checked_sub(file_checksum(version, &[]).1))
+    let len = checksum_len(version);
+    let body = (bytes.len().checked_sub(len))
         .filter(|&b| b >= 24)
-        .ok_or(ImportError::Damaged {
+        .ok_or_else(|| ImportError::Damaged {
             at: bytes.len(),
             what: "truncated".into(),
         })?;
-    let (sum, len) = file_checksum(version, &bytes[..body]);
-    if bytes[body..] != sum.to_le_bytes()[..len] {
+    if bytes[body..] != file_checksum(version, &bytes[..body]).to_le_bytes()[..len] {
         return Err(ImportError::Damaged {
             at: body,
             what: "checksum mismatch".into(),
