@@ -115,13 +115,16 @@ pub struct Records {
 
 impl Records {
     /// Adds the records of parallel `keys` and `values` arrays (as `getAllKeys` and
-    /// `getAll` return them).
+    /// `getAll` return them). Keys past the end of `values` are listed by `keys` but have
+    /// no value (`get` finds none): their values were not read.
     fn extend(&mut self, keys: &Array, values: &Array) {
-        for (k, v) in keys.iter().zip(values.iter()) {
+        for (i, k) in keys.iter().enumerate() {
             let key = k.as_string().unwrap_or_else(|| format!("{k:?}"));
-            self.index.insert(key.clone(), self.values.len());
+            if i < values.length() as usize {
+                self.index.insert(key.clone(), self.values.len());
+                self.values.push(values.get(i as u32));
+            }
             self.keys.push(key);
-            self.values.push(v);
         }
         self.keys.sort_unstable();
     }
@@ -220,7 +223,7 @@ impl Idb {
     /// only for as long as it is being decoded.
     pub async fn read_all(&self) -> Result<Records, ErrorInfo> {
         // Every key is ASCII, below "~".
-        self.read_ranges_into(&[(String::new(), "~".to_owned(), true)])
+        self.read_ranges_into(&[(String::new(), "~".to_owned(), true)], 0)
             .await
     }
 
@@ -229,7 +232,7 @@ impl Idb {
     /// version 2, `Manifest::first_vector_page_read`); all of them otherwise.
     pub async fn read_for_open(&self) -> Result<Records, ErrorInfo> {
         let manifest = [(MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false)];
-        let found = self.read_ranges(&manifest).await?;
+        let found = self.read_ranges(&manifest, 0).await?;
         let first = found
             .first()
             .and_then(|(_, values)| values.get(0).dyn_into::<Uint8Array>().ok())
@@ -243,26 +246,27 @@ impl Idb {
             (String::new(), vec.to_owned(), true),
             (PageKind::Vectors.key(first, 0), "vec0".to_owned(), true),
         ];
-        self.read_ranges_into(&ranges).await
+        self.read_ranges_into(&ranges, 0).await
     }
 
-    /// The manifest and the log records, in one read-only transaction: what
-    /// `Database::stored_seq` needs.
-    pub async fn read_manifest_and_log(&self) -> Result<Records, ErrorInfo> {
+    /// The manifest and the log's keys, in one read-only transaction: what
+    /// `Database::stored_seq` needs. The log records' values are not read (`get` finds none).
+    pub async fn read_manifest_and_log_keys(&self) -> Result<Records, ErrorInfo> {
         let ranges = [
             (LOG_PREFIX.to_owned(), "log0".to_owned(), true),
             (MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false),
         ];
-        self.read_ranges_into(&ranges).await
+        self.read_ranges_into(&ranges, 1).await
     }
 
-    /// The records of `read_ranges(ranges)`, as one [`Records`].
+    /// The records of `read_ranges(ranges, keys_only)`, as one [`Records`].
     async fn read_ranges_into(
         &self,
         ranges: &[(String, String, bool)],
+        keys_only: usize,
     ) -> Result<Records, ErrorInfo> {
         let mut records = Records::default();
-        for (keys, values) in &self.read_ranges(ranges).await? {
+        for (keys, values) in &self.read_ranges(ranges, keys_only).await? {
             records.extend(keys, values);
         }
         Ok(records)
@@ -300,7 +304,7 @@ impl Idb {
             (log_key(seq + 1), "log0".to_owned(), true),
             (MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false),
         ];
-        let mut found = self.read_ranges(&log_and_manifest).await?;
+        let mut found = self.read_ranges(&log_and_manifest, 0).await?;
         let any_log = found.first().is_some_and(|(keys, _)| keys.length() > 0);
         if any_log {
             let pages = [(
@@ -308,7 +312,7 @@ impl Idb {
                 "vec0".to_owned(),
                 true,
             )];
-            found.extend(self.read_ranges(&pages).await?);
+            found.extend(self.read_ranges(&pages, 0).await?);
         }
         for (keys, values) in &found {
             records.extend(keys, values);
@@ -317,10 +321,12 @@ impl Idb {
     }
 
     /// Keys and values of each range `(from, to, open_end)` (`to` exclusive when `open_end`),
-    /// all in one read-only transaction.
+    /// all in one read-only transaction; the first `keys_only` ranges' values are not read
+    /// (their arrays of values are empty).
     async fn read_ranges(
         &self,
         ranges: &[(String, String, bool)],
+        keys_only: usize,
     ) -> Result<Vec<(Array, Array)>, ErrorInfo> {
         let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
         let read = |store: IdbObjectStore| async move {
@@ -338,12 +344,19 @@ impl Idb {
             for req in &requests {
                 keys.push(finish(req).await?.unchecked_into::<Array>());
             }
-            let all: Array = keys.iter().flat_map(|k| k.iter()).collect();
+            let wanted = keys.iter().skip(keys_only);
+            let all: Array = wanted.flat_map(|k| k.iter()).collect();
             let mut values = get_each(&store, &all).await?.into_iter();
             Ok(keys
                 .into_iter()
-                .map(|k| {
-                    let v: Array = values.by_ref().take(k.length() as usize).collect();
+                .enumerate()
+                .map(|(i, k)| {
+                    let n = if i < keys_only {
+                        0
+                    } else {
+                        k.length() as usize
+                    };
+                    let v: Array = values.by_ref().take(n).collect();
                     (k, v)
                 })
                 .collect())

@@ -114,7 +114,7 @@ pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsVal
         let _lock = locks::acquire(&name).await?;
         // The stored manifest and log keys say its number; opening it (every page read and
         // decoded) would say the same, and nothing for a damaged one.
-        let stored = idb.read_manifest_and_log().await?;
+        let stored = idb.read_manifest_and_log_keys().await?;
         db.advance_seq(Database::stored_seq(&stored));
         let records = db.snapshot(&mem)?;
         let mut batch = import_batch(records);
