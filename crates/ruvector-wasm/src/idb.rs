@@ -118,9 +118,10 @@ impl Records {
     /// `getAll` return them). Keys past the end of `values` are listed by `keys` but have
     /// no value (`get` finds none): their values were not read.
     fn extend(&mut self, keys: &Array, values: &Array) {
+        let read = values.length() as usize;
         for (i, k) in keys.iter().enumerate() {
             let key = k.as_string().unwrap_or_else(|| format!("{k:?}"));
-            if i < values.length() as usize {
+            if i < read {
                 self.index.insert(key.clone(), self.values.len());
                 self.values.push(values.get(i as u32));
             }
