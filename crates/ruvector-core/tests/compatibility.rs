@@ -7,17 +7,15 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-use common::seed;
+use common::{seed, Counting};
 use ruvector_core::dataset::Mixture;
 use ruvector_core::storage::codec::{open_versioned, seal_at, Kind, FORMAT_VERSION};
 use ruvector_core::storage::records::Manifest;
 use ruvector_core::storage::{PageKind, MANIFEST_KEY};
 use ruvector_core::{
-    Backend, BackendError, CollectionConfig, Item, MemoryBackend, Quantization, SearchQuery, Store,
-    WriteBatch,
+    Backend, CollectionConfig, Item, MemoryBackend, Quantization, SearchQuery, Store,
 };
 
 const DIM: usize = 16;
@@ -200,36 +198,13 @@ fn crc32_records_of_versions_1_and_2_open_and_mix_with_version_3() {
     }
 }
 
-/// A backend that records which keys were read.
-struct Counting {
-    inner: MemoryBackend,
-    read: RefCell<BTreeSet<String>>,
-}
-
-impl Backend for Counting {
-    fn write(&self, batch: &WriteBatch) -> Result<(), BackendError> {
-        self.inner.write(batch)
-    }
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
-        self.read.borrow_mut().insert(key.to_owned());
-        self.inner.get(key)
-    }
-    fn keys(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
-        self.inner.keys(prefix)
-    }
-}
-
 #[test]
 fn code_pages_spare_an_open_the_vector_pages() {
     let sd = seed("compat open", 0xC0_03);
     let rows = Mixture::new(DIM, 20, sd).sample(N, sd + 1);
     let s = store(Quantization::Int8, &rows);
-    let counting = Counting {
-        inner: MemoryBackend::new_from(s.backend()),
-        read: RefCell::default(),
-    };
-    let reopened = Store::open(counting).expect("open");
-    let read = reopened.backend().read.borrow();
+    let reopened = Store::open(Counting::copy_of(s.backend())).expect("open");
+    let read: BTreeSet<String> = reopened.backend().reads.borrow().iter().cloned().collect();
     let full = (N + 1) / 256;
     let vector_pages: Vec<&String> = read.iter().filter(|k| k.starts_with("vec/")).collect();
     let code_pages = read.iter().filter(|k| k.starts_with("i8/")).count();
@@ -253,7 +228,7 @@ fn code_pages_spare_an_open_the_vector_pages() {
 #[test]
 fn a_version_1_export_file_imports() {
     use ruvector_core::storage::export::EXPORT_VERSION;
-    let sd = seed("compat export", 0xC0_03);
+    let sd = seed("compat export", 0xC0_04);
     let rows = Mixture::new(DIM, 20, sd).sample(1_500, sd + 1);
     let s = store(Quantization::Int8, &rows);
     let file = s.export().expect("export");

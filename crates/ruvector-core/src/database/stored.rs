@@ -179,9 +179,28 @@ impl Database {
 
     /// Fills the vectors a search with `include_vectors` left out because they are in
     /// storage (a durable `quantization: int8` collection), reading them from `source`.
+    /// Each page is read and decoded once, however many hits it holds.
     pub fn fill_vectors(&self, hits: &mut [Hit], source: &dyn Backend) -> Result<(), GetError> {
-        for h in hits.iter_mut().filter(|h| h.vector.is_none()) {
-            h.vector = self.get(&h.id, source)?.map(|r| r.vector);
+        // In slot order (`slot << 32 | index`), as rescoring reads them.
+        let mut order: Vec<u64> = (hits.iter().enumerate())
+            .filter(|(_, h)| h.vector.is_none())
+            .filter_map(|(i, h)| Some(((self.coll.ids.slot(&h.id)?.0 as u64) << 32) | i as u64))
+            .collect();
+        order.sort_unstable();
+        let mut pages = VectorPages::new(source, &self.manifest);
+        let vectors = &self.coll.vectors;
+        for o in order {
+            let (slot, h) = (Slot((o >> 32) as u32), &mut hits[o as u32 as usize]);
+            h.vector = Some(match vectors.original(slot) {
+                Some(v) => v,
+                None => {
+                    let (stored, _) = pages.get(slot.0).map_err(|source| GetError::Storage {
+                        id: h.id.clone(),
+                        source,
+                    })?;
+                    vectors.restore_original(slot, stored)
+                }
+            });
         }
         Ok(())
     }

@@ -107,3 +107,35 @@ pub fn export_fingerprint() -> u64 {
 
 /// The export fingerprint every build must produce (changes only with the format).
 pub const EXPORT_FINGERPRINT: u64 = 0xf20b_408a_b0bc_bbbf;
+
+/// A backend that records every key read, in order (repeats included).
+pub struct Counting {
+    pub inner: ruvector_core::MemoryBackend,
+    pub reads: std::cell::RefCell<Vec<String>>,
+}
+
+impl Counting {
+    /// Counts the reads of a copy of `b`.
+    pub fn copy_of(b: &ruvector_core::MemoryBackend) -> Counting {
+        Counting {
+            inner: ruvector_core::MemoryBackend::new_from(b),
+            reads: Default::default(),
+        }
+    }
+}
+
+impl ruvector_core::Backend for Counting {
+    fn write(
+        &self,
+        batch: &ruvector_core::storage::WriteBatch,
+    ) -> Result<(), ruvector_core::BackendError> {
+        self.inner.write(batch)
+    }
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ruvector_core::BackendError> {
+        self.reads.borrow_mut().push(key.to_owned());
+        self.inner.get(key)
+    }
+    fn keys(&self, prefix: &str) -> Result<Vec<String>, ruvector_core::BackendError> {
+        self.inner.keys(prefix)
+    }
+}
