@@ -236,9 +236,6 @@ fn decoder_property_random_damage_never_panics_and_never_passes() {
     }
 }
 
-/// The documented recovery: a damaged log record is dropped with every later one; the
-/// database opens at the record before it, says what it lost, and works on. Damage to a page
-/// is not papered over.
 /// Another tab may have applied the records a recovery drops (they were sound when it read
 /// them). The recovery must not hand their numbers to new writes: such a tab would wait for
 /// numbers past its own and never see the new records, and keep the lost ones.
@@ -277,6 +274,9 @@ fn a_recovery_is_numbered_past_every_dropped_record() {
     assert!(has("id600") && has("after") && !has("id601") && !has("id602"));
 }
 
+/// The documented recovery: a damaged log record is dropped with every later one; the
+/// database opens at the record before it, says what it lost, and works on. Damage to a page
+/// is not papered over.
 #[test]
 fn a_damaged_log_tail_is_dropped_on_request_and_reported() {
     let b = populated();

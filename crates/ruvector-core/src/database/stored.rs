@@ -117,14 +117,7 @@ impl Database {
             .drain(..)
             .filter_map(|h| Some((self.coll.ids.slot(&h.id)?, h)))
             .collect();
-        // In slot order, so each page is read and decoded once (`slot << 32 | index`, sorted
-        // as the crate's other cold-path `u64` sorts are).
-        let mut order: Vec<u64> = slotted
-            .iter()
-            .enumerate()
-            .map(|(i, (s, _))| ((s.0 as u64) << 32) | i as u64)
-            .collect();
-        order.sort_unstable();
+        let order = slot_order(slotted.iter().map(|(s, _)| *s).enumerate());
         let index_of = |slot: Slot| {
             let at = order
                 .binary_search_by_key(&slot.0, |&o| (o >> 32) as u32)
@@ -181,12 +174,8 @@ impl Database {
     /// storage (a durable `quantization: int8` collection), reading them from `source`.
     /// Each page is read and decoded once, however many hits it holds.
     pub fn fill_vectors(&self, hits: &mut [Hit], source: &dyn Backend) -> Result<(), GetError> {
-        // In slot order (`slot << 32 | index`), as rescoring reads them.
-        let mut order: Vec<u64> = (hits.iter().enumerate())
-            .filter(|(_, h)| h.vector.is_none())
-            .filter_map(|(i, h)| Some(((self.coll.ids.slot(&h.id)?.0 as u64) << 32) | i as u64))
-            .collect();
-        order.sort_unstable();
+        let missing = (hits.iter().enumerate()).filter(|(_, h)| h.vector.is_none());
+        let order = slot_order(missing.filter_map(|(i, h)| Some((i, self.coll.ids.slot(&h.id)?))));
         let mut pages = VectorPages::new(source, &self.manifest);
         let vectors = &self.coll.vectors;
         for o in order {
@@ -256,4 +245,15 @@ impl Database {
         out.push((MANIFEST_KEY.into(), manifest.encode(MANIFEST_KEY)));
         Ok(out)
     }
+}
+
+/// `(index, slot)` pairs as `slot << 32 | index`, sorted: walked in slot order, stored pages
+/// are read and decoded once each (`VectorPages` keeps the page in use). A `u64` sort, as the
+/// crate's other cold-path sorts are (one instantiation of the standard sort).
+fn slot_order(items: impl Iterator<Item = (usize, Slot)>) -> Vec<u64> {
+    let mut order: Vec<u64> = items
+        .map(|(i, s)| ((s.0 as u64) << 32) | i as u64)
+        .collect();
+    order.sort_unstable();
+    order
 }
