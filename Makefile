@@ -60,7 +60,7 @@ test-native:
 bench: deps build-web
 	$(CARGO) bench -p ruvector-benches
 	node playwright/bench.mjs
-	$(CARGO) run -p ruvector-benches --release --bin report
+	$(CARGO) run -p ruvector-benches --release --bin report -- --fold-criterion
 
 fmt:
 	$(CARGO) fmt --all
