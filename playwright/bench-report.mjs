@@ -26,6 +26,8 @@ const fix = (x, d) => (x == null || !Number.isFinite(x) ? '–' : x.toFixed(d));
 const failure = (step) => step?.error ?? step?.unsupported;
 /** Why a system has no cold-open time: its save or its load failed. */
 const whyNoOpen = (s) => (failure(s.persist) ? `save: ${failure(s.persist)}` : `load: ${failure(s.reopen?.[0])}`);
+/** Where the run kept IndexedDB (runs before `storage` was recorded kept it in memory). */
+const where = (run) => (run.storage === 'disk' ? 'IndexedDB on disk' : 'IndexedDB in memory');
 const best = (xs) => xs.reduce((a, b) => (b.value > a.value ? b : a), { value: -Infinity });
 
 /** Everything the tables and charts need, computed once. */
@@ -58,7 +60,7 @@ export function summarise(run) {
 function markdown(run, sum) {
   const { ours, ratios } = sum;
   const lines = [
-    `### Beside the other browser vector databases (${run.browser}, ${run.dataset}, ${run.n}×${run.systems[0]?.dim ?? ''}, ${run.queries} queries, k = 10, m = 16, ef_construction = 200; each system alone in a fresh dedicated worker, one run)`,
+    `### Beside the other browser vector databases (${run.browser}, ${run.dataset}, ${run.n}×${run.systems[0]?.dim ?? ''}, ${run.queries} queries, k = 10, m = 16, ef_construction = 200; ${where(run)}; each system alone in a fresh dedicated worker, one run)`,
     '',
     '| ratio (same run) | value | target |',
     '|---|---:|---:|',
@@ -109,7 +111,7 @@ function markdown(run, sum) {
 function headline(run, sum) {
   const r = sum.ratios;
   return [
-    `In one run in ${run.browser} on ${run.dataset} (each system alone in a worker; details and charts in`,
+    `In one run in ${run.browser} on ${run.dataset}, ${where(run)} (each system alone in a worker; details and charts in`,
     '[benches/README.md](benches/README.md) and [benches/report.html](benches/report.html)):',
     '',
     '| ruvector-web ÷ peer (same run) | value |',
@@ -149,7 +151,7 @@ function html(run, sum) {
 figure{margin:24px 0}pre{white-space:pre-wrap;background:#f6f6f6;padding:12px;font-size:12px}</style>
 <h1>ruvector-web beside the other browser vector databases</h1>
 <p>${esc(run.browser)}, ${esc(run.dataset)}: ${run.n} vectors × ${ok[0]?.dim}, ${run.queries} queries, k = 10; HNSW m = 16,
-ef_construction = 200; each system alone in a fresh dedicated worker, one run. Generated from
+ef_construction = 200; ${where(run)}; each system alone in a fresh dedicated worker, one run. Generated from
 <code>benches/results/browser-peers.json</code> by <code>playwright/bench-report.mjs</code>.</p>
 ${charts.map((c) => `<figure>${c}</figure>`).join('\n')}
 <h2>Tables</h2>

@@ -65,6 +65,10 @@ test('the report renders from the run: ratios off the curves, six charts drawn',
   assert.ok(out.markdown.includes(`our search QPS ÷ hnswlib-wasm's at recall@10 = 0.95 | ${expected.toFixed(2)}×`), 'the hnswlib ratio is in the table');
   assert.equal(sum.ratios.qps.length, 3);
   assert.ok(out.headline.includes('build rate, durable'));
+  // Where IndexedDB was kept is part of every heading that quotes the run's times.
+  assert.ok(out.headline.includes('IndexedDB in memory') && out.markdown.includes('IndexedDB in memory'), 'a run without `storage` kept IndexedDB in memory');
+  const onDisk = render({ ...run, storage: 'disk' });
+  assert.ok(onDisk.headline.includes('IndexedDB on disk') && onDisk.markdown.includes('IndexedDB on disk') && onDisk.html.includes('IndexedDB on disk'));
   const page = await env.browser.newPage();
   await page.setContent(out.html);
   assert.equal(await chartsDrawn(page), 6);

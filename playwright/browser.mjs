@@ -11,6 +11,6 @@ export function launch(extra = []) {
   return chromium.launch({ executablePath: EXECUTABLE, args: [...ARGS, ...extra] });
 }
 
-export function launchPersistent(dir) {
-  return chromium.launchPersistentContext(dir, { executablePath: EXECUTABLE, args: ARGS });
+export function launchPersistent(dir, extra = []) {
+  return chromium.launchPersistentContext(dir, { executablePath: EXECUTABLE, args: [...ARGS, ...extra] });
 }

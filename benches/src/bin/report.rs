@@ -213,10 +213,16 @@ fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
     let simd = &b["simd"];
     let _ = writeln!(
         out,
-        "### In the browser ({}, {}, a dedicated worker; {}×{}, {} queries)\n\n\
+        "### In the browser ({}, {}, a dedicated worker, IndexedDB {}; {}×{}, {} queries)\n\n\
          | build | ef | QPS | recall@10 | p50 µs | p99 µs |\n|---|---:|---:|---:|---:|---:|",
         b["browser"].as_str().unwrap_or("?"),
         simd["dataset"].as_str().unwrap_or("?"),
+        // Runs before the field was recorded kept IndexedDB in memory.
+        if b["storage"] == "disk" {
+            "on disk"
+        } else {
+            "in memory"
+        },
         simd["n"],
         simd["dim"],
         simd["queries"]
