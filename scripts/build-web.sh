@@ -63,11 +63,13 @@
 # the log's keys without their values: +0.1 KB, to 285,327 B. includeVectors decoding each stored
 # page once, in slot order, instead of once per hit (a whole `get` each, metadata cloned and
 # dropped): +0.6 KB, to 285,959 B; review mends (one slot-order helper for it and rescoring):
-# 285,956 B. Moving it needs a reason written here.
+# 285,956 B. A rescored search with includeVectors taking the kept hits' vectors from the pages
+# the rescoring decoded, instead of decoding them again: +0.1 KB, to 286,067 B; ceiling to
+# 286,200. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-286000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-286200} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -205,13 +205,20 @@ impl<B: Backend> Store<B> {
 
     /// A search whose distances are exact even when the vectors are in storage only: the
     /// best `k · RESCORE_CANDIDATES` by the int8 ranking, rescored from their float32
-    /// vectors ([`Database::rescore`]).
+    /// vectors ([`Database::rescore`]), which also gives the kept hits their vectors when
+    /// `include_vectors` asks (each stored page read once).
     pub fn search_rescored(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
         let mut wide = *query;
         wide.k = (query.k * crate::database::RESCORE_CANDIDATES).min(crate::MAX_K);
-        let mut r = self.search(&wide)?;
-        self.db
-            .rescore(query.vector, &mut r.hits, query.k, &self.backend)?;
+        wide.include_vectors = false;
+        let mut r = self.db.collection().search(&wide)?;
+        self.db.rescore(
+            query.vector,
+            &mut r.hits,
+            query.k,
+            query.include_vectors,
+            &self.backend,
+        )?;
         Ok(r)
     }
 

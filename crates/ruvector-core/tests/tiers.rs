@@ -117,17 +117,33 @@ fn originals_leave_memory_and_come_back_exactly_from_storage() {
         let want = plain.get(&h.id).expect("get").expect("live").vector;
         assert_eq!(h.vector.as_ref(), Some(&want), "{}", h.id);
     }
-    // ... reading each stored page once, however many hits it holds.
+    // ... reading each stored page once, however many hits it holds; rescored, the
+    // rescoring's pages give the kept hits their vectors (none is read a second time).
     let counted = Store::open(common::Counting::copy_of(int8.backend())).expect("open");
-    counted.backend().reads.borrow_mut().clear();
-    let mut wide = SearchQuery::new(q, 100);
-    wide.include_vectors = true;
-    let r = counted.search(&wide).expect("search");
-    let reads = counted.backend().reads.borrow();
-    let pages: std::collections::BTreeSet<&String> = reads.iter().collect();
-    println!("100 hits: {} reads of {} pages", reads.len(), pages.len());
-    assert!(r.hits.iter().all(|h| h.vector.is_some()));
-    assert_eq!(reads.len(), pages.len(), "a page read twice: {reads:?}");
+    for (k, rescore) in [(100, false), (25, true)] {
+        counted.backend().reads.borrow_mut().clear();
+        let mut query = SearchQuery::new(q, k);
+        query.include_vectors = true;
+        let r = if rescore {
+            counted.search_rescored(&query)
+        } else {
+            counted.search(&query)
+        };
+        let hits = r.expect("search").hits;
+        let reads = counted.backend().reads.borrow();
+        let pages: std::collections::BTreeSet<&String> = reads.iter().collect();
+        println!(
+            "{k} hits, rescore {rescore}: {} reads of {} pages",
+            reads.len(),
+            pages.len()
+        );
+        assert_eq!(hits.len(), k);
+        for h in &hits {
+            let want = plain.get(&h.id).expect("get").expect("live").vector;
+            assert_eq!(h.vector.as_ref(), Some(&want), "{}", h.id);
+        }
+        assert_eq!(reads.len(), pages.len(), "a page read twice: {reads:?}");
+    }
 
     // Rescored: exact float32 distances, read back from storage, and at least the ranking
     // the int8 estimates gave.

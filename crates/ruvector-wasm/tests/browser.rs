@@ -736,10 +736,10 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
     );
     let r = rv::get(copy.clone(), "p5".into()).await.unwrap();
     assert!(close(&vector(&r), 5));
-    // Rescored: exact float32 distances of the stored vectors, read back from IndexedDB.
-    let rescored = rv::search(name.clone(), q.clone(), obj(r#"{"k": 5, "rescore": true}"#))
-        .await
-        .unwrap();
+    // Rescored: exact float32 distances of the stored vectors, read back from IndexedDB,
+    // and the vectors themselves from the same pages.
+    let options = obj(r#"{"k": 5, "rescore": true, "includeVectors": true}"#);
+    let rescored = rv::search(name.clone(), q.clone(), options).await.unwrap();
     let unit = |v: &[f32]| {
         let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         v.iter().map(|x| x / n).collect::<Vec<f32>>()
@@ -753,6 +753,7 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
         let want = 1.0 - qn.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>();
         let got = field(&h, "distance").as_f64().unwrap() as f32;
         assert!((got - want).abs() < 1e-5, "p{i}: {got} vs {want}");
+        assert!(close(&vector(&h), i), "rescored hit p{i}");
     }
     // Retrained on demand: the vectors come back from IndexedDB to be encoded again.
     rv::retrain(name.clone()).await.unwrap();

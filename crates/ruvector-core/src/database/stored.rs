@@ -104,11 +104,15 @@ impl Database {
     /// keeps the best `k`. Once a `quantization: int8 | binary` collection's originals are
     /// in storage its searches rank by int8 estimates; a search for
     /// `k · RESCORE_CANDIDATES` hits finished by this is slower and exact in its distances.
+    /// With `include_vectors`, every kept hit leaves with its vector as given, taken from the
+    /// page the rescoring read (each page is read and decoded once; no
+    /// [`Database::fill_vectors`] after it).
     pub fn rescore(
         &self,
         query: &[f32],
         hits: &mut Vec<Hit>,
         k: usize,
+        include_vectors: bool,
         source: &dyn Backend,
     ) -> Result<(), SearchError> {
         let q = self.coll.vectors.prepare_query(query)?;
@@ -128,16 +132,23 @@ impl Database {
         let mut ranked = Vec::with_capacity(slotted.len());
         for &o in &order {
             let (slot, h) = &mut slotted[o as u32 as usize];
-            let d = match self.coll.vectors.resident(*slot) {
-                Some(v) => metric.distance(&q, v),
+            let vectors = &self.coll.vectors;
+            let v = match vectors.resident(*slot) {
+                Some(v) => v,
                 None => {
-                    let v = pages.get(slot.0).map_err(|source| GetError::Storage {
-                        id: h.id.clone(),
-                        source,
-                    })?;
-                    metric.distance(&q, v.0)
+                    pages
+                        .get(slot.0)
+                        .map_err(|source| GetError::Storage {
+                            id: h.id.clone(),
+                            source,
+                        })?
+                        .0
                 }
             };
+            if include_vectors && h.vector.is_none() {
+                h.vector = Some(vectors.restore_original(*slot, v));
+            }
+            let d = metric.distance(&q, v);
             h.distance = d;
             h.score = metric.score(d);
             ranked.push(Candidate {

@@ -221,11 +221,13 @@ pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<J
         let stored = e.stored_pages(Some(&ids)).await.map_err(fail)?;
         let db = e.db.borrow();
         if rescore {
-            db.rescore(&v, &mut found.hits, k, &stored)
+            // Fills the kept hits' vectors from the pages it decodes: no second decode.
+            db.rescore(&v, &mut found.hits, k, vectors, &stored)
+                .map_err(|x| fail(ErrorInfo::from(x)))?;
+        } else {
+            db.fill_vectors(&mut found.hits, &stored)
                 .map_err(|x| fail(ErrorInfo::from(x)))?;
         }
-        db.fill_vectors(&mut found.hits, &stored)
-            .map_err(|x| fail(ErrorInfo::from(x)))?;
     }
     search_results_to_js(&found)
 }
