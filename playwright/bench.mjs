@@ -65,7 +65,7 @@ const FLAGS = ['--enable-blink-features=ForceEagerMeasureMemory'];
 // A profile on disk, as a user's browser has: IndexedDB's files on disk, written with fsync.
 // A fresh Playwright context keeps IndexedDB in memory instead, which reads 32 MiB faster and
 // makes a `strict` commit cost nothing; runs before 2026-11-25 measured that way, and
-// RUVECTOR_BENCH_STORAGE=memory still does (its results go to the partial file).
+// RUVECTOR_BENCH_STORAGE=memory still does (into browser-core-memory.json and the partial file).
 const STORAGE = process.env.RUVECTOR_BENCH_STORAGE === 'memory' ? 'memory' : 'disk';
 const profile = await mkdtemp(join(tmpdir(), 'ruvector-bench-'));
 const inMemory = STORAGE === 'memory' ? await launch(FLAGS) : null;

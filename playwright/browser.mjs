@@ -11,6 +11,7 @@ export function launch(extra = []) {
   return chromium.launch({ executablePath: EXECUTABLE, args: [...ARGS, ...extra] });
 }
 
+/** Headless Chromium with its profile in `dir` (IndexedDB on disk), ARGS and `extra` flags. */
 export function launchPersistent(dir, extra = []) {
   return chromium.launchPersistentContext(dir, { executablePath: EXECUTABLE, args: [...ARGS, ...extra] });
 }
