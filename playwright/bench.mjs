@@ -67,9 +67,9 @@ const FLAGS = ['--enable-blink-features=ForceEagerMeasureMemory'];
 // makes a `strict` commit cost nothing; runs before 2026-11-25 measured that way, and
 // RUVECTOR_BENCH_STORAGE=memory still does (into browser-core-memory.json and the partial file).
 const STORAGE = process.env.RUVECTOR_BENCH_STORAGE === 'memory' ? 'memory' : 'disk';
-const profile = await mkdtemp(join(tmpdir(), 'ruvector-bench-'));
-const inMemory = STORAGE === 'memory' ? await launch(FLAGS) : null;
-const browser = inMemory ? await inMemory.newContext() : await launchPersistent(profile, FLAGS);
+const profile = STORAGE === 'disk' ? await mkdtemp(join(tmpdir(), 'ruvector-bench-')) : null;
+const inMemory = profile ? null : await launch(FLAGS);
+const browser = profile ? await launchPersistent(profile, FLAGS) : await inMemory.newContext();
 try {
   const page = await browser.newPage();
   page.on('console', (m) => console.log('page:', m.text()));
@@ -128,5 +128,5 @@ try {
   await browser.close();
   await inMemory?.close();
   await server.close();
-  await rm(profile, { recursive: true, force: true });
+  if (profile) await rm(profile, { recursive: true, force: true });
 }

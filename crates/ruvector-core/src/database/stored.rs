@@ -132,21 +132,9 @@ impl Database {
         let mut ranked = Vec::with_capacity(slotted.len());
         for &o in &order {
             let (slot, h) = &mut slotted[o as u32 as usize];
-            let vectors = &self.coll.vectors;
-            let v = match vectors.resident(*slot) {
-                Some(v) => v,
-                None => {
-                    pages
-                        .get(slot.0)
-                        .map_err(|source| GetError::Storage {
-                            id: h.id.clone(),
-                            source,
-                        })?
-                        .0
-                }
-            };
+            let v = self.stored_form(&mut pages, *slot, &h.id)?;
             if include_vectors && h.vector.is_none() {
-                h.vector = Some(vectors.restore_original(*slot, v));
+                h.vector = Some(self.coll.vectors.restore_original(*slot, v));
             }
             let d = metric.distance(&q, v);
             h.distance = d;
@@ -156,11 +144,33 @@ impl Database {
                 slot: *slot,
             });
         }
-        // By distance, ties to the lower slot (the vector inserted first).
+        // By distance, ties to the lower slot (the vector inserted first); the kept hits
+        // are moved out, not cloned with their vectors.
         ranked.sort_unstable();
+        let mut slotted: Vec<Option<Hit>> = slotted.into_iter().map(|(_, h)| Some(h)).collect();
         let best = ranked.iter().take(k).filter_map(|c| index_of(c.slot));
-        hits.extend(best.map(|i| slotted[i].1.clone()));
+        hits.extend(best.filter_map(|i| slotted[i].take()));
         Ok(())
+    }
+
+    /// The stored form of `slot`'s vector (`id`'s): from memory when it is there, else from
+    /// its page in `pages` (read and decoded only when it is not the page in use).
+    fn stored_form<'p>(
+        &'p self,
+        pages: &'p mut VectorPages<'_>,
+        slot: Slot,
+        id: &str,
+    ) -> Result<&'p [f32], GetError> {
+        match self.coll.vectors.resident(slot) {
+            Some(v) => Ok(v),
+            None => Ok(pages
+                .get(slot.0)
+                .map_err(|source| GetError::Storage {
+                    id: id.to_owned(),
+                    source,
+                })?
+                .0),
+        }
     }
 
     /// The stored form of `slot`'s vector, read from its page in `source`.
@@ -188,19 +198,10 @@ impl Database {
         let missing = (hits.iter().enumerate()).filter(|(_, h)| h.vector.is_none());
         let order = slot_order(missing.filter_map(|(i, h)| Some((i, self.coll.ids.slot(&h.id)?))));
         let mut pages = VectorPages::new(source, &self.manifest);
-        let vectors = &self.coll.vectors;
         for o in order {
             let (slot, h) = (Slot((o >> 32) as u32), &mut hits[o as u32 as usize]);
-            h.vector = Some(match vectors.original(slot) {
-                Some(v) => v,
-                None => {
-                    let (stored, _) = pages.get(slot.0).map_err(|source| GetError::Storage {
-                        id: h.id.clone(),
-                        source,
-                    })?;
-                    vectors.restore_original(slot, stored)
-                }
-            });
+            let stored = self.stored_form(&mut pages, slot, &h.id)?;
+            h.vector = Some(self.coll.vectors.restore_original(slot, stored));
         }
         Ok(())
     }

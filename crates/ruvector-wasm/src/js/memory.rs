@@ -43,7 +43,7 @@ impl MemoryCollection {
     pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let v = vector_from("vector", &vector)?;
         let o: SearchOptions = parse("options", options)?;
-        search_results_to_js(&run_search(&self.inner, &v, &o, o.k)?)
+        search_results_to_js(&run_search(&self.inner, &v, &o, o.k, o.include_vectors)?)
     }
 
     /// Deletes `id`; false when it was not there.

@@ -214,7 +214,14 @@ pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<J
     } else {
         k
     };
-    let mut found = run_search(e.db.borrow().collection(), &v, &o, wide)?;
+    // Rescoring gives the hits it keeps their vectors itself: the wide search copies none.
+    let mut found = run_search(
+        e.db.borrow().collection(),
+        &v,
+        &o,
+        wide,
+        vectors && !rescore,
+    )?;
     let missing = vectors && found.hits.iter().any(|h| h.vector.is_none());
     if rescore || missing {
         let ids: Vec<&str> = found.hits.iter().map(|h| h.id.as_str()).collect();
@@ -232,12 +239,13 @@ pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<J
     search_results_to_js(&found)
 }
 
-/// Runs a parsed query for `k` hits on `coll`.
+/// Runs a parsed query for `k` hits on `coll`, with their vectors when `include_vectors`.
 pub(super) fn run_search(
     coll: &Collection,
     v: &[f32],
     o: &SearchOptions,
     k: usize,
+    include_vectors: bool,
 ) -> Result<SearchResults, JsValue> {
     let filter = o
         .filter
@@ -251,7 +259,7 @@ pub(super) fn run_search(
         ef: o.ef,
         filter: filter.as_ref(),
         include_metadata: o.include_metadata,
-        include_vectors: o.include_vectors,
+        include_vectors,
     };
     coll.search(&q).map_err(fail)
 }
