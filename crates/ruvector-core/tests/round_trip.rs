@@ -423,3 +423,66 @@ fn stored_seq_is_the_number_an_open_reports() {
         "nothing stored"
     );
 }
+
+/// The browser's page cache holds `Database::page_records`: byte for byte what storage holds
+/// under each key, every record an open reads but the log (for int8, not the vector pages the
+/// code pages stand for), and nothing while memory is ahead of the pages.
+#[test]
+fn page_records_are_the_stored_records_an_open_reads() {
+    use ruvector_core::storage::MANIFEST_KEY;
+    use ruvector_core::Quantization;
+    let dim = 16;
+    // Past int8's training point (16,384 slots), so the int8 collection has code pages.
+    let n = 17_000;
+    let rows = Mixture::new(dim, 10, 11).sample(n + 10, 12);
+    let item = |i: usize| Item::new(format!("v{i}"), rows[i * dim..(i + 1) * dim].to_vec());
+    for q in [Quantization::None, Quantization::Int8] {
+        let config = CollectionConfig::new(dim).quantization(q);
+        let mut store = Store::create(MemoryBackend::new(), config).expect("create");
+        store
+            .insert_batch((0..n).map(item).collect())
+            .expect("insert");
+        assert!(store.database().page_records().is_none(), "{q:?}: dirty");
+        store.checkpoint().expect("checkpoint");
+        let records = store.database().page_records().expect("nothing dirty");
+        assert_eq!(records[0].0, MANIFEST_KEY);
+        for (key, bytes) in &records {
+            let stored = store.backend().get(key).expect("get");
+            assert_eq!(stored.as_ref(), Some(bytes), "{q:?}: {key}");
+        }
+        let vector_pages = records
+            .iter()
+            .filter(|(k, _)| k.starts_with("vec/"))
+            .count();
+        let expected = if q == Quantization::None {
+            n.div_ceil(256)
+        } else {
+            1
+        };
+        assert_eq!(
+            vector_pages, expected,
+            "{q:?}: only the vector pages an open reads"
+        );
+        // The cached records and the log after them open the database as storage does.
+        for i in n..n + 10 {
+            store.insert(item(i)).expect("insert one");
+        }
+        let cached = MemoryBackend::new();
+        for (key, bytes) in records {
+            cached.put_raw(&key, bytes);
+        }
+        for key in store.backend().keys("log/").expect("keys") {
+            let v = store.backend().get(&key).expect("get").expect("log");
+            cached.put_raw(&key, v);
+        }
+        let from_cache = Store::open(cached).expect("open from the cached records");
+        let query = SearchQuery::new(&rows[(n + 5) * dim..(n + 6) * dim], 10);
+        let want = store.search(&query).expect("search");
+        assert_eq!(from_cache.collection().len(), n + 10);
+        assert_eq!(
+            from_cache.search(&query).expect("search").hits,
+            want.hits,
+            "{q:?}"
+        );
+    }
+}

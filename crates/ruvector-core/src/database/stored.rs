@@ -259,6 +259,41 @@ impl Database {
     }
 }
 
+impl Database {
+    /// The manifest record as storage holds it once memory's changes are stored (the first
+    /// of [`Database::page_records`], without encoding the pages).
+    pub fn manifest_record(&self) -> Vec<u8> {
+        self.manifest.encode(MANIFEST_KEY)
+    }
+
+    /// The records an open reads but the log, encoded from memory, manifest first: the
+    /// manifest and every page it names, but the vector pages whose slots an open restores
+    /// from code pages. What the browser's page cache holds; each record is the one storage
+    /// holds under its key, since memory equals the pages. `None` while changes wait for a
+    /// checkpoint (memory is ahead of the pages) or when a page an open reads is not in
+    /// memory.
+    pub fn page_records(&self) -> Option<Vec<(String, Vec<u8>)>> {
+        if !self.dirty.is_empty() {
+            return None;
+        }
+        let first_vectors = self.manifest.first_vector_page_read();
+        let base = self.coll.vectors.base() as u32;
+        let mut out = vec![(MANIFEST_KEY.to_owned(), self.manifest_record())];
+        for (&(kind, p), &gen) in &self.manifest.pages {
+            if kind == PageKind::Vectors && p < first_vectors {
+                continue;
+            }
+            if kind == PageKind::Vectors && p * kind.slots() < base {
+                return None;
+            }
+            let key = kind.key(p, gen);
+            let bytes = self.encode_page(kind, p, &key);
+            out.push((key, bytes));
+        }
+        Some(out)
+    }
+}
+
 /// `(index, slot)` pairs as `slot << 32 | index`, sorted: walked in slot order, stored pages
 /// are read and decoded once each (`VectorPages` keeps the page in use). A `u64` sort, as the
 /// crate's other cold-path sorts are (one instantiation of the standard sort).
