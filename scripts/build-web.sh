@@ -66,12 +66,15 @@
 # 285,956 B. A rescored search with includeVectors taking the kept hits' vectors from the pages
 # the rescoring decoded, instead of decoding them again: +0.1 KB, to 286,067 B; ceiling to
 # 286,200. Review mends (one helper for a stored form from memory or its page; the worker's
-# wide rescored search copies no vectors; kept hits moved, not cloned): 286,023 B. Moving it
-# needs a reason written here.
+# wide rescored search copies no vectors; kept hits moved, not cloned): 286,023 B. The page
+# cache in OPFS (a copy of the pages an open reads, checked against IndexedDB's manifest,
+# written when idle and at close; a fresh worker's 20k x 384 read 81-119 -> 28-37 ms), its
+# async snippet counted as glue: +4.6 KB, to 290,645 B; ceiling to 290,800. Moving it needs a
+# reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-286200} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-290800} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -3,8 +3,9 @@
 // else, so an unbundled page waits one round trip for it (the worker fetches the .wasm
 // meanwhile) instead of two. Run by scripts/build-web.sh after wasm-bindgen.
 //
-// Each snippet may only `export function name(...)`; anything else fails the build, as does
-// an import of a snippet this script does not recognise or a name the glue already uses.
+// Each snippet may only `export function name(...)` (or `export async function`); anything
+// else exported or imported fails the build, as does an import of a snippet this script does
+// not recognise or a name the glue already uses.
 import { readFile, writeFile, rm } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 
@@ -19,8 +20,8 @@ const NAMESPACE = /^import \* as (\w+) from ['"](\.\/snippets\/[^'"]+)['"];?$/;
 /** The snippet at `path` as a function body that returns its exports, and their names. */
 async function body(path) {
   const text = await readFile(join(dir, path), 'utf8');
-  const names = [...text.matchAll(/^export function (\w+)\(/gm)].map((m) => m[1]);
-  const rest = text.replace(/^export function /gm, 'function ');
+  const names = [...text.matchAll(/^export (?:async )?function (\w+)\(/gm)].map((m) => m[1]);
+  const rest = text.replace(/^export (async )?function /gm, '$1function ');
   if (/^\s*(export|import)\b/m.test(rest)) throw new Error(`${path}: only \`export function\` is supported`);
   for (const n of names) {
     if (new RegExp(`\\b(function|const|let|var) ${n}\\b`).test(glue)) throw new Error(`${path}: the glue already defines ${n}`);

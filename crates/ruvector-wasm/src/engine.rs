@@ -15,7 +15,9 @@
 //! apply to the reloaded state. When the queue runs empty and the log passes a hard limit, a
 //! checkpoint is queued at once; when the log has merely grown larger than the pages it
 //! changes, the checkpoint waits until no write has come for [`IDLE_CHECKPOINT_MS`], so a
-//! bulk load is folded once, after it ends.
+//! bulk load is folded once, after it ends. After the same idle time, and when closing, the
+//! page cache ([`crate::cache`]) is written again if the stored manifest has changed and
+//! memory equals the pages it names.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -28,6 +30,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent};
 
+use crate::cache;
 use crate::codes::ErrorInfo;
 use crate::idb::{Idb, Records};
 use crate::locks;
@@ -77,6 +80,11 @@ pub struct EngineStats {
     pub read_retries: u64,
     /// What the last open with `recover: true` dropped, if anything.
     pub recovery: Option<ruvector_core::recovery::Recovery>,
+    /// Whether the last open read its pages from the page cache ([`crate::cache`]) and only
+    /// the manifest and the log from IndexedDB.
+    pub open_from_cache: bool,
+    /// Times this engine wrote the page cache.
+    pub cache_writes: u64,
 }
 
 /// `performance.now()` where there is one (page or worker), else 0.
@@ -115,6 +123,10 @@ pub struct Engine {
     channel: RefCell<Option<Channel>>,
     /// Receives `(event, name, detail)`: `change` after catching up with another tab.
     events: EventSink,
+    /// The manifest record the page cache holds, as far as this engine knows.
+    cached_manifest: RefCell<Option<Vec<u8>>>,
+    /// Set while the page cache is being written.
+    caching: Cell<bool>,
 }
 
 thread_local! {
@@ -140,9 +152,11 @@ pub fn get(name: &str) -> Result<Rc<Engine>, ErrorInfo> {
     Ok(e)
 }
 
-/// Registers an opened engine and starts listening to other tabs' commits.
+/// Registers an opened engine, starts listening to other tabs' commits and, once idle,
+/// brings the page cache up to date.
 pub fn register(engine: Rc<Engine>) {
     engine.listen();
+    engine.when_idle();
     OPEN.with(|o| o.borrow_mut().insert(engine.name.clone(), engine));
 }
 
@@ -243,7 +257,39 @@ impl Engine {
             }),
             channel: RefCell::new(None),
             events,
+            cached_manifest: RefCell::new(None),
+            caching: Cell::new(false),
         })
+    }
+
+    /// Records that the page cache holds `manifest` (the open read it from there).
+    pub fn set_cached_manifest(&self, manifest: Option<Vec<u8>>) {
+        *self.cached_manifest.borrow_mut() = manifest;
+    }
+
+    /// Writes the page cache again when the stored manifest is not the one it holds and
+    /// memory equals the pages that manifest names; otherwise does nothing. Holds the
+    /// write lock while it checks and writes, so the cache never holds a manifest that was
+    /// not the stored one. Best effort: a failure leaves no cache, never an error.
+    pub async fn refresh_cache(&self) {
+        if self.caching.replace(true) {
+            return;
+        }
+        let ours = self.db.borrow().manifest_record();
+        if self.cached_manifest.borrow().as_ref() != Some(&ours) && !self.closed.get() {
+            if let Ok(lock) = locks::acquire(&self.name).await {
+                let records = self.db.borrow().page_records();
+                let stored = self.idb.read_manifest().await.ok().flatten();
+                if let (Some(records), Some(stored)) = (records, stored) {
+                    if records[0].1 == stored && cache::write(&self.name, &records).await {
+                        *self.cached_manifest.borrow_mut() = Some(stored);
+                        self.stats.borrow_mut().cache_writes += 1;
+                    }
+                }
+                drop(lock);
+            }
+        }
+        self.caching.set(false);
     }
 
     /// Queues the write `op` and resolves to its sequence number once a transaction
@@ -318,17 +364,22 @@ impl Engine {
         }
     }
 
-    /// After [`IDLE_CHECKPOINT_MS`] without a write, folds the log if that still pays off.
-    fn checkpoint_when_idle(self: &Rc<Self>) {
+    /// Once no write has come for [`IDLE_CHECKPOINT_MS`] and none is being committed: folds
+    /// the log if that still pays off (the commit loop then comes back here), else brings
+    /// the page cache up to date. A write meanwhile cancels it: the commit that follows
+    /// the new writes looks again.
+    pub fn when_idle(self: &Rc<Self>) {
         let me = self.clone();
         let seen = self.writes.get();
         wasm_bindgen_futures::spawn_local(async move {
             gloo_timers::future::TimeoutFuture::new(IDLE_CHECKPOINT_MS).await;
             if me.writes.get() != seen || me.committing.get() || me.closed.get() {
-                return; // not idle: the commit that follows the new writes looks again
+                return;
             }
             if me.db.borrow().checkpoint_worthwhile() {
                 me.enqueue(Box::new(checkpoint_op), None);
+            } else {
+                me.refresh_cache().await;
             }
         });
     }
@@ -381,9 +432,7 @@ impl Engine {
                         .push((Box::new(checkpoint_op), None));
                     continue;
                 }
-                if self.db.borrow().checkpoint_worthwhile() {
-                    self.checkpoint_when_idle();
-                }
+                self.when_idle();
                 break;
             }
             let result = self.commit_group(group).await;
@@ -451,6 +500,11 @@ impl Engine {
             }
             Err(e) => {
                 self.stats.borrow_mut().failed_transactions += 1;
+                if matches!(e, ruvector_core::BackendError::QuotaExceeded(_)) {
+                    // The cache is a copy: its room goes back to the database.
+                    cache::remove(&self.name).await;
+                    self.set_cached_manifest(None);
+                }
                 let info = ErrorInfo::from(e);
                 // Memory is ahead of storage: reload what is stored, still holding the lock.
                 let info = match self.reload().await {

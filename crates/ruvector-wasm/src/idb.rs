@@ -230,24 +230,50 @@ impl Idb {
 
     /// What an open needs, read holding the write lock (so the two reads agree): every
     /// record but the vector pages whose slots an open restores from code pages (format
-    /// version 2, `Manifest::first_vector_page_read`); all of them otherwise.
-    pub async fn read_for_open(&self) -> Result<Records, ErrorInfo> {
-        let manifest = [(MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false)];
-        let found = self.read_ranges(&manifest, 0).await?;
-        let first = found
-            .first()
-            .and_then(|(_, values)| values.get(0).dyn_into::<Uint8Array>().ok())
-            .and_then(|bytes| Manifest::decode(MANIFEST_KEY, &bytes.to_vec()).ok())
+    /// version 2, `Manifest::first_vector_page_read`); all of them otherwise. With `cached`
+    /// records (the page cache, manifest first) whose manifest is the one stored, the pages
+    /// come from them and only the manifest and the log from IndexedDB; the flag says so.
+    pub async fn read_for_open(
+        &self,
+        cached: Option<(Array, Array)>,
+    ) -> Result<(Records, bool), ErrorInfo> {
+        let stored = self.read_manifest().await?;
+        if let (Some((keys, values)), Some(stored)) = (cached, &stored) {
+            // Equal bytes: the cache's manifest record is IndexedDB's.
+            let current = keys.get(0).as_string().as_deref() == Some(MANIFEST_KEY)
+                && crate::cache::bytes_of(&values.get(0)).as_ref() == Some(stored);
+            if current {
+                let mut records = Records::default();
+                records.extend(&keys, &values);
+                let log = [(LOG_PREFIX.to_owned(), "log0".to_owned(), true)];
+                for (k, v) in &self.read_ranges(&log, 0).await? {
+                    records.extend(k, v);
+                }
+                return Ok((records, true));
+            }
+        }
+        let first = stored
+            .and_then(|bytes| Manifest::decode(MANIFEST_KEY, &bytes).ok())
             .map_or(0, |m| m.first_vector_page_read());
         if first == 0 {
-            return self.read_all().await;
+            return Ok((self.read_all().await?, false));
         }
         let vec = PageKind::Vectors.prefix();
         let ranges = [
             (String::new(), vec.to_owned(), true),
             (PageKind::Vectors.key(first, 0), "vec0".to_owned(), true),
         ];
-        self.read_ranges_into(&ranges, 0).await
+        Ok((self.read_ranges_into(&ranges, 0).await?, false))
+    }
+
+    /// The manifest as IndexedDB holds it (`None`: there is none).
+    pub async fn read_manifest(&self) -> Result<Option<Vec<u8>>, ErrorInfo> {
+        let manifest = [(MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false)];
+        let found = self.read_ranges(&manifest, 0).await?;
+        Ok(found
+            .first()
+            .and_then(|(_, values)| values.get(0).dyn_into::<Uint8Array>().ok())
+            .map(|bytes| bytes.to_vec()))
     }
 
     /// The manifest and the log's keys, in one read-only transaction: what

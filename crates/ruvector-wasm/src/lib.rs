@@ -11,6 +11,8 @@ pub mod codes;
 pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
+pub mod cache;
+#[cfg(target_arch = "wasm32")]
 pub mod engine;
 #[cfg(target_arch = "wasm32")]
 pub mod idb;

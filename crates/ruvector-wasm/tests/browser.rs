@@ -781,3 +781,146 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
     rv::delete_database(name).await.unwrap();
     rv::delete_database(copy).await.unwrap();
 }
+
+/// The page cache (OPFS) as records, manifest first; `None` when there is none.
+async fn cached(name: &str) -> Option<Vec<(String, Vec<u8>)>> {
+    let (keys, values) = rv::cache::read(name).await?;
+    let pairs = keys.iter().zip(values.iter());
+    Some(
+        pairs
+            .map(|(k, v)| (k.as_string().unwrap(), Uint8Array::new(&v).to_vec()))
+            .collect(),
+    )
+}
+
+/// The ids and scores of the 10 nearest to `q`, as JSON.
+async fn top10(name: &str, q: &JsValue) -> String {
+    let r = rv::search(name.to_owned(), q.clone(), obj(r#"{"k": 10}"#));
+    json(&field(&r.await.unwrap(), "hits"))
+}
+
+async fn opened_from_cache(name: &str, options: &str) -> bool {
+    let stats = rv::open(name.to_owned(), obj(options)).await.unwrap();
+    field(&stats, "persistence.openFromCache")
+        .as_bool()
+        .unwrap()
+}
+
+/// Risk: an open that trusts a stale or damaged copy. The page cache serves an open only
+/// while its manifest is IndexedDB's (the log read from IndexedDB on top), and any failure
+/// of it falls back to IndexedDB with the same answers.
+#[wasm_bindgen_test]
+async fn the_page_cache_serves_opens_but_is_never_trusted() {
+    let name = unique("cache");
+    let dim = 16;
+    let data = rows(1_400, dim, 9);
+    let folding = r#"{"dimensions": 16, "checkpoint": {"maxLogRecords": 1}}"#;
+    let q: JsValue = Float32Array::from(&data[1_390 * dim..1_391 * dim]).into();
+    let packed = |from: usize, to: usize| {
+        rv::insert_packed(
+            name.clone(),
+            JsValue::UNDEFINED,
+            Float32Array::from(&data[from * dim..to * dim]),
+            JsValue::UNDEFINED,
+        )
+    };
+    // Every write folded at once: nothing waits for a checkpoint, so closing writes the cache.
+    assert!(!opened_from_cache(&name, folding).await);
+    packed(0, 1_000).await.unwrap();
+    let before = top10(&name, &q).await;
+    rv::close(name.clone()).await.unwrap();
+    let records = cached(&name).await.expect("close wrote the cache");
+    assert_eq!(records[0].0, "manifest");
+    assert!(records.iter().any(|(k, _)| k.starts_with("vec/")));
+    assert!(!records.iter().any(|(k, _)| k.starts_with("log/")));
+    assert!(
+        opened_from_cache(&name, "{}").await,
+        "the cache served the open"
+    );
+    assert_eq!(top10(&name, &q).await, before);
+
+    // Writes that only add log records keep the manifest: the cache still serves, the log
+    // comes from IndexedDB.
+    for i in 1_000..1_005 {
+        let item = obj(&format!(r#"[{{"id": "s{i}"}}]"#));
+        let v = Float32Array::from(&data[i * dim..(i + 1) * dim]);
+        Reflect::set(&Array::from(&item).get(0), &"vector".into(), &v).unwrap();
+        rv::insert(name.clone(), item).await.unwrap();
+    }
+    let before = top10(&name, &q).await;
+    rv::close(name.clone()).await.unwrap();
+    assert!(opened_from_cache(&name, "{}").await);
+    assert_eq!(rv::count(name.clone()).unwrap(), 1_005);
+    assert_eq!(top10(&name, &q).await, before);
+
+    // A cache that missed a checkpoint (another tab's, say) holds an older manifest whose log
+    // is gone: opened, it would be a consistent, older database. It must not serve.
+    rv::close(name.clone()).await.unwrap();
+    let older = cached(&name).await.expect("cache");
+    rv::open(name.clone(), obj(folding)).await.unwrap();
+    rv::delete(name.clone(), JsValue::from_str("s1000"))
+        .await
+        .unwrap();
+    rv::close(name.clone()).await.unwrap();
+    assert!(rv::cache::write(&name, &older).await);
+    assert!(
+        !opened_from_cache(&name, "{}").await,
+        "an older cache served an open"
+    );
+    assert!(rv::get(name.clone(), "s1000".into())
+        .await
+        .unwrap()
+        .is_null());
+    assert_eq!(rv::count(name.clone()).unwrap(), 1_004);
+
+    // A bulk batch writes pages and a new manifest, and its log waits for a checkpoint: the
+    // cache is stale and must not serve.
+    packed(1_005, 1_306).await.unwrap();
+    let before = top10(&name, &q).await;
+    rv::close(name.clone()).await.unwrap();
+    assert!(
+        cached(&name).await.is_some(),
+        "the stale cache is still there"
+    );
+    assert!(
+        !opened_from_cache(&name, folding).await,
+        "a stale cache served an open"
+    );
+    assert_eq!(rv::count(name.clone()).unwrap(), 1_305);
+    assert_eq!(top10(&name, &q).await, before);
+
+    // A damaged record in a current cache: the open falls back to IndexedDB, deletes the
+    // cache, and answers the same.
+    packed(1_305, 1_400).await.unwrap();
+    let before = top10(&name, &q).await;
+    rv::close(name.clone()).await.unwrap();
+    let mut records = cached(&name).await.expect("cache");
+    let page = records
+        .iter_mut()
+        .find(|(k, _)| k.starts_with("vec/"))
+        .unwrap();
+    page.1[40] ^= 0x10;
+    assert!(rv::cache::write(&name, &records).await);
+    assert!(
+        !opened_from_cache(&name, "{}").await,
+        "a damaged cache served an open"
+    );
+    assert!(
+        cached(&name).await.is_none(),
+        "the damaged cache was deleted"
+    );
+    assert_eq!(rv::count(name.clone()).unwrap(), 1_400);
+    assert_eq!(top10(&name, &q).await, before);
+    // Garbage instead of a cache file reads as no cache.
+    rv::close(name.clone()).await.unwrap();
+    assert!(rv::cache::write_raw(&name, b"not a cache").await);
+    assert!(cached(&name).await.is_none());
+    assert!(!opened_from_cache(&name, "{}").await);
+    assert_eq!(rv::count(name.clone()).unwrap(), 1_400);
+
+    rv::delete_database(name.clone()).await.unwrap();
+    assert!(
+        cached(&name).await.is_none(),
+        "deleting the database deletes its cache"
+    );
+}

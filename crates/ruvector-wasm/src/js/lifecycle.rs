@@ -10,6 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::parse_open;
 use super::{emit, fail, to_js};
+use crate::cache;
 use crate::codes::ErrorInfo;
 use crate::engine::{self, Engine};
 use crate::idb::{self, Idb};
@@ -54,23 +55,40 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let read = async {
         let lock = locks::acquire(&name).await?;
         let t0 = engine::now_ms();
-        Ok::<_, ErrorInfo>((lock, t0, idb.read_for_open().await?))
+        let cached = cache::read(&name).await;
+        Ok::<_, ErrorInfo>((lock, t0, idb.read_for_open(cached).await?))
     };
-    let (lock, t0, mem) = match read.await {
+    let (lock, t0, (mut mem, mut from_cache)) = match read.await {
         Ok(r) => r,
         Err(e) => {
             idb.close(); // a failed open leaves no connection to block a later delete
             return Err(fail(e));
         }
     };
-    let t1 = engine::now_ms();
-    let bytes_read = mem.bytes();
-    let opened = if opts.recover == Some(true) {
-        Database::open_recovering(&mem)
-    } else {
-        Database::open(&mem).map(|db| (db, None))
+    let rebuild = |mem: &idb::Records| match opts.recover == Some(true) {
+        true => Database::open_recovering(mem),
+        false => Database::open(mem).map(|db| (db, None)),
     };
-    let t2 = engine::now_ms();
+    let t1 = engine::now_ms();
+    let mut opened = rebuild(&mem);
+    let (mut read_ms, mut decode_ms) = (t1 - t0, engine::now_ms() - t1);
+    if from_cache && opened.is_err() {
+        // The cache is never trusted: whatever failed, IndexedDB has the answer.
+        let t = engine::now_ms();
+        cache::remove(&name).await;
+        match idb.read_for_open(None).await {
+            Ok((m, _)) => (mem, from_cache) = (m, false),
+            Err(e) => {
+                idb.close();
+                return Err(fail(e));
+            }
+        }
+        let t1 = engine::now_ms();
+        opened = rebuild(&mem);
+        read_ms += t1 - t;
+        decode_ms += engine::now_ms() - t1;
+    }
+    let bytes_read = mem.bytes();
     let mut recovery = None;
     let (db, first_write) = match opened {
         Ok((db, found)) => {
@@ -86,6 +104,8 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
             (db, drop_tail)
         }
         Err(ruvector_core::OpenError::NotFound) => {
+            // A cache left by an earlier database of this name (deleted without us).
+            cache::remove(&name).await;
             match opts
                 .config()
                 .and_then(|c| Database::create(c).map_err(ErrorInfo::from))
@@ -121,19 +141,25 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let engine = Engine::new(&name, db, idb, durability, closed, engine_events());
     {
         let mut s = engine.stats.borrow_mut();
-        s.open_read_ms = t1 - t0;
-        s.open_decode_ms = t2 - t1;
+        s.open_read_ms = read_ms;
+        s.open_decode_ms = decode_ms;
         s.open_bytes_read = bytes_read;
         s.recovery = recovery;
+        s.open_from_cache = from_cache;
+    }
+    if from_cache {
+        engine.set_cached_manifest(Some(engine.db.borrow().manifest_record()));
     }
     engine::register(engine);
     stats_with(&name, finish_estimate(estimate).await)
 }
 
-/// Closes database `name` (pending writes finish first); resolves to whether it was open.
+/// Closes database `name` (pending writes finish first, and the page cache is brought up to
+/// date); resolves to whether it was open.
 pub async fn close(name: String) -> Result<bool, JsValue> {
     if let Ok(e) = engine::get(&name) {
         e.flush().await;
+        e.refresh_cache().await;
     }
     Ok(engine::unregister(&name))
 }
@@ -147,7 +173,9 @@ pub async fn delete_database(name: String) -> Result<(), JsValue> {
     let report = move || emit("deleteblocked", &n, None);
     idb::delete(&name, idb::OnBlocked::Wait(Box::new(report)))
         .await
-        .map_err(fail)
+        .map_err(fail)?;
+    cache::remove(&name).await;
+    Ok(())
 }
 
 /// The names of this origin's ruvector databases.

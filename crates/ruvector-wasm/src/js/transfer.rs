@@ -55,10 +55,13 @@ pub async fn import_db(
     let (idb, closed) = connect(&name).await?;
     let lock = locks::acquire(&name).await.map_err(fail)?;
     let written = match idb.is_empty().await {
-        Ok(true) => idb
-            .write(&import_batch(records), opts.durability.unwrap_or_default())
-            .await
-            .map_err(ErrorInfo::from),
+        Ok(true) => {
+            // A cache left by an earlier database of this name (deleted without us).
+            crate::cache::remove(&name).await;
+            idb.write(&import_batch(records), opts.durability.unwrap_or_default())
+                .await
+                .map_err(ErrorInfo::from)
+        }
         Ok(false) => Err(ErrorInfo::new(
             "ALREADY_EXISTS",
             format!("database {name:?} already exists; import into a new name"),
@@ -128,8 +131,10 @@ fn open_records(records: &Records) -> Result<(Database, MemoryBackend), ErrorInf
     Ok((db, mem))
 }
 
-/// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store.
+/// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store, and deletes its
+/// page cache (a copy of what was stored before).
 pub async fn put_raw_record(name: String, key: String, value: Uint8Array) -> Result<(), JsValue> {
+    crate::cache::remove(&name).await;
     let idb = Idb::open(&name, || {}).await.map_err(fail)?;
     let r = idb.put_raw(&key, &value.to_vec()).await.map_err(fail);
     idb.close();
