@@ -69,12 +69,14 @@
 # wide rescored search copies no vectors; kept hits moved, not cloned): 286,023 B. The page
 # cache in OPFS (a copy of the pages an open reads, checked against IndexedDB's manifest,
 # written when idle and at close; a fresh worker's 20k x 384 read 81-119 -> 28-37 ms), its
-# async snippet counted as glue: +4.6 KB, to 290,645 B; ceiling to 290,800. Moving it needs a
-# reason written here.
+# async snippet counted as glue: +4.6 KB, to 290,645 B; ceiling to 290,800. The cache written
+# a record at a time as it is encoded (a write of 20k x 384 float32 used to hold every page and
+# then the whole file, 66 MB, in wasm memory, which never shrinks): +0.9 KB, to 291,531 B;
+# ceiling to 291,700. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-290800} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-291700} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

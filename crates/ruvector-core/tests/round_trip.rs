@@ -444,7 +444,9 @@ fn page_records_are_the_stored_records_an_open_reads() {
             .expect("insert");
         assert!(store.database().page_records().is_none(), "{q:?}: dirty");
         store.checkpoint().expect("checkpoint");
-        let records = store.database().page_records().expect("nothing dirty");
+        let (count, records) = store.database().page_records().expect("nothing dirty");
+        let records: Vec<(String, Vec<u8>)> = records.collect();
+        assert_eq!(records.len(), count);
         assert_eq!(records[0].0, MANIFEST_KEY);
         for (key, bytes) in &records {
             let stored = store.backend().get(key).expect("get");

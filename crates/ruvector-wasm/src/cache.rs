@@ -15,11 +15,12 @@
 //!   and only while IndexedDB's manifest is the one memory has;
 //! - creating, importing into a new name and deleting a database delete its cache file.
 //!
-//! The file is an export file (docs/format.md) of those records; its file checksum is not
-//! checked on read (each record's is).
+//! The file has the export file's framing (docs/format.md) without its final checksum (each
+//! record carries its own), written a record at a time, so that writing it never holds more
+//! than one encoded page in memory.
 
 use js_sys::{Array, Promise, Uint8Array};
-use ruvector_core::storage::export::write_export;
+use ruvector_core::storage::export::{export_header, frame_record};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -52,29 +53,32 @@ export async function cache_read(name) {
     return null;
   }
 }
-export async function cache_write(name, bytes) {
-  let h = null;
+export async function cache_writer(name) {
   try {
     const d = await dir();
-    if (!d) return false;
-    h = await (await d.getFileHandle(name, { create: true })).createSyncAccessHandle();
-    h.truncate(0);
-    const n = h.write(bytes, { at: 0 });
-    h.flush();
-    h.close();
-    if (n === bytes.length) return true;
+    const h = d && await (await d.getFileHandle(name, { create: true })).createSyncAccessHandle();
+    h?.truncate(0);
+    return h;
   } catch (e) {
-    try { h?.close(); } catch (_) {}
+    return null;
   }
-  await cache_remove(name);
-  return false;
+}
+export function cache_put(h, bytes, at) {
+  try { return h.write(bytes, { at }) === bytes.length; } catch (e) { return false; }
+}
+export async function cache_close(h, name, ok) {
+  try { if (ok) h.flush(); h.close(); } catch (e) { ok = false; }
+  if (!ok) await cache_remove(name);
+  return ok;
 }
 export async function cache_remove(name) {
   try { await (await dir())?.removeEntry(name); } catch (e) {}
 }")]
 extern "C" {
     fn cache_read(name: &str) -> Promise;
-    fn cache_write(name: &str, bytes: &Uint8Array) -> Promise;
+    fn cache_writer(name: &str) -> Promise;
+    fn cache_put(handle: &JsValue, bytes: &Uint8Array, at: f64) -> bool;
+    fn cache_close(handle: &JsValue, name: &str, ok: bool) -> Promise;
     fn cache_remove(name: &str) -> Promise;
 }
 
@@ -98,17 +102,77 @@ pub async fn read(name: &str) -> Option<(Array, Array)> {
     Some((pair.get(0).dyn_into().ok()?, pair.get(1).dyn_into().ok()?))
 }
 
-/// Replaces database `name`'s cache with `records`; false when it could not be written
-/// (nothing is left of it then).
-pub async fn write(name: &str, records: &[(String, Vec<u8>)]) -> bool {
-    write_raw(name, &write_export(records)).await
+/// A cache file being written, a record at a time; nothing of it is left unless
+/// [`Writer::finish`] says so.
+pub struct Writer {
+    handle: JsValue,
+    file: String,
+    at: f64,
+    ok: bool,
+}
+
+impl Writer {
+    /// Starts replacing database `name`'s cache file (emptied now); `None` where there is
+    /// no OPFS or the file is held elsewhere.
+    pub async fn open(name: &str) -> Option<Writer> {
+        let file = file_name(name);
+        let handle = JsFuture::from(cache_writer(&file)).await.ok()?;
+        (!handle.is_null() && !handle.is_undefined()).then_some(Writer {
+            handle,
+            file,
+            at: 0.0,
+            ok: true,
+        })
+    }
+
+    /// Appends `bytes` (after a failure, does nothing).
+    pub fn put(&mut self, bytes: &[u8]) {
+        if self.ok {
+            self.ok = cache_put(&self.handle, &Uint8Array::from(bytes), self.at);
+            self.at += bytes.len() as f64;
+        }
+    }
+
+    /// Writes the `count` records of `records` with the export file's framing, encoding
+    /// and writing one at a time (no await: call it with the records borrowed).
+    pub fn records(&mut self, count: usize, records: impl Iterator<Item = (String, Vec<u8>)>) {
+        self.put(&export_header(count));
+        for (key, value) in records {
+            let mut r = Vec::with_capacity(8 + key.len() + value.len());
+            frame_record(&mut r, &key, &value);
+            self.put(&r);
+        }
+    }
+
+    /// Gives up: the file will be deleted by [`Writer::finish`].
+    pub fn fail(&mut self) {
+        self.ok = false;
+    }
+
+    /// Flushes and closes the file; true when every write succeeded, else the file is
+    /// deleted.
+    pub async fn finish(self) -> bool {
+        let closed = JsFuture::from(cache_close(&self.handle, &self.file, self.ok)).await;
+        closed.ok().and_then(|v| v.as_bool()) == Some(true)
+    }
 }
 
 /// Replaces database `name`'s cache file with `bytes` as they are (tests damage it so).
 pub async fn write_raw(name: &str, bytes: &[u8]) -> bool {
-    let bytes = Uint8Array::from(bytes);
-    let written = JsFuture::from(cache_write(&file_name(name), &bytes)).await;
-    written.ok().and_then(|v| v.as_bool()) == Some(true)
+    let Some(mut w) = Writer::open(name).await else {
+        return false;
+    };
+    w.put(bytes);
+    w.finish().await
+}
+
+/// Replaces database `name`'s cache with `records` (tests write old copies back so).
+pub async fn write(name: &str, records: &[(String, Vec<u8>)]) -> bool {
+    let Some(mut w) = Writer::open(name).await else {
+        return false;
+    };
+    w.records(records.len(), records.iter().cloned());
+    w.finish().await
 }
 
 /// Deletes database `name`'s cache, if there is one.

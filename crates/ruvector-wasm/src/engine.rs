@@ -85,6 +85,8 @@ pub struct EngineStats {
     pub open_from_cache: bool,
     /// Times this engine wrote the page cache.
     pub cache_writes: u64,
+    /// Milliseconds the last page cache write took (encoding and writing every page).
+    pub cache_write_ms: f64,
 }
 
 /// `performance.now()` where there is one (page or worker), else 0.
@@ -278,12 +280,29 @@ impl Engine {
         let ours = self.db.borrow().manifest_record();
         if self.cached_manifest.borrow().as_ref() != Some(&ours) && !self.closed.get() {
             if let Ok(lock) = locks::acquire(&self.name).await {
-                let records = self.db.borrow().page_records();
                 let stored = self.idb.read_manifest().await.ok().flatten();
-                if let (Some(records), Some(stored)) = (records, stored) {
-                    if records[0].1 == stored && cache::write(&self.name, &records).await {
-                        *self.cached_manifest.borrow_mut() = Some(stored);
-                        self.stats.borrow_mut().cache_writes += 1;
+                let ready = self.db.borrow().page_records().is_some();
+                let t0 = now_ms();
+                let writer = match stored.as_ref() == Some(&ours) && ready {
+                    true => cache::Writer::open(&self.name).await,
+                    false => None,
+                };
+                if let Some(mut w) = writer {
+                    // In one go, no await: the pages are encoded from the database borrowed.
+                    // The manifest is checked again: a write may have come in meanwhile.
+                    {
+                        let db = self.db.borrow();
+                        let pages = db.page_records().filter(|_| db.manifest_record() == ours);
+                        match pages {
+                            Some((count, records)) => w.records(count, records),
+                            None => w.fail(),
+                        };
+                    }
+                    if w.finish().await {
+                        *self.cached_manifest.borrow_mut() = stored;
+                        let mut s = self.stats.borrow_mut();
+                        s.cache_writes += 1;
+                        s.cache_write_ms = now_ms() - t0;
                     }
                 }
                 drop(lock);

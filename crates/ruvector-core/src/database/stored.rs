@@ -266,31 +266,35 @@ impl Database {
         self.manifest.encode(MANIFEST_KEY)
     }
 
-    /// The records an open reads but the log, encoded from memory, manifest first: the
-    /// manifest and every page it names, but the vector pages whose slots an open restores
-    /// from code pages. What the browser's page cache holds; each record is the one storage
-    /// holds under its key, since memory equals the pages. `None` while changes wait for a
-    /// checkpoint (memory is ahead of the pages) or when a page an open reads is not in
-    /// memory.
-    pub fn page_records(&self) -> Option<Vec<(String, Vec<u8>)>> {
+    /// The records an open reads but the log, encoded from memory one at a time as the
+    /// iterator is walked, manifest first, with how many there are: the manifest and every
+    /// page it names, but the vector pages whose slots an open restores from code pages. What
+    /// the browser's page cache holds; each record is the one storage holds under its key,
+    /// since memory equals the pages. `None` while changes wait for a checkpoint (memory is
+    /// ahead of the pages) or when a page an open reads is not in memory.
+    pub fn page_records(&self) -> Option<(usize, impl Iterator<Item = (String, Vec<u8>)> + '_)> {
         if !self.dirty.is_empty() {
             return None;
         }
         let first_vectors = self.manifest.first_vector_page_read();
         let base = self.coll.vectors.base() as u32;
-        let mut out = vec![(MANIFEST_KEY.to_owned(), self.manifest_record())];
-        for (&(kind, p), &gen) in &self.manifest.pages {
-            if kind == PageKind::Vectors && p < first_vectors {
-                continue;
-            }
-            if kind == PageKind::Vectors && p * kind.slots() < base {
-                return None;
-            }
+        let pages: Vec<(PageKind, u32, u64)> = (self.manifest.pages.iter())
+            .filter(|(&(kind, p), _)| kind != PageKind::Vectors || p >= first_vectors)
+            .map(|(&(kind, p), &gen)| (kind, p, gen))
+            .collect();
+        if pages
+            .iter()
+            .any(|&(kind, p, _)| kind == PageKind::Vectors && p * kind.slots() < base)
+        {
+            return None;
+        }
+        let manifest = (MANIFEST_KEY.to_owned(), self.manifest_record());
+        let encoded = pages.into_iter().map(move |(kind, p, gen)| {
             let key = kind.key(p, gen);
             let bytes = self.encode_page(kind, p, &key);
-            out.push((key, bytes));
-        }
-        Some(out)
+            (key, bytes)
+        });
+        Some((1 + encoded.len(), std::iter::once(manifest).chain(encoded)))
     }
 }
 

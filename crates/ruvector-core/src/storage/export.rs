@@ -58,22 +58,36 @@ pub enum ImportError {
     Record(#[from] RecordError),
 }
 
-/// Writes `records` as an export file.
-pub fn write_export(records: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(
-        24 + records
-            .iter()
-            .map(|(k, v)| 8 + k.len() + v.len())
-            .sum::<usize>(),
-    );
+/// The first 24 bytes of an export file of `count` records: magic, version, count.
+pub fn export_header(count: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&EXPORT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(records.len() as u32).to_le_bytes());
+    out.extend_from_slice(&(count as u32).to_le_bytes());
+    out
+}
+
+/// Appends one record to `out` as an export file frames it: key and value, each after its
+/// `u32` length.
+pub fn frame_record(out: &mut Vec<u8>, key: &str, value: &[u8]) {
+    out.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    out.extend_from_slice(value);
+}
+
+/// Writes `records` as an export file.
+pub fn write_export(records: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut out = export_header(records.len());
+    out.reserve(
+        records
+            .iter()
+            .map(|(k, v)| 8 + k.len() + v.len())
+            .sum::<usize>()
+            + 8,
+    );
     for (k, v) in records {
-        out.extend_from_slice(&(k.len() as u32).to_le_bytes());
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        out.extend_from_slice(v);
+        frame_record(&mut out, k, v);
     }
     let sum = file_checksum(EXPORT_VERSION, &out).to_le_bytes();
     out.extend_from_slice(&sum[..checksum_len(EXPORT_VERSION)]);
