@@ -72,11 +72,13 @@
 # async snippet counted as glue: +4.6 KB, to 290,645 B; ceiling to 290,800. The cache written
 # a record at a time as it is encoded (a write of 20k x 384 float32 used to hold every page and
 # then the whole file, 66 MB, in wasm memory, which never shrinks): +0.9 KB, to 291,531 B;
-# ceiling to 291,700. Moving it needs a reason written here.
+# ceiling to 291,700. A close that waits for a cache write in flight (an idle one) instead of
+# returning while it is half done, which left a float32 database without a cache: +0.4 KB, to
+# 291,960 B; ceiling to 292,100. Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-291700} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-292100} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -127,8 +127,8 @@ pub struct Engine {
     events: EventSink,
     /// The manifest record the page cache holds, as far as this engine knows.
     cached_manifest: RefCell<Option<Vec<u8>>>,
-    /// Set while the page cache is being written.
-    caching: Cell<bool>,
+    /// `Some` while the page cache is being written, with whoever waits for that write to end.
+    caching: RefCell<Option<Vec<oneshot::Sender<()>>>>,
 }
 
 thread_local! {
@@ -260,7 +260,7 @@ impl Engine {
             channel: RefCell::new(None),
             events,
             cached_manifest: RefCell::new(None),
-            caching: Cell::new(false),
+            caching: RefCell::new(None),
         })
     }
 
@@ -272,11 +272,22 @@ impl Engine {
     /// Writes the page cache again when the stored manifest is not the one it holds and
     /// memory equals the pages that manifest names; otherwise does nothing. Holds the
     /// write lock while it checks and writes, so the cache never holds a manifest that was
-    /// not the stored one. Best effort: a failure leaves no cache, never an error.
+    /// not the stored one. A write of it in flight (an idle one, say) is waited for first, so
+    /// that `close` never returns with the cache half written. Best effort: a failure leaves
+    /// no cache, never an error.
     pub async fn refresh_cache(&self) {
-        if self.caching.replace(true) {
-            return;
+        loop {
+            let ended = match self.caching.borrow_mut().as_mut() {
+                Some(waiting) => {
+                    let (tx, rx) = oneshot::channel();
+                    waiting.push(tx);
+                    rx
+                }
+                None => break,
+            };
+            let _ = ended.await;
         }
+        *self.caching.borrow_mut() = Some(Vec::new());
         let ours = self.db.borrow().manifest_record();
         if self.cached_manifest.borrow().as_ref() != Some(&ours) && !self.closed.get() {
             if let Ok(lock) = locks::acquire(&self.name).await {
@@ -308,7 +319,9 @@ impl Engine {
                 drop(lock);
             }
         }
-        self.caching.set(false);
+        for waiting in self.caching.take().unwrap_or_default() {
+            let _ = waiting.send(());
+        }
     }
 
     /// Queues the write `op` and resolves to its sequence number once a transaction

@@ -924,3 +924,47 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
         "deleting the database deletes its cache"
     );
 }
+
+/// Risk: a close that returns while the page cache is still being written (an idle worker
+/// started the write): the page then ends the worker, and the next visit finds no cache or
+/// an older one. A close waits for a cache write in flight, then brings it up to date.
+#[wasm_bindgen_test]
+async fn close_waits_for_a_page_cache_write_in_flight() {
+    let name = unique("cachewait");
+    let dim = 16;
+    let data = rows(600, dim, 21);
+    let folding = r#"{"dimensions": 16, "checkpoint": {"maxLogRecords": 1}}"#;
+    rv::open(name.clone(), obj(folding)).await.unwrap();
+    let packed = Float32Array::from(&data[..]);
+    rv::insert_packed(name.clone(), JsValue::UNDEFINED, packed, JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    // Folded: nothing waits for a checkpoint, so memory is what the cache must hold.
+    while field(
+        &rv::stats(name.clone()).await.unwrap(),
+        "storage.logRecords",
+    ) != 0
+    {
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    let engine = rv::engine::get(&name).unwrap();
+    let writer = engine.clone();
+    // A cache write that has started and waits for the write lock (held here) when the close
+    // comes; the lock is given back just before.
+    let lock = rv::locks::acquire(&name).await.unwrap();
+    wasm_bindgen_futures::spawn_local(async move { writer.refresh_cache().await });
+    gloo_timers::future::TimeoutFuture::new(0).await;
+    drop(lock);
+    rv::close(name.clone()).await.unwrap();
+    assert_eq!(
+        engine.stats.borrow().cache_writes,
+        1,
+        "close returned before the cache write in flight ended"
+    );
+    assert!(
+        opened_from_cache(&name, "{}").await,
+        "the cache close left serves the next open"
+    );
+    assert_eq!(rv::count(name.clone()).unwrap(), 600);
+    rv::delete_database(name).await.unwrap();
+}
