@@ -99,9 +99,12 @@ function markdown(run, sum) {
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of [ours, sum.int8, ...sum.peers].filter(Boolean)) {
     const o = sum.open(s);
-    const openCell = o ? `${fix(o.total_ms, 0)}${o.same_answers ? '' : ' (answers differ!)'}` : `fails: ${whyNoOpen(s)}`;
+    const openCell = o ? `${fix(o.total_ms, 0)}${o.from_cache ? '†' : ''}${o.same_answers ? '' : ' (answers differ!)'}` : `fails: ${whyNoOpen(s)}`;
     const exp = failure(s.export) ? `– (${failure(s.export)})` : `${fix(s.export.export_ms, 0)} (${int(s.export.bytes)})`;
     lines.push(`| ${s.system} | ${openCell} | ${o ? fix(o.library_ms, 0) : '–'} | ${failure(s.persist) ? '–' : fix(s.persist.save_ms, 0)} | ${exp} | ${fix(s.export?.import_ms, 0)} | ${fix(s.wasm_memory_bytes / 2 ** 20, 1)} | ${s.js_heap_bytes == null ? '–' : fix(s.js_heap_bytes / 2 ** 20, 1)} | ${fix(s.bytes.gzip / 1024, 1)} (${fix(s.bytes.raw / 1024, 1)}) |`);
+  }
+  if ([ours, sum.int8].some((s) => s && sum.open(s)?.from_cache)) {
+    lines.push('', '† its pages read from the OPFS page cache that `close` wrote (manifest and log from IndexedDB; docs/engine.md, "The page cache").');
   }
   lines.push('', 'How each system was driven:', '', ...run.systems.map((s) => `- **${s.system}**: ${s.notes ?? s.error}.`),
     '', 'Charts: [report.html](report.html) (screenshot: [report.png](report.png)).', '');

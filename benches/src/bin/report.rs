@@ -278,7 +278,8 @@ fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
         "\n| measure (SIMD build) | value | target |\n|---|---:|---:|\n\
          | durable insert rate ÷ in-memory rate ({} vs {} inserts/s) | {} | ≥ 0.75 |\n\
          | worker QPS ÷ native QPS at recall@10 = 0.95 ({}) | {} | ≥ 0.67 |\n\
-         | reopen from IndexedDB to first query, best of 3 (open: {} ms = IndexedDB read {} + rebuild {}; distance evaluations during open: {}) | {} ms | ≤ 100 ms |\n\
+         | reopen to first query, {} (open: {} ms = read {} + rebuild {}; distance evaluations during open: {}) | {} ms | ≤ 100 ms |\n\
+         | the same, every page from IndexedDB (page cache removed), best of 2 (open: {} ms = read {} + rebuild {}) | {} ms | |\n\
          | the same, first reopen right after the workload (IndexedDB still settling) | {} ms | |\n\
          | SIMD ÷ scalar QPS at recall@10 = 0.95 | {} | |\n",
         f(&simd["durable_inserts_per_s"], 0),
@@ -286,11 +287,20 @@ fn browser_tables(b: &Value, core: Option<&Value>, out: &mut String) {
         f(&json!(simd["durable_inserts_per_s"].as_f64().unwrap_or(0.0) / simd["memory_inserts_per_s"].as_f64().unwrap_or(f64::NAN)), 2),
         native_from,
         f(&ratio, 2),
+        match simd["reopen_from_cache"].as_bool() {
+            Some(true) => "best of the rounds whose pages came from the OPFS page cache",
+            Some(false) => "best of 3 (no round found a page cache)",
+            None => "best of 3 (runs before the page cache: IndexedDB)",
+        },
         f(&simd["reopen_open_ms"], 0),
         f(&simd["reopen_read_ms"], 0),
         f(&simd["reopen_decode_ms"], 0),
         simd["reopen_distance_evaluations"],
         f(&simd["reopen_to_first_query_ms"], 0),
+        f(&simd["reopen_indexeddb"]["open_ms"], 0),
+        f(&simd["reopen_indexeddb"]["read_ms"], 0),
+        f(&simd["reopen_indexeddb"]["decode_ms"], 0),
+        f(&simd["reopen_indexeddb"]["to_first_query_ms"], 0),
         f(&simd["reopen"][0]["to_first_query_ms"], 0),
         f(&json!(worker.zip(at(&b["scalar"])).map(|(a, c)| a / c)), 2)
     );
