@@ -262,7 +262,11 @@ test('checkpoints run while the worker is idle and fold the log', async () => {
   await ok(p, 'close', { name });
   const again = await ok(p, 'open', { name, options: {} });
   assert.equal(again.len, 12);
-  assert.equal(again.storage.foldedSeq, s.storage.foldedSeq);
+  // The close may fold the rest of the log (when the page cache is not current yet): every
+  // write is still there, folded or in the log.
+  assert.equal(again.storage.seq, s.storage.seq);
+  assert.ok(again.storage.foldedSeq >= s.storage.foldedSeq, `folded up to ${again.storage.foldedSeq}`);
+  assert.equal(again.storage.foldedSeq + again.storage.logRecords, again.storage.seq);
   await ok(p, 'deleteDatabase', { name });
   await p.close();
 });

@@ -74,11 +74,14 @@
 # then the whole file, 66 MB, in wasm memory, which never shrinks): +0.9 KB, to 291,531 B;
 # ceiling to 291,700. A close that waits for a cache write in flight (an idle one) instead of
 # returning while it is half done, which left a float32 database without a cache: +0.4 KB, to
-# 291,960 B; ceiling to 292,100. Moving it needs a reason written here.
+# 291,960 B; ceiling to 292,100. A close that folds the log when the page cache is not current
+# (or folding pays off), so a database closed right after a stream of writes opens next from the
+# cache instead of replaying its log from IndexedDB: +0.2 KB, to 292,136 B; ceiling to 292,300.
+# Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-292100} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-292300} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

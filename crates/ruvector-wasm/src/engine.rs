@@ -15,9 +15,9 @@
 //! apply to the reloaded state. When the queue runs empty and the log passes a hard limit, a
 //! checkpoint is queued at once; when the log has merely grown larger than the pages it
 //! changes, the checkpoint waits until no write has come for [`IDLE_CHECKPOINT_MS`], so a
-//! bulk load is folded once, after it ends. After the same idle time, and when closing, the
-//! page cache ([`crate::cache`]) is written again if the stored manifest has changed and
-//! memory equals the pages it names.
+//! bulk load is folded once, after it ends, or at `close` if that comes first. After the same
+//! idle time, and when closing, the page cache ([`crate::cache`]) is written again if the
+//! stored manifest has changed and memory equals the pages it names.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -354,6 +354,26 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         self.enqueue(Box::new(|_| Ok(WriteBatch::default())), Some(tx));
         let _ = rx.await;
+    }
+
+    /// Before a close: folds the log when an idle moment would have
+    /// ([`Database::checkpoint_worthwhile`]), or when it holds anything and the page cache
+    /// is not known to hold the stored manifest (a cache can only be written once nothing
+    /// waits for a checkpoint). Resolves once that checkpoint has committed or failed (a
+    /// failure stores nothing: the log still holds every write). So the next open reads
+    /// pages, from the page cache, instead of replaying a log that a busy worker never had a
+    /// quiet moment to fold; a small log over a current cache is left for that open.
+    pub async fn fold_before_close(self: &Rc<Self>) {
+        let fold = {
+            let db = self.db.borrow();
+            let current = self.cached_manifest.borrow().as_ref() == Some(&db.manifest_record());
+            db.checkpoint_worthwhile() || (!current && db.storage_stats().log_records > 0)
+        };
+        if fold {
+            let (tx, rx) = oneshot::channel();
+            self.enqueue(Box::new(checkpoint_op), Some(tx));
+            let _ = rx.await;
+        }
     }
 
     fn enqueue(self: &Rc<Self>, op: Op, ack: Option<Ack>) {

@@ -293,7 +293,9 @@ async fn a_damaged_record_is_reported_by_key_on_open() {
         let items = format!(r#"[{{"id": "{id}", "vector": {v}}}]"#);
         rv::insert(name.clone(), obj(&items)).await.unwrap();
     }
-    rv::close(name.clone()).await.unwrap();
+    // Ended without a close, as a page that goes away does: the log stays unfolded (a close
+    // would fold it into pages).
+    assert!(rv::engine::unregister(&name));
     // The second write's log record (the first is the creation's manifest write, seq 0).
     let key = "log/00000000000000000002";
     rv::put_raw_record(
@@ -351,7 +353,7 @@ async fn a_damaged_record_is_reported_by_key_on_open() {
 }
 
 #[wasm_bindgen_test]
-async fn group_commit_bounds_transactions_and_an_idle_worker_folds_the_log() {
+async fn group_commit_bounds_transactions_and_idle_or_closing_folds_the_log() {
     let dim = 16;
     let data = rows(10_000, dim, 3);
     // Awaited one by one: one transaction per batch, plus creation.
@@ -414,9 +416,18 @@ async fn group_commit_bounds_transactions_and_an_idle_worker_folds_the_log() {
         grouped_tx < seq_tx,
         "group commit: {grouped_tx} transactions vs {seq_tx} one by one"
     );
+    // Closed before any idle moment: the close folds the log itself, so the next open reads
+    // pages, from the page cache the close then wrote, instead of replaying the log.
+    let log_bytes = field(&stats, "storage.logBytes").as_f64().unwrap();
+    assert!(log_bytes > 1e6, "log bytes {log_bytes} at close");
     rv::close(name.clone()).await.unwrap();
     let reopened = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
     assert_eq!(field(&reopened, "len").as_f64(), Some(10_000.0));
+    assert_eq!(field(&reopened, "storage.logRecords").as_f64(), Some(0.0));
+    assert_eq!(
+        field(&reopened, "persistence.openFromCache").as_bool(),
+        Some(true)
+    );
     rv::delete_database(name).await.unwrap();
 }
 
@@ -873,11 +884,12 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
         .is_null());
     assert_eq!(rv::count(name.clone()).unwrap(), 1_004);
 
-    // A bulk batch writes pages and a new manifest, and its log waits for a checkpoint: the
+    // A bulk batch writes pages and a new manifest, and its log waits for a checkpoint; the
+    // page ends without closing (a close would fold the log and write the cache again): the
     // cache is stale and must not serve.
     packed(1_005, 1_306).await.unwrap();
     let before = top10(&name, &q).await;
-    rv::close(name.clone()).await.unwrap();
+    assert!(rv::engine::unregister(&name));
     assert!(
         cached(&name).await.is_some(),
         "the stale cache is still there"
@@ -966,5 +978,63 @@ async fn close_waits_for_a_page_cache_write_in_flight() {
         "the cache close left serves the next open"
     );
     assert_eq!(rv::count(name.clone()).unwrap(), 600);
+    rv::delete_database(name).await.unwrap();
+}
+
+/// Risk: a database a stream of writes never leaves idle gets no page cache (one is written
+/// only when nothing waits for a checkpoint), so every open replays its log from IndexedDB.
+/// A close folds a log that stands between memory and a current cache, however small; a
+/// small log over a cache that is still current stays, for the next open to replay.
+#[wasm_bindgen_test]
+async fn close_folds_the_log_a_stale_page_cache_needs() {
+    let name = unique("closefold");
+    let dim = 16;
+    let data = rows(603, dim, 33);
+    let q: JsValue = Float32Array::from(&data[7 * dim..8 * dim]).into();
+    let one = |i: usize| {
+        let item = obj(&format!(r#"[{{"id": "s{i}"}}]"#));
+        let v = Float32Array::from(&data[i * dim..(i + 1) * dim]);
+        Reflect::set(&Array::from(&item).get(0), &"vector".into(), &v).unwrap();
+        rv::insert(name.clone(), item)
+    };
+    rv::open(name.clone(), obj(r#"{"dimensions": 16}"#))
+        .await
+        .unwrap();
+    let packed = Float32Array::from(&data[..600 * dim]);
+    rv::insert_packed(name.clone(), JsValue::UNDEFINED, packed, JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    for i in 600..602 {
+        one(i).await.unwrap();
+    }
+    let stats = rv::stats(name.clone()).await.unwrap();
+    assert!(field(&stats, "storage.logRecords").as_f64().unwrap() > 0.0);
+    let log_bytes = field(&stats, "storage.logBytes").as_f64().unwrap();
+    assert!(
+        log_bytes < 1e6,
+        "a log too small to fold for its own sake: {log_bytes}"
+    );
+    let before = top10(&name, &q).await;
+    rv::close(name.clone()).await.unwrap();
+    let reopened = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(
+        field(&reopened, "persistence.openFromCache").as_bool(),
+        Some(true),
+        "the close folded the log and wrote the cache"
+    );
+    assert_eq!(field(&reopened, "storage.logRecords").as_f64(), Some(0.0));
+    assert_eq!(top10(&name, &q).await, before);
+    // The cache is current now: one more write only adds a log record, which the close keeps.
+    one(602).await.unwrap();
+    let before = top10(&name, &q).await;
+    rv::close(name.clone()).await.unwrap();
+    let reopened = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(
+        field(&reopened, "persistence.openFromCache").as_bool(),
+        Some(true)
+    );
+    assert_eq!(field(&reopened, "storage.logRecords").as_f64(), Some(1.0));
+    assert_eq!(rv::count(name.clone()).unwrap(), 603);
+    assert_eq!(top10(&name, &q).await, before);
     rv::delete_database(name).await.unwrap();
 }

@@ -154,11 +154,13 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     stats_with(&name, finish_estimate(estimate).await)
 }
 
-/// Closes database `name` (pending writes finish first, and the page cache is brought up to
-/// date); resolves to whether it was open.
+/// Closes database `name` (pending writes finish first, the log is folded when that pays off
+/// or the page cache needs it, and the page cache is brought up to date); resolves to whether
+/// it was open.
 pub async fn close(name: String) -> Result<bool, JsValue> {
     if let Ok(e) = engine::get(&name) {
         e.flush().await;
+        e.fold_before_close().await;
         e.refresh_cache().await;
     }
     Ok(engine::unregister(&name))
