@@ -269,13 +269,8 @@ impl Engine {
         *self.cached_manifest.borrow_mut() = manifest;
     }
 
-    /// Writes the page cache again when the stored manifest is not the one it holds and
-    /// memory equals the pages that manifest names; otherwise does nothing. Holds the
-    /// write lock while it checks and writes, so the cache never holds a manifest that was
-    /// not the stored one. A write of it in flight (an idle one, say) is waited for first, so
-    /// that `close` never returns with the cache half written. Best effort: a failure leaves
-    /// no cache, never an error.
-    pub async fn refresh_cache(&self) {
+    /// Resolves once no write of the page cache is in flight (at once when none is).
+    pub async fn cache_written(&self) {
         loop {
             let ended = match self.caching.borrow_mut().as_mut() {
                 Some(waiting) => {
@@ -287,6 +282,16 @@ impl Engine {
             };
             let _ = ended.await;
         }
+    }
+
+    /// Writes the page cache again when the stored manifest is not the one it holds and
+    /// memory equals the pages that manifest names; otherwise does nothing. Holds the
+    /// write lock while it checks and writes, so the cache never holds a manifest that was
+    /// not the stored one. A write of it in flight (an idle one, say) is waited for first, so
+    /// that `close` never returns with the cache half written. Best effort: a failure leaves
+    /// no cache, never an error.
+    pub async fn refresh_cache(&self) {
+        self.cache_written().await;
         *self.caching.borrow_mut() = Some(Vec::new());
         let ours = self.db.borrow().manifest_record();
         if self.cached_manifest.borrow().as_ref() != Some(&ours) && !self.closed.get() {

@@ -170,7 +170,13 @@ pub async fn close(name: String) -> Result<bool, JsValue> {
 /// gone. While another context keeps it open, emits `deleteblocked` (each time the browser
 /// reports it) and goes on waiting: a delete cannot be withdrawn once asked.
 pub async fn delete_database(name: String) -> Result<(), JsValue> {
-    close(name.clone()).await?;
+    // Closed without folding the log or writing the page cache, both about to go; a cache
+    // write in flight ends first, so that the file is not held open when it is removed.
+    if let Ok(e) = engine::get(&name) {
+        e.flush().await;
+        e.cache_written().await;
+    }
+    engine::unregister(&name);
     let n = name.clone();
     let report = move || emit("deleteblocked", &n, None);
     idb::delete(&name, idb::OnBlocked::Wait(Box::new(report)))
