@@ -1,0 +1,64 @@
+// Probe worker (probes/reopen.mjs): builds a seeded n x dim float32 database, optionally
+// searches and waits, then closes and reopens it `rounds` times, posting each round's close
+// time, open time, time to the first query, read and rebuild times and where the pages came
+// from. MODE=idb removes the OPFS page cache before every reopen, MODE=mix before every other.
+const build = new URL(self.location.href).searchParams.get('simd') === '0' ? 'scalar' : 'simd';
+const rv = await import(new URL(`../../web/pkg/${build}/ruvector.js`, import.meta.url).href);
+await rv.default();
+const now = () => performance.now();
+const ms = (x) => Math.round(x);
+const cacheFile = (name) => `ruvector-${[...new TextEncoder().encode(name)].map((b) => b.toString(16).padStart(2, '0')).join('')}.pages`;
+async function dropCache(name) {
+  try {
+    await (await navigator.storage.getDirectory()).removeEntry(cacheFile(name));
+  } catch (e) {
+    // none to remove
+  }
+}
+
+self.onmessage = async ({ data }) => {
+  const { n, dim, rounds, mode, sweep, idle } = data;
+  let s = 12345;
+  const rnd = () => { s = (s * 1103515245 + 12345) >>> 0; return s / 4294967296 - 0.5; };
+  const base = new Float32Array(n * dim);
+  for (let i = 0; i < base.length; i++) base[i] = rnd();
+  const ids = Array.from({ length: n }, (_, i) => String(i));
+  const name = `probe-${Date.now()}`;
+  await rv.call('open', { name, options: { dimensions: dim, metric: 'cosine' } });
+  let t = now();
+  for (let i = 0; i < n; i += 1000) {
+    await rv.call('insertPacked', { name, vectors: base.subarray(i * dim, Math.min(n, i + 1000) * dim), ids: ids.slice(i, i + 1000) });
+  }
+  postMessage({ log: `built ${n} in ${ms(now() - t)} ms` });
+  if (sweep) {
+    const keep = [];
+    for (let q = 0; q < sweep; q++) {
+      const v = base.subarray((q % n) * dim, (q % n + 1) * dim);
+      keep.push((await rv.call('search', { name, vector: v, options: { k: 10, ef: 64 } })).hits.map((h) => Number(h.id)));
+    }
+    postMessage({ log: `${keep.length} searches` });
+  }
+  if (idle) {
+    await new Promise((res) => setTimeout(res, idle));
+    const st = await rv.call('stats', { name });
+    postMessage({ log: `after ${idle} ms idle: ${st.storage.checkpoints} checkpoints, ${st.persistence.cacheWrites} cache writes` });
+  }
+  const out = [];
+  for (let r = 0; r < rounds; r++) {
+    const tc = now();
+    await rv.call('close', { name });
+    const close = now() - tc;
+    if (mode === 'idb' || (mode === 'mix' && r % 2)) await dropCache(name);
+    t = now();
+    const o = await rv.call('open', { name, options: {} });
+    const opened = now();
+    await rv.call('search', { name, vector: base.subarray(0, dim), options: { k: 10 } });
+    out.push({
+      close_ms: ms(close), open_ms: ms(opened - t), first_query_ms: ms(now() - t),
+      read_ms: ms(o.persistence.openReadMs), rebuild_ms: ms(o.persistence.openDecodeMs), from_cache: o.persistence.openFromCache,
+    });
+  }
+  await rv.call('deleteDatabase', { name });
+  postMessage({ out });
+};
+postMessage({ ready: true });
