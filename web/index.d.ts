@@ -208,6 +208,7 @@ export declare class Database extends EventTarget {
   /** The browser's answer when `persist` was asked, else null. */
   readonly persisted: boolean | null;
   readonly closed: boolean;
+  /** Pending writes finish first; the last close of a name may fold the log and write the page cache. */
   close(): Promise<void>;
   /** Deletes this database and all its data (as `deleteDatabase`). */
   destroy(options?: DeleteOptions): Promise<void>;

@@ -368,7 +368,11 @@ export class Database extends EventTarget {
     return stats;
   }
 
-  /** Closes this handle; the worker ends with the last handle of its name. Pending writes finish first. */
+  /**
+   * Closes this handle; the worker ends with the last handle of its name. Pending writes finish
+   * first, and the last close folds the log into pages and writes the page cache when the next
+   * open would otherwise have to replay the log from IndexedDB.
+   */
   async close() {
     if (this.#closed) return;
     this.#closed = fail('CLOSED', `database ${JSON.stringify(this.name)} is closed`);
