@@ -21,7 +21,7 @@ fn file_checksum(version: u32, bytes: &[u8]) -> u64 {
     if version >= 2 {
         super::codec::xxh3(bytes, 0)
     } else {
-        crc32fast::hash(bytes).into()
+        super::codec::CRC32.checksum(bytes).into()
     }
 }
 
