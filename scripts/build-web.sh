@@ -80,12 +80,14 @@
 # A delete that neither folds the log nor writes the cache it is about to remove: 292,195 B.
 # CRC-32 (only for records of format versions 1-2 and export files of version 1) from the crc
 # crate a byte at a time, one 1 KiB table, instead of crc32fast's 16 KiB of slicing tables
-# (incompressible): -16.2 KB, to 276,034 B; ceiling to 276,200.
+# (incompressible): -16.2 KB, to 276,034 B; ceiling to 276,200. The page cache written in
+# chunks of 4 MiB with a pause between them, giving up when a commit waits (a write of 100k x 384
+# blocked the worker for about a second): +0.4 KB, to 276,410 B; ceiling to 276,600.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-276200} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-276600} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -1,6 +1,6 @@
 // Probe worker (probes/reopen.mjs): builds a seeded n x dim float32 database, optionally
 // searches and waits, then closes and reopens it `rounds` times, posting each round's close
-// time, open time, time to the first query, read and rebuild times and where the pages came
+// time (and the longest a search waited meanwhile), open time, time to the first query, read and rebuild times and where the pages came
 // from. MODE=idb removes the OPFS page cache before every reopen, MODE=mix before every other.
 const build = new URL(self.location.href).searchParams.get('simd') === '0' ? 'scalar' : 'simd';
 const rv = await import(new URL(`../../web/pkg/${build}/ruvector.js`, import.meta.url).href);
@@ -41,20 +41,34 @@ self.onmessage = async ({ data }) => {
   if (idle) {
     await new Promise((res) => setTimeout(res, idle));
     const st = await rv.call('stats', { name });
-    postMessage({ log: `after ${idle} ms idle: ${st.storage.checkpoints} checkpoints, ${st.persistence.cacheWrites} cache writes` });
+    postMessage({ log: `after ${idle} ms idle: ${st.storage.checkpoints} checkpoints, ${st.persistence.cacheWrites} cache writes (the last ${Math.round(st.persistence.cacheWriteMs)} ms)` });
   }
   const out = [];
   for (let r = 0; r < rounds; r++) {
+    // While closing (a fold and a cache write, the first time), a timer asks for a search every
+    // 5 ms: the longest wait says how long the worker went without answering.
+    let closing = true;
+    let longest = 0;
+    const ping = (async () => {
+      while (closing) {
+        const asked = now();
+        await new Promise((res) => setTimeout(res, 5));
+        await rv.call('search', { name, vector: base.subarray(0, dim), options: { k: 10 } }).catch(() => {});
+        longest = Math.max(longest, now() - asked - 5);
+      }
+    })();
     const tc = now();
     await rv.call('close', { name });
     const close = now() - tc;
+    closing = false;
+    await ping;
     if (mode === 'idb' || (mode === 'mix' && r % 2)) await dropCache(name);
     t = now();
     const o = await rv.call('open', { name, options: {} });
     const opened = now();
     await rv.call('search', { name, vector: base.subarray(0, dim), options: { k: 10 } });
     out.push({
-      close_ms: ms(close), open_ms: ms(opened - t), first_query_ms: ms(now() - t),
+      close_ms: ms(close), longest_wait_while_closing_ms: ms(longest), open_ms: ms(opened - t), first_query_ms: ms(now() - t),
       read_ms: ms(o.persistence.openReadMs), rebuild_ms: ms(o.persistence.openDecodeMs), from_cache: o.persistence.openFromCache,
     });
   }

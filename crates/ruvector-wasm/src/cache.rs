@@ -17,7 +17,8 @@
 //!
 //! The file has the export file's framing (docs/format.md) without its final checksum (each
 //! record carries its own), written a record at a time, so that writing it never holds more
-//! than one encoded page in memory.
+//! than one encoded page in memory (the engine writes them in chunks, pausing between them:
+//! `Engine::refresh_cache`).
 
 use js_sys::{Array, Promise, Uint8Array};
 use ruvector_core::storage::export::{export_header, frame_record};
@@ -133,14 +134,24 @@ impl Writer {
         }
     }
 
-    /// Writes the `count` records of `records` with the export file's framing, encoding
-    /// and writing one at a time (no await: call it with the records borrowed).
-    pub fn records(&mut self, count: usize, records: impl Iterator<Item = (String, Vec<u8>)>) {
+    /// Writes the file's header: `count` records follow.
+    pub fn header(&mut self, count: usize) {
         self.put(&export_header(count));
+    }
+
+    /// Appends one record with the export file's framing.
+    pub fn record(&mut self, key: &str, value: &[u8]) {
+        let mut r = Vec::with_capacity(8 + key.len() + value.len());
+        frame_record(&mut r, key, value);
+        self.put(&r);
+    }
+
+    /// Writes the header and the `count` records of `records`, encoding and writing one
+    /// at a time.
+    pub fn records(&mut self, count: usize, records: impl Iterator<Item = (String, Vec<u8>)>) {
+        self.header(count);
         for (key, value) in records {
-            let mut r = Vec::with_capacity(8 + key.len() + value.len());
-            frame_record(&mut r, &key, &value);
-            self.put(&r);
+            self.record(&key, &value);
         }
     }
 

@@ -46,6 +46,10 @@ pub type Op = Box<dyn FnOnce(&mut Database) -> Result<WriteBatch, ErrorInfo>>;
 /// How long no write must come before a worthwhile (not yet required) checkpoint runs.
 pub const IDLE_CHECKPOINT_MS: u32 = 250;
 
+/// Bytes of records a page cache write encodes and writes before it gives the worker back
+/// for a moment: about 10 ms of work.
+pub const CACHE_CHUNK_BYTES: usize = 4 << 20;
+
 /// How many times a read of stored vectors tries before giving up on pages that other tabs
 /// keep replacing ([`Engine::stored_pages`]).
 pub const READ_ATTEMPTS: u32 = 3;
@@ -129,6 +133,11 @@ pub struct Engine {
     cached_manifest: RefCell<Option<Vec<u8>>>,
     /// `Some` while the page cache is being written, with whoever waits for that write to end.
     caching: RefCell<Option<Vec<oneshot::Sender<()>>>>,
+    /// Bytes of records a page cache write encodes between two pauses
+    /// ([`CACHE_CHUNK_BYTES`] unless a test sets it).
+    pub cache_chunk_bytes: Cell<usize>,
+    /// Records the page cache write in flight has written so far (0 when none is).
+    pub cache_records_written: Cell<usize>,
 }
 
 thread_local! {
@@ -261,6 +270,8 @@ impl Engine {
             events,
             cached_manifest: RefCell::new(None),
             caching: RefCell::new(None),
+            cache_chunk_bytes: Cell::new(CACHE_CHUNK_BYTES),
+            cache_records_written: Cell::new(0),
         })
     }
 
@@ -288,8 +299,9 @@ impl Engine {
     /// memory equals the pages that manifest names; otherwise does nothing. Holds the
     /// write lock while it checks and writes, so the cache never holds a manifest that was
     /// not the stored one. A write of it in flight (an idle one, say) is waited for first, so
-    /// that `close` never returns with the cache half written. Best effort: a failure leaves
-    /// no cache, never an error.
+    /// that `close` never returns with the cache half written. Written in chunks of about
+    /// [`Engine::cache_chunk_bytes`], pausing between them. Best effort: a failure leaves no cache, never an
+    /// error.
     pub async fn refresh_cache(&self) {
         self.cache_written().await;
         *self.caching.borrow_mut() = Some(Vec::new());
@@ -304,16 +316,10 @@ impl Engine {
                     false => None,
                 };
                 if let Some(mut w) = writer {
-                    // In one go, no await: the pages are encoded from the database borrowed.
-                    // The manifest is checked again: a write may have come in meanwhile.
-                    {
-                        let db = self.db.borrow();
-                        let pages = db.page_records().filter(|_| db.manifest_record() == ours);
-                        match pages {
-                            Some((count, records)) => w.records(count, records),
-                            None => w.fail(),
-                        };
+                    if !self.write_cache_records(&mut w, &ours).await {
+                        w.fail();
                     }
+                    self.cache_records_written.set(0);
                     if w.finish().await {
                         *self.cached_manifest.borrow_mut() = stored;
                         let mut s = self.stats.borrow_mut();
@@ -327,6 +333,44 @@ impl Engine {
         for waiting in self.caching.take().unwrap_or_default() {
             let _ = waiting.send(());
         }
+    }
+
+    /// Writes the page cache's header and records into `w`, encoded from memory a chunk of
+    /// about [`Engine::cache_chunk_bytes`] at a time, giving the worker back between chunks
+    /// so that searches are answered meanwhile (a million vectors' cache takes seconds).
+    /// False, leaving the file to be deleted, when memory is not (or no longer) the pages
+    /// `ours` names, or when a commit is waiting: it needs the write lock held here, and the
+    /// cache is written again at the next idle moment.
+    async fn write_cache_records(&self, w: &mut cache::Writer, ours: &[u8]) -> bool {
+        let pages = {
+            let db = self.db.borrow();
+            db.page_list().filter(|_| db.manifest_record() == ours)
+        };
+        let Some(pages) = pages else { return false };
+        w.header(1 + pages.len());
+        w.record(MANIFEST_KEY, ours);
+        let mut next = 0;
+        while next < pages.len() {
+            if next > 0 {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                if self.committing.get() || self.closed.get() {
+                    return false;
+                }
+            }
+            let db = self.db.borrow();
+            if !db.pages_current() || db.manifest_record() != ours {
+                return false;
+            }
+            let mut bytes = 0;
+            while next < pages.len() && bytes < self.cache_chunk_bytes.get() {
+                let (key, value) = db.page_record(pages[next]);
+                w.record(&key, &value);
+                bytes += value.len();
+                next += 1;
+            }
+            self.cache_records_written.set(1 + next);
+        }
+        true
     }
 
     /// Queues the write `op` and resolves to its sequence number once a transaction

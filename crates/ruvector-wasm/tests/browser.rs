@@ -804,6 +804,10 @@ async fn cached(name: &str) -> Option<Vec<(String, Vec<u8>)>> {
     )
 }
 
+/// Open options of a 16-dimensional database whose every write is folded at once: nothing
+/// waits for a checkpoint, so a page cache can be written at any idle moment.
+const FOLDING: &str = r#"{"dimensions": 16, "checkpoint": {"maxLogRecords": 1}}"#;
+
 /// The ids and scores of the 10 nearest to `q`, as JSON.
 async fn top10(name: &str, q: &JsValue) -> String {
     let r = rv::search(name.to_owned(), q.clone(), obj(r#"{"k": 10}"#));
@@ -825,7 +829,6 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
     let name = unique("cache");
     let dim = 16;
     let data = rows(1_400, dim, 9);
-    let folding = r#"{"dimensions": 16, "checkpoint": {"maxLogRecords": 1}}"#;
     let q: JsValue = Float32Array::from(&data[1_390 * dim..1_391 * dim]).into();
     let packed = |from: usize, to: usize| {
         rv::insert_packed(
@@ -836,7 +839,7 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
         )
     };
     // Every write folded at once: nothing waits for a checkpoint, so closing writes the cache.
-    assert!(!opened_from_cache(&name, folding).await);
+    assert!(!opened_from_cache(&name, FOLDING).await);
     packed(0, 1_000).await.unwrap();
     let before = top10(&name, &q).await;
     rv::close(name.clone()).await.unwrap();
@@ -868,7 +871,7 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
     // is gone: opened, it would be a consistent, older database. It must not serve.
     rv::close(name.clone()).await.unwrap();
     let older = cached(&name).await.expect("cache");
-    rv::open(name.clone(), obj(folding)).await.unwrap();
+    rv::open(name.clone(), obj(FOLDING)).await.unwrap();
     rv::delete(name.clone(), JsValue::from_str("s1000"))
         .await
         .unwrap();
@@ -895,7 +898,7 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
         "the stale cache is still there"
     );
     assert!(
-        !opened_from_cache(&name, folding).await,
+        !opened_from_cache(&name, FOLDING).await,
         "a stale cache served an open"
     );
     assert_eq!(rv::count(name.clone()).unwrap(), 1_305);
@@ -945,8 +948,7 @@ async fn close_waits_for_a_page_cache_write_in_flight() {
     let name = unique("cachewait");
     let dim = 16;
     let data = rows(600, dim, 21);
-    let folding = r#"{"dimensions": 16, "checkpoint": {"maxLogRecords": 1}}"#;
-    rv::open(name.clone(), obj(folding)).await.unwrap();
+    rv::open(name.clone(), obj(FOLDING)).await.unwrap();
     let packed = Float32Array::from(&data[..]);
     rv::insert_packed(name.clone(), JsValue::UNDEFINED, packed, JsValue::UNDEFINED)
         .await
@@ -1050,4 +1052,75 @@ async fn close_folds_the_log_a_stale_page_cache_needs() {
     assert_eq!(engine.db.borrow().storage_stats().checkpoints, checkpoints);
     assert_eq!(engine.stats.borrow().cache_writes, 0);
     assert!(cached(&name).await.is_none());
+}
+
+/// Waits (up to `ms`) for a page cache write of `engine` to be under way: some records
+/// written, the write not finished. False if none was seen.
+async fn cache_write_under_way(engine: &rv::engine::Engine, ms: f64) -> bool {
+    let t = js_sys::Date::now();
+    while js_sys::Date::now() - t < ms {
+        if engine.cache_records_written.get() > 0 {
+            return true;
+        }
+        gloo_timers::future::TimeoutFuture::new(0).await;
+    }
+    false
+}
+
+/// Risk: a worker that stops answering while it writes a large page cache (a million
+/// vectors' cache takes seconds). The write gives the worker back between chunks: searches
+/// are answered meanwhile, and a write that comes in makes it give up (it holds the write
+/// lock the commit needs); the next idle moment or the close writes it again.
+#[wasm_bindgen_test]
+async fn a_page_cache_write_lets_searches_and_writes_through() {
+    let name = unique("cachechunks");
+    let dim = 16;
+    let data = rows(1_300, dim, 41);
+    let q: JsValue = Float32Array::from(&data[3 * dim..4 * dim]).into();
+    rv::open(name.clone(), obj(FOLDING)).await.unwrap();
+    let engine = rv::engine::get(&name).unwrap();
+    engine.cache_chunk_bytes.set(1_024); // 1 KiB chunks: the write takes dozens of pauses
+    let packed = |from: usize, to: usize| {
+        let ids: Array = (from..to).map(|i| JsValue::from(format!("v{i}"))).collect();
+        let vectors = Float32Array::from(&data[from * dim..to * dim]);
+        rv::insert_packed(name.clone(), ids.into(), vectors, JsValue::UNDEFINED)
+    };
+    packed(0, 1_200).await.unwrap();
+    // Folded at once; the idle moment after it starts the cache write.
+    assert!(
+        cache_write_under_way(&engine, 3_000.0).await,
+        "no cache write seen in progress"
+    );
+    let found = top10(&name, &q).await;
+    assert!(found.contains("\"v3\""), "{found}");
+    assert_eq!(
+        engine.stats.borrow().cache_writes,
+        0,
+        "the search was answered while the cache was being written"
+    );
+    engine.cache_written().await;
+    assert_eq!(engine.stats.borrow().cache_writes, 1);
+    assert_eq!(engine.cache_records_written.get(), 0);
+
+    // A bulk batch makes the cache stale; during the next write, an insert comes in: the
+    // write gives up rather than hold the insert's commit back, and the insert lands.
+    packed(1_200, 1_290).await.unwrap();
+    assert!(cache_write_under_way(&engine, 3_000.0).await);
+    let item = obj(r#"[{"id": "late", "vector": [1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}]"#);
+    rv::insert(name.clone(), item).await.unwrap();
+    engine.cache_written().await;
+    assert_eq!(
+        engine.stats.borrow().cache_writes,
+        1,
+        "the write in flight gave up"
+    );
+    let before = top10(&name, &q).await;
+    rv::close(name.clone()).await.unwrap();
+    assert!(
+        opened_from_cache(&name, "{}").await,
+        "the close wrote the cache again"
+    );
+    assert_eq!(rv::count(name.clone()).unwrap(), 1_291);
+    assert_eq!(top10(&name, &q).await, before);
+    rv::delete_database(name).await.unwrap();
 }

@@ -9,7 +9,7 @@ use crate::index::Candidate;
 use crate::search::Hit;
 use crate::storage::records::VectorPage;
 use crate::storage::vector_pages::VectorPages;
-use crate::storage::{Backend, OpenError, PageKind, WriteBatch, MANIFEST_KEY};
+use crate::storage::{Backend, OpenError, PageKind, PageRef, WriteBatch, MANIFEST_KEY};
 use crate::vectors::Slot;
 
 impl Database {
@@ -273,28 +273,42 @@ impl Database {
     /// since memory equals the pages. `None` while changes wait for a checkpoint (memory is
     /// ahead of the pages) or when a page an open reads is not in memory.
     pub fn page_records(&self) -> Option<(usize, impl Iterator<Item = (String, Vec<u8>)> + '_)> {
+        let pages = self.page_list()?;
+        let manifest = (MANIFEST_KEY.to_owned(), self.manifest_record());
+        let encoded = pages.into_iter().map(move |p| self.page_record(p));
+        Some((1 + encoded.len(), std::iter::once(manifest).chain(encoded)))
+    }
+
+    /// The pages of [`Database::page_records`] after the manifest, in its order, not yet
+    /// encoded (`None` when it would be `None`): for a caller that encodes them a few at a
+    /// time with [`Database::page_record`].
+    pub fn page_list(&self) -> Option<Vec<PageRef>> {
         if !self.dirty.is_empty() {
             return None;
         }
         let first_vectors = self.manifest.first_vector_page_read();
         let base = self.coll.vectors.base() as u32;
-        let pages: Vec<(PageKind, u32, u64)> = (self.manifest.pages.iter())
+        let pages: Vec<PageRef> = (self.manifest.pages.iter())
             .filter(|(&(kind, p), _)| kind != PageKind::Vectors || p >= first_vectors)
-            .map(|(&(kind, p), &gen)| (kind, p, gen))
+            .map(|(&(kind, page), &gen)| PageRef { kind, page, gen })
             .collect();
-        if pages
-            .iter()
-            .any(|&(kind, p, _)| kind == PageKind::Vectors && p * kind.slots() < base)
-        {
-            return None;
-        }
-        let manifest = (MANIFEST_KEY.to_owned(), self.manifest_record());
-        let encoded = pages.into_iter().map(move |(kind, p, gen)| {
-            let key = kind.key(p, gen);
-            let bytes = self.encode_page(kind, p, &key);
-            (key, bytes)
-        });
-        Some((1 + encoded.len(), std::iter::once(manifest).chain(encoded)))
+        let evicted = |p: &PageRef| p.kind == PageKind::Vectors && p.page * p.kind.slots() < base;
+        (!pages.iter().any(evicted)).then_some(pages)
+    }
+
+    /// The key and record of `page`, one of [`Database::page_list`]'s, encoded from memory:
+    /// the record storage holds while the manifest is the one the list came from and
+    /// [`Database::pages_current`] holds.
+    pub fn page_record(&self, page: PageRef) -> (String, Vec<u8>) {
+        let key = page.key();
+        let bytes = self.encode_page(page.kind, page.page, &key);
+        (key, bytes)
+    }
+
+    /// True when memory equals the pages the manifest names: no change waits for a
+    /// checkpoint.
+    pub fn pages_current(&self) -> bool {
+        self.dirty.is_empty()
     }
 }
 

@@ -89,6 +89,24 @@ impl PageKind {
     }
 }
 
+/// A page as a manifest names it: kind, number and generation, which make its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRef {
+    /// What the page holds.
+    pub kind: PageKind,
+    /// Its number (slots `page × kind.slots() ..`).
+    pub page: u32,
+    /// The generation its current record was written with.
+    pub gen: u64,
+}
+
+impl PageRef {
+    /// The key of the page's record.
+    pub fn key(self) -> String {
+        self.kind.key(self.page, self.gen)
+    }
+}
+
 /// One atomic write: every put and delete, or none.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct WriteBatch {
