@@ -82,12 +82,15 @@
 # crate a byte at a time, one 1 KiB table, instead of crc32fast's 16 KiB of slicing tables
 # (incompressible): -16.2 KB, to 276,034 B; ceiling to 276,200. The page cache written in
 # chunks of 4 MiB with a pause between them, giving up when a commit waits (a write of 100k x 384
-# blocked the worker for about a second): +0.4 KB, to 276,410 B; ceiling to 276,600.
+# blocked the worker for about a second): +0.4 KB, to 276,410 B; ceiling to 276,600. The cache
+# write also giving up when anyone else waits for the write lock (navigator.locks.query between
+# chunks: another tab's commit no longer waits for a whole cache write): +0.4 KB, to 276,845 B;
+# ceiling to 277,000.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-276600} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-277000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

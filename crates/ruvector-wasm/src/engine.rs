@@ -339,8 +339,8 @@ impl Engine {
     /// about [`Engine::cache_chunk_bytes`] at a time, giving the worker back between chunks
     /// so that searches are answered meanwhile (a million vectors' cache takes seconds).
     /// False, leaving the file to be deleted, when memory is not (or no longer) the pages
-    /// `ours` names, or when a commit is waiting: it needs the write lock held here, and the
-    /// cache is written again at the next idle moment.
+    /// `ours` names, or when a commit here or anyone elsewhere (another tab) waits for the
+    /// write lock held here; the cache is written again at a later idle moment.
     async fn write_cache_records(&self, w: &mut cache::Writer, ours: &[u8]) -> bool {
         let pages = {
             let db = self.db.borrow();
@@ -353,7 +353,8 @@ impl Engine {
         while next < pages.len() {
             if next > 0 {
                 gloo_timers::future::TimeoutFuture::new(0).await;
-                if self.committing.get() || self.closed.get() {
+                if self.committing.get() || self.closed.get() || locks::contended(&self.name).await
+                {
                     return false;
                 }
             }

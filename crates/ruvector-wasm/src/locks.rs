@@ -6,7 +6,7 @@
 //! holder died (a terminated worker, a closed or crashed tab), so a crash never leaves a
 //! database locked.
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -70,4 +70,38 @@ pub async fn acquire(name: &str) -> Result<WriteLock, ErrorInfo> {
         .await
         .map_err(|_| fail("the lock was not granted"))?;
     Ok(WriteLock { release })
+}
+
+/// True when someone, in this context or another, waits for database `name`'s lock: work
+/// that holds it but can wait (writing the page cache) then gives it up. False without Web
+/// Locks or when the browser cannot tell.
+pub async fn contended(name: &str) -> bool {
+    let Some(locks) = lock_manager() else {
+        return false;
+    };
+    let query = Reflect::get(&locks, &"query".into()).ok();
+    let Some(query) = query.and_then(|f| f.dyn_into::<Function>().ok()) else {
+        return false;
+    };
+    let Some(asked) = query
+        .call0(&locks)
+        .ok()
+        .and_then(|p| p.dyn_into::<Promise>().ok())
+    else {
+        return false;
+    };
+    let Ok(snapshot) = JsFuture::from(asked).await else {
+        return false;
+    };
+    let pending = Reflect::get(&snapshot, &"pending".into()).ok();
+    let Some(pending) = pending.and_then(|p| p.dyn_into::<Array>().ok()) else {
+        return false;
+    };
+    let ours = format!("ruvector:{name}");
+    pending.iter().any(|r| {
+        Reflect::get(&r, &"name".into())
+            .ok()
+            .and_then(|n| n.as_string())
+            .is_some_and(|n| n == ours)
+    })
 }

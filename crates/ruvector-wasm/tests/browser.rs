@@ -1069,8 +1069,8 @@ async fn cache_write_under_way(engine: &rv::engine::Engine, ms: f64) -> bool {
 
 /// Risk: a worker that stops answering while it writes a large page cache (a million
 /// vectors' cache takes seconds). The write gives the worker back between chunks: searches
-/// are answered meanwhile, and a write that comes in makes it give up (it holds the write
-/// lock the commit needs); the next idle moment or the close writes it again.
+/// are answered meanwhile, and a write that comes in, or anyone else asking for the write
+/// lock it holds, makes it give up; a later idle moment or the close writes it again.
 #[wasm_bindgen_test]
 async fn a_page_cache_write_lets_searches_and_writes_through() {
     let name = unique("cachechunks");
@@ -1113,6 +1113,18 @@ async fn a_page_cache_write_lets_searches_and_writes_through() {
         engine.stats.borrow().cache_writes,
         1,
         "the write in flight gave up"
+    );
+    // The insert made the cache stale again, and the idle moment after it starts another
+    // write. Someone else asking for the write lock (as another tab's commit would) makes it
+    // give up too, and is granted the lock.
+    assert!(cache_write_under_way(&engine, 3_000.0).await);
+    let other = rv::locks::acquire(&name).await.unwrap();
+    drop(other);
+    engine.cache_written().await;
+    assert_eq!(
+        engine.stats.borrow().cache_writes,
+        1,
+        "the write gave the lock up"
     );
     let before = top10(&name, &q).await;
     rv::close(name.clone()).await.unwrap();
