@@ -300,8 +300,8 @@ impl Engine {
     /// write lock while it checks and writes, so the cache never holds a manifest that was
     /// not the stored one. A write of it in flight (an idle one, say) is waited for first, so
     /// that `close` never returns with the cache half written. Written in chunks of about
-    /// [`Engine::cache_chunk_bytes`], pausing between them. Best effort: a failure leaves no cache, never an
-    /// error.
+    /// [`Engine::cache_chunk_bytes`], pausing between them. Best effort: a failure leaves no
+    /// cache, never an error.
     pub async fn refresh_cache(&self) {
         self.cache_written().await;
         *self.caching.borrow_mut() = Some(Vec::new());
@@ -309,7 +309,7 @@ impl Engine {
         if self.cached_manifest.borrow().as_ref() != Some(&ours) && !self.closed.get() {
             if let Ok(lock) = locks::acquire(&self.name).await {
                 let stored = self.idb.read_manifest().await.ok().flatten();
-                let ready = self.db.borrow().page_records().is_some();
+                let ready = self.db.borrow().page_list().is_some();
                 let t0 = now_ms();
                 let writer = match stored.as_ref() == Some(&ours) && ready {
                     true => cache::Writer::open(&self.name).await,
