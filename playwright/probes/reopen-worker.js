@@ -39,7 +39,16 @@ self.onmessage = async ({ data }) => {
     postMessage({ log: `${keep.length} searches` });
   }
   if (idle) {
-    await new Promise((res) => setTimeout(res, idle));
+    // Idle: the checkpoint and the cache write run now; a search every 5 ms meanwhile.
+    let longest = 0;
+    const until = now() + idle;
+    while (now() < until) {
+      const asked = now();
+      await new Promise((res) => setTimeout(res, 5));
+      await rv.call('search', { name, vector: base.subarray(0, dim), options: { k: 10 } });
+      longest = Math.max(longest, now() - asked - 5);
+    }
+    postMessage({ log: `idle for ${idle} ms: the longest a search waited was ${ms(longest)} ms` });
     const st = await rv.call('stats', { name });
     postMessage({ log: `after ${idle} ms idle: ${st.storage.checkpoints} checkpoints, ${st.persistence.cacheWrites} cache writes (the last ${Math.round(st.persistence.cacheWriteMs)} ms)` });
   }
