@@ -85,7 +85,8 @@
 # blocked the worker for about a second): +0.4 KB, to 276,410 B; ceiling to 276,600. The cache
 # write also giving up when anyone else waits for the write lock (navigator.locks.query between
 # chunks: another tab's commit no longer waits for a whole cache write): +0.4 KB, to 276,845 B;
-# ceiling to 277,000.
+# ceiling to 277,000. The cache's readiness check listing pages without encoding the manifest:
+# 276,740 B.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
