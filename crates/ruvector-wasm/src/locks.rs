@@ -25,6 +25,11 @@ impl Drop for WriteLock {
     }
 }
 
+/// The Web Lock of database `name`.
+fn lock_name(name: &str) -> String {
+    format!("ruvector:{name}")
+}
+
 fn lock_manager() -> Option<JsValue> {
     let nav = Reflect::get(&js_sys::global(), &"navigator".into()).ok()?;
     let locks = Reflect::get(&nav, &"locks".into()).ok()?;
@@ -61,7 +66,7 @@ pub async fn acquire(name: &str) -> Result<WriteLock, ErrorInfo> {
     });
     let opts = Object::new();
     let _ = Reflect::set(&opts, &"mode".into(), &"exclusive".into());
-    let name = JsValue::from_str(&format!("ruvector:{name}"));
+    let name = JsValue::from_str(&lock_name(name));
     // The request's own promise settles with the callback's (never rejected) promise.
     request
         .call3(&locks, &name, &opts, &callback)
@@ -97,7 +102,7 @@ pub async fn contended(name: &str) -> bool {
     let Some(pending) = pending.and_then(|p| p.dyn_into::<Array>().ok()) else {
         return false;
     };
-    let ours = format!("ruvector:{name}");
+    let ours = lock_name(name);
     pending.iter().any(|r| {
         Reflect::get(&r, &"name".into())
             .ok()
