@@ -1,20 +1,14 @@
 // Probe worker (probes/reopen.mjs): builds a seeded n x dim float32 database, optionally
-// searches and waits, then closes and reopens it `rounds` times, posting each round's close
-// time (and the longest a search waited meanwhile), open time, time to the first query, read and rebuild times and where the pages came
-// from. MODE=idb removes the OPFS page cache before every reopen, MODE=mix before every other.
+// searches and waits (timing the longest a search waits while idle), then closes and reopens
+// it `rounds` times, posting each round's close time (and the longest a search waited
+// meanwhile), open time, time to the first query, read and rebuild times and where the pages
+// came from. MODE=idb removes the OPFS page cache before every reopen, MODE=mix before every
+// other.
 const build = new URL(self.location.href).searchParams.get('simd') === '0' ? 'scalar' : 'simd';
 const rv = await import(new URL(`../../web/pkg/${build}/ruvector.js`, import.meta.url).href);
 await rv.default();
-const now = () => performance.now();
+const { now, dropCache } = await import('../fixtures/measure.js');
 const ms = (x) => Math.round(x);
-const cacheFile = (name) => `ruvector-${[...new TextEncoder().encode(name)].map((b) => b.toString(16).padStart(2, '0')).join('')}.pages`;
-async function dropCache(name) {
-  try {
-    await (await navigator.storage.getDirectory()).removeEntry(cacheFile(name));
-  } catch (e) {
-    // none to remove
-  }
-}
 
 self.onmessage = async ({ data }) => {
   const { n, dim, rounds, mode, sweep, idle } = data;
