@@ -86,7 +86,7 @@
 # write also giving up when anyone else waits for the write lock (navigator.locks.query between
 # chunks: another tab's commit no longer waits for a whole cache write): +0.4 KB, to 276,845 B;
 # ceiling to 277,000. The cache's readiness check listing pages without encoding the manifest:
-# 276,740 B.
+# 276,740 B. The page list made once per cache write and handed to the writer: 276,904 B.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."

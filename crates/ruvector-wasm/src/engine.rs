@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use futures_channel::oneshot;
-use ruvector_core::storage::{WriteBatch, MANIFEST_KEY};
+use ruvector_core::storage::{PageRef, WriteBatch, MANIFEST_KEY};
 use ruvector_core::Database;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -309,14 +309,17 @@ impl Engine {
         if self.cached_manifest.borrow().as_ref() != Some(&ours) && !self.closed.get() {
             if let Ok(lock) = locks::acquire(&self.name).await {
                 let stored = self.idb.read_manifest().await.ok().flatten();
-                let ready = self.db.borrow().page_list().is_some();
-                let t0 = now_ms();
-                let writer = match stored.as_ref() == Some(&ours) && ready {
-                    true => cache::Writer::open(&self.name).await,
-                    false => None,
+                let pages = {
+                    let db = self.db.borrow();
+                    db.page_list().filter(|_| db.manifest_record() == ours)
                 };
-                if let Some(mut w) = writer {
-                    if !self.write_cache_records(&mut w, &ours).await {
+                let t0 = now_ms();
+                let writer = match (stored.as_ref() == Some(&ours), pages) {
+                    (true, Some(pages)) => cache::Writer::open(&self.name).await.zip(Some(pages)),
+                    _ => None,
+                };
+                if let Some((mut w, pages)) = writer {
+                    if !self.write_cache_records(&mut w, &ours, &pages).await {
                         w.fail();
                     }
                     self.cache_records_written.set(0);
@@ -335,18 +338,19 @@ impl Engine {
         }
     }
 
-    /// Writes the page cache's header and records into `w`, encoded from memory a chunk of
-    /// about [`Engine::cache_chunk_bytes`] at a time, giving the worker back between chunks
+    /// Writes the page cache's header, the manifest `ours` and the records of `pages` (its
+    /// [`Database::page_list`]) into `w`, encoded from memory a chunk of about
+    /// [`Engine::cache_chunk_bytes`] at a time, giving the worker back between chunks
     /// so that searches are answered meanwhile (a million vectors' cache takes seconds).
     /// False, leaving the file to be deleted, when memory is not (or no longer) the pages
     /// `ours` names, or when a commit here or anyone elsewhere (another tab) waits for the
     /// write lock held here; the cache is written again at a later idle moment.
-    async fn write_cache_records(&self, w: &mut cache::Writer, ours: &[u8]) -> bool {
-        let pages = {
-            let db = self.db.borrow();
-            db.page_list().filter(|_| db.manifest_record() == ours)
-        };
-        let Some(pages) = pages else { return false };
+    async fn write_cache_records(
+        &self,
+        w: &mut cache::Writer,
+        ours: &[u8],
+        pages: &[PageRef],
+    ) -> bool {
         w.header(1 + pages.len());
         w.record(MANIFEST_KEY, ours);
         let mut next = 0;
