@@ -22,13 +22,19 @@ deps:
 
 lint:
 	$(CARGO) fmt --all -- --check
+	node --test scripts/
+	node scripts/check-cycles.mjs crates/ruvector-core crates/ruvector-wasm
+	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --no-deps -p ruvector-core -p ruvector-testkit --features ruvector-core/native
+	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --no-deps -p ruvector-core -p ruvector-wasm $(WASM)
 	$(CARGO) clippy --workspace --all-targets --features ruvector-core/native -- -D warnings
 	$(CARGO) clippy -p ruvector-core -p ruvector-wasm --all-targets $(WASM) -- -D warnings
 
-# The core under node; the wasm crate in headless Chromium, inside a dedicated worker.
+# The core under node; the wasm crate in headless Chromium, inside a dedicated worker (its
+# tests split by risk: durability, bad input, the page cache, conversions).
+WASM_TESTS := --test durability --test bad_input --test page_cache --test conversions
 test-wasm:
 	$(CARGO) test -p ruvector-core --profile ci $(WASM) --test wasm 2>&1 | tee -a $(TEST_LOG)
-	$(CARGO) test -p ruvector-wasm --profile ci $(WASM) --test browser 2>&1 | tee -a $(TEST_LOG)
+	$(CARGO) test -p ruvector-wasm --profile ci $(WASM) $(WASM_TESTS) 2>&1 | tee -a $(TEST_LOG)
 
 # The two browser builds into web/pkg/{simd,scalar} (fails without f32x4 in the SIMD one).
 build-web:

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use hnsw_rs::prelude::Distance;
 use ruvector_benches::{load_data, qps_at_recall, quick, sweep_point, write_result, EF_SWEEP};
-use ruvector_core::native::{HnswRsBaseline, OurDot, TexmexSet};
 use ruvector_core::{Collection, CollectionConfig, HnswParams, IndexKind, Item, SearchQuery};
+use ruvector_testkit::native::{HnswRsBaseline, OurDot, TexmexSet};
 use serde_json::{json, Value};
 
 const M: usize = 16;

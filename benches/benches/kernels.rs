@@ -8,11 +8,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ruvector_core::dataset::Mixture;
 use ruvector_core::distance::{self, portable, scalar};
 use ruvector_core::{
     Collection, CollectionConfig, IndexKind, Item, Metric, SearchQuery, SplitMix64,
 };
+use ruvector_testkit::dataset::Mixture;
 
 type Kernel = fn(&[f32], &[f32]) -> f32;
 

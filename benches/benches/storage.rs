@@ -6,8 +6,10 @@
 use std::time::Instant;
 
 use ruvector_benches::write_result;
-use ruvector_core::dataset::Mixture;
-use ruvector_core::{Backend, CollectionConfig, Database, Item, MemoryBackend, RedbBackend, Store};
+use ruvector_core::{
+    CollectionConfig, Database, Item, MemoryBackend, RecordWriter, RedbBackend, Store,
+};
+use ruvector_testkit::dataset::Mixture;
 use serde_json::json;
 
 fn main() {

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ruvector_core::dataset::{ground_truth, recall_at, Mixture};
-use ruvector_core::native::{debian_minilm_dir, load_texmex, TexmexSet};
 use ruvector_core::Metric;
+use ruvector_testkit::dataset::{ground_truth, recall_at, Mixture};
+use ruvector_testkit::native::{debian_minilm_dir, load_texmex, TexmexSet};
 use serde_json::{json, Value};
 
 /// The ef values every sweep measures.

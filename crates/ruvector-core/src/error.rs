@@ -132,16 +132,16 @@ pub enum MetadataError {
     /// Metadata must be a JSON object.
     #[error("metadata must be a JSON object, not {0}")]
     NotObject(&'static str),
-    /// Nested deeper than [`crate::metadata::MAX_METADATA_DEPTH`].
+    /// Nested deeper than [`crate::MAX_METADATA_DEPTH`].
     #[error(
         "metadata nests deeper than {} levels",
-        crate::metadata::MAX_METADATA_DEPTH
+        crate::limits::MAX_METADATA_DEPTH
     )]
     TooDeep,
-    /// Longer than [`crate::metadata::MAX_METADATA_BYTES`] as JSON text.
+    /// Longer than [`crate::MAX_METADATA_BYTES`] as JSON text.
     #[error(
         "metadata is larger than {} bytes as JSON",
-        crate::metadata::MAX_METADATA_BYTES
+        crate::limits::MAX_METADATA_BYTES
     )]
     TooLarge,
 }

@@ -5,10 +5,8 @@ use std::hash::BuildHasher;
 use hashbrown::HashTable;
 
 use crate::error::IdError;
+use crate::limits::MAX_ID_BYTES;
 use crate::vectors::Slot;
-
-/// The longest id accepted, in UTF-8 bytes.
-pub const MAX_ID_BYTES: usize = 512;
 
 /// Checks a user-given id.
 pub fn validate(id: &str) -> Result<(), IdError> {

@@ -20,28 +20,26 @@
 
 mod collection;
 mod database;
-pub mod dataset;
 pub mod distance;
 mod error;
 pub mod filter;
 mod ids;
 pub mod index;
+mod limits;
 pub mod metadata;
 pub mod quantize;
 pub mod recovery;
 mod rng;
-mod search;
 mod stats;
 pub mod storage;
 mod store;
 mod vectors;
 
-#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
-pub mod native;
-
-pub use collection::{Collection, CollectionConfig, Item, Record, Upserted, MAX_DIMENSIONS};
+pub use collection::{Collection, CollectionConfig, Item, ItemRef, Record, Upserted};
+pub use collection::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, SELECTIVITY_SAMPLE};
 pub use database::{
-    CatchUp, CheckpointPolicy, Database, StorageStats, BULK_SLOTS, RESCORE_CANDIDATES,
+    CatchUp, CheckpointPolicy, Database, PendingSearch, StorageStats, BULK_SLOTS,
+    RESCORE_CANDIDATES,
 };
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
 pub use error::{
@@ -49,17 +47,18 @@ pub use error::{
     SearchError, UpsertError, VectorError,
 };
 pub use filter::{Filter, FilterError};
-pub use ids::MAX_ID_BYTES;
 pub use index::{HnswParams, IndexKind, SearchPath};
-pub use metadata::{MAX_METADATA_BYTES, MAX_METADATA_DEPTH};
+pub use limits::{
+    MAX_DIMENSIONS, MAX_EF, MAX_ID_BYTES, MAX_K, MAX_METADATA_BYTES, MAX_METADATA_DEPTH,
+};
 pub use quantize::Quantization;
 pub use rng::SplitMix64;
-pub use search::{
-    Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, MAX_EF, MAX_K, SELECTIVITY_SAMPLE,
-};
 pub use stats::{MemoryUsage, Stats};
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub use storage::RedbBackend;
-pub use storage::{Backend, BackendError, MemoryBackend, OpenError, RecordError, WriteBatch};
+pub use storage::{
+    Backend, BackendError, MemoryBackend, OpenError, RecordError, RecordSource, RecordWriter,
+    WriteBatch,
+};
 pub use store::{CreateStoreError, ImportStoreError, Store, WriteError};
 pub use vectors::{Slot, VectorStore};

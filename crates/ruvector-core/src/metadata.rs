@@ -7,11 +7,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use crate::error::MetadataError;
-
-/// The largest metadata, as compact JSON text.
-pub const MAX_METADATA_BYTES: usize = 64 * 1024;
-/// The deepest nesting of objects and arrays in metadata (the object itself is depth 1).
-pub const MAX_METADATA_DEPTH: usize = 32;
+use crate::limits::{MAX_METADATA_BYTES, MAX_METADATA_DEPTH};
 
 /// The JSON type of `v`, for error messages.
 pub(crate) fn json_kind(v: &Value) -> &'static str {
@@ -117,7 +113,7 @@ impl Meta {
         let v = self.value.get_or_init(|| {
             // Checked JSON when it was stored: the fallback is unreachable, never a panic.
             let v = serde_json::from_str(&self.text).unwrap_or(Value::Null);
-            parsed = crate::stats::json_bytes(&v);
+            parsed = json_bytes(&v);
             v
         });
         (v, parsed)
@@ -130,6 +126,17 @@ impl Meta {
 
     /// Bytes its parsed value holds (0 until parsed).
     pub(crate) fn parsed_bytes(&self) -> usize {
-        self.value.get().map_or(0, crate::stats::json_bytes)
+        self.value.get().map_or(0, json_bytes)
     }
+}
+
+/// Bytes a metadata value holds in memory, roughly: the values, strings and object keys.
+pub(crate) fn json_bytes(v: &Value) -> usize {
+    std::mem::size_of::<Value>()
+        + match v {
+            Value::String(s) => s.len(),
+            Value::Array(a) => a.iter().map(json_bytes).sum(),
+            Value::Object(o) => o.iter().map(|(k, v)| k.len() + 24 + json_bytes(v)).sum(),
+            _ => 0,
+        }
 }

@@ -7,7 +7,9 @@
 //! damage finds its state folded and reloads. Damage to the manifest or a page cannot be
 //! recovered this way (the error names the record; restore an export instead).
 
-use crate::storage::{log_key, log_seq, Backend, BackendError, OpenError, WriteBatch, LOG_PREFIX};
+use crate::storage::{
+    log_key, log_seq, BackendError, OpenError, RecordSource, WriteBatch, LOG_PREFIX,
+};
 use crate::Database;
 
 /// What [`Database::open_recovering`] found and dropped.
@@ -27,7 +29,7 @@ pub struct Recovery {
 
 /// `source` without the log records from sequence number `from` on.
 struct LogBefore<'a> {
-    source: &'a dyn Backend,
+    source: &'a dyn RecordSource,
     from: u64,
 }
 
@@ -37,11 +39,7 @@ impl LogBefore<'_> {
     }
 }
 
-impl Backend for LogBefore<'_> {
-    fn write(&self, _batch: &WriteBatch) -> Result<(), BackendError> {
-        Err(BackendError::Failed("a recovery view is read-only".into()))
-    }
-
+impl RecordSource for LogBefore<'_> {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         if self.hidden(key) {
             return Ok(None);
@@ -70,7 +68,7 @@ impl Database {
     /// else, so the next commit does not follow damage). Any other error (a damaged manifest
     /// or page, a backend failure) is returned as it is.
     pub fn open_recovering(
-        source: &dyn Backend,
+        source: &dyn RecordSource,
     ) -> Result<(Database, Option<(Recovery, WriteBatch)>), OpenError> {
         let err = match Database::open(source) {
             Ok(db) => return Ok((db, None)),

@@ -2,8 +2,6 @@
 
 use std::sync::atomic::Ordering;
 
-use serde_json::Value;
-
 use crate::collection::Collection;
 use crate::distance::{kernel_name, Metric};
 use crate::index::IndexKind;
@@ -59,17 +57,6 @@ pub struct Stats {
     pub memory: MemoryUsage,
 }
 
-/// Bytes a metadata value holds in memory, roughly: the values, strings and object keys.
-pub(crate) fn json_bytes(v: &Value) -> usize {
-    std::mem::size_of::<Value>()
-        + match v {
-            Value::String(s) => s.len(),
-            Value::Array(a) => a.iter().map(json_bytes).sum(),
-            Value::Object(o) => o.iter().map(|(k, v)| k.len() + 24 + json_bytes(v)).sum(),
-            _ => 0,
-        }
-}
-
 impl Collection {
     /// Counters and memory by part.
     pub fn stats(&self) -> Stats {
@@ -98,8 +85,8 @@ impl Collection {
 
 #[cfg(test)]
 mod tests {
-    use super::json_bytes;
-    use crate::storage::Backend;
+    use crate::metadata::json_bytes;
+    use crate::storage::RecordWriter;
     use crate::{Collection, CollectionConfig, Database, IndexKind, Item, MemoryBackend};
     use serde_json::json;
 

@@ -5,11 +5,11 @@
 use serde_json::Value;
 
 use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
+use crate::collection::{SearchQuery, SearchResults};
 use crate::database::Database;
 use crate::error::{
     CreateError, DeleteError, GetError, InsertError, RetrainError, SearchError, UpsertError,
 };
-use crate::search::{SearchQuery, SearchResults};
 use crate::storage::export::{import_batch, is_empty, read_export, write_export, ImportError};
 use crate::storage::{Backend, BackendError, OpenError, WriteBatch};
 
@@ -105,11 +105,8 @@ impl<B: Backend> Store<B> {
 
     /// A search whose `include_vectors` hits come back whole, from the backend if need be.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
-        let mut r = self.db.collection().search(query)?;
-        if query.include_vectors {
-            self.db.fill_vectors(&mut r.hits, &self.backend)?;
-        }
-        Ok(r)
+        let pending = self.db.start_search(query, false)?;
+        self.db.finish_search(pending, query.vector, &self.backend)
     }
 
     /// The collection, for searches and reads.
@@ -208,18 +205,8 @@ impl<B: Backend> Store<B> {
     /// vectors ([`Database::rescore`]), which also gives the kept hits their vectors when
     /// `include_vectors` asks (each stored page read once).
     pub fn search_rescored(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
-        let mut wide = *query;
-        wide.k = (query.k * crate::database::RESCORE_CANDIDATES).min(crate::MAX_K);
-        wide.include_vectors = false;
-        let mut r = self.db.collection().search(&wide)?;
-        self.db.rescore(
-            query.vector,
-            &mut r.hits,
-            query.k,
-            query.include_vectors,
-            &self.backend,
-        )?;
-        Ok(r)
+        let pending = self.db.start_search(query, true)?;
+        self.db.finish_search(pending, query.vector, &self.backend)
     }
 
     /// Retrains the int8 ranges on the vectors there are now and re-encodes every vector

@@ -5,6 +5,8 @@
 //! [`VectorStore::base`] were evicted once their storage pages were written, and are read
 //! back from storage when asked for; searches use their int8 codes.
 
+use std::borrow::Cow;
+
 use crate::distance::{self, Metric};
 use crate::error::VectorError;
 
@@ -106,19 +108,19 @@ impl VectorStore {
     }
 
     /// Checks a vector for this arena: right length, every value finite, and (cosine) not
-    /// zero. Returns the prepared form the engine compares: a copy, normalised for cosine,
-    /// and its norm (1.0 for other metrics).
-    pub fn prepare(&self, v: &[f32]) -> Result<(Vec<f32>, f32), VectorError> {
+    /// zero. Returns the prepared form the engine compares: for cosine a normalised copy and
+    /// its norm, for other metrics the vector as given (borrowed) and 1.0.
+    pub fn prepare<'a>(&self, v: &'a [f32]) -> Result<(Cow<'a, [f32]>, f32), VectorError> {
         self.check(v)?;
-        let mut p = v.to_vec();
         if self.metric == Metric::Cosine {
+            let mut p = v.to_vec();
             let norm = distance::normalize(&mut p);
             if !(norm > 0.0 && norm.is_finite()) {
                 return Err(VectorError::ZeroNorm);
             }
-            return Ok((p, norm));
+            return Ok((Cow::Owned(p), norm));
         }
-        Ok((p, 1.0))
+        Ok((Cow::Borrowed(v), 1.0))
     }
 
     /// Checks the length and that every value is finite.
@@ -142,7 +144,7 @@ impl VectorStore {
         v: &'a [f32],
     ) -> Result<std::borrow::Cow<'a, [f32]>, VectorError> {
         if self.metric == Metric::Cosine {
-            return Ok(std::borrow::Cow::Owned(self.prepare(v)?.0));
+            return self.prepare(v).map(|(p, _)| p);
         }
         self.check(v)?;
         Ok(std::borrow::Cow::Borrowed(v))
@@ -251,33 +253,5 @@ pub fn grow<T>(v: &mut Vec<T>, additional: usize) {
     if needed > v.capacity() {
         let target = needed.max(v.capacity() + v.capacity() / 8);
         v.reserve_exact(target - v.len());
-    }
-}
-
-impl crate::index::Space for VectorStore {
-    type Query = [f32];
-
-    #[inline(always)]
-    fn distance(&self, q: &[f32], slot: Slot) -> f32 {
-        VectorStore::distance(self, q, slot)
-    }
-
-    #[inline(always)]
-    fn distance2(&self, q: &[f32], a: Slot, b: Slot) -> (f32, f32) {
-        VectorStore::distance2(self, q, a, b)
-    }
-
-    #[inline(always)]
-    fn prefetch(&self, slot: Slot) {
-        VectorStore::prefetch(self, slot)
-    }
-}
-
-impl crate::index::BuildSpace for VectorStore {
-    type Prepared<'a> = &'a [f32];
-
-    #[inline(always)]
-    fn query_of(&self, slot: Slot) -> &[f32] {
-        self.get(slot)
     }
 }

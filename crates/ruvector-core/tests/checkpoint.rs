@@ -5,10 +5,10 @@
 
 use std::collections::BTreeSet;
 
-use ruvector_core::dataset::Mixture;
 use ruvector_core::storage::records::LogRecord;
 use ruvector_core::storage::{log_key, PageKind, MANIFEST_KEY};
-use ruvector_core::{Backend, CollectionConfig, Database, Item, MemoryBackend};
+use ruvector_core::{CollectionConfig, Database, Item, MemoryBackend, RecordSource, RecordWriter};
+use ruvector_testkit::dataset::Mixture;
 
 #[test]
 fn one_insert_then_a_checkpoint_rewrites_only_touched_pages() {

@@ -10,13 +10,14 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{seed, Counting};
-use ruvector_core::dataset::Mixture;
 use ruvector_core::storage::codec::{open_versioned, seal_at, Kind, FORMAT_VERSION};
 use ruvector_core::storage::records::Manifest;
 use ruvector_core::storage::{PageKind, MANIFEST_KEY};
+use ruvector_core::RecordSource;
 use ruvector_core::{
     Backend, CollectionConfig, Item, MemoryBackend, Quantization, SearchQuery, Store,
 };
+use ruvector_testkit::dataset::Mixture;
 
 const DIM: usize = 16;
 const N: usize = 17_000;

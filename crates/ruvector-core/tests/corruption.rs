@@ -3,14 +3,14 @@
 
 mod common;
 
-use ruvector_core::dataset::Mixture;
 use ruvector_core::storage::codec::{open_versioned, seal_at, Kind, FORMAT_VERSION};
 use ruvector_core::storage::records::{decode_any, MetaPage};
 use ruvector_core::storage::{PageKind, MANIFEST_KEY};
 use ruvector_core::{
-    Backend, CollectionConfig, Database, Item, MemoryBackend, OpenError, RecordError, SplitMix64,
-    Store,
+    CollectionConfig, Database, Item, MemoryBackend, OpenError, RecordError, SplitMix64, Store,
 };
+use ruvector_core::{RecordSource, RecordWriter};
+use ruvector_testkit::dataset::Mixture;
 use serde_json::json;
 
 const DIM: usize = 16;

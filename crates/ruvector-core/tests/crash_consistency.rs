@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ruvector_core::dataset::Mixture;
 use ruvector_core::{CollectionConfig, Item, RedbBackend, SplitMix64, Store};
+use ruvector_testkit::dataset::Mixture;
 use serde_json::json;
 
 const DIM: usize = 12;

@@ -4,10 +4,10 @@
 mod common;
 
 use common::{search_rows, seed};
-use ruvector_core::dataset::{recall_at, Mixture};
 use ruvector_core::{
     Collection, CollectionConfig, Filter, FilterError, Item, Metric, SearchPath, SearchQuery,
 };
+use ruvector_testkit::dataset::{recall_at, Mixture};
 use serde_json::{json, Value};
 
 fn matches(filter: Value, doc: Value) -> bool {

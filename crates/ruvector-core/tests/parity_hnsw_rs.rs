@@ -8,9 +8,9 @@
 mod common;
 
 use common::{build, search_rows, seed};
-use ruvector_core::dataset::{ground_truth, recall_at, Mixture};
-use ruvector_core::native::{debian_minilm_dir, load_texmex, HnswRsBaseline};
 use ruvector_core::{CollectionConfig, IndexKind, Metric};
+use ruvector_testkit::dataset::{ground_truth, recall_at, Mixture};
+use ruvector_testkit::native::{debian_minilm_dir, load_texmex, HnswRsBaseline};
 
 fn compare(name: &str, dim: usize, base: &[f32], queries: &[f32], truth: &[Vec<usize>]) {
     let t = std::time::Instant::now();

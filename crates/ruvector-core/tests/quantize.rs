@@ -5,10 +5,10 @@
 mod common;
 
 use common::seed;
-use ruvector_core::dataset::{ground_truth, recall_at, Mixture};
 use ruvector_core::distance::{int8, Metric};
 use ruvector_core::quantize::{Int8Quantizer, QuantizeError};
 use ruvector_core::SplitMix64;
+use ruvector_testkit::dataset::{ground_truth, recall_at, Mixture};
 
 #[test]
 fn the_kernel_is_exact_at_the_extremes_and_never_overflows() {

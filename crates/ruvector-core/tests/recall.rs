@@ -4,8 +4,8 @@
 mod common;
 
 use common::{build, search_rows, seed};
-use ruvector_core::dataset::{ground_truth, recall_at, Mixture};
 use ruvector_core::{CollectionConfig, HnswParams, IndexKind, Metric, SearchPath, SearchQuery};
+use ruvector_testkit::dataset::{ground_truth, recall_at, Mixture};
 
 const DIM: usize = 128;
 

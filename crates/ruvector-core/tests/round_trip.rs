@@ -5,11 +5,12 @@
 mod common;
 
 use common::seed;
-use ruvector_core::dataset::Mixture;
 use ruvector_core::{
     Backend, Collection, CollectionConfig, Database, IndexKind, Item, MemoryBackend, Metric,
     SearchQuery, SplitMix64, Store,
 };
+use ruvector_core::{RecordSource, RecordWriter};
+use ruvector_testkit::dataset::Mixture;
 use serde_json::json;
 
 const DIM: usize = 24;

@@ -7,10 +7,10 @@
 mod common;
 
 use common::seed;
-use ruvector_core::dataset::Mixture;
 use ruvector_core::{
     CollectionConfig, GetError, Item, MemoryBackend, Metric, Quantization, SearchQuery, Store,
 };
+use ruvector_testkit::dataset::Mixture;
 
 const DIM: usize = 32;
 
@@ -46,7 +46,7 @@ fn recall(s: &Store<MemoryBackend>, queries: &[f32], truth: &[Vec<usize>], ef: u
             r.hits.iter().map(|h| h.id.parse().expect("row")).collect()
         })
         .collect();
-    ruvector_core::dataset::recall_at(&found, truth, 10)
+    ruvector_testkit::dataset::recall_at(&found, truth, 10)
 }
 
 /// The same writes into a plain and an int8 store: bulk batches, single inserts, an upsert
@@ -223,7 +223,7 @@ fn binary_walks_on_sign_bits_and_keeps_recall_after_a_reopen() {
     // quantization binary: the walk on one bit per dimension (a widened list), reranked on
     // the int8 codes; the bits cost one word per 64 dimensions; a reopen walks to the same
     // answers the same way.
-    use ruvector_core::dataset::ground_truth;
+    use ruvector_testkit::dataset::ground_truth;
     let sd = seed("binary", 0xB17);
     // Sign bits are for high-dimensional embeddings.
     let dim = 384;
@@ -273,7 +273,7 @@ fn retraining_follows_data_that_outgrew_the_first_ranges() {
     // Codes are trained once, at 16,384 vectors. Vectors added later ten times wider are
     // clamped to the first ranges and found poorly; retraining on demand re-encodes every
     // vector (the old ones read back from storage) on ranges that hold them all, durably.
-    use ruvector_core::dataset::ground_truth;
+    use ruvector_testkit::dataset::ground_truth;
     let sd = seed("retrain", 0x2E7);
     let dim = 32;
     let narrow: Vec<f32> = Mixture::new(dim, 30, sd)

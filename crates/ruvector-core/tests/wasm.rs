@@ -7,9 +7,9 @@
 
 mod common;
 
-use ruvector_core::dataset::{ground_truth, recall_at, Mixture};
 use ruvector_core::distance::{self, scalar, Metric};
 use ruvector_core::{CollectionConfig, Filter, IndexKind, SplitMix64};
+use ruvector_testkit::dataset::{ground_truth, recall_at, Mixture};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 #[wasm_bindgen_test]

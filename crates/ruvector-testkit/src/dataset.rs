@@ -2,8 +2,8 @@
 //! synthetic vectors, readers for the texmex `.fvecs`/`.ivecs` formats, exact ground
 //! truth and recall. Pure functions over memory; no I/O.
 
-use crate::distance::Metric;
-use crate::rng::SplitMix64;
+use ruvector_core::distance;
+use ruvector_core::{Metric, SplitMix64};
 
 /// A seeded Gaussian mixture: `clusters` centres drawn from N(0, I), cluster weights
 /// lognormal(0, 0.5), each cluster with its own isotropic spread uniform in
@@ -63,7 +63,7 @@ impl Mixture {
             for j in 0..dim {
                 out.push(self.centres[c * dim + j] + (self.spreads[c] * rng.normal()) as f32);
             }
-            crate::distance::normalize(&mut out[start..]);
+            distance::normalize(&mut out[start..]);
         }
         out
     }

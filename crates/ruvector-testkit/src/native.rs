@@ -1,4 +1,4 @@
-//! Native-only extras (feature `native`, never built for wasm32).
+//! Native-only test support (never built for wasm32).
 //!
 //! [`HnswRsBaseline`] is hnsw_rs set up the way the parity tests and benchmarks compare it
 //! with ours: `max_nb_connection = m`, `DistDot` on unit vectors, single-threaded inserts.
@@ -12,7 +12,7 @@ pub struct OurDot;
 
 impl Distance<f32> for OurDot {
     fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
-        (1.0 - crate::distance::dot(a, b)).max(0.0)
+        (1.0 - ruvector_core::distance::dot(a, b)).max(0.0)
     }
 }
 

@@ -4,7 +4,7 @@
 use ruvector_core::{CollectionConfig, HnswParams, IndexKind, Metric, Quantization};
 use serde::Deserialize;
 
-use crate::codes::ErrorInfo;
+use crate::errors::ErrorInfo;
 
 /// How durable a commit must be before a write is acknowledged.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -193,6 +193,8 @@ impl Default for SearchOptions {
 /// A refused argument, as `BAD_ARGUMENT`.
 /// The most vectors one `insert` or `insertPacked` call takes (`insertMany` sends chunks).
 pub const MAX_BATCH_ITEMS: usize = 100_000;
+/// Rows an `insertMany` commits at a time when it is given no `chunk`.
+pub const DEFAULT_CHUNK: usize = 1000;
 /// The most bytes of vector data one `insert` or `insertPacked` call takes (64 MiB).
 pub const MAX_BATCH_BYTES: usize = 64 << 20;
 /// The largest options object (search options with their filter, open options), as JSON.

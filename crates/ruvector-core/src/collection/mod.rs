@@ -15,12 +15,14 @@ use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError}
 use crate::ids::{self, IdMap};
 use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
+use crate::limits::{MAX_DIMENSIONS, MAX_EF};
 use crate::metadata::Meta;
 use crate::quantize::Quantization;
 use crate::vectors::{grow, Slot, VectorStore};
 
-/// The largest dimension a collection accepts.
-pub const MAX_DIMENSIONS: usize = 16_384;
+mod search;
+
+pub use search::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, SELECTIVITY_SAMPLE};
 
 /// How a collection is made; fixed for its lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -94,8 +96,8 @@ impl CollectionConfig {
         let h = &self.hnsw;
         for (name, got, min, max) in [
             ("m", h.m, 2, 128),
-            ("ef_construction", h.ef_construction, 1, crate::MAX_EF),
-            ("ef_search", h.ef_search, 1, crate::MAX_EF),
+            ("ef_construction", h.ef_construction, 1, MAX_EF),
+            ("ef_search", h.ef_search, 1, MAX_EF),
         ] {
             if !(min..=max).contains(&got) {
                 return Err(CreateError::HnswParam {
@@ -108,6 +110,18 @@ impl CollectionConfig {
         }
         Ok(())
     }
+}
+
+/// A vector to insert whose values are borrowed: a row of a packed batch
+/// ([`Collection::insert_rows`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemRef<'a> {
+    /// Its id; `None` has a random one generated.
+    pub id: Option<String>,
+    /// Its values; the length must equal the collection's dimension.
+    pub vector: &'a [f32],
+    /// Optional JSON object, searchable by filters.
+    pub metadata: Option<Value>,
 }
 
 /// A vector to insert.
@@ -182,9 +196,9 @@ pub struct Collection {
     pub(crate) coarse: Option<Int8Codes>,
 }
 
-struct Prepared {
+struct Prepared<'a> {
     id: String,
-    vector: Vec<f32>,
+    vector: std::borrow::Cow<'a, [f32]>,
     norm: f32,
     metadata: Option<Meta>,
 }
@@ -246,14 +260,26 @@ impl Collection {
     }
 
     /// Inserts all items or none; returns their ids in order.
-    pub fn insert_batch(&mut self, items: Vec<Item>) -> Result<Vec<String>, InsertError> {
+    pub fn insert_batch(&mut self, mut items: Vec<Item>) -> Result<Vec<String>, InsertError> {
+        let rows = items.iter_mut().map(|it| ItemRef {
+            id: it.id.take(),
+            vector: &it.vector,
+            metadata: it.metadata.take(),
+        });
+        self.insert_rows(rows.collect())
+    }
+
+    /// [`Collection::insert_batch`] for items whose vectors are borrowed (rows of a packed
+    /// batch, say): all or none, and no vector is copied before it is stored (cosine
+    /// normalises into a copy).
+    pub fn insert_rows(&mut self, rows: Vec<ItemRef<'_>>) -> Result<Vec<String>, InsertError> {
         let max = u32::MAX as usize - 1;
-        if self.vectors.slots() + items.len() > max {
+        if self.vectors.slots() + rows.len() > max {
             return Err(InsertError::Full { max });
         }
-        let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
-        let mut prepared = Vec::with_capacity(items.len());
-        for (item, it) in items.into_iter().enumerate() {
+        let mut seen: HashMap<String, usize> = HashMap::with_capacity(rows.len());
+        let mut prepared = Vec::with_capacity(rows.len());
+        for (item, it) in rows.into_iter().enumerate() {
             let id = match it.id {
                 Some(id) => {
                     ids::validate(&id).map_err(|source| InsertError::Id { item, source })?;
@@ -273,7 +299,7 @@ impl Collection {
             }
             let (vector, norm) = self
                 .vectors
-                .prepare(&it.vector)
+                .prepare(it.vector)
                 .map_err(|source| InsertError::Vector { item, source })?;
             let metadata = match it.metadata {
                 None | Some(Value::Null) => None,

@@ -9,12 +9,9 @@ use crate::collection::Collection;
 use crate::error::SearchError;
 use crate::filter::Filter;
 use crate::index::{flat, Scratch, SearchPath};
+use crate::limits::{MAX_EF, MAX_K};
 use crate::vectors::Slot;
 
-/// The largest `k` a search accepts.
-pub const MAX_K: usize = 10_000;
-/// The largest `ef` a search (or `efConstruction`) accepts.
-pub const MAX_EF: usize = 10_000;
 /// Below this estimated share of matching vectors, a filtered HNSW search always scans the
 /// matching set exactly instead of walking the graph; above it, the cheaper of the two by
 /// the cost model of [`Collection::scan_is_cheaper`].
@@ -197,7 +194,7 @@ impl Collection {
                             // binary: walk on the sign bits with a widened list, then keep
                             // the best `ef` of it by the int8 estimate.
                             Some((bits, qb)) => {
-                                let wide = (ef * BINARY_WIDEN).clamp(k, crate::MAX_EF);
+                                let wide = (ef * BINARY_WIDEN).clamp(k, MAX_EF);
                                 g.search(&bits, &qb, wide, wide, &mut accept, scratch);
                                 rescore(&space, &prepared, ef.max(k), scratch);
                             }

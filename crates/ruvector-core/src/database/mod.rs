@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::collection::{Collection, CollectionConfig, Item, Upserted};
+use crate::collection::{Collection, CollectionConfig, Item, ItemRef, Upserted};
 use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
 use crate::storage::records::{
     CodesPage, GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
@@ -24,6 +24,8 @@ use crate::vectors::Slot;
 
 mod open;
 mod stored;
+
+pub use stored::PendingSearch;
 
 /// How many times `k` candidates a rescored search ([`Database::rescore`]) takes from the
 /// int8 ranking.
@@ -166,7 +168,7 @@ impl Database {
             .extend(pages_of(PageKind::Codes, self.codes_noted, slots));
         self.codes_noted = slots;
         if self.manifest.int8.is_none() {
-            self.manifest.int8 = self.coll.coarse.as_ref().and_then(|c| c.stored());
+            self.manifest.int8 = self.coll.coarse.as_ref().and_then(|c| c.ranges());
         }
     }
 
@@ -209,6 +211,15 @@ impl Database {
         items: Vec<Item>,
     ) -> Result<(Vec<String>, WriteBatch), InsertError> {
         let ids = self.coll.insert_batch(items)?;
+        Ok((ids, self.commit()))
+    }
+
+    /// [`Collection::insert_rows`], returning the batch that commits it.
+    pub fn insert_rows(
+        &mut self,
+        rows: Vec<ItemRef<'_>>,
+    ) -> Result<(Vec<String>, WriteBatch), InsertError> {
+        let ids = self.coll.insert_rows(rows)?;
         Ok((ids, self.commit()))
     }
 

@@ -13,14 +13,15 @@ use crate::storage::records::{
 };
 use crate::storage::vector_pages::VectorPages;
 use crate::storage::{
-    corrupt, log_key, log_seq, Backend, OpenError, PageKind, RecordError, LOG_PREFIX, MANIFEST_KEY,
+    corrupt, log_key, log_seq, OpenError, PageKind, RecordError, RecordSource, LOG_PREFIX,
+    MANIFEST_KEY,
 };
 use crate::vectors::Slot;
 
 impl Database {
     /// Rebuilds a database from its records: the manifest, the pages it names and the log
     /// after it. Copies only; computes no distance.
-    pub fn open(source: &dyn Backend) -> Result<Database, OpenError> {
+    pub fn open(source: &dyn RecordSource) -> Result<Database, OpenError> {
         let manifest = read_manifest(source)?;
         let mut coll = Collection::new(manifest.config)
             .map_err(|e| corrupt(MANIFEST_KEY, format!("invalid configuration: {e}")))?;
@@ -63,7 +64,7 @@ impl Database {
         let tiers = tiers(&coll);
         coll.reserve_slots(h.slots.max(last_slots) as usize, !tiers);
         if let (true, Some(q), Some(c)) = (tiers, &manifest.int8, coll.coarse.as_mut()) {
-            c.restore_stored(q)
+            c.restore_ranges(q)
                 .map_err(|e| corrupt(MANIFEST_KEY, format!("int8 ranges: {e}")))?;
         }
         let per_page = PageKind::Vectors.slots();
@@ -234,7 +235,7 @@ impl Database {
 
     /// For a reader at sequence number `seq` (another tab): the log records after it, or
     /// [`CatchUp::Folded`] when they are gone into pages and it must reload.
-    pub fn records_after(source: &dyn Backend, seq: u64) -> Result<CatchUp, OpenError> {
+    pub fn records_after(source: &dyn RecordSource, seq: u64) -> Result<CatchUp, OpenError> {
         let manifest = read_manifest(source)?;
         if manifest.folded_seq > seq {
             return Ok(CatchUp::Folded {
@@ -254,7 +255,7 @@ impl Database {
     /// log or rewritten pages since.
     pub fn catch_up(
         &mut self,
-        source: &dyn Backend,
+        source: &dyn RecordSource,
         records: &[LogRecord],
     ) -> Result<(), OpenError> {
         let manifest = read_manifest(source)?;
@@ -268,7 +269,7 @@ impl Database {
     /// [`Database::catch_up`] with the stored size of each record known.
     fn apply_log<'r>(
         &mut self,
-        source: &dyn Backend,
+        source: &dyn RecordSource,
         manifest: Manifest,
         records: impl Iterator<Item = (&'r LogRecord, usize)>,
     ) -> Result<(), OpenError> {
@@ -298,7 +299,7 @@ impl Database {
     /// ([`Database::open`]) can catch up. `source` must hold the manifest, the log
     /// records after ours and the vector pages from our last slot on (see
     /// [`Database::sync_vector_page`]).
-    pub fn sync(&mut self, source: &dyn Backend) -> Result<Result<usize, CatchUp>, OpenError> {
+    pub fn sync(&mut self, source: &dyn RecordSource) -> Result<Result<usize, CatchUp>, OpenError> {
         let seq = self.next_seq - 1;
         let manifest = read_manifest(source)?;
         if manifest.folded_seq > seq {
@@ -321,7 +322,7 @@ impl Database {
     /// manifest's when there is none; 0 when neither is readable. Reads the manifest and the
     /// log's keys only: what a database that replaces it must be numbered after (see
     /// [`Database::advance_seq`]), without opening it.
-    pub fn stored_seq(source: &dyn Backend) -> u64 {
+    pub fn stored_seq(source: &dyn RecordSource) -> u64 {
         let folded = (source.get(MANIFEST_KEY).ok().flatten())
             .and_then(|v| Manifest::decode(MANIFEST_KEY, &v).ok())
             .map_or(0, |m| m.folded_seq);
@@ -340,7 +341,7 @@ impl Database {
 }
 
 /// The log records after `seq`, in order, each with its stored size; a gap is `Missing`.
-fn log_after(source: &dyn Backend, seq: u64) -> Result<Vec<(LogRecord, usize)>, OpenError> {
+fn log_after(source: &dyn RecordSource, seq: u64) -> Result<Vec<(LogRecord, usize)>, OpenError> {
     let mut out = Vec::new();
     for s in log_seqs(source)?.into_iter().filter(|&s| s > seq) {
         let expected = seq + 1 + out.len() as u64;
@@ -359,14 +360,14 @@ fn log_after(source: &dyn Backend, seq: u64) -> Result<Vec<(LogRecord, usize)>, 
     Ok(out)
 }
 
-pub(super) fn read_manifest(source: &dyn Backend) -> Result<Manifest, OpenError> {
+pub(super) fn read_manifest(source: &dyn RecordSource) -> Result<Manifest, OpenError> {
     let bytes = source.get(MANIFEST_KEY)?.ok_or(OpenError::NotFound)?;
     Ok(Manifest::decode(MANIFEST_KEY, &bytes)?)
 }
 
 /// The key and bytes of the live generation of page `p`, as the manifest names it.
 fn read_page(
-    source: &dyn Backend,
+    source: &dyn RecordSource,
     manifest: &Manifest,
     kind: PageKind,
     p: u32,
@@ -382,7 +383,7 @@ fn read_page(
     Ok((key, v))
 }
 
-fn log_seqs(source: &dyn Backend) -> Result<Vec<u64>, OpenError> {
+fn log_seqs(source: &dyn RecordSource) -> Result<Vec<u64>, OpenError> {
     let mut seqs = Vec::new();
     for key in source.keys(LOG_PREFIX)? {
         let seq =

@@ -2,14 +2,15 @@
 //! includeVectors), retraining, the page keys they need, and snapshots for export.
 
 use super::open::read_manifest;
-use super::{pages_of, tiers, Database};
+use super::{pages_of, tiers, Database, RESCORE_CANDIDATES};
 use crate::collection::Record;
+use crate::collection::{Hit, SearchQuery, SearchResults};
 use crate::error::{GetError, RetrainError, SearchError};
 use crate::index::Candidate;
-use crate::search::Hit;
+use crate::limits::MAX_K;
 use crate::storage::records::VectorPage;
 use crate::storage::vector_pages::VectorPages;
-use crate::storage::{Backend, OpenError, PageKind, PageRef, WriteBatch, MANIFEST_KEY};
+use crate::storage::{OpenError, PageKind, PageRef, RecordSource, WriteBatch, MANIFEST_KEY};
 use crate::vectors::Slot;
 
 impl Database {
@@ -45,7 +46,7 @@ impl Database {
     /// [`Database::stored_page_keys`] names hold the pages this database means by them (an
     /// import may reuse a key for different contents). Read the manifest in the same
     /// transaction as the pages.
-    pub fn manifest_is_current(&self, source: &dyn Backend) -> Result<bool, OpenError> {
+    pub fn manifest_is_current(&self, source: &dyn RecordSource) -> Result<bool, OpenError> {
         match read_manifest(source) {
             Ok(m) => Ok(m.folded_seq == self.manifest.folded_seq),
             Err(OpenError::NotFound) => Ok(false),
@@ -58,7 +59,7 @@ impl Database {
     /// re-encodes every slot, reading the vectors not in memory from `source`. The graph is
     /// kept. Returns a checkpoint that stores every code page and the new ranges; as with any
     /// write, if storing it fails the caller reopens.
-    pub fn retrain(&mut self, source: &dyn Backend) -> Result<WriteBatch, RetrainError> {
+    pub fn retrain(&mut self, source: &dyn RecordSource) -> Result<WriteBatch, RetrainError> {
         use crate::quantize::{Int8Quantizer, INT8_TRAIN_SAMPLE};
         if !tiers(&self.coll) {
             return Err(RetrainError::NotQuantized);
@@ -93,7 +94,7 @@ impl Database {
             return Err(e.into());
         }
         self.coll.coarse = rebuilt;
-        self.manifest.int8 = self.coll.coarse.as_ref().and_then(|c| c.stored());
+        self.manifest.int8 = self.coll.coarse.as_ref().and_then(|c| c.ranges());
         self.codes_noted = 0;
         self.note_codes();
         Ok(self.checkpoint().unwrap_or_default())
@@ -113,7 +114,7 @@ impl Database {
         hits: &mut Vec<Hit>,
         k: usize,
         include_vectors: bool,
-        source: &dyn Backend,
+        source: &dyn RecordSource,
     ) -> Result<(), SearchError> {
         let q = self.coll.vectors.prepare_query(query)?;
         let metric = self.coll.config.metric;
@@ -174,14 +175,14 @@ impl Database {
     }
 
     /// The stored form of `slot`'s vector, read from its page in `source`.
-    fn stored_vector(&self, source: &dyn Backend, slot: Slot) -> Result<Vec<f32>, OpenError> {
+    fn stored_vector(&self, source: &dyn RecordSource, slot: Slot) -> Result<Vec<f32>, OpenError> {
         let mut pages = VectorPages::new(source, &self.manifest);
         Ok(pages.get(slot.0)?.0.to_vec())
     }
 
     /// The vector, as given, and metadata of `id` (`Ok(None)`: unknown id), reading the
     /// vector from `source` when it is not in memory.
-    pub fn get(&self, id: &str, source: &dyn Backend) -> Result<Option<Record>, GetError> {
+    pub fn get(&self, id: &str, source: &dyn RecordSource) -> Result<Option<Record>, GetError> {
         self.coll.get_with(id, |slot| {
             self.stored_vector(source, slot)
                 .map_err(|source| GetError::Storage {
@@ -191,10 +192,62 @@ impl Database {
         })
     }
 
+    /// Runs `query` in memory: the first half of every search of a database whose vectors
+    /// may be in storage only. With `rescore` it finds `k · RESCORE_CANDIDATES` hits by
+    /// the in-memory ranking (int8 estimates in a quantised collection), to be rescored
+    /// from their float32 vectors. Read the pages of [`PendingSearch::needs`], then
+    /// [`Database::finish_search`].
+    pub fn start_search(
+        &self,
+        query: &SearchQuery<'_>,
+        rescore: bool,
+    ) -> Result<PendingSearch, SearchError> {
+        let mut wide = *query;
+        if rescore {
+            wide.k = (query.k * RESCORE_CANDIDATES).min(MAX_K).max(query.k);
+            // Rescoring gives the hits it keeps their vectors itself.
+            wide.include_vectors = false;
+        }
+        Ok(PendingSearch {
+            results: self.coll.search(&wide)?,
+            k: query.k,
+            rescore,
+            include_vectors: query.include_vectors,
+        })
+    }
+
+    /// The second half of a search: rescores `pending`'s hits from their float32 vectors
+    /// ([`Database::rescore`]) and keeps the best `k`, or gives the hits whose vectors are
+    /// in storage only their vectors ([`Database::fill_vectors`]), reading from `source`
+    /// (which needs to hold only the pages of [`PendingSearch::needs`]).
+    pub fn finish_search(
+        &self,
+        pending: PendingSearch,
+        query: &[f32],
+        source: &dyn RecordSource,
+    ) -> Result<SearchResults, SearchError> {
+        let PendingSearch {
+            mut results,
+            k,
+            rescore,
+            include_vectors,
+        } = pending;
+        if rescore {
+            self.rescore(query, &mut results.hits, k, include_vectors, source)?;
+        } else if include_vectors {
+            self.fill_vectors(&mut results.hits, source)?;
+        }
+        Ok(results)
+    }
+
     /// Fills the vectors a search with `include_vectors` left out because they are in
     /// storage (a durable `quantization: int8` collection), reading them from `source`.
     /// Each page is read and decoded once, however many hits it holds.
-    pub fn fill_vectors(&self, hits: &mut [Hit], source: &dyn Backend) -> Result<(), GetError> {
+    pub fn fill_vectors(
+        &self,
+        hits: &mut [Hit],
+        source: &dyn RecordSource,
+    ) -> Result<(), GetError> {
         let missing = (hits.iter().enumerate()).filter(|(_, h)| h.vector.is_none());
         let order = slot_order(missing.filter_map(|(i, h)| Some((i, self.coll.ids.slot(&h.id)?))));
         let mut pages = VectorPages::new(source, &self.manifest);
@@ -209,7 +262,7 @@ impl Database {
     /// Every record of the current state as a fresh, fully folded set (pages and a
     /// manifest, no log): what `export` writes. Vector pages whose originals left memory
     /// are read from `source` (this database's storage).
-    pub fn snapshot(&self, source: &dyn Backend) -> Result<Vec<(String, Vec<u8>)>, OpenError> {
+    pub fn snapshot(&self, source: &dyn RecordSource) -> Result<Vec<(String, Vec<u8>)>, OpenError> {
         let base = self.coll.vectors.base() as u32;
         let mut stored = VectorPages::new(source, &self.manifest);
         let slots = self.coll.vectors.slots() as u32;
@@ -321,4 +374,30 @@ fn slot_order(items: impl Iterator<Item = (usize, Slot)>) -> Vec<u64> {
         .collect();
     order.sort_unstable();
     order
+}
+
+/// A search run in memory ([`Database::start_search`]) that may still need stored vectors.
+#[derive(Debug)]
+pub struct PendingSearch {
+    /// The hits so far: the final ones unless rescoring is still to come.
+    pub results: SearchResults,
+    k: usize,
+    rescore: bool,
+    include_vectors: bool,
+}
+
+impl PendingSearch {
+    /// The ids whose stored vectors [`Database::finish_search`] reads: every hit's when it
+    /// rescores, those a hit lacks when vectors are asked for, else none.
+    pub fn needs(&self) -> Vec<&str> {
+        let hits = self.results.hits.iter();
+        if self.rescore {
+            hits.map(|h| h.id.as_str()).collect()
+        } else if self.include_vectors {
+            let missing = hits.filter(|h| h.vector.is_none());
+            missing.map(|h| h.id.as_str()).collect()
+        } else {
+            Vec::new()
+        }
+    }
 }

@@ -29,7 +29,6 @@ use std::collections::BinaryHeap;
 use super::{push_bounded, BuildSpace, Candidate, Owned, Space};
 use crate::distance::Metric;
 use crate::quantize::{Int8Quantizer, Int8Query, QuantizeError};
-use crate::storage::records::StoredInt8;
 use crate::vectors::{Slot, VectorStore};
 
 /// Below this many slots the plain scan is cheap enough, and there is too little to train on.
@@ -44,6 +43,20 @@ pub const ONCE_SLOTS: usize = 16_384;
 /// Relative allowance for float32 rounding in the bounds (sums of a few thousand terms
 /// round well within it).
 const ROUNDING: f32 = 1e-4;
+
+/// The trained int8 quantiser: what must be kept (in the manifest) so that a reopened
+/// collection encodes new vectors as the old ones were.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Int8Ranges {
+    /// Per-dimension range centres.
+    pub offset: Vec<f32>,
+    /// Per-dimension steps.
+    pub scale: Vec<f32>,
+    /// Slots there were when it was trained.
+    pub trained_at: u64,
+    /// Per-dimension magnitudes of a sign bit (`binary`; empty otherwise).
+    pub bit_scale: Vec<f32>,
+}
 
 /// Codes, residual norms and squared norms of every slot of a flat collection.
 #[derive(Clone, Debug, Default)]
@@ -185,10 +198,10 @@ impl Int8Codes {
         fresh
     }
 
-    /// The trained ranges as a manifest stores them (`None` before training).
-    pub fn stored(&self) -> Option<StoredInt8> {
+    /// The trained ranges, to store (`None` before training).
+    pub fn ranges(&self) -> Option<Int8Ranges> {
         let q = self.quantizer.as_ref()?;
-        Some(StoredInt8 {
+        Some(Int8Ranges {
             offset: q.offset().to_vec(),
             scale: q.scale().to_vec(),
             trained_at: self.trained_at as u64,
@@ -197,7 +210,7 @@ impl Int8Codes {
     }
 
     /// Takes stored ranges (opening), so later slots are encoded with them, not retrained.
-    pub fn restore_stored(&mut self, s: &StoredInt8) -> Result<(), QuantizeError> {
+    pub fn restore_ranges(&mut self, s: &Int8Ranges) -> Result<(), QuantizeError> {
         self.quantizer = Some(Int8Quantizer::from_parts(
             s.offset.clone(),
             s.scale.clone(),
@@ -592,7 +605,7 @@ impl BuildSpace for Int8Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::Mixture;
+    use ruvector_testkit::dataset::Mixture;
 
     #[test]
     fn the_bit_planes_estimate_what_the_sign_bits_stand_for() {

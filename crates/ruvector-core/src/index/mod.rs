@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use crate::vectors::Slot;
+use crate::vectors::{Slot, VectorStore};
 
 pub mod flat;
 pub mod hnsw;
@@ -13,7 +13,7 @@ pub mod int8_codes;
 pub use hnsw::{GraphHeader, Hnsw, HnswParams};
 
 /// What a graph walk compares: a prepared query against stored slots. The float32 arena
-/// ([`VectorStore`](crate::vectors::VectorStore)) is one; int8 codes
+/// ([`VectorStore`]) is one; int8 codes
 /// ([`int8_codes::Int8Walk`]) another.
 pub trait Space {
     /// The query as this space compares it.
@@ -45,6 +45,35 @@ impl<T> std::ops::Deref for Owned<T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.0
+    }
+}
+
+/// The float32 arena is the space of an unquantised collection.
+impl Space for VectorStore {
+    type Query = [f32];
+
+    #[inline(always)]
+    fn distance(&self, q: &[f32], slot: Slot) -> f32 {
+        VectorStore::distance(self, q, slot)
+    }
+
+    #[inline(always)]
+    fn distance2(&self, q: &[f32], a: Slot, b: Slot) -> (f32, f32) {
+        VectorStore::distance2(self, q, a, b)
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, slot: Slot) {
+        VectorStore::prefetch(self, slot)
+    }
+}
+
+impl BuildSpace for VectorStore {
+    type Prepared<'a> = &'a [f32];
+
+    #[inline(always)]
+    fn query_of(&self, slot: Slot) -> &[f32] {
+        self.get(slot)
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::RwLock;
 
 use dashmap::DashMap;
 
-use super::{Backend, BackendError, WriteBatch};
+use super::{BackendError, RecordSource, RecordWriter, WriteBatch};
 
 /// Records in memory. Cloning shares nothing; use `&MemoryBackend` to share.
 #[derive(Debug, Default)]
@@ -70,7 +70,7 @@ impl MemoryBackend {
     }
 }
 
-impl Backend for MemoryBackend {
+impl RecordWriter for MemoryBackend {
     fn write(&self, batch: &WriteBatch) -> Result<(), BackendError> {
         let _w = self.gate.write().unwrap_or_else(|e| e.into_inner());
         if let Some(q) = self.quota {
@@ -103,7 +103,9 @@ impl Backend for MemoryBackend {
         }
         Ok(())
     }
+}
 
+impl RecordSource for MemoryBackend {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         let _r = self.gate.read().unwrap_or_else(|e| e.into_inner());
         Ok(self.map.get(key).map(|v| v.clone()))

@@ -4,25 +4,35 @@
 //! without recomputing a single distance. The format is written down in `docs/format.md`.
 //!
 //! ## The storage contract
-//! A backend is a map from string keys to byte values with three operations:
-//! * `write(batch)`: apply every put and delete of the batch, or none; once it returns
-//!   `Ok`, the batch survives a crash of the process.
-//! * `get(key)`: the value, or `None`.
-//! * `keys(prefix)`: the keys starting with `prefix`, in byte order.
+//! A backend is a map from string keys to byte values. Reading and writing are two
+//! contracts, because some readers cannot write (records read ahead of an open, a recovery
+//! view):
+//! * [`RecordSource`]: `get(key)`, the value or `None`; `keys(prefix)`, the keys starting
+//!   with `prefix`, in byte order. A store whose reads are asynchronous (IndexedDB) reads
+//!   the key ranges of a [`ReadPlan`] ahead, then serves these from memory.
+//! * [`RecordWriter`]: `write(batch)`, apply every put and delete of the batch, or none;
+//!   once it returns `Ok`, the batch survives a crash of the process.
+//!
+//! A [`Backend`] is both.
 //!
 //! [`MemoryBackend`] (a `DashMap`; the default) and, natively, `RedbBackend` (one redb
 //! write transaction per batch) implement it; the browser's IndexedDB backend lives in
 //! `ruvector-wasm` and writes the same records.
 
 pub mod codec;
+mod error;
 pub mod export;
 pub mod memory;
+mod plan;
 pub mod records;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub mod redb;
 pub(crate) mod vector_pages;
 
+pub(crate) use error::corrupt;
+pub use error::{BackendError, OpenError, RecordError};
 pub use memory::MemoryBackend;
+pub use plan::{KeyRange, ReadPlan};
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub use redb::RedbBackend;
 
@@ -142,86 +152,24 @@ impl WriteBatch {
     }
 }
 
-/// A backend failure, with the backend's own words.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BackendError {
-    /// The storage quota is full; nothing of the batch was written.
-    #[error("storage quota exceeded: {0}")]
-    QuotaExceeded(String),
-    /// Any other failure of the backend; nothing of the batch was written.
-    #[error("storage backend failed: {0}")]
-    Failed(String),
-}
-
-/// An [`OpenError`] for the record at `key`, damaged in the way `what` says.
-pub(crate) fn corrupt(key: &str, what: impl Into<String>) -> OpenError {
-    OpenError::Record(RecordError::Corrupt {
-        key: key.to_owned(),
-        what: what.into(),
-    })
-}
-
-/// The contract every backend keeps (see the module docs).
-pub trait Backend {
-    /// Applies every put and delete of `batch` (after removing every record if it
-    /// clears), or none; durable once it returns `Ok`.
-    fn write(&self, batch: &WriteBatch) -> Result<(), BackendError>;
+/// Where records are read from: a backend, or records read ahead of an open (the browser
+/// reads what a [`ReadPlan`] names in one transaction and hands the records over).
+pub trait RecordSource {
     /// The value at `key`.
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError>;
     /// Keys starting with `prefix`, in byte order.
     fn keys(&self, prefix: &str) -> Result<Vec<String>, BackendError>;
 }
 
-/// A stored record that cannot be used, named by its key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RecordError {
-    /// Damaged: bad checksum, wrong length, truncated or inconsistent content.
-    #[error("record {key:?} is corrupt: {what}")]
-    Corrupt {
-        /// The record's key.
-        key: String,
-        /// What is wrong.
-        what: String,
-    },
-    /// A record the manifest or the log sequence needs is not there.
-    #[error("record {key:?} is missing")]
-    Missing {
-        /// The key that should exist.
-        key: String,
-    },
-    /// Written by a newer version of ruvector; upgrade to open it.
-    #[error("record {key:?} has format version {found}; this build reads up to {supported}: upgrade ruvector to open it")]
-    NewerFormat {
-        /// The record's key.
-        key: String,
-        /// Its version.
-        found: u16,
-        /// The newest this build reads.
-        supported: u16,
-    },
+/// Where committed batches go.
+pub trait RecordWriter {
+    /// Applies every put and delete of `batch` (after removing every record if it
+    /// clears), or none; durable once it returns `Ok`.
+    fn write(&self, batch: &WriteBatch) -> Result<(), BackendError>;
 }
 
-impl RecordError {
-    /// The key of the record at fault.
-    pub fn key(&self) -> &str {
-        match self {
-            RecordError::Corrupt { key, .. }
-            | RecordError::Missing { key }
-            | RecordError::NewerFormat { key, .. } => key,
-        }
-    }
-}
+/// A store that reads and writes records: what [`crate::Store`] runs on. Every type that
+/// is both a [`RecordSource`] and a [`RecordWriter`] is one.
+pub trait Backend: RecordSource + RecordWriter {}
 
-/// Why a database could not be opened.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum OpenError {
-    /// There is no manifest: nothing was ever created here.
-    #[error("no database here (no manifest record)")]
-    NotFound,
-    /// A record is damaged, missing or too new.
-    #[error(transparent)]
-    Record(#[from] RecordError),
-    /// The backend failed while reading.
-    #[error(transparent)]
-    Backend(#[from] BackendError),
-}
+impl<T: RecordSource + RecordWriter + ?Sized> Backend for T {}

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::codec::{open_envelope, open_versioned, seal, Kind, Reader, Writer};
 use super::{PageKind, RecordError};
 use crate::collection::CollectionConfig;
+use crate::index::int8_codes::Int8Ranges;
 
 /// Scalar state of a collection at some sequence number.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,20 +60,7 @@ pub struct Manifest {
     pub pages: BTreeMap<(PageKind, u32), u64>,
     /// The trained int8 ranges (format version 2, `quantization: int8 | binary`; `None`
     /// before training).
-    pub int8: Option<StoredInt8>,
-}
-
-/// The int8 quantiser of a collection, as the manifest stores it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StoredInt8 {
-    /// Per-dimension range centres.
-    pub offset: Vec<f32>,
-    /// Per-dimension steps.
-    pub scale: Vec<f32>,
-    /// Slots there were when it was trained.
-    pub trained_at: u64,
-    /// Per-dimension magnitudes of a sign bit (`binary`; empty otherwise).
-    pub bit_scale: Vec<f32>,
+    pub int8: Option<Int8Ranges>,
 }
 
 const KINDS: [PageKind; 3] = [PageKind::Vectors, PageKind::Graph, PageKind::Meta];
@@ -164,7 +152,7 @@ impl Manifest {
                 let trained_at = r.u64()?;
                 let n = r.u32()? as usize;
                 r.f32s_into(n, &mut bit_scale)?;
-                Some(StoredInt8 {
+                Some(Int8Ranges {
                     offset,
                     scale,
                     trained_at,

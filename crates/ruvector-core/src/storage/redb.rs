@@ -4,7 +4,7 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, TableDefinition};
 
-use super::{Backend, BackendError, WriteBatch};
+use super::{BackendError, RecordSource, RecordWriter, WriteBatch};
 
 const RECORDS: TableDefinition<&str, &[u8]> = TableDefinition::new("records");
 
@@ -28,7 +28,7 @@ impl RedbBackend {
     }
 }
 
-impl Backend for RedbBackend {
+impl RecordWriter for RedbBackend {
     fn write(&self, batch: &WriteBatch) -> Result<(), BackendError> {
         let w = self.db.begin_write().map_err(fail)?;
         {
@@ -45,7 +45,9 @@ impl Backend for RedbBackend {
         }
         w.commit().map_err(fail)
     }
+}
 
+impl RecordSource for RedbBackend {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         let r = self.db.begin_read().map_err(fail)?;
         let t = r.open_table(RECORDS).map_err(fail)?;

@@ -4,11 +4,11 @@
 //! touches no more fresh memory than the engine itself needs.
 
 use super::records::{Manifest, VectorPage};
-use super::{corrupt, Backend, OpenError, PageKind, RecordError, MANIFEST_KEY};
+use super::{corrupt, OpenError, PageKind, RecordError, RecordSource, MANIFEST_KEY};
 
 /// The vector pages a manifest names, read lazily from `source`.
 pub(crate) struct VectorPages<'a> {
-    source: &'a dyn Backend,
+    source: &'a dyn RecordSource,
     /// The live generation of each vector page.
     /// `(page, generation)`, ascending by page (the manifest's order).
     gens: Vec<(u32, u64)>,
@@ -20,7 +20,7 @@ pub(crate) struct VectorPages<'a> {
 
 impl<'a> VectorPages<'a> {
     /// The pages `manifest` names, in `source`.
-    pub(crate) fn new(source: &'a dyn Backend, manifest: &Manifest) -> Self {
+    pub(crate) fn new(source: &'a dyn RecordSource, manifest: &Manifest) -> Self {
         let gens = manifest
             .pages
             .iter()

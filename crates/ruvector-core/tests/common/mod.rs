@@ -2,7 +2,9 @@
 //! are the row numbers, and searches returning row numbers.
 #![allow(dead_code)]
 
-use ruvector_core::{Collection, CollectionConfig, Filter, Item, SearchPath, SearchQuery};
+use ruvector_core::{
+    Collection, CollectionConfig, Filter, Item, RecordSource, RecordWriter, SearchPath, SearchQuery,
+};
 
 /// Seeds print so a failing run can be replayed.
 pub fn seed(name: &str, seed: u64) -> u64 {
@@ -50,7 +52,7 @@ pub fn search_rows(
 /// bits and each search's evaluation count. Equal fingerprints mean the same graph and the
 /// same bits; native and wasm tests assert the same constant.
 pub fn graph_fingerprint() -> u64 {
-    use ruvector_core::dataset::Mixture;
+    use ruvector_testkit::dataset::Mixture;
     let dim = 48;
     let m = Mixture::with_spread(dim, 40, 0xF1, 1.5);
     let c = build(CollectionConfig::new(dim), &m.sample(1_500, 1));
@@ -80,8 +82,8 @@ pub const GRAPH_FINGERPRINT: u64 = 0x1f79_e78d_c256_e1a7;
 /// FNV-1a of the export file of a seeded store (inserts, a bulk batch, upserts, deletes,
 /// a checkpoint). Equal on every build means a browser export opens natively byte for byte.
 pub fn export_fingerprint() -> u64 {
-    use ruvector_core::dataset::Mixture;
     use ruvector_core::{MemoryBackend, Store};
+    use ruvector_testkit::dataset::Mixture;
     let dim = 20;
     let rows = Mixture::with_spread(dim, 10, 0xE1, 1.5).sample(700, 3);
     let item = |i: usize| {
@@ -124,13 +126,16 @@ impl Counting {
     }
 }
 
-impl ruvector_core::Backend for Counting {
+impl RecordWriter for Counting {
     fn write(
         &self,
         batch: &ruvector_core::storage::WriteBatch,
     ) -> Result<(), ruvector_core::BackendError> {
         self.inner.write(batch)
     }
+}
+
+impl RecordSource for Counting {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, ruvector_core::BackendError> {
         self.reads.borrow_mut().push(key.to_owned());
         self.inner.get(key)

@@ -190,8 +190,3 @@ pub async fn write(name: &str, records: &[(String, Vec<u8>)]) -> bool {
 pub async fn remove(name: &str) {
     let _ = JsFuture::from(cache_remove(&file_name(name))).await;
 }
-
-/// The bytes of a cached record, for comparing it with the same key's record in IndexedDB.
-pub fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
-    value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
-}

@@ -12,8 +12,9 @@
 
 use js_sys::{Array, Promise, Reflect, Uint8Array};
 use rexie::{ObjectStore, Rexie};
-use ruvector_core::storage::records::Manifest;
-use ruvector_core::storage::{log_key, Backend, PageKind, WriteBatch, LOG_PREFIX, MANIFEST_KEY};
+use ruvector_core::storage::{
+    KeyRange, ReadPlan, RecordSource, WriteBatch, LOG_PREFIX, MANIFEST_KEY,
+};
 use ruvector_core::BackendError;
 use std::collections::HashMap;
 use std::future::Future;
@@ -26,13 +27,11 @@ use web_sys::{
     IdbTransactionMode, IdbTransactionOptions,
 };
 
-use crate::codes::ErrorInfo;
+use crate::errors::ErrorInfo;
 use crate::protocol::Durability;
 
 /// The object store holding every record.
 pub const STORE: &str = "records";
-/// Prefix of our IndexedDB database names.
-pub const PREFIX: &str = "ruvector:";
 const VERSION: u32 = 1;
 
 fn js_message(e: &JsValue) -> String {
@@ -104,7 +103,7 @@ extern "C" {
 }
 
 /// Records as read from IndexedDB, values still JavaScript objects: a read-only
-/// [`Backend`] for `Database::open`. A value that is not bytes reads as empty bytes, which
+/// [`RecordSource`] for `Database::open`. A value that is not bytes reads as empty bytes, which
 /// open reports as a corrupt record by its key.
 #[derive(Default)]
 pub struct Records {
@@ -149,13 +148,7 @@ impl Records {
     }
 }
 
-impl Backend for Records {
-    fn write(&self, _batch: &WriteBatch) -> Result<(), BackendError> {
-        Err(BackendError::Failed(
-            "records read for open are read-only".into(),
-        ))
-    }
-
+impl RecordSource for Records {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         Ok(self
             .index
@@ -191,7 +184,7 @@ impl Idb {
         name: &str,
         on_version_change: impl Fn() + 'static,
     ) -> Result<Idb, ErrorInfo> {
-        let full_name = format!("{PREFIX}{name}");
+        let full_name = super::storage_name(name);
         let rexie = Rexie::builder(&full_name)
             .version(VERSION)
             .add_object_store(ObjectStore::new(STORE))
@@ -223,9 +216,7 @@ impl Idb {
     /// JavaScript until open asks for one, so each is copied into wasm memory once and
     /// only for as long as it is being decoded.
     pub async fn read_all(&self) -> Result<Records, ErrorInfo> {
-        // Every key is ASCII, below "~".
-        self.read_ranges_into(&[(String::new(), "~".to_owned(), true)], 0)
-            .await
+        self.read_plan(&ReadPlan::everything()).await
     }
 
     /// What an open needs, read holding the write lock (so the two reads agree): every
@@ -241,62 +232,48 @@ impl Idb {
         if let (Some((keys, values)), Some(stored)) = (cached, &stored) {
             // Equal bytes: the cache's manifest record is IndexedDB's.
             let current = keys.get(0).as_string().as_deref() == Some(MANIFEST_KEY)
-                && crate::cache::bytes_of(&values.get(0)).as_ref() == Some(stored);
+                && bytes_of(&values.get(0)).as_ref() == Some(stored);
             if current {
                 let mut records = Records::default();
                 records.extend(&keys, &values);
-                let log = [(LOG_PREFIX.to_owned(), "log0".to_owned(), true)];
-                for (k, v) in &self.read_ranges(&log, 0).await? {
-                    records.extend(k, v);
-                }
+                self.read_plan_into(&ReadPlan::log(), &mut records).await?;
                 return Ok((records, true));
             }
         }
-        let first = stored
-            .and_then(|bytes| Manifest::decode(MANIFEST_KEY, &bytes).ok())
-            .map_or(0, |m| m.first_vector_page_read());
-        if first == 0 {
-            return Ok((self.read_all().await?, false));
-        }
-        let vec = PageKind::Vectors.prefix();
-        let ranges = [
-            (String::new(), vec.to_owned(), true),
-            (PageKind::Vectors.key(first, 0), "vec0".to_owned(), true),
-        ];
-        Ok((self.read_ranges_into(&ranges, 0).await?, false))
+        let plan = ReadPlan::open(stored.as_deref());
+        Ok((self.read_plan(&plan).await?, false))
     }
 
     /// The manifest as IndexedDB holds it (`None`: there is none).
     pub async fn read_manifest(&self) -> Result<Option<Vec<u8>>, ErrorInfo> {
-        let manifest = [(MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false)];
-        let found = self.read_ranges(&manifest, 0).await?;
-        Ok(found
-            .first()
-            .and_then(|(_, values)| values.get(0).dyn_into::<Uint8Array>().ok())
-            .map(|bytes| bytes.to_vec()))
+        let found = self.read_plan(&ReadPlan::manifest()).await?;
+        Ok(found.get(MANIFEST_KEY).ok().flatten())
     }
 
     /// The manifest and the log's keys, in one read-only transaction: what
     /// `Database::stored_seq` needs. The log records' values are not read (`get` finds none).
     pub async fn read_manifest_and_log_keys(&self) -> Result<Records, ErrorInfo> {
-        let ranges = [
-            (LOG_PREFIX.to_owned(), "log0".to_owned(), true),
-            (MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false),
-        ];
-        self.read_ranges_into(&ranges, 1).await
+        self.read_plan(&ReadPlan::manifest_and_log_keys()).await
     }
 
-    /// The records of `read_ranges(ranges, keys_only)`, as one [`Records`].
-    async fn read_ranges_into(
-        &self,
-        ranges: &[(String, String, bool)],
-        keys_only: usize,
-    ) -> Result<Records, ErrorInfo> {
+    /// The records of `plan`, read in one read-only transaction (the keys only of a range
+    /// that wants no values: `get` finds none for them).
+    pub async fn read_plan(&self, plan: &ReadPlan) -> Result<Records, ErrorInfo> {
         let mut records = Records::default();
-        for (keys, values) in &self.read_ranges(ranges, keys_only).await? {
+        self.read_plan_into(plan, &mut records).await?;
+        Ok(records)
+    }
+
+    /// [`Idb::read_plan`], adding to `records`.
+    async fn read_plan_into(
+        &self,
+        plan: &ReadPlan,
+        records: &mut Records,
+    ) -> Result<(), ErrorInfo> {
+        for (keys, values) in &self.read_ranges(&plan.ranges).await? {
             records.extend(keys, values);
         }
-        Ok(records)
+        Ok(())
     }
 
     /// The records under `keys` (those that exist), in one read-only transaction: the
@@ -325,45 +302,28 @@ impl Idb {
     /// from page `first_page` on (bulk records keep their vectors there). Call it holding
     /// the write lock, so that nothing changes between its two reads.
     pub async fn read_since(&self, seq: u64, first_page: u32) -> Result<Records, ErrorInfo> {
-        let mut records = Records::default();
         // The common case, nothing new: one transaction for the log tail and the manifest.
-        let log_and_manifest = [
-            (log_key(seq + 1), "log0".to_owned(), true),
-            (MANIFEST_KEY.to_owned(), MANIFEST_KEY.to_owned(), false),
-        ];
-        let mut found = self.read_ranges(&log_and_manifest, 0).await?;
-        let any_log = found.first().is_some_and(|(keys, _)| keys.length() > 0);
+        let mut records = self.read_plan(&ReadPlan::log_since(seq)).await?;
+        let any_log = records.keys(LOG_PREFIX).is_ok_and(|k| !k.is_empty());
         if any_log {
-            let pages = [(
-                PageKind::Vectors.key(first_page, 0),
-                "vec0".to_owned(),
-                true,
-            )];
-            found.extend(self.read_ranges(&pages, 0).await?);
-        }
-        for (keys, values) in &found {
-            records.extend(keys, values);
+            let pages = ReadPlan::vector_pages_from(first_page);
+            self.read_plan_into(&pages, &mut records).await?;
         }
         Ok(records)
     }
 
-    /// Keys and values of each range `(from, to, open_end)` (`to` exclusive when `open_end`),
-    /// all in one read-only transaction; the first `keys_only` ranges' values are not read
-    /// (their arrays of values are empty).
-    async fn read_ranges(
-        &self,
-        ranges: &[(String, String, bool)],
-        keys_only: usize,
-    ) -> Result<Vec<(Array, Array)>, ErrorInfo> {
+    /// Keys and values of each range, all in one read-only transaction; the values of a
+    /// range that wants none are not read (its array of values is empty).
+    async fn read_ranges(&self, ranges: &[KeyRange]) -> Result<Vec<(Array, Array)>, ErrorInfo> {
         let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
         let read = |store: IdbObjectStore| async move {
             let mut requests = Vec::with_capacity(ranges.len());
-            for (from, to, open_end) in ranges {
+            for r in ranges {
                 let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
-                    &JsValue::from_str(from),
-                    &JsValue::from_str(to),
+                    &JsValue::from_str(&r.from),
+                    &JsValue::from_str(&r.to),
                     false,
-                    *open_end,
+                    !r.to_inclusive,
                 )?;
                 requests.push(store.get_all_keys_with_key(&range)?);
             }
@@ -371,18 +331,14 @@ impl Idb {
             for req in &requests {
                 keys.push(finish(req).await?.unchecked_into::<Array>());
             }
-            let wanted = keys.iter().skip(keys_only);
-            let all: Array = wanted.flat_map(|k| k.iter()).collect();
+            let wanted = keys.iter().zip(ranges).filter(|(_, r)| r.values);
+            let all: Array = wanted.flat_map(|(k, _)| k.iter()).collect();
             let mut values = get_each(&store, &all).await?.into_iter();
             Ok(keys
                 .into_iter()
-                .enumerate()
-                .map(|(i, k)| {
-                    let n = if i < keys_only {
-                        0
-                    } else {
-                        k.length() as usize
-                    };
+                .zip(ranges)
+                .map(|(k, r)| {
+                    let n = if r.values { k.length() as usize } else { 0 };
                     let v: Array = values.by_ref().take(n).collect();
                     (k, v)
                 })
@@ -532,7 +488,7 @@ pub async fn list() -> Result<Vec<String>, ErrorInfo> {
                 .ok()?
                 .as_string()
         })
-        .filter_map(|n| n.strip_prefix(PREFIX).map(str::to_owned))
+        .filter_map(|n| n.strip_prefix(super::NAME_PREFIX).map(str::to_owned))
         .collect();
     names.sort_unstable();
     Ok(names)
@@ -552,7 +508,7 @@ pub enum OnBlocked {
 /// when that connection closes.
 pub async fn delete(name: &str, on_blocked: OnBlocked) -> Result<(), ErrorInfo> {
     let req = factory()?
-        .delete_database(&format!("{PREFIX}{name}"))
+        .delete_database(&super::storage_name(name))
         .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?;
     let p = Promise::new(&mut |resolve, reject| {
         req.set_onsuccess(Some(&resolve));
@@ -573,4 +529,9 @@ pub async fn delete(name: &str, on_blocked: OnBlocked) -> Result<(), ErrorInfo> 
     req.set_onblocked(None);
     r.map(|_| ())
         .map_err(|_| ErrorInfo::new("STORAGE", js_message(&request_error(&req))))
+}
+
+/// The bytes of a stored value (a `Uint8Array`), `None` for anything else.
+fn bytes_of(value: &JsValue) -> Option<Vec<u8>> {
+    value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
 }

@@ -10,7 +10,7 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::codes::ErrorInfo;
+use crate::errors::ErrorInfo;
 
 /// A held lock, released when dropped.
 pub struct WriteLock {
@@ -23,11 +23,6 @@ impl Drop for WriteLock {
             let _ = f.call0(&JsValue::NULL);
         }
     }
-}
-
-/// The Web Lock of database `name`.
-fn lock_name(name: &str) -> String {
-    format!("ruvector:{name}")
 }
 
 fn lock_manager() -> Option<JsValue> {
@@ -66,7 +61,7 @@ pub async fn acquire(name: &str) -> Result<WriteLock, ErrorInfo> {
     });
     let opts = Object::new();
     let _ = Reflect::set(&opts, &"mode".into(), &"exclusive".into());
-    let name = JsValue::from_str(&lock_name(name));
+    let name = JsValue::from_str(&super::storage_name(name));
     // The request's own promise settles with the callback's (never rejected) promise.
     request
         .call3(&locks, &name, &opts, &callback)
@@ -102,7 +97,7 @@ pub async fn contended(name: &str) -> bool {
     let Some(pending) = pending.and_then(|p| p.dyn_into::<Array>().ok()) else {
         return false;
     };
-    let ours = lock_name(name);
+    let ours = super::storage_name(name);
     pending.iter().any(|r| {
         Reflect::get(&r, &"name".into())
             .ok()

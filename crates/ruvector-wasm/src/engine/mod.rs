@@ -2,7 +2,7 @@
 //! IndexedDB with group commit, shared safely with other tabs.
 //!
 //! A write is an operation queued with [`Engine::write`]. The commit loop takes the queued
-//! operations as one group, takes the database's Web Lock ([`crate::locks`]), catches up
+//! operations as one group, takes the database's Web Lock ([`locks`]), catches up
 //! with whatever other tabs committed (from the log, or by reloading when they folded it),
 //! applies the group in memory, writes its batches in one IndexedDB transaction, announces
 //! the new sequence number on the `BroadcastChannel` `ruvector:<name>`, and releases the
@@ -16,7 +16,7 @@
 //! checkpoint is queued at once; when the log has merely grown larger than the pages it
 //! changes, the checkpoint waits until no write has come for [`IDLE_CHECKPOINT_MS`], so a
 //! bulk load is folded once, after it ends, or at `close` if that comes first. After the same
-//! idle time, and when closing, the page cache ([`crate::cache`]) is written again if the
+//! idle time, and when closing, the page cache ([`cache`]) is written again if the
 //! stored manifest has changed and memory equals the pages it names.
 
 use std::cell::{Cell, RefCell};
@@ -30,11 +30,15 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::cache;
-use crate::codes::ErrorInfo;
-use crate::idb::{Idb, Records};
-use crate::locks;
+use crate::errors::ErrorInfo;
 use crate::protocol::Durability;
+
+pub mod bulk;
+pub mod cache;
+pub mod idb;
+pub mod locks;
+
+use idb::{Idb, Records};
 
 type Ack = oneshot::Sender<Result<(), ErrorInfo>>;
 /// Receives `(event, name, detail)` for events the engine raises itself.
@@ -42,6 +46,15 @@ pub type EventSink = Rc<dyn Fn(&str, &str, &JsValue)>;
 /// A queued write: applied to the database under the lock, it yields the batch to commit
 /// (an empty batch when it has nothing to store), or a typed error having changed nothing.
 pub type Op = Box<dyn FnOnce(&mut Database) -> Result<WriteBatch, ErrorInfo>>;
+
+/// What every browser-side name of a database starts with.
+pub const NAME_PREFIX: &str = "ruvector:";
+
+/// The name database `name` goes by in the browser: its IndexedDB database, its Web Lock
+/// and its BroadcastChannel are all `ruvector:<name>`.
+pub fn storage_name(name: &str) -> String {
+    format!("{NAME_PREFIX}{name}")
+}
 
 /// How long no write must come before a worthwhile (not yet required) checkpoint runs.
 pub const IDLE_CHECKPOINT_MS: u32 = 250;
@@ -84,7 +97,7 @@ pub struct EngineStats {
     pub read_retries: u64,
     /// What the last open with `recover: true` dropped, if anything.
     pub recovery: Option<ruvector_core::recovery::Recovery>,
-    /// Whether the last open read its pages from the page cache ([`crate::cache`]) and only
+    /// Whether the last open read its pages from the page cache ([`cache`]) and only
     /// the manifest and the log from IndexedDB.
     pub open_from_cache: bool,
     /// Times this engine wrote the page cache.
@@ -398,6 +411,32 @@ impl Engine {
         Ok(seq.get())
     }
 
+    /// Runs the write `f` through the commit loop and resolves to what `f` returned once it
+    /// is durable, raising `change` (`origin: "local"`).
+    pub async fn commit<T: 'static>(
+        self: &Rc<Self>,
+        f: impl FnOnce(&mut Database) -> Result<(T, WriteBatch), ErrorInfo> + 'static,
+    ) -> Result<T, ErrorInfo> {
+        let out = Rc::new(Cell::new(None));
+        let slot = out.clone();
+        self.persist(Box::new(move |db| {
+            let (t, b) = f(db)?;
+            slot.set(Some(t));
+            Ok(b)
+        }))
+        .await?;
+        out.take()
+            .ok_or_else(|| ErrorInfo::new("INTERNAL", "a write returned nothing"))
+    }
+
+    /// The part of [`Engine::commit`] that is the same for every write (kept apart: one copy
+    /// of the async machinery in the wasm).
+    async fn persist(self: &Rc<Self>, op: Op) -> Result<(), ErrorInfo> {
+        let seq = self.write(op).await?;
+        (self.events)("change", &self.name, &change_detail(seq, "local"));
+        Ok(())
+    }
+
     /// Resolves once every write queued so far has been committed (or has failed, which its
     /// own caller is told), after catching up with other tabs. Closing waits for this, so no
     /// queued write meets a closed connection.
@@ -443,7 +482,7 @@ impl Engine {
     /// number we have not reached queues an empty write: the commit loop then catches up
     /// under the lock like before any write.
     fn listen(self: &Rc<Self>) {
-        let Ok(channel) = BroadcastChannel::new(&format!("ruvector:{}", self.name)) else {
+        let Ok(channel) = BroadcastChannel::new(&storage_name(&self.name)) else {
             return; // no BroadcastChannel: other tabs' writes are seen at our next write
         };
         let weak: Weak<Engine> = Rc::downgrade(self);
@@ -648,7 +687,7 @@ fn post_seq(channel: &BroadcastChannel, seq: u64) {
 /// Tells every other context holding database `name` open that what is stored is now at
 /// sequence number `seq` (for a write made without an engine, such as `saveCollection`).
 pub fn announce(name: &str, seq: u64) {
-    if let Ok(channel) = BroadcastChannel::new(&format!("ruvector:{name}")) {
+    if let Ok(channel) = BroadcastChannel::new(&storage_name(name)) {
         post_seq(&channel, seq);
         channel.close();
     }

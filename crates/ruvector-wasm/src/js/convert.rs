@@ -8,7 +8,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::{fail, to_js};
-use crate::codes::ErrorInfo;
+use crate::errors::ErrorInfo;
 use crate::protocol::{
     bad_argument, too_large, OpenOptions, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, MAX_OPTIONS_BYTES,
 };

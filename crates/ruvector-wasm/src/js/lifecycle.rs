@@ -10,11 +10,11 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::parse_open;
 use super::{emit, fail, to_js};
-use crate::cache;
-use crate::codes::ErrorInfo;
+use crate::engine::cache;
+use crate::engine::idb::{self, Idb};
+use crate::engine::locks;
 use crate::engine::{self, Engine};
-use crate::idb::{self, Idb};
-use crate::locks;
+use crate::errors::ErrorInfo;
 
 /// Opens the IndexedDB connection of `name`; the flag turns true (and a `versionchange`
 /// event goes out) when another context upgrades or deletes the database.

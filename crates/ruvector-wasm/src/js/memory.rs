@@ -7,14 +7,14 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{items_from, parse, parse_open, record, vector_from};
 use super::ops::run_search;
+use super::results::search_results_to_js;
 use super::transfer::{open_export, replace_open};
 use super::{fail, to_js};
-use crate::codes::ErrorInfo;
 use crate::engine;
-use crate::idb::{self, Idb};
-use crate::locks;
+use crate::engine::idb::{self, Idb};
+use crate::engine::locks;
+use crate::errors::ErrorInfo;
 use crate::protocol::{bad_argument, Durability, SearchOptions};
-use crate::results::search_results_to_js;
 
 /// A synchronous, in-memory collection usable in any thread (page or worker): the base of
 /// the `@ruvector/wasm` drop-in. Nothing is persisted unless exported.
@@ -43,7 +43,7 @@ impl MemoryCollection {
     pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
         let v = vector_from("vector", &vector)?;
         let o: SearchOptions = parse("options", options)?;
-        search_results_to_js(&run_search(&self.inner, &v, &o, o.k, o.include_vectors)?)
+        search_results_to_js(&run_search(&self.inner, &v, &o)?)
     }
 
     /// Deletes `id`; false when it was not there.

@@ -12,13 +12,14 @@ use js_sys::{Float32Array, Function, Object, Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::codes::ErrorInfo;
+use crate::errors::ErrorInfo;
 use crate::protocol::bad_argument;
 
 mod convert;
 mod lifecycle;
 mod memory;
 mod ops;
+pub mod results;
 mod transfer;
 
 use convert::{arg, string_arg, typed};
@@ -34,6 +35,12 @@ thread_local! {
 pub(crate) fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| err(ErrorInfo::new("INTERNAL", e.to_string())))
+}
+
+impl From<ErrorInfo> for JsValue {
+    fn from(e: ErrorInfo) -> JsValue {
+        err(e)
+    }
 }
 
 fn err(e: ErrorInfo) -> JsValue {
@@ -85,9 +92,11 @@ pub fn set_event_sink(f: Option<Function>) {
 /// The one entry point of the worker protocol: runs `op` with the fields of `args` and
 /// resolves to its value, or rejects with `{ code, message }`. Ops and their arguments are
 /// listed in `docs/protocol.md`.
+/// `request` is the protocol request's id: `insertMany` reports progress under it and
+/// `abort` names it.
 #[wasm_bindgen]
-pub async fn call(op: String, args: JsValue) -> Result<JsValue, JsValue> {
-    dispatch(&op, &args)?.await
+pub async fn call(op: String, args: JsValue, request: JsValue) -> Result<JsValue, JsValue> {
+    dispatch(&op, &args, request)?.await
 }
 
 /// An op's future, boxed: `call` then holds one pointer instead of every op's state, and
@@ -101,7 +110,7 @@ fn boxed<T: Into<JsValue>>(
 }
 
 /// The future of `op` with the fields of `args`, or the error its arguments make.
-fn dispatch(op: &str, args: &JsValue) -> Result<OpFuture, JsValue> {
+fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsValue> {
     if !args.is_object() && !args.is_undefined() {
         return Err(fail(bad_argument("args", "expected an object")));
     }
@@ -116,14 +125,21 @@ fn dispatch(op: &str, args: &JsValue) -> Result<OpFuture, JsValue> {
         }
         "databases" => boxed(databases()),
         "insert" => boxed(insert(name()?, arg(args, "items"))),
-        "insertPacked" => {
+        "insertPacked" | "insertMany" => {
             let vectors = typed::<Float32Array>(args, "vectors", "Float32Array")?;
+            let chunk = (op == "insertMany").then(|| arg(args, "chunk"));
             boxed(insert_packed(
                 name()?,
-                arg(args, "ids"),
+                request,
                 vectors,
+                arg(args, "ids"),
                 arg(args, "metadata"),
+                chunk,
             ))
+        }
+        "abort" => {
+            crate::engine::bulk::abort(&arg(args, "requestId"));
+            boxed(async { Ok(JsValue::TRUE) })
         }
         "upsert" => boxed(upsert(
             name()?,

@@ -1,54 +1,30 @@
 //! Reads and writes of an open database: inserts, upserts, deletes, gets, searches.
 
-use std::cell::Cell;
+use std::ops::Range;
 use std::rc::Rc;
 
 use js_sys::{Array, Float32Array};
-use ruvector_core::{
-    Collection, Database, Filter, Item, RetrainError, SearchQuery, SearchResults,
-    RESCORE_CANDIDATES,
-};
+use ruvector_core::{Collection, Database, Filter, Item, RetrainError, SearchQuery, SearchResults};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{id_from, items_from, metadata_from, parse, record, vector_from};
-use super::{emit, fail, to_js};
-use crate::codes::ErrorInfo;
+use super::results::search_results_to_js;
+use super::{fail, to_js};
+use crate::engine::bulk::Rows;
+use crate::engine::idb::Records;
 use crate::engine::{self, Engine};
-use crate::protocol::{bad_argument, too_large, SearchOptions, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
-use crate::results::search_results_to_js;
+use crate::errors::ErrorInfo;
+use crate::protocol::{
+    bad_argument, too_large, SearchOptions, DEFAULT_CHUNK, MAX_BATCH_BYTES, MAX_BATCH_ITEMS,
+};
 
-/// Runs the write `f` through the engine's commit loop and resolves to what `f` returned
-/// once it is durable, raising `change`.
+/// [`Engine::commit`] with its error for JavaScript.
 pub(super) async fn commit<T: 'static>(
     e: &Rc<Engine>,
     f: impl FnOnce(&mut Database) -> Result<(T, ruvector_core::WriteBatch), ErrorInfo> + 'static,
 ) -> Result<T, JsValue> {
-    let out = Rc::new(Cell::new(None));
-    let slot = out.clone();
-    persist(
-        e,
-        Box::new(move |db| {
-            let (t, b) = f(db)?;
-            slot.set(Some(t));
-            Ok(b)
-        }),
-    )
-    .await?;
-    out.take()
-        .ok_or_else(|| fail(ErrorInfo::new("INTERNAL", "a write returned nothing")))
-}
-
-/// The part of [`commit`] that is the same for every write (kept apart: one copy of the
-/// async machinery in the wasm).
-async fn persist(e: &Rc<Engine>, op: engine::Op) -> Result<(), JsValue> {
-    let seq = e.write(op).await.map_err(fail)?;
-    emit(
-        "change",
-        &e.name,
-        Some(&engine::change_detail(seq, "local")),
-    );
-    Ok(())
+    e.commit(f).await.map_err(fail)
 }
 
 /// Inserts items `[{ id?, vector, metadata? }]` all or none; resolves to their ids once
@@ -63,72 +39,126 @@ async fn insert_items(e: &Rc<Engine>, items: Vec<Item>) -> Result<JsValue, JsVal
     to_js(&ids)
 }
 
-/// Inserts `n` vectors packed in one `Float32Array` of `n·dim` values, with optional
-/// `ids` and `metadata` arrays of length `n`; all or none.
-pub async fn insert_packed(
-    name: String,
-    ids: JsValue,
+/// A packed batch's arguments, checked once: `n` vectors of `dim` values in `vectors`, and
+/// `ids` and `metadata` arrays of `n` entries when given.
+struct Packed {
     vectors: Float32Array,
-    metadata: JsValue,
-) -> Result<JsValue, JsValue> {
-    let e = engine::get(&name).map_err(fail)?;
-    let dim = e.db.borrow().collection().config().dimensions;
-    let bytes = vectors.length() as usize * 4;
-    if bytes > MAX_BATCH_BYTES {
-        return Err(fail(too_large("vectors", bytes, MAX_BATCH_BYTES, "bytes")));
-    }
-    if bytes / 4 / dim > MAX_BATCH_ITEMS {
-        return Err(fail(too_large(
-            "vectors",
-            bytes / 4 / dim,
-            MAX_BATCH_ITEMS,
-            "vectors",
-        )));
-    }
-    let values = vectors.to_vec();
-    if !values.len().is_multiple_of(dim) {
-        return Err(fail(ErrorInfo::new(
-            "DIMENSION_MISMATCH",
-            format!(
-                "{} values is not a whole number of {dim}-dimensional vectors",
-                values.len()
-            ),
-        )));
-    }
-    let n = values.len() / dim;
-    let list = |v: &JsValue, what: &str| -> Result<Option<Array>, JsValue> {
-        if v.is_undefined() || v.is_null() {
-            return Ok(None);
-        }
-        let a = v
-            .dyn_ref::<Array>()
-            .ok_or_else(|| fail(bad_argument(what, "expected an array")))?;
-        if a.length() as usize != n {
-            return Err(fail(bad_argument(
-                what,
-                format!("has {} entries for {n} vectors", a.length()),
+    dim: usize,
+    n: usize,
+    ids: Option<Array>,
+    metadata: Option<Array>,
+}
+
+impl Packed {
+    fn new(
+        e: &Engine,
+        vectors: Float32Array,
+        ids: JsValue,
+        metadata: JsValue,
+    ) -> Result<Packed, JsValue> {
+        let dim = e.db.borrow().collection().config().dimensions;
+        let len = vectors.length() as usize;
+        if !len.is_multiple_of(dim) {
+            return Err(fail(ErrorInfo::new(
+                "DIMENSION_MISMATCH",
+                format!("{len} values is not a whole number of {dim}-dimensional vectors"),
             )));
         }
-        Ok(Some(a.clone()))
-    };
-    let (ids, metas) = (list(&ids, "ids")?, list(&metadata, "metadata")?);
-    let mut items = Vec::with_capacity(n);
-    for (i, v) in values.chunks_exact(dim).enumerate() {
-        items.push(Item {
-            id: ids
-                .as_ref()
-                .map(|a| id_from(&format!("ids[{i}]"), a.get(i as u32)))
-                .transpose()?
-                .flatten(),
-            vector: v.to_vec(),
-            metadata: metas
-                .as_ref()
-                .map(|a| metadata_from(&format!("metadata[{i}]"), a.get(i as u32)))
-                .transpose()?
-                .flatten(),
-        });
+        let n = len / dim;
+        let list = |v: JsValue, what: &str| -> Result<Option<Array>, JsValue> {
+            if v.is_undefined() || v.is_null() {
+                return Ok(None);
+            }
+            let a = v
+                .dyn_into::<Array>()
+                .map_err(|_| fail(bad_argument(what, "expected an array")))?;
+            if a.length() as usize != n {
+                return Err(fail(bad_argument(
+                    what,
+                    format!("has {} entries for {n} vectors", a.length()),
+                )));
+            }
+            Ok(Some(a))
+        };
+        let (ids, metadata) = (list(ids, "ids")?, list(metadata, "metadata")?);
+        Ok(Packed {
+            vectors,
+            dim,
+            n,
+            ids,
+            metadata,
+        })
     }
-    insert_items(&e, items).await
+
+    /// Fails with `TOO_LARGE` when `rows` rows are more than one write may carry.
+    fn check_write_size(&self, rows: usize, what: &str) -> Result<(), JsValue> {
+        let bytes = rows * self.dim * 4;
+        if bytes > MAX_BATCH_BYTES {
+            return Err(fail(too_large(what, bytes, MAX_BATCH_BYTES, "bytes")));
+        }
+        if rows > MAX_BATCH_ITEMS {
+            return Err(fail(too_large(what, rows, MAX_BATCH_ITEMS, "vectors")));
+        }
+        Ok(())
+    }
+
+    /// The rows in `range`: their vectors copied into wasm memory (once), their ids and
+    /// metadata converted.
+    fn rows(&self, range: Range<usize>) -> Result<Rows, JsValue> {
+        let (a, b) = (
+            (range.start * self.dim) as u32,
+            (range.end * self.dim) as u32,
+        );
+        let entry = |list: &Option<Array>, i: usize| list.as_ref().map(|l| l.get(i as u32));
+        let mut rows = Rows {
+            values: self.vectors.subarray(a, b).to_vec(),
+            ids: Vec::with_capacity(range.len()),
+            metadata: Vec::with_capacity(range.len()),
+        };
+        for i in range {
+            rows.ids.push(match entry(&self.ids, i) {
+                Some(v) => id_from(&format!("ids[{i}]"), v)?,
+                None => None,
+            });
+            rows.metadata.push(match entry(&self.metadata, i) {
+                Some(v) => metadata_from(&format!("metadata[{i}]"), v)?,
+                None => None,
+            });
+        }
+        Ok(rows)
+    }
+}
+
+/// Inserts `n` vectors packed in one `Float32Array` of `n·dim` values, with optional `ids`
+/// and `metadata` arrays of `n` entries: with `chunk` (`insertMany`), in atomic chunks of
+/// `chunk` (default 1,000) with a `progress` event after each, stopped between chunks by an
+/// `abort` naming `request`, resolving to `{ ids, committed, total, aborted }`; without
+/// (`insertPacked`), all or none, resolving to the ids.
+pub async fn insert_packed(
+    name: String,
+    request: JsValue,
+    vectors: Float32Array,
+    ids: JsValue,
+    metadata: JsValue,
+    chunk: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let p = Packed::new(&e, vectors, ids, metadata)?;
+    let size = match &chunk {
+        None => p.n.max(1),
+        Some(c) if c.is_undefined() => DEFAULT_CHUNK,
+        Some(c) => match c.as_f64() {
+            Some(c) if c >= 1.0 && c.fract() == 0.0 => c.min(MAX_BATCH_ITEMS as f64) as usize,
+            _ => return Err(fail(bad_argument("chunk", "expected a positive integer"))),
+        },
+    };
+    let what = if chunk.is_some() { "chunk" } else { "vectors" };
+    p.check_write_size(size.min(p.n), what)?;
+    let done = e.insert_many(&request, p.n, size, |r| p.rows(r)).await?;
+    match chunk {
+        Some(_) => to_js(&done),
+        None => to_js(&done.ids),
+    }
 }
 
 /// Inserts or replaces `id`: `vector` (or `undefined` to keep it), `metadata` (`undefined`
@@ -208,60 +238,48 @@ pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<J
     let e = engine::get(&name).map_err(fail)?;
     let v = vector_from("vector", &vector)?;
     let o: SearchOptions = parse("options", options)?;
-    let (k, rescore, vectors) = (o.k, o.rescore, o.include_vectors);
-    let wide = if rescore {
-        (k * RESCORE_CANDIDATES).min(ruvector_core::MAX_K).max(k)
-    } else {
-        k
+    let filter = filter_of(&o)?;
+    let pending =
+        e.db.borrow()
+            .start_search(&query_of(&v, &o, filter.as_ref()), o.rescore)
+            .map_err(fail)?;
+    let stored = match pending.needs() {
+        needs if needs.is_empty() => Records::default(),
+        needs => e.stored_pages(Some(&needs)).await.map_err(fail)?,
     };
-    // Rescoring gives the hits it keeps their vectors itself: the wide search copies none.
-    let mut found = run_search(
-        e.db.borrow().collection(),
-        &v,
-        &o,
-        wide,
-        vectors && !rescore,
-    )?;
-    let missing = vectors && found.hits.iter().any(|h| h.vector.is_none());
-    if rescore || missing {
-        let ids: Vec<&str> = found.hits.iter().map(|h| h.id.as_str()).collect();
-        let stored = e.stored_pages(Some(&ids)).await.map_err(fail)?;
-        let db = e.db.borrow();
-        if rescore {
-            // Fills the kept hits' vectors from the pages it decodes: no second decode.
-            db.rescore(&v, &mut found.hits, k, vectors, &stored)
-                .map_err(|x| fail(ErrorInfo::from(x)))?;
-        } else {
-            db.fill_vectors(&mut found.hits, &stored)
-                .map_err(|x| fail(ErrorInfo::from(x)))?;
-        }
-    }
-    search_results_to_js(&found)
+    let found = e.db.borrow().finish_search(pending, &v, &stored);
+    search_results_to_js(&found.map_err(fail)?)
 }
 
-/// Runs a parsed query for `k` hits on `coll`, with their vectors when `include_vectors`.
+/// The filter of a search's options, parsed.
+fn filter_of(o: &SearchOptions) -> Result<Option<Filter>, JsValue> {
+    o.filter
+        .as_ref()
+        .map(Filter::parse)
+        .transpose()
+        .map_err(fail)
+}
+
+/// A search's options as a query for `v` under `filter`.
+fn query_of<'a>(v: &'a [f32], o: &SearchOptions, filter: Option<&'a Filter>) -> SearchQuery<'a> {
+    SearchQuery {
+        vector: v,
+        k: o.k,
+        ef: o.ef,
+        filter,
+        include_metadata: o.include_metadata,
+        include_vectors: o.include_vectors,
+    }
+}
+
+/// Runs a parsed query on `coll` (in memory: the vectors are all there).
 pub(super) fn run_search(
     coll: &Collection,
     v: &[f32],
     o: &SearchOptions,
-    k: usize,
-    include_vectors: bool,
 ) -> Result<SearchResults, JsValue> {
-    let filter = o
-        .filter
-        .as_ref()
-        .map(Filter::parse)
-        .transpose()
-        .map_err(fail)?;
-    let q = SearchQuery {
-        vector: v,
-        k,
-        ef: o.ef,
-        filter: filter.as_ref(),
-        include_metadata: o.include_metadata,
-        include_vectors,
-    };
-    coll.search(&q).map_err(fail)
+    let filter = filter_of(o)?;
+    coll.search(&query_of(v, o, filter.as_ref())).map_err(fail)
 }
 
 /// Live vectors.

@@ -8,8 +8,8 @@ use js_sys::{Object, Reflect};
 use ruvector_core::{SearchPath, SearchResults};
 use wasm_bindgen::prelude::*;
 
-use crate::codes::ErrorInfo;
-use crate::js::{fail, to_js};
+use super::{fail, to_js};
+use crate::errors::ErrorInfo;
 
 #[wasm_bindgen(inline_js = "
 export function results(ids, ends, scores, distances, exact, evaluations) {
@@ -36,7 +36,8 @@ extern "C" {
 
 /// `found` as the worker protocol returns it: `{ hits: [{ id, score, distance, metadata?,
 /// vector? }], path, evaluations }`, the very object (same fields, order and values) that
-/// serde-wasm-bindgen's JSON-compatible serializer makes of it.
+/// serde-wasm-bindgen's JSON-compatible serializer makes of it, but for `vector`: a
+/// `Float32Array`, as `get` returns it.
 pub fn search_results_to_js(found: &SearchResults) -> Result<JsValue, JsValue> {
     let ids: String = found.hits.iter().map(|h| h.id.as_str()).collect();
     // JavaScript strings count UTF-16 units.
@@ -73,7 +74,8 @@ pub fn search_results_to_js(found: &SearchResults) -> Result<JsValue, JsValue> {
             Reflect::set(&hit, &"metadata".into(), &to_js(m)?).map_err(internal)?;
         }
         if let Some(v) = &h.vector {
-            Reflect::set(&hit, &"vector".into(), &to_js(v)?).map_err(internal)?;
+            let v = js_sys::Float32Array::from(v.as_slice());
+            Reflect::set(&hit, &"vector".into(), &v).map_err(internal)?;
         }
     }
     Ok(out.into())

@@ -11,10 +11,10 @@ use super::convert::parse;
 use super::fail;
 use super::lifecycle::{connect, engine_events, stats};
 use super::ops::commit;
-use crate::codes::ErrorInfo;
+use crate::engine::idb::Idb;
+use crate::engine::locks;
 use crate::engine::{self, Engine};
-use crate::idb::Idb;
-use crate::locks;
+use crate::errors::ErrorInfo;
 use crate::protocol::ImportOptions;
 
 /// The whole database as one export file (`Uint8Array`), with the vector pages that are in
@@ -57,7 +57,7 @@ pub async fn import_db(
     let written = match idb.is_empty().await {
         Ok(true) => {
             // A cache left by an earlier database of this name (deleted without us).
-            crate::cache::remove(&name).await;
+            crate::engine::cache::remove(&name).await;
             idb.write(&import_batch(records), opts.durability.unwrap_or_default())
                 .await
                 .map_err(ErrorInfo::from)
@@ -134,7 +134,7 @@ fn open_records(records: &Records) -> Result<(Database, MemoryBackend), ErrorInf
 /// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store, and deletes its
 /// page cache (a copy of what was stored before).
 pub async fn put_raw_record(name: String, key: String, value: Uint8Array) -> Result<(), JsValue> {
-    crate::cache::remove(&name).await;
+    crate::engine::cache::remove(&name).await;
     let idb = Idb::open(&name, || {}).await.map_err(fail)?;
     let r = idb.put_raw(&key, &value.to_vec()).await.map_err(fail);
     idb.close();
