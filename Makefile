@@ -26,6 +26,7 @@ lint:
 	node scripts/check-cycles.mjs crates/ruvector-core crates/ruvector-wasm
 	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --no-deps -p ruvector-core -p ruvector-testkit --features ruvector-core/native
 	RUSTDOCFLAGS='-D warnings' $(CARGO) doc --no-deps -p ruvector-core -p ruvector-wasm $(WASM)
+	node_modules/.bin/tsc -p jsconfig.json
 	$(CARGO) clippy --workspace --all-targets --features ruvector-core/native -- -D warnings
 	$(CARGO) clippy -p ruvector-core -p ruvector-wasm --all-targets $(WASM) -- -D warnings
 

@@ -87,11 +87,15 @@
 # chunks: another tab's commit no longer waits for a whole cache write): +0.4 KB, to 276,845 B;
 # ceiling to 277,000. The cache's readiness check listing pages without encoding the manifest:
 # 276,740 B. The page list made once per cache write and handed to the writer: 276,904 B.
+# The restructure of issue 25: insertMany's chunking, progress and abort moved from worker.js
+# into the engine (its JavaScript no longer ships in the worker, its Rust does in the wasm), the
+# read plans named by the core, one two-phase search shared with the native Store, hit vectors
+# built as Float32Arrays (no serde): +2.7 KB, to 279,560 B; ceiling to 279,700.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-277000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-279700} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

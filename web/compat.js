@@ -12,24 +12,14 @@
 // build runs where the browser supports it. `score` is higher-is-better for every metric
 // (cosine similarity, dot product, minus the euclidean or manhattan distance); the
 // ancestor's build returned a cosine *distance*. `free()` is accepted and does nothing.
+// @ts-ignore: web/pkg is made by scripts/build-web.sh (typed by its generated .d.ts)
 import initSimd, * as simd from './pkg/simd/ruvector.js';
+// @ts-ignore: as above
 import initScalar, * as scalar from './pkg/scalar/ruvector.js';
+import { simdSupported } from './simd.js';
 
 /** The IndexedDB database `saveToIndexedDB()` writes when given no name. */
 export const DEFAULT_DB_NAME = 'ruvector-compat';
-
-// `(module (func (result v128) v128.const 0))`: it validates only where SIMD128 works.
-const PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
-]);
-const simdWorks = () => {
-  try {
-    return WebAssembly.validate(PROBE);
-  } catch {
-    return false;
-  }
-};
 
 let glue = null; // the loaded build's module
 let loaded = null; // the pending or finished initialisation
@@ -47,7 +37,7 @@ const failure = (e) => Object.assign(new Error(e?.message ?? String(e)), { code:
  */
 export default function initialize(module_or_path) {
   loaded ??= (async () => {
-    const [g, start] = simdWorks() ? [simd, initSimd] : [scalar, initScalar];
+    const [g, start] = simdSupported() ? [simd, initSimd] : [scalar, initScalar];
     const output = await start(module_or_path === undefined ? undefined : { module_or_path });
     glue = g;
     return output;
@@ -57,7 +47,7 @@ export default function initialize(module_or_path) {
 
 /** Synchronous initialisation from the compiled `.wasm` of the build `detectSIMD` names. */
 export function initSync(module) {
-  const g = simdWorks() ? simd : scalar;
+  const g = simdSupported() ? simd : scalar;
   const output = g.initSync(module?.module !== undefined ? module : { module });
   glue = g;
   return output;

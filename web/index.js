@@ -25,6 +25,9 @@ function startWorker() {
 
 // One worker per database name per page: two open()s of one name share it.
 class Connection {
+  /** Receives every event of the worker (set while a delete waits on it). @type {((m: any) => void) | undefined} */
+  onEvent = undefined;
+
   constructor(name) {
     this.name = name;
     this.worker = startWorker();
@@ -183,6 +186,8 @@ export async function databases() {
  * in this page are closed first (they fire `terminated`); handles in other tabs are closed
  * by the request (they fire `blocked`). While some other connection stays open, the delete
  * waits for it and calls `blocked({ name })`: IndexedDB cannot withdraw a delete once asked.
+ * @param {string} name
+ * @param {{ blocked?: (e: { name: string }) => void }} [options]
  */
 export async function deleteDatabase(name, { blocked } = {}) {
   checkName(name);
@@ -281,6 +286,8 @@ export class Database extends EventTarget {
    * runs after each acknowledged chunk; on `signal` abort, acknowledged chunks stay and the
    * result says how many. `transfer: true` moves `vectors`' buffer to the worker (detaching it)
    * instead of copying it.
+   * @param {any} input
+   * @param {{ chunk?: number, onProgress?: (p: { committed: number, total: number }) => void, signal?: AbortSignal, transfer?: boolean }} [options]
    */
   async insertMany(input, { chunk = DEFAULT_CHUNK, onProgress, signal, transfer = false } = {}) {
     const packed = Array.isArray(input);
@@ -307,7 +314,11 @@ export class Database extends EventTarget {
     }
   }
 
-  /** Inserts or replaces `id`: a new `vector`, new `metadata` (`null` clears it), or both. Resolves to `'inserted'` or `'updated'`. */
+  /**
+   * Inserts or replaces `id`: a new `vector`, new `metadata` (`null` clears it), or both. Resolves to `'inserted'` or `'updated'`.
+   * @param {string} id
+   * @param {{ vector?: Float32Array | number[], metadata?: object | null }} [change]
+   */
   async upsert(id, { vector, metadata } = {}) {
     return this.#call('upsert', { id, vector: vector === undefined ? undefined : vectorOf(vector), metadata });
   }
@@ -328,7 +339,6 @@ export class Database extends EventTarget {
    */
   async search(vector, options = {}) {
     const r = await this.#call('search', { vector: vectorOf(vector), options });
-    for (const h of r.hits) if (h.vector) h.vector = Float32Array.from(h.vector);
     return r.hits;
   }
 

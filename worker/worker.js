@@ -7,25 +7,15 @@
 
 export const PROTOCOL = 1;
 
-// A module whose only function returns `v128.const 0`: it validates only where the browser
-// supports WebAssembly SIMD128.
-const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
-]);
+import { simdSupported } from '../web/simd.js';
 
-/** True when this browser validates SIMD128 code. */
-export function simdSupported() {
-  try {
-    return WebAssembly.validate(SIMD_PROBE);
-  } catch {
-    return false;
-  }
-}
+export { simdSupported };
 
 // Literal specifiers, so that bundlers emit both builds (and their .wasm) and load one.
 const BUILDS = {
+  // @ts-ignore: web/pkg is made by scripts/build-web.sh (typed by its generated .d.ts)
   simd: () => import('../web/pkg/simd/ruvector.js'),
+  // @ts-ignore: as above
   scalar: () => import('../web/pkg/scalar/ruvector.js'),
 };
 
@@ -46,7 +36,6 @@ function compile(build) {
 
 const forcedScalar = new URL(self.location.href).searchParams.get('simd') === '0';
 let engine = null; // { rv, build }
-const aborted = new Set(); // request ids whose insertMany should stop between chunks
 
 async function load(scalar) {
   if (engine) return engine;
@@ -59,58 +48,16 @@ async function load(scalar) {
   return engine;
 }
 
-function fail(code, message) {
-  return Object.assign(new Error(message), { code });
-}
-
-// Bulk insert in atomic chunks: each chunk is one insertPacked (one transaction, or shared
-// with others by group commit); progress after each acknowledged chunk; an abort stops
-// between chunks and the reply says how many were committed.
-async function insertMany(rv, id, args) {
-  const { name, vectors, ids, metadata, chunk = 1000 } = args;
-  if (!(vectors instanceof Float32Array)) throw fail('BAD_ARGUMENT', 'vectors: expected a Float32Array of n·dim values');
-  if (!Number.isInteger(chunk) || chunk < 1) throw fail('BAD_ARGUMENT', 'chunk: expected a positive integer');
-  const stats = await rv.call('stats', { name });
-  const dim = stats.dimensions;
-  if (vectors.length % dim !== 0) {
-    throw fail('DIMENSION_MISMATCH', `${vectors.length} values is not a whole number of ${dim}-dimensional vectors`);
-  }
-  const total = vectors.length / dim;
-  for (const [field, list] of [['ids', ids], ['metadata', metadata]]) {
-    if (list != null && (!Array.isArray(list) || list.length !== total)) {
-      throw fail('BAD_ARGUMENT', `${field}: expected an array of ${total} entries`);
-    }
-  }
-  const out = [];
-  for (let start = 0; start < total; start += chunk) {
-    if (aborted.has(id)) break;
-    const end = Math.min(total, start + chunk);
-    const got = await rv.call('insertPacked', {
-      name,
-      vectors: vectors.subarray(start * dim, end * dim),
-      ids: ids ? ids.slice(start, end) : undefined,
-      metadata: metadata ? metadata.slice(start, end) : undefined,
-    });
-    out.push(...got);
-    self.postMessage({ v: PROTOCOL, event: 'progress', name, detail: { requestId: id, committed: end, total } });
-  }
-  aborted.delete(id);
-  return { ids: out, committed: out.length, total, aborted: out.length < total };
-}
-
+// Everything but `hello` is the engine's: it validates, runs and answers (`insertMany`
+// reports progress under the request's id, which `abort` names).
 async function handle(id, op, args) {
   if (op === 'hello') {
     const { rv, build } = await load(args?.scalar === true);
     return { protocol: PROTOCOL, version: rv.version(), build, simd: rv.simd128(), simdSupported: simdSupported() };
   }
-  if (op === 'abort') {
-    aborted.add(args?.requestId);
-    return true;
-  }
   // `open` with `options.simd === false` forces the scalar build, like ?simd=0.
   const { rv } = await load(op === 'open' && args.options?.simd === false);
-  if (op === 'insertMany') return insertMany(rv, id, args);
-  return rv.call(op, args);
+  return rv.call(op, args, id);
 }
 
 self.onmessage = async (e) => {
