@@ -90,12 +90,16 @@
 # The restructure of issue 25: insertMany's chunking, progress and abort moved from worker.js
 # into the engine (its JavaScript no longer ships in the worker, its Rust does in the wasm), the
 # read plans named by the core, one two-phase search shared with the native Store, hit vectors
-# built as Float32Arrays (no serde): +2.7 KB, to 279,560 B; ceiling to 279,700.
+# built as Float32Arrays (no serde): +2.7 KB, to 279,560 B. Trimmed: insert (items) converted
+# to the same packed rows as insertMany (Collection::insert_batch no longer linked), read plans
+# with static key bounds, insertMany's outcome built without serde: 277,888 B. Open, close,
+# delete, import and export moved from the js layer into the engine (engine/lifecycle.rs): one
+# more layer of futures, +0.6 KB, to 278,482 B (+1.6 KB against 276,904); ceiling to 278,600.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-279700} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-278600} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -35,7 +35,7 @@ pub mod storage;
 mod store;
 mod vectors;
 
-pub use collection::{Collection, CollectionConfig, Item, ItemRef, Record, Upserted};
+pub use collection::{Collection, CollectionConfig, Item, ItemRef, StoredItem, Upserted};
 pub use collection::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, SELECTIVITY_SAMPLE};
 pub use database::{
     CatchUp, CheckpointPolicy, Database, PendingSearch, StorageStats, BULK_SLOTS,

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::collection::{Collection, CollectionConfig, Item, Record, Upserted};
+use crate::collection::{Collection, CollectionConfig, Item, StoredItem, Upserted};
 use crate::collection::{SearchQuery, SearchResults};
 use crate::database::Database;
 use crate::error::{
@@ -99,7 +99,7 @@ impl<B: Backend> Store<B> {
 
     /// The vector, as given, and metadata of `id` (`Ok(None)`: unknown id), from memory or
     /// from the backend.
-    pub fn get(&self, id: &str) -> Result<Option<Record>, GetError> {
+    pub fn get(&self, id: &str) -> Result<Option<StoredItem>, GetError> {
         self.db.get(id, &self.backend)
     }
 

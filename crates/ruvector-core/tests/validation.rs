@@ -17,7 +17,7 @@ fn snapshot(
 ) -> (
     usize,
     Vec<String>,
-    Vec<Option<ruvector_core::Record>>,
+    Vec<Option<ruvector_core::StoredItem>>,
     ruvector_core::SearchResults,
 ) {
     let ids: Vec<String> = c.ids().map(str::to_owned).collect();

@@ -1,11 +1,13 @@
 //! # ruvector-wasm
 //!
-//! ruvector-web in the browser. The functions exported here are what `worker/worker.js`
-//! calls: every one takes a database name (no handle to free), plain data in
-//! (`Float32Array` for vectors, plain objects for options and metadata) and plain data out,
-//! and rejects with `{ code, message }` (codes in [`errors`]). Databases persist in IndexedDB
-//! in the record format of `ruvector_core::storage`. [`MemoryCollection`] is a synchronous,
-//! in-memory class usable in any thread.
+//! ruvector-web in the browser. `worker/worker.js` calls one function, [`call`], with an
+//! operation, its arguments (a database name, `Float32Array`s for vectors, plain objects for
+//! options and metadata) and the request id; it resolves to plain data or rejects with
+//! `{ code, message }` (codes in [`errors`]). The `js` module converts between JavaScript
+//! values and Rust types; [`engine`] owns each open database's lifecycle and its browser
+//! storage (IndexedDB in the record format of `ruvector_core::storage`, the OPFS page cache,
+//! Web Locks, BroadcastChannel). [`MemoryCollection`] is a synchronous, in-memory class
+//! usable in any thread (the compat drop-in).
 
 pub mod errors;
 pub mod protocol;

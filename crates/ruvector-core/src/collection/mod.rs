@@ -154,7 +154,7 @@ impl Item {
 
 /// A stored vector, as [`Collection::get`] returns it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Record {
+pub struct StoredItem {
     /// Its id.
     pub id: String,
     /// The vector as given (for cosine: normalised × norm, equal within 1e-6 relative).
@@ -415,7 +415,7 @@ impl Collection {
     /// The vector, as given, and metadata of `id`; `Ok(None)` for an unknown id. A durable
     /// `quantization: int8` collection keeps its older vectors in storage only:
     /// [`GetError::InStorage`] then, and `Database::get` reads them.
-    pub fn get(&self, id: &str) -> Result<Option<Record>, GetError> {
+    pub fn get(&self, id: &str) -> Result<Option<StoredItem>, GetError> {
         self.get_with(id, |_| Err(GetError::InStorage(id.to_owned())))
     }
 
@@ -425,7 +425,7 @@ impl Collection {
         &self,
         id: &str,
         fetch: impl FnOnce(Slot) -> Result<Vec<f32>, GetError>,
-    ) -> Result<Option<Record>, GetError> {
+    ) -> Result<Option<StoredItem>, GetError> {
         let Some(slot) = self.ids.slot(id) else {
             return Ok(None);
         };
@@ -433,7 +433,7 @@ impl Collection {
             Some(v) => v,
             None => self.vectors.restore_original(slot, &fetch(slot)?),
         };
-        Ok(Some(Record {
+        Ok(Some(StoredItem {
             id: id.to_owned(),
             vector,
             metadata: self.meta_value(slot).cloned(),

@@ -3,7 +3,7 @@
 
 use super::open::read_manifest;
 use super::{pages_of, tiers, Database, RESCORE_CANDIDATES};
-use crate::collection::Record;
+use crate::collection::StoredItem;
 use crate::collection::{Hit, SearchQuery, SearchResults};
 use crate::error::{GetError, RetrainError, SearchError};
 use crate::index::Candidate;
@@ -182,7 +182,7 @@ impl Database {
 
     /// The vector, as given, and metadata of `id` (`Ok(None)`: unknown id), reading the
     /// vector from `source` when it is not in memory.
-    pub fn get(&self, id: &str, source: &dyn RecordSource) -> Result<Option<Record>, GetError> {
+    pub fn get(&self, id: &str, source: &dyn RecordSource) -> Result<Option<StoredItem>, GetError> {
         self.coll.get_with(id, |slot| {
             self.stored_vector(source, slot)
                 .map_err(|source| GetError::Storage {
@@ -195,8 +195,8 @@ impl Database {
     /// Runs `query` in memory: the first half of every search of a database whose vectors
     /// may be in storage only. With `rescore` it finds `k · RESCORE_CANDIDATES` hits by
     /// the in-memory ranking (int8 estimates in a quantised collection), to be rescored
-    /// from their float32 vectors. Read the pages of [`PendingSearch::needs`], then
-    /// [`Database::finish_search`].
+    /// from their float32 vectors. When [`PendingSearch::needs_stored`], read the pages of
+    /// its hits, then [`Database::finish_search`].
     pub fn start_search(
         &self,
         query: &SearchQuery<'_>,
@@ -219,7 +219,7 @@ impl Database {
     /// The second half of a search: rescores `pending`'s hits from their float32 vectors
     /// ([`Database::rescore`]) and keeps the best `k`, or gives the hits whose vectors are
     /// in storage only their vectors ([`Database::fill_vectors`]), reading from `source`
-    /// (which needs to hold only the pages of [`PendingSearch::needs`]).
+    /// (which needs to hold only the stored pages of the hits).
     pub fn finish_search(
         &self,
         pending: PendingSearch,
@@ -387,17 +387,11 @@ pub struct PendingSearch {
 }
 
 impl PendingSearch {
-    /// The ids whose stored vectors [`Database::finish_search`] reads: every hit's when it
-    /// rescores, those a hit lacks when vectors are asked for, else none.
-    pub fn needs(&self) -> Vec<&str> {
-        let hits = self.results.hits.iter();
-        if self.rescore {
-            hits.map(|h| h.id.as_str()).collect()
-        } else if self.include_vectors {
-            let missing = hits.filter(|h| h.vector.is_none());
-            missing.map(|h| h.id.as_str()).collect()
-        } else {
-            Vec::new()
-        }
+    /// Whether [`Database::finish_search`] reads stored vectors: to rescore, or for a hit
+    /// whose vector was asked for and is not in memory. It reads those of the hits' pages
+    /// that are not in memory ([`Database::stored_page_keys`] of the hits' ids).
+    pub fn needs_stored(&self) -> bool {
+        let missing = || self.results.hits.iter().any(|h| h.vector.is_none());
+        self.rescore || (self.include_vectors && missing())
     }
 }

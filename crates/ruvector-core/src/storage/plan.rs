@@ -2,6 +2,8 @@
 //! store whose reads are asynchronous (IndexedDB) can read them ahead in one transaction and
 //! serve the engine from memory, without knowing which record holds what.
 
+use std::borrow::Cow;
+
 use super::records::Manifest;
 use super::{log_key, PageKind, LOG_PREFIX, MANIFEST_KEY};
 
@@ -9,30 +11,28 @@ use super::{log_key, PageKind, LOG_PREFIX, MANIFEST_KEY};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyRange {
     /// The first key.
-    pub from: String,
+    pub from: Cow<'static, str>,
     /// The bound after the last key.
-    pub to: String,
+    pub to: &'static str,
     /// Whether `to` itself is in the range.
     pub to_inclusive: bool,
     /// Whether the values are wanted (else only the keys).
     pub values: bool,
 }
 
-impl KeyRange {
-    /// Every key starting with `prefix` (an ASCII prefix), with its value.
-    pub fn prefix(prefix: &str) -> KeyRange {
-        KeyRange::from_key(prefix, prefix)
-    }
+/// What every log key sorts below: [`LOG_PREFIX`] with its `/` replaced by `0`, the next
+/// character.
+const LOG_END: &str = "log0";
+/// What every vector page key sorts below (as [`LOG_END`] for the log).
+const VECTORS_END: &str = "vec0";
+/// What every key of the format sorts below.
+const ALL_END: &str = "~";
 
-    /// Every key from `from` that starts with `prefix` (one of the format's prefixes, which
-    /// all end in `/`), with its value.
-    fn from_key(from: &str, prefix: &str) -> KeyRange {
-        debug_assert!(prefix.ends_with('/'));
-        // '0' follows '/' in ASCII: every key with the prefix sorts below this bound.
-        let mut to = prefix[..prefix.len().saturating_sub(1)].to_owned();
-        to.push('0');
+impl KeyRange {
+    /// Every key from `from` below `to`, with its value.
+    fn between(from: impl Into<Cow<'static, str>>, to: &'static str) -> KeyRange {
         KeyRange {
-            from: from.to_owned(),
+            from: from.into(),
             to,
             to_inclusive: false,
             values: true,
@@ -40,10 +40,10 @@ impl KeyRange {
     }
 
     /// Exactly `key`.
-    pub fn key(key: &str) -> KeyRange {
+    pub fn key(key: &'static str) -> KeyRange {
         KeyRange {
-            from: key.to_owned(),
-            to: key.to_owned(),
+            from: Cow::Borrowed(key),
+            to: key,
             to_inclusive: true,
             values: true,
         }
@@ -70,12 +70,7 @@ impl ReadPlan {
     /// Every record.
     pub fn everything() -> ReadPlan {
         ReadPlan {
-            ranges: vec![KeyRange {
-                from: String::new(),
-                to: "~".to_owned(),
-                to_inclusive: false,
-                values: true,
-            }],
+            ranges: vec![KeyRange::between("", ALL_END)],
         }
     }
 
@@ -90,7 +85,7 @@ impl ReadPlan {
     /// cache whose manifest is the stored one).
     pub fn log() -> ReadPlan {
         ReadPlan {
-            ranges: vec![KeyRange::prefix(LOG_PREFIX)],
+            ranges: vec![KeyRange::between(LOG_PREFIX, LOG_END)],
         }
     }
 
@@ -99,7 +94,7 @@ impl ReadPlan {
     pub fn manifest_and_log_keys() -> ReadPlan {
         ReadPlan {
             ranges: vec![
-                KeyRange::prefix(LOG_PREFIX).keys_only(),
+                KeyRange::between(LOG_PREFIX, LOG_END).keys_only(),
                 KeyRange::key(MANIFEST_KEY),
             ],
         }
@@ -115,17 +110,10 @@ impl ReadPlan {
         if first == 0 {
             return ReadPlan::everything();
         }
-        let vectors = PageKind::Vectors.prefix();
+        let below = KeyRange::between("", PageKind::Vectors.prefix());
+        let from_first = KeyRange::between(PageKind::Vectors.key(first, 0), VECTORS_END);
         ReadPlan {
-            ranges: vec![
-                KeyRange {
-                    from: String::new(),
-                    to: vectors.to_owned(),
-                    to_inclusive: false,
-                    values: true,
-                },
-                KeyRange::from_key(&PageKind::Vectors.key(first, 0), vectors),
-            ],
+            ranges: vec![below, from_first],
         }
     }
 
@@ -134,7 +122,7 @@ impl ReadPlan {
     pub fn log_since(seq: u64) -> ReadPlan {
         ReadPlan {
             ranges: vec![
-                KeyRange::from_key(&log_key(seq + 1), LOG_PREFIX),
+                KeyRange::between(log_key(seq + 1), LOG_END),
                 KeyRange::key(MANIFEST_KEY),
             ],
         }
@@ -145,19 +133,18 @@ impl ReadPlan {
     /// [`crate::Database::sync_vector_page`]).
     pub fn vector_pages_from(page: u32) -> ReadPlan {
         ReadPlan {
-            ranges: vec![KeyRange::from_key(
-                &PageKind::Vectors.key(page, 0),
-                PageKind::Vectors.prefix(),
+            ranges: vec![KeyRange::between(
+                PageKind::Vectors.key(page, 0),
+                VECTORS_END,
             )],
         }
     }
 
     /// True when `key` is in one of the ranges.
     pub fn covers(&self, key: &str) -> bool {
-        self.ranges.iter().any(|r| {
-            key >= r.from.as_str()
-                && (key < r.to.as_str() || (r.to_inclusive && key == r.to.as_str()))
-        })
+        self.ranges
+            .iter()
+            .any(|r| key >= r.from.as_ref() && (key < r.to || (r.to_inclusive && key == r.to)))
     }
 }
 
@@ -185,6 +172,21 @@ mod tests {
         ] {
             assert!(all.covers(&k), "{k}");
         }
+        // The bounds end exactly the prefixes they stand for.
+        let vectors = PageKind::Vectors.prefix();
+        let bounds = [
+            (LOG_PREFIX, LOG_END, log_key(u64::MAX)),
+            (
+                vectors,
+                VECTORS_END,
+                PageKind::Vectors.key(u32::MAX, u64::MAX),
+            ),
+        ];
+        for (prefix, end, last) in bounds {
+            assert!(prefix < end && last.as_str() < end && !end.starts_with(prefix));
+            assert_eq!(end.len(), prefix.len());
+        }
+        assert!(PageKind::Codes.key(u32::MAX, u64::MAX).as_str() < ALL_END);
         // No manifest (or a damaged one): read everything, and let the open say what is wrong.
         assert_eq!(ReadPlan::open(None), ReadPlan::everything());
         assert_eq!(ReadPlan::open(Some(b"garbage")), ReadPlan::everything());

@@ -25,8 +25,28 @@ pub struct Rows {
     pub metadata: Vec<Option<Value>>,
 }
 
+impl Rows {
+    /// The rows as items whose vectors borrow `values` (`dim` values each); their ids and
+    /// metadata are moved out.
+    pub fn items(&mut self, dim: usize) -> Vec<ItemRef<'_>> {
+        let Rows {
+            values,
+            ids,
+            metadata,
+        } = self;
+        let rows = values.chunks_exact(dim).zip(ids.iter_mut());
+        let rows = rows.zip(metadata.iter_mut());
+        rows.map(|((vector, id), metadata)| ItemRef {
+            id: id.take(),
+            vector,
+            metadata: metadata.take(),
+        })
+        .collect()
+    }
+}
+
 /// What an `insertMany` did: `{ ids, committed, total, aborted }`.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug)]
 pub struct BulkOutcome {
     /// The ids of the committed rows, in order.
     pub ids: Vec<String>,
@@ -85,18 +105,8 @@ impl Engine {
     pub async fn insert_rows(self: &Rc<Self>, rows: Rows) -> Result<Vec<String>, ErrorInfo> {
         let dim = self.db.borrow().collection().config().dimensions;
         self.commit(move |db| {
-            let Rows {
-                values,
-                ids,
-                metadata,
-            } = rows;
-            let items = values.chunks_exact(dim).zip(ids).zip(metadata);
-            let items = items.map(|((vector, id), metadata)| ItemRef {
-                id,
-                vector,
-                metadata,
-            });
-            db.insert_rows(items.collect()).map_err(ErrorInfo::from)
+            let mut rows = rows;
+            db.insert_rows(rows.items(dim)).map_err(ErrorInfo::from)
         })
         .await
     }

@@ -321,7 +321,7 @@ impl Idb {
             for r in ranges {
                 let range = IdbKeyRange::bound_with_lower_open_and_upper_open(
                     &JsValue::from_str(&r.from),
-                    &JsValue::from_str(&r.to),
+                    &JsValue::from_str(r.to),
                     false,
                     !r.to_inclusive,
                 )?;

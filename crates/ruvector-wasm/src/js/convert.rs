@@ -3,11 +3,12 @@
 use std::cell::RefCell;
 
 use js_sys::{Array, Float32Array, Object, Reflect};
-use ruvector_core::{Item, Record};
+use ruvector_core::{InsertError, StoredItem, VectorError};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::{fail, to_js};
+use crate::engine::bulk::Rows;
 use crate::errors::ErrorInfo;
 use crate::protocol::{
     bad_argument, too_large, OpenOptions, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, MAX_OPTIONS_BYTES,
@@ -107,6 +108,7 @@ pub(super) fn parse_open(v: JsValue) -> Result<OpenOptions, JsValue> {
     })
 }
 
+/// A vector argument (`Float32Array` or an array of numbers) copied into wasm memory.
 pub(super) fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
     let len = Reflect::get(v, &"length".into())
         .ok()
@@ -140,6 +142,7 @@ pub(super) fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> 
     )))
 }
 
+/// A metadata argument as JSON (`None` for `undefined` or `null`).
 pub(super) fn metadata_from(what: &str, v: JsValue) -> Result<Option<Value>, JsValue> {
     // Longer JSON (in UTF-16 units, never more than its UTF-8 bytes) is refused here,
     // before a copy; the engine checks the exact limits of `ruvector_core::metadata`.
@@ -158,6 +161,7 @@ pub(super) fn metadata_from(what: &str, v: JsValue) -> Result<Option<Value>, JsV
     }
 }
 
+/// An id argument (`None` for `undefined` or `null`: generate one).
 pub(super) fn id_from(what: &str, v: JsValue) -> Result<Option<String>, JsValue> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
@@ -167,54 +171,57 @@ pub(super) fn id_from(what: &str, v: JsValue) -> Result<Option<String>, JsValue>
         .ok_or_else(|| fail(bad_argument(what, "an id must be a string")))
 }
 
-pub(super) fn items_from(items: &JsValue) -> Result<Vec<Item>, JsValue> {
+/// Items `[{ id?, vector, metadata? }]` of `dim`-dimensional vectors as packed rows. A vector
+/// of another length is refused here, as the engine would refuse it (its rows are packed).
+pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
     let arr = items.dyn_ref::<Array>().ok_or_else(|| {
         fail(bad_argument(
             "items",
             "expected an array of { id?, vector, metadata? }",
         ))
     })?;
-    if arr.length() as usize > MAX_BATCH_ITEMS {
-        return Err(fail(too_large(
-            "items",
-            arr.length() as usize,
-            MAX_BATCH_ITEMS,
-            "items",
-        )));
+    let n = arr.length() as usize;
+    if n > MAX_BATCH_ITEMS {
+        return Err(fail(too_large("items", n, MAX_BATCH_ITEMS, "items")));
     }
-    let mut bytes = 0usize;
-    arr.iter()
-        .enumerate()
-        .map(|(i, it)| {
-            if !it.is_object() {
-                return Err(fail(bad_argument(
-                    &format!("items[{i}]"),
-                    "expected an object",
-                )));
-            }
-            let get =
-                |k: &str| Reflect::get(&it, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-            let vector = vector_from(&format!("items[{i}].vector"), &get("vector"))?;
-            bytes += vector.len() * 4;
-            if bytes > MAX_BATCH_BYTES {
-                return Err(fail(too_large(
-                    "items",
-                    bytes,
-                    MAX_BATCH_BYTES,
-                    "bytes of vectors",
-                )));
-            }
-            Ok(Item {
-                id: id_from(&format!("items[{i}].id"), get("id"))?,
-                vector,
-                metadata: metadata_from(&format!("items[{i}].metadata"), get("metadata"))?,
-            })
-        })
-        .collect()
+    let mut rows = Rows::default();
+    for (i, it) in arr.iter().enumerate() {
+        if !it.is_object() {
+            return Err(fail(bad_argument(
+                &format!("items[{i}]"),
+                "expected an object",
+            )));
+        }
+        let get = |k: &str| Reflect::get(&it, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
+        let vector = vector_from(&format!("items[{i}].vector"), &get("vector"))?;
+        if vector.len() != dim {
+            let source = VectorError::DimensionMismatch {
+                expected: dim,
+                got: vector.len(),
+            };
+            return Err(fail(InsertError::Vector { item: i, source }));
+        }
+        let bytes = (rows.values.len() + dim) * 4;
+        if bytes > MAX_BATCH_BYTES {
+            return Err(fail(too_large(
+                "items",
+                bytes,
+                MAX_BATCH_BYTES,
+                "bytes of vectors",
+            )));
+        }
+        rows.values.extend_from_slice(&vector);
+        rows.ids
+            .push(id_from(&format!("items[{i}].id"), get("id"))?);
+        let metadata = get("metadata");
+        rows.metadata
+            .push(metadata_from(&format!("items[{i}].metadata"), metadata)?);
+    }
+    Ok(rows)
 }
 
 /// A record as `{ id, vector: Float32Array, metadata? }`, or `null`.
-pub(super) fn record(r: Option<Record>) -> Result<JsValue, JsValue> {
+pub(super) fn record(r: Option<StoredItem>) -> Result<JsValue, JsValue> {
     let Some(r) = r else {
         return Ok(JsValue::NULL);
     };

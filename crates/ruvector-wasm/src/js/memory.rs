@@ -8,10 +8,10 @@ use wasm_bindgen::prelude::*;
 use super::convert::{items_from, parse, parse_open, record, vector_from};
 use super::ops::run_search;
 use super::results::search_results_to_js;
-use super::transfer::{open_export, replace_open};
 use super::{fail, to_js};
 use crate::engine;
 use crate::engine::idb::{self, Idb};
+use crate::engine::lifecycle::open_export;
 use crate::engine::locks;
 use crate::errors::ErrorInfo;
 use crate::protocol::{bad_argument, Durability, SearchOptions};
@@ -35,7 +35,9 @@ impl MemoryCollection {
 
     /// Inserts items all or none; returns their ids.
     pub fn insert(&mut self, items: JsValue) -> Result<JsValue, JsValue> {
-        let ids = self.inner.insert_batch(items_from(&items)?).map_err(fail)?;
+        let dim = self.inner.config().dimensions;
+        let mut rows = items_from(&items, dim)?;
+        let ids = self.inner.insert_rows(rows.items(dim)).map_err(fail)?;
         to_js(&ids)
     }
 
@@ -100,11 +102,11 @@ pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsVal
             "a database name must not be empty",
         )));
     }
-    let (_, mut db, mem) = open_export(&file)?;
+    let (_, mut db, mem) = open_export(&file.to_vec()).map_err(fail)?;
     if let Ok(e) = engine::get(&name) {
         // Open in this context: replaced through its own commit loop.
         let policy = e.db.borrow().checkpoint_policy();
-        return replace_open(&e, db, mem, policy).await;
+        return e.replace(db, mem, policy).await.map_err(fail);
     }
     let idb = Idb::open(&name, || {}).await.map_err(fail)?;
     let written = async {

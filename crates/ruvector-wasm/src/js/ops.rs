@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use js_sys::{Array, Float32Array};
-use ruvector_core::{Collection, Database, Filter, Item, RetrainError, SearchQuery, SearchResults};
+use ruvector_core::{Collection, Database, Filter, RetrainError, SearchQuery, SearchResults};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
@@ -31,12 +31,9 @@ pub(super) async fn commit<T: 'static>(
 /// durable.
 pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    insert_items(&e, items_from(&items)?).await
-}
-
-async fn insert_items(e: &Rc<Engine>, items: Vec<Item>) -> Result<JsValue, JsValue> {
-    let ids = commit(e, move |db| db.insert_batch(items).map_err(ErrorInfo::from)).await?;
-    to_js(&ids)
+    let dim = e.db.borrow().collection().config().dimensions;
+    let ids = e.insert_rows(items_from(&items, dim)?).await;
+    to_js(&ids.map_err(fail)?)
 }
 
 /// A packed batch's arguments, checked once: `n` vectors of `dim` values in `vectors`, and
@@ -155,10 +152,17 @@ pub async fn insert_packed(
     let what = if chunk.is_some() { "chunk" } else { "vectors" };
     p.check_write_size(size.min(p.n), what)?;
     let done = e.insert_many(&request, p.n, size, |r| p.rows(r)).await?;
-    match chunk {
-        Some(_) => to_js(&done),
-        None => to_js(&done.ids),
+    let ids = to_js(&done.ids)?;
+    if chunk.is_none() {
+        return Ok(ids);
     }
+    let out = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&out, &"ids".into(), &ids);
+    for (k, v) in [("committed", done.committed), ("total", done.total)] {
+        let _ = js_sys::Reflect::set(&out, &k.into(), &(v as f64).into());
+    }
+    let _ = js_sys::Reflect::set(&out, &"aborted".into(), &done.aborted.into());
+    Ok(out.into())
 }
 
 /// Inserts or replaces `id`: `vector` (or `undefined` to keep it), `metadata` (`undefined`
@@ -243,9 +247,11 @@ pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<J
         e.db.borrow()
             .start_search(&query_of(&v, &o, filter.as_ref()), o.rescore)
             .map_err(fail)?;
-    let stored = match pending.needs() {
-        needs if needs.is_empty() => Records::default(),
-        needs => e.stored_pages(Some(&needs)).await.map_err(fail)?,
+    let stored = if pending.needs_stored() {
+        let ids: Vec<&str> = pending.results.hits.iter().map(|h| h.id.as_str()).collect();
+        e.stored_pages(Some(&ids)).await.map_err(fail)?
+    } else {
+        Records::default()
     };
     let found = e.db.borrow().finish_search(pending, &v, &stored);
     search_results_to_js(&found.map_err(fail)?)
