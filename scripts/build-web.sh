@@ -94,12 +94,14 @@
 # to the same packed rows as insertMany (Collection::insert_batch no longer linked), read plans
 # with static key bounds, insertMany's outcome built without serde: 277,888 B. Open, close,
 # delete, import and export moved from the js layer into the engine (engine/lifecycle.rs): one
-# more layer of futures, +0.6 KB, to 278,482 B (+1.6 KB against 276,904); ceiling to 278,600.
+# more layer of futures, +0.6 KB, to 278,482 B. The compat save and load, the search's read of
+# stored pages and the raw-write test hook moved into the engine too (js/ no longer touches
+# IndexedDB, locks or the cache): 278,711 B (+1.8 KB against 276,904); ceiling to 278,800.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-278600} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-278800} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -11,7 +11,7 @@ use wasm_bindgen::JsValue;
 use super::idb::{self, Idb, Records};
 use super::{announce, cache, get, locks, now_ms, register, unregister, Engine, EventSink};
 use crate::errors::ErrorInfo;
-use crate::protocol::{ImportOptions, OpenOptions};
+use crate::protocol::{Durability, ImportOptions, OpenOptions};
 
 /// Opens the IndexedDB connection of `name`; the flag turns true (and `versionchange` goes
 /// to `events`) when another context upgrades or deletes the database.
@@ -255,4 +255,59 @@ impl Engine {
         let records = self.db.borrow().snapshot(&stored)?;
         Ok(write_export(&records))
     }
+}
+
+/// Stores an export `file` as database `name`, replacing what it held, in one strict
+/// transaction under the database's write lock; an engine that has it open here replaces
+/// its contents through its own commit loop. Numbered after what is stored and announced,
+/// so a worker that holds it open elsewhere (a facade in another tab) reloads it instead of
+/// waiting for log records that will never come and writing on top of the new contents.
+pub async fn save_export(name: &str, file: &[u8]) -> Result<(), ErrorInfo> {
+    let (_, mut db, mem) = open_export(file)?;
+    if let Ok(e) = get(name) {
+        let policy = e.db.borrow().checkpoint_policy();
+        return e.replace(db, mem, policy).await;
+    }
+    let idb = Idb::open(name, || {}).await?;
+    let written = async {
+        let _lock = locks::acquire(name).await?;
+        // The stored manifest and log keys say its number; opening it (every page read and
+        // decoded) would say the same, and nothing for a damaged one.
+        let stored = idb.read_manifest_and_log_keys().await?;
+        db.advance_seq(Database::stored_seq(&stored));
+        let records = db.snapshot(&mem)?;
+        let mut batch = import_batch(records);
+        batch.seq = db.storage_stats().seq;
+        idb.write(&batch, Durability::Strict).await?;
+        announce(name, batch.seq);
+        Ok::<_, ErrorInfo>(())
+    }
+    .await;
+    idb.close();
+    written
+}
+
+/// Database `name` as IndexedDB holds it, read whole (for the in-memory class); `NOT_FOUND`
+/// when there is none (and none is created).
+pub async fn load(name: &str) -> Result<Database, ErrorInfo> {
+    if !idb::list().await?.iter().any(|n| n == name) {
+        return Err(ErrorInfo::new(
+            "NOT_FOUND",
+            format!("no database {name:?} in IndexedDB; save one first"),
+        ));
+    }
+    let idb = Idb::open(name, || {}).await?;
+    let records = idb.read_all().await;
+    idb.close();
+    Ok(Database::open(&records?)?)
+}
+
+/// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store, outside any
+/// batch, and deletes its page cache (a copy of what was stored before).
+pub async fn put_raw(name: &str, key: &str, value: &[u8]) -> Result<(), ErrorInfo> {
+    cache::remove(name).await;
+    let idb = Idb::open(name, || {}).await?;
+    let written = idb.put_raw(key, value).await;
+    idb.close();
+    Ok(written?)
 }

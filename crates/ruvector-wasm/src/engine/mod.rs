@@ -261,6 +261,28 @@ impl Engine {
         }
     }
 
+    /// Searches with `query`: in memory, then, when it rescores or a hit lacks the vector
+    /// asked for, with the stored pages of its hits read from IndexedDB
+    /// ([`Database::start_search`], [`Database::finish_search`]).
+    pub async fn search(
+        self: &Rc<Self>,
+        query: &ruvector_core::SearchQuery<'_>,
+        rescore: bool,
+    ) -> Result<ruvector_core::SearchResults, ErrorInfo> {
+        let pending = self.db.borrow().start_search(query, rescore)?;
+        let stored = if pending.needs_stored() {
+            let ids: Vec<&str> = pending.results.hits.iter().map(|h| h.id.as_str()).collect();
+            self.stored_pages(Some(&ids)).await?
+        } else {
+            Records::default()
+        };
+        let found = self
+            .db
+            .borrow()
+            .finish_search(pending, query.vector, &stored);
+        Ok(found?)
+    }
+
     /// An engine over an opened database; `events` receives the events it raises itself.
     pub fn new(
         name: &str,

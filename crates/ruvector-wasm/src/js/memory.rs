@@ -1,7 +1,7 @@
 //! The synchronous in-memory collection, and saving it to or loading it from IndexedDB.
 
 use js_sys::Uint8Array;
-use ruvector_core::storage::export::{import_batch, write_export};
+use ruvector_core::storage::export::write_export;
 use ruvector_core::{Collection, Database, MemoryBackend};
 use wasm_bindgen::prelude::*;
 
@@ -10,11 +10,8 @@ use super::ops::run_search;
 use super::results::search_results_to_js;
 use super::{fail, to_js};
 use crate::engine;
-use crate::engine::idb::{self, Idb};
-use crate::engine::lifecycle::open_export;
-use crate::engine::locks;
 use crate::errors::ErrorInfo;
-use crate::protocol::{bad_argument, Durability, SearchOptions};
+use crate::protocol::{bad_argument, SearchOptions};
 
 /// A synchronous, in-memory collection usable in any thread (page or worker): the base of
 /// the `@ruvector/wasm` drop-in. Nothing is persisted unless exported.
@@ -102,48 +99,16 @@ pub async fn save_collection(name: String, file: Uint8Array) -> Result<(), JsVal
             "a database name must not be empty",
         )));
     }
-    let (_, mut db, mem) = open_export(&file.to_vec()).map_err(fail)?;
-    if let Ok(e) = engine::get(&name) {
-        // Open in this context: replaced through its own commit loop.
-        let policy = e.db.borrow().checkpoint_policy();
-        return e.replace(db, mem, policy).await.map_err(fail);
-    }
-    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
-    let written = async {
-        // Under the write lock, numbered after what is stored and announced: a worker that
-        // holds the database open (a facade in this or another tab) reloads it, instead of
-        // waiting for log records that will never come and writing on top of the new contents.
-        let _lock = locks::acquire(&name).await?;
-        // The stored manifest and log keys say its number; opening it (every page read and
-        // decoded) would say the same, and nothing for a damaged one.
-        let stored = idb.read_manifest_and_log_keys().await?;
-        db.advance_seq(Database::stored_seq(&stored));
-        let records = db.snapshot(&mem)?;
-        let mut batch = import_batch(records);
-        batch.seq = db.storage_stats().seq;
-        idb.write(&batch, Durability::Strict).await?;
-        engine::announce(&name, batch.seq);
-        Ok::<_, ErrorInfo>(())
-    }
-    .await;
-    idb.close();
-    written.map_err(fail)
+    let file = file.to_vec();
+    let saved = engine::lifecycle::save_export(&name, &file);
+    saved.await.map_err(fail)
 }
 
 /// Reads IndexedDB database `name` into a new in-memory collection; `NOT_FOUND` when there
 /// is none (and none is created).
 #[wasm_bindgen(js_name = loadCollection)]
 pub async fn load_collection(name: String) -> Result<MemoryCollection, JsValue> {
-    if !idb::list().await.map_err(fail)?.contains(&name) {
-        return Err(fail(ErrorInfo::new(
-            "NOT_FOUND",
-            format!("no database {name:?} in IndexedDB; save one first"),
-        )));
-    }
-    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
-    let records = idb.read_all().await;
-    idb.close();
-    let db = Database::open(&records.map_err(fail)?).map_err(fail)?;
+    let db = engine::lifecycle::load(&name).await.map_err(fail)?;
     Ok(MemoryCollection {
         inner: db.into_collection(),
     })

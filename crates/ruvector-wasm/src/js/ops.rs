@@ -12,7 +12,6 @@ use super::convert::{id_from, items_from, metadata_from, parse, record, vector_f
 use super::results::search_results_to_js;
 use super::{fail, to_js};
 use crate::engine::bulk::Rows;
-use crate::engine::idb::Records;
 use crate::engine::{self, Engine};
 use crate::errors::ErrorInfo;
 use crate::protocol::{
@@ -243,17 +242,8 @@ pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<J
     let v = vector_from("vector", &vector)?;
     let o: SearchOptions = parse("options", options)?;
     let filter = filter_of(&o)?;
-    let pending =
-        e.db.borrow()
-            .start_search(&query_of(&v, &o, filter.as_ref()), o.rescore)
-            .map_err(fail)?;
-    let stored = if pending.needs_stored() {
-        let ids: Vec<&str> = pending.results.hits.iter().map(|h| h.id.as_str()).collect();
-        e.stored_pages(Some(&ids)).await.map_err(fail)?
-    } else {
-        Records::default()
-    };
-    let found = e.db.borrow().finish_search(pending, &v, &stored);
+    let query = query_of(&v, &o, filter.as_ref());
+    let found = e.search(&query, o.rescore).await;
     search_results_to_js(&found.map_err(fail)?)
 }
 

@@ -7,7 +7,6 @@ use super::convert::parse;
 use super::fail;
 use super::lifecycle::{engine_events, stats};
 use crate::engine;
-use crate::engine::idb::Idb;
 use crate::protocol::ImportOptions;
 
 /// The whole database as one export file (`Uint8Array`; [`engine::Engine::export`]).
@@ -35,9 +34,7 @@ pub async fn import_db(
 /// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store, and deletes its
 /// page cache (a copy of what was stored before).
 pub async fn put_raw_record(name: String, key: String, value: Uint8Array) -> Result<(), JsValue> {
-    crate::engine::cache::remove(&name).await;
-    let idb = Idb::open(&name, || {}).await.map_err(fail)?;
-    let r = idb.put_raw(&key, &value.to_vec()).await.map_err(fail);
-    idb.close();
-    r
+    let value = value.to_vec();
+    let written = engine::lifecycle::put_raw(&name, &key, &value);
+    written.await.map_err(fail)
 }
