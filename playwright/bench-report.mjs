@@ -113,19 +113,15 @@ function markdown(run, sum) {
 
 function headline(run, sum) {
   const r = sum.ratios;
+  const best = r.qps.reduce((a, x) => (x.value < a.value ? x : a), r.qps[0]);
+  const opens = sum.peers.filter((s) => sum.open(s));
   return [
-    `In one run in ${run.browser} on ${run.dataset}, ${where(run)} (each system alone in a worker; details and charts in`,
-    '[benches/README.md](benches/README.md) and [benches/report.html](benches/report.html)):',
+    `From one run of \`make bench\` (${run.browser}, ${run.dataset}, ${where(run)}; each system alone in a worker,`,
+    'search and build timed inside the worker; tables in [benches/README.md](benches/README.md)):',
     '',
-    '| ruvector-web ÷ peer (same run) | value |',
-    '|---|---:|',
-    ...r.qps.map((x) => `| search QPS at recall@10 = ${TARGET} ÷ ${x.name} | ${fix(x.value, 2)}× |`),
-    ...(sum.int8 ? [`| search QPS at recall@10 = ${TARGET} with \`quantization: 'int8'\` ÷ ${sum.bestQps.name} | ${fix(r.qpsInt8Best, 2)}× |`] : []),
-    `| build rate, durable, ÷ ${sum.bestBuild.name} (in memory) | ${fix(r.build, 2)}× |`,
-    `| exact search QPS ÷ @ruvector/wasm | ${fix(r.flat, 1)}× |`,
-    ...sum.peers.filter((s) => sum.open(s)).map((s) => `| cold open to first query, time ÷ ${s.system}'s (lower is better) | ${fix(sum.open(sum.ours).total_ms / sum.open(s).total_ms, 2)} |`),
-    '',
-    'The peers that cannot reopen: ' + sum.peers.filter((s) => !sum.open(s)).map((s) => `${s.system} (${whyNoOpen(s)})`).join('; ') + '.',
+    ...(best ? [`- search at recall@10 = ${TARGET}: ${fix(best.value, 2)}× the QPS of the fastest peer (${best.name})${sum.int8 ? `, ${fix(r.qpsInt8Best, 2)}× with \`quantization: 'int8'\`` : ''};`] : []),
+    `- build rate, durable, ${fix(r.build, 2)}× ${sum.bestBuild.name}'s in memory;`,
+    ...opens.map((s) => `- cold open to the first query in a fresh worker: ${fix(sum.open(sum.ours).total_ms / sum.open(s).total_ms, 2)}× ${s.system}'s time.`),
     '',
   ].join('\n');
 }

@@ -64,7 +64,7 @@ test('the report renders from the run: ratios off the curves, six charts drawn',
   const expected = qpsAtRecall(run.systems[0].search) / qpsAtRecall(hnsw.search);
   assert.ok(out.markdown.includes(`our search QPS ÷ hnswlib-wasm's at recall@10 = 0.95 | ${expected.toFixed(2)}×`), 'the hnswlib ratio is in the table');
   assert.equal(sum.ratios.qps.length, 3);
-  assert.ok(out.headline.includes('build rate, durable'));
+  assert.ok(out.headline.includes('build rate, durable') && out.headline.includes('make bench'));
   // Where IndexedDB was kept is part of every heading that quotes the run's times.
   assert.ok(out.headline.includes('IndexedDB in memory') && out.markdown.includes('IndexedDB in memory'), 'a run without `storage` kept IndexedDB in memory');
   const onDisk = render({ ...run, storage: 'disk' });
