@@ -105,8 +105,8 @@ function rustFiles(dir) {
 }
 
 /**
- * The module files of the crate whose `src/` is `srcDir`, with what each one uses.
- * Returns { files: Map(key -> { rel, path, uses: [absolute module path], reexports, children }) }.
+ * The module files of the crate whose `src/` is `srcDir`, with what each one uses: a Map
+ * from module path (`a::b`) to { rel, path, uses: [absolute path], reexports, children }.
  */
 function readCrate(srcDir) {
   const files = new Map();
@@ -146,30 +146,18 @@ function readCrate(srcDir) {
       } else return null;
       return [...base, ...segs.slice(1)];
     };
-    // `use` trees, including `pub use` and `pub(crate) use`.
+    // `use` trees, including `pub use` and `pub(crate) use`. A path that starts with none of
+    // `crate`, `self`, `super` names a child module (or another crate: no file of ours).
     const useRe = /\b(pub(\([^)]*\))?\s+)?use\s+([^;]+);/g;
     const inUse = [];
     for (let m; (m = useRe.exec(src)); ) {
       inUse.push([m.index, m.index + m[0].length]);
+      const glob = /::\*\s*$/.test(m[3]);
       for (const p of expandUseTree(m[3])) {
-        const a = absolute(p, m.index);
-        if (!a) continue;
+        const a = absolute(p, m.index) ?? [...scopeAt(m.index), ...p.split('::')];
         f.uses.push(a);
-        if (m[1] && !/\bself$/.test(p)) f.reexports.set(a.at(-1), a);
-        if (m[1] && p.endsWith('*')) f.reexports.set('*', a);
-      }
-      if (m[1]) {
-        // `pub use child::*` or `pub use child::{A, B}` with a bare (relative) first segment.
-        for (const p of expandUseTree(m[3])) {
-          if (/^(crate|self|super)\b/.test(p)) continue;
-          const a = [...scopeAt(m.index), ...p.split('::')];
-          f.reexports.set(a.at(-1), a);
-          f.uses.push(a);
-        }
-        if (/::\*\s*$/.test(m[3].trim()) && !/^(crate|self|super)\b/.test(m[3].trim())) {
-          const a = [...scopeAt(m.index), ...m[3].trim().replace(/::\*$/, '').split('::')];
-          f.reexports.set('*' + a.join('::'), a);
-        }
+        // What a `pub use` re-exports: one name, or every name of a module (`*…` keys).
+        if (m[1]) f.reexports.set(glob ? '*' + a.join('::') : a.at(-1), a);
       }
     }
     // Paths in code, outside `use`.

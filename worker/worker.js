@@ -5,9 +5,9 @@
 // { v: 1, id, ok: true, value } or { v: 1, id, ok: false, error: { code, message } },
 // events { v: 1, event, name, detail }.
 
-export const PROTOCOL = 1;
-
 import { simdSupported } from '../web/simd.js';
+
+export const PROTOCOL = 1;
 
 export { simdSupported };
 

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use crate::collection::{Collection, CollectionConfig, Item, StoredItem, Upserted};
-use crate::collection::{SearchQuery, SearchResults};
+use crate::collection::{
+    Collection, CollectionConfig, Item, SearchQuery, SearchResults, StoredItem, Upserted,
+};
 use crate::database::Database;
 use crate::error::{
     CreateError, DeleteError, GetError, InsertError, RetrainError, SearchError, UpsertError,

@@ -137,17 +137,10 @@ impl VectorStore {
         }
     }
 
-    /// A query as the kernels compare it: borrowed as given, or normalised into a copy for
-    /// cosine (the only metric that needs one).
-    pub fn prepare_query<'a>(
-        &self,
-        v: &'a [f32],
-    ) -> Result<std::borrow::Cow<'a, [f32]>, VectorError> {
-        if self.metric == Metric::Cosine {
-            return self.prepare(v).map(|(p, _)| p);
-        }
-        self.check(v)?;
-        Ok(std::borrow::Cow::Borrowed(v))
+    /// A query as the kernels compare it: [`VectorStore::prepare`]'s form without the norm
+    /// (borrowed as given, or normalised into a copy for cosine).
+    pub fn prepare_query<'a>(&self, v: &'a [f32]) -> Result<Cow<'a, [f32]>, VectorError> {
+        self.prepare(v).map(|(p, _)| p)
     }
 
     /// Appends a vector returned by [`VectorStore::prepare`] and returns its slot.

@@ -3,8 +3,7 @@
 
 use super::open::read_manifest;
 use super::{pages_of, tiers, Database, RESCORE_CANDIDATES};
-use crate::collection::StoredItem;
-use crate::collection::{Hit, SearchQuery, SearchResults};
+use crate::collection::{Hit, SearchQuery, SearchResults, StoredItem};
 use crate::error::{GetError, RetrainError, SearchError};
 use crate::index::Candidate;
 use crate::limits::MAX_K;

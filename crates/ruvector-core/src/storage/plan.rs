@@ -139,18 +139,20 @@ impl ReadPlan {
             )],
         }
     }
-
-    /// True when `key` is in one of the ranges.
-    pub fn covers(&self, key: &str) -> bool {
-        self.ranges
-            .iter()
-            .any(|r| key >= r.from.as_ref() && (key < r.to || (r.to_inclusive && key == r.to)))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl ReadPlan {
+        /// True when `key` is in one of the ranges.
+        pub fn covers(&self, key: &str) -> bool {
+            self.ranges
+                .iter()
+                .any(|r| key >= r.from.as_ref() && (key < r.to || (r.to_inclusive && key == r.to)))
+        }
+    }
 
     #[test]
     fn ranges_cover_exactly_their_keys() {

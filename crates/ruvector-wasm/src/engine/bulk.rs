@@ -102,13 +102,10 @@ fn progress_detail(request: &JsValue, committed: usize, total: usize) -> JsValue
 
 impl Engine {
     /// Inserts `rows` all or none; resolves to their ids once durable (raising `change`).
-    pub async fn insert_rows(self: &Rc<Self>, rows: Rows) -> Result<Vec<String>, ErrorInfo> {
+    pub async fn insert_rows(self: &Rc<Self>, mut rows: Rows) -> Result<Vec<String>, ErrorInfo> {
         let dim = self.db.borrow().collection().config().dimensions;
-        self.commit(move |db| {
-            let mut rows = rows;
-            db.insert_rows(rows.items(dim)).map_err(ErrorInfo::from)
-        })
-        .await
+        self.commit(move |db| db.insert_rows(rows.items(dim)).map_err(ErrorInfo::from))
+            .await
     }
 
     /// Inserts `total` rows in chunks of `chunk`, asking `rows` for each chunk's range just

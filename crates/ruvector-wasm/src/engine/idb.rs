@@ -129,6 +129,12 @@ impl Records {
         self.keys.sort_unstable();
     }
 
+    /// True when some key starts with `prefix` (read with its value or not).
+    fn any_with_prefix(&self, prefix: &str) -> bool {
+        let from = self.keys.partition_point(|k| k.as_str() < prefix);
+        self.keys.get(from).is_some_and(|k| k.starts_with(prefix))
+    }
+
     /// Bytes of all the values read.
     pub fn bytes(&self) -> f64 {
         self.values
@@ -304,7 +310,7 @@ impl Idb {
     pub async fn read_since(&self, seq: u64, first_page: u32) -> Result<Records, ErrorInfo> {
         // The common case, nothing new: one transaction for the log tail and the manifest.
         let mut records = self.read_plan(&ReadPlan::log_since(seq)).await?;
-        let any_log = records.keys(LOG_PREFIX).is_ok_and(|k| !k.is_empty());
+        let any_log = records.any_with_prefix(LOG_PREFIX);
         if any_log {
             let pages = ReadPlan::vector_pages_from(first_page);
             self.read_plan_into(&pages, &mut records).await?;

@@ -198,13 +198,13 @@ pub async fn import(
     if opts.replace == Some(true) {
         return open?.replace(db, mem, policy).await;
     }
+    let durability = opts.durability.unwrap_or_default();
     let (idb, closed) = connect(name, &events).await?;
     let lock = locks::acquire(name).await?;
     let written = match idb.is_empty().await {
         Ok(true) => {
             // A cache left by an earlier database of this name (deleted without us).
             cache::remove(name).await;
-            let durability = opts.durability.unwrap_or_default();
             idb.write(&import_batch(records), durability)
                 .await
                 .map_err(ErrorInfo::from)
@@ -220,7 +220,6 @@ pub async fn import(
         idb.close();
         return Err(e);
     }
-    let durability = opts.durability.unwrap_or_default();
     register(Engine::new(name, db, idb, durability, closed, events));
     Ok(())
 }

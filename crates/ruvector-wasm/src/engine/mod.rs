@@ -2,7 +2,8 @@
 //! IndexedDB with group commit, shared safely with other tabs. It owns a database's
 //! lifecycle ([`lifecycle`]: open, close, delete, import, export); the browser storage pieces
 //! only it uses live under it: [`idb`] (IndexedDB, the store of record), [`cache`] (the OPFS
-//! page cache), [`locks`] (Web Locks) and [`bulk`] (`insertMany` in chunks). The `js` module converts JavaScript values and calls it.
+//! page cache), [`locks`] (Web Locks) and [`bulk`] (`insertMany` in chunks). The `js` module
+//! converts JavaScript values and calls it.
 //!
 //! A write is an operation queued with [`Engine::write`]. The commit loop takes the queued
 //! operations as one group, takes the database's Web Lock ([`locks`]), catches up

@@ -110,6 +110,14 @@ pub(super) fn parse_open(v: JsValue) -> Result<OpenOptions, JsValue> {
 
 /// A vector argument (`Float32Array` or an array of numbers) copied into wasm memory.
 pub(super) fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> {
+    let mut out = Vec::new();
+    vector_into(what, v, &mut out)?;
+    Ok(out)
+}
+
+/// [`vector_from`], appending the values to `out` (the one copy into wasm memory); returns
+/// how many there were. On an error `out` may hold part of them.
+fn vector_into(what: &str, v: &JsValue, out: &mut Vec<f32>) -> Result<usize, JsValue> {
     let len = Reflect::get(v, &"length".into())
         .ok()
         .and_then(|l| l.as_f64())
@@ -123,18 +131,20 @@ pub(super) fn vector_from(what: &str, v: &JsValue) -> Result<Vec<f32>, JsValue> 
             ),
         )));
     }
+    let at = out.len();
     if let Some(a) = v.dyn_ref::<Float32Array>() {
-        return Ok(a.to_vec());
+        out.resize(at + a.length() as usize, 0.0);
+        a.copy_to(&mut out[at..]);
+        return Ok(out.len() - at);
     }
     if let Some(a) = v.dyn_ref::<Array>() {
-        return a
-            .iter()
-            .map(|x| {
-                x.as_f64()
-                    .map(|f| f as f32)
-                    .ok_or_else(|| fail(bad_argument(what, "every value must be a number")))
-            })
-            .collect();
+        for x in a.iter() {
+            let f = x
+                .as_f64()
+                .ok_or_else(|| fail(bad_argument(what, "every value must be a number")))?;
+            out.push(f as f32);
+        }
+        return Ok(out.len() - at);
     }
     Err(fail(bad_argument(
         what,
@@ -193,15 +203,13 @@ pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
             )));
         }
         let get = |k: &str| Reflect::get(&it, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
-        let vector = vector_from(&format!("items[{i}].vector"), &get("vector"))?;
-        if vector.len() != dim {
-            let source = VectorError::DimensionMismatch {
-                expected: dim,
-                got: vector.len(),
-            };
+        let vector = get("vector");
+        let got = vector_into(&format!("items[{i}].vector"), &vector, &mut rows.values)?;
+        if got != dim {
+            let source = VectorError::DimensionMismatch { expected: dim, got };
             return Err(fail(InsertError::Vector { item: i, source }));
         }
-        let bytes = (rows.values.len() + dim) * 4;
+        let bytes = rows.values.len() * 4;
         if bytes > MAX_BATCH_BYTES {
             return Err(fail(too_large(
                 "items",
@@ -210,7 +218,6 @@ pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
                 "bytes of vectors",
             )));
         }
-        rows.values.extend_from_slice(&vector);
         rows.ids
             .push(id_from(&format!("items[{i}].id"), get("id"))?);
         let metadata = get("metadata");
