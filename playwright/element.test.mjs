@@ -27,6 +27,7 @@ test('the element opens when connected, proxies the methods, and fires ready/cha
     await el.insert([{ id: 'a', vector: [0, 0, 1] }, { id: 'b', vector: [0, 1, 0] }]);
     await el.insertMany({ vectors: new Float32Array([1, 0, 0, 1, 1, 0]), ids: ['c', 'd'] }, { chunk: 1 });
     const hits = await el.search([1, 0, 0], { k: 1 });
+    const many = await el.searchMany([[1, 0, 0], [0, 1, 0]], { k: 1 });
     const stats = await el.stats();
     return {
       notYet,
@@ -34,6 +35,7 @@ test('the element opens when connected, proxies the methods, and fires ready/cha
       isElement: el instanceof window.RuvectorDbElement,
       name: db.name,
       hits: hits.map((h) => h.id),
+      many: many.map((list) => list.map((h) => h.id)),
       count: await el.count(),
       index: stats.index,
       metric: stats.metric,
@@ -46,6 +48,7 @@ test('the element opens when connected, proxies the methods, and fires ready/cha
   assert.equal(r.isElement, true);
   assert.equal(r.name, name);
   assert.deepEqual(r.hits, ['c']);
+  assert.deepEqual(r.many, [['c'], ['b']], 'searchMany through the element');
   assert.equal(r.count, 4);
   assert.deepEqual([r.index, r.metric, r.durability], ['flat', 'euclidean', 'relaxed']);
   assert.equal(r.events.filter((e) => e === 'ready').length, 1);

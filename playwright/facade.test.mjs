@@ -186,6 +186,83 @@ test('insertMany: chunks with progress, AbortSignal keeps acknowledged chunks, a
   await p.close();
 });
 
+test('searchMany answers each query as search does, in one round trip; a view posts only what it holds', async () => {
+  const p = await page();
+  const name = unique('many');
+  const r = await p.evaluate(async ([name, scalar]) => {
+    // Every request the facade posts, with the byte length of each typed array's buffer.
+    const posted = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (m, transfer) {
+      const a = m?.args ?? {};
+      posted.push({ op: m?.op, vector: a.vector?.buffer.byteLength, vectors: a.vectors?.buffer.byteLength });
+      return post.call(this, m, transfer);
+    };
+    const dim = 8;
+    let s = 7;
+    const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    const base = Float32Array.from({ length: 600 * dim }, rnd);
+    const db = await window.rv.open(name, { dimensions: dim, ...(scalar ? { simd: false } : {}) });
+    const ids = Array.from({ length: 600 }, (_, i) => `v${i}`);
+    await db.insertMany({ vectors: base, ids, metadata: ids.map((_, i) => ({ g: i % 3 })) });
+    const queries = Float32Array.from({ length: 20 * dim }, rnd);
+    const options = { k: 5, ef: 32, includeMetadata: true, filter: { g: 1 } };
+    posted.length = 0;
+    const many = await db.searchMany(queries, options);
+    const requests = posted.map((x) => x.op);
+    const one = [];
+    for (let q = 0; q < 20; q++) one.push(await db.search(queries.subarray(q * dim, (q + 1) * dim), options));
+    const viewBytes = posted.filter((x) => x.op === 'search').map((x) => x.vector);
+    const rows = Array.from({ length: 20 }, (_, q) => Array.from(queries.subarray(q * dim, (q + 1) * dim)));
+    const fromArrays = await db.searchMany(rows, options);
+    const withVectors = await db.searchMany(queries.subarray(0, 2 * dim), { k: 3, includeVectors: true });
+    // insertMany of a view with transfer: true copies the view and detaches nothing of the
+    // caller's; of a whole array, it moves that array's buffer.
+    const big = Float32Array.from({ length: 40 * dim }, rnd);
+    posted.length = 0;
+    await db.insertMany({ vectors: big.subarray(0, 2 * dim) }, { transfer: true });
+    const viewPosted = posted.find((x) => x.op === 'insertMany').vectors;
+    const whole = Float32Array.from({ length: 2 * dim }, rnd);
+    await db.insertMany({ vectors: whole }, { transfer: true });
+    const out = {
+      requests, many, one, fromArrays, viewBytes, viewPosted,
+      bigKept: big.buffer.byteLength, wholeDetached: whole.buffer.byteLength,
+      withVectors: withVectors.map((l) => l.map((h) => [h.id, h.vector instanceof Float32Array, h.vector.length, h.vector.buffer.byteLength])),
+      nearest: withVectors[0].map((h) => h.vector).every((v, i, all) => i === 0 || v !== all[i - 1]),
+      empty: await db.searchMany(new Float32Array(0)),
+      count: await db.count(),
+    };
+    Worker.prototype.postMessage = post;
+    for (const [label, f] of [['string', () => db.searchMany('x')], ['ragged', () => db.searchMany([new Float32Array(dim), [1, 2]])], ['partial', () => db.searchMany(new Float32Array(dim + 1))]]) {
+      try {
+        await f();
+        out[label] = 'resolved';
+      } catch (e) {
+        out[label] = [e.code, e.message];
+      }
+    }
+    await db.destroy();
+    return out;
+  }, [name, SCALAR]);
+  assert.deepEqual(r.requests, ['searchMany'], 'one request for the whole batch');
+  assert.equal(r.many.length, 20);
+  assert.deepEqual(r.many, r.one, 'each query answered as search answers it');
+  assert.deepEqual(r.fromArrays, r.many, 'an array of vectors is the same batch');
+  assert.ok(r.many.every((hits) => hits.length === 5 && hits.every((h) => h.metadata.g === 1)), 'k hits that pass the filter');
+  assert.deepEqual(r.viewBytes, Array(20).fill(32), 'a row of the batch posts its 32 bytes, not the batch');
+  assert.equal(r.viewPosted, 64, 'a view given with transfer: true is copied: its own 64 bytes move');
+  assert.equal(r.bigKept, 40 * 8 * 4, 'the caller\'s buffer is not detached');
+  assert.equal(r.wholeDetached, 0, 'a whole array given with transfer: true moves');
+  assert.deepEqual(r.withVectors.map((l) => l.map((h) => h.slice(1))), Array(2).fill(Array(3).fill([true, 8, 32])), 'each hit\'s vector is a Float32Array of its own');
+  assert.equal(r.nearest, true);
+  assert.deepEqual(r.empty, []);
+  assert.equal(r.count, 604);
+  assert.equal(r.string[0], 'BAD_ARGUMENT');
+  assert.deepEqual(r.ragged, ['DIMENSION_MISMATCH', 'queries[1] has 2 values; the database has 8 dimensions']);
+  assert.equal(r.partial[0], 'DIMENSION_MISMATCH');
+  await p.close();
+});
+
 test('one worker per name: two opens share it, it ends with the last handle', async () => {
   const p = await page();
   const name = unique('shared');

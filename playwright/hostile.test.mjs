@@ -15,7 +15,8 @@ const SCALAR = process.env.RUVECTOR_BUILD === 'scalar';
 const CASES = [
   ['unknown op', `(n) => ({ op: 'drop', args: { name: n } })`, 'UNKNOWN_OP'],
   ['op not a string', `(n) => ({ op: 5, args: {} })`, 'BAD_MESSAGE'],
-  ['newer protocol', `(n) => ({ v: 2, op: 'count', args: { name: n } })`, 'PROTOCOL_VERSION'],
+  ['older protocol', `(n) => ({ v: 1, op: 'count', args: { name: n } })`, 'PROTOCOL_VERSION'],
+  ['newer protocol', `(n) => ({ v: 3, op: 'count', args: { name: n } })`, 'PROTOCOL_VERSION'],
   ['args not an object', `(n) => ({ op: 'search', args: 5 })`, 'BAD_ARGUMENT'],
   ['name not a string', `(n) => ({ op: 'count', args: { name: 7 } })`, 'BAD_ARGUMENT'],
   ['database not open', `(n) => ({ op: 'count', args: { name: n + '-nope' } })`, 'NOT_OPEN'],
@@ -30,8 +31,13 @@ const CASES = [
   ['k a string', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { k: 'ten' } } })`, 'BAD_ARGUMENT'],
   ['negative ef', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { ef: -5 } } })`, 'BAD_ARGUMENT'],
   ['huge ef', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { ef: 1e9 } } })`, 'INVALID_EF'],
-  ['k Infinity (JSON would make it null: the default)', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { k: Infinity } } })`, 'BAD_ARGUMENT', /`k` is NaN or infinite/],
-  ['filter comparing with NaN', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: { score: { $gt: NaN } } } } })`, 'BAD_ARGUMENT'],
+  ['k Infinity (JSON would make it null: the default)', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { k: Infinity } } })`, 'BAD_ARGUMENT', /options\.k: expected a whole number/],
+  ['searchMany of a ragged batch', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array(6) } })`, 'DIMENSION_MISMATCH'],
+  ['searchMany of an array', `(n) => ({ op: 'searchMany', args: { name: n, vectors: [1, 2, 3, 4] } })`, 'BAD_ARGUMENT'],
+  ['searchMany of 10,001 queries', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array(40004) } })`, 'TOO_LARGE'],
+  ['searchMany past a million hits', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array(4000), options: { k: 1001 } } })`, 'TOO_LARGE'],
+  ['searchMany with NaN', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array([1, 2, 3, 4, 1, NaN, 3, 4]) } })`, 'NON_FINITE'],
+  ['filter comparing with NaN', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: { score: { $gt: NaN } } } } })`, 'BAD_ARGUMENT', /options\.filter: `\$gt` is NaN or infinite/],
   ['misspelt option', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { topK: 3 } } })`, 'BAD_ARGUMENT'],
   ['filter with an unknown operator', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: { a: { $where: 'x' } } } } })`, 'INVALID_FILTER'],
   ['filter 40 levels deep', `(n) => { let f = { a: 1 }; for (let i = 0; i < 40; i++) f = { $not: f }; return { op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: f } } }; }`, 'INVALID_FILTER'],
@@ -102,7 +108,7 @@ test(`hostile input: ${CASES.length} malformed requests each get a typed error; 
       const msg = (0, eval)(`(${src})`)(name);
       const id = `h${Math.random()}`;
       const seen = window.rvReplies.length;
-      window.rvPost({ v: 1, id, ...msg });
+      window.rvPost({ v: 2, id, ...msg });
       const tick = () => {
         const got = window.rvReplies.slice(seen).find((r) => r.id === id);
         if (got) resolve(got); else setTimeout(tick, 5);

@@ -63,7 +63,7 @@ test('the worker fetches its build\'s .wasm while the glue module is still loadi
 test('the worker picks the SIMD build, and ?simd=0 forces the scalar one', async () => {
   const simd = await page('?simd=auto');
   const hello = await ok(simd, 'hello', {});
-  assert.equal(hello.protocol, 1);
+  assert.equal(hello.protocol, 2);
   assert.equal(hello.simdSupported, true, 'Chromium validates SIMD128');
   assert.equal(hello.build, 'simd');
   assert.equal(hello.simd, true);
@@ -110,7 +110,7 @@ test('malformed messages get error replies and the worker stays alive', async ()
     const r = await p.evaluate((m) => new Promise((resolve) => {
       const id = `x${Math.random()}`;
       const seen = window.rvReplies.length;
-      window.rvPost({ v: 1, id, ...m });
+      window.rvPost({ v: 2, id, ...m });
       const tick = () => {
         const got = window.rvReplies.slice(seen).find((r) => r.id === id);
         if (got) resolve(got); else setTimeout(tick, 5);
@@ -120,14 +120,14 @@ test('malformed messages get error replies and the worker stays alive', async ()
     assert.equal(r.ok, false, JSON.stringify(msg));
     assert.equal(r.error.code, code, `${JSON.stringify(msg)} → ${JSON.stringify(r.error)}`);
   }
-  const v2 = await p.evaluate(() => new Promise((resolve) => {
-    window.rvPost({ v: 2, id: 'v2', op: 'hello' });
-    const tick = () => { const r = window.rvReplies.find((x) => x.id === 'v2'); r ? resolve(r) : setTimeout(tick, 5); };
+  const v1 = await p.evaluate(() => new Promise((resolve) => {
+    window.rvPost({ v: 1, id: 'v1', op: 'hello' });
+    const tick = () => { const r = window.rvReplies.find((x) => x.id === 'v1'); r ? resolve(r) : setTimeout(tick, 5); };
     tick();
   }));
-  assert.equal(v2.error.code, 'PROTOCOL_VERSION');
+  assert.equal(v1.error.code, 'PROTOCOL_VERSION', 'a version 1 client would misread the result sets');
   assert.equal(await ok(p, 'count', { name }), 1, 'data unchanged');
-  assert.equal((await ok(p, 'hello', {})).protocol, 1, 'worker alive');
+  assert.equal((await ok(p, 'hello', {})).protocol, 2, 'worker alive');
   await ok(p, 'deleteDatabase', { name });
   await p.close();
 });

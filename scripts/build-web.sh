@@ -99,11 +99,16 @@
 # IndexedDB, locks or the cache): 278,711 B (+1.8 KB against 276,904); ceiling to 278,800.
 # Review mends (an item's vector copied from JavaScript straight into the packed rows, no copy
 # of its own): 278,511 B.
+# Issue 27: search, open and import options read field by field instead of through
+# JSON.stringify and serde_json's struct deserializers, and delete's ids without
+# serde-wasm-bindgen's deserializer: -6.3 KB, to 272,224 B. Then search results as result
+# sets in columns (one builder for search and the new searchMany) and searchMany itself:
+# +1.9 KB, to 274,158 B; ceiling to 274,300.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-278800} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-274300} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

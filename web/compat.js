@@ -17,6 +17,7 @@ import initSimd, * as simd from './pkg/simd/ruvector.js';
 // @ts-ignore: as above
 import initScalar, * as scalar from './pkg/scalar/ruvector.js';
 import { simdSupported } from './simd.js';
+import { hitLists } from './results.js';
 
 /** The IndexedDB database `saveToIndexedDB()` writes when given no name. */
 export const DEFAULT_DB_NAME = 'ruvector-compat';
@@ -163,7 +164,7 @@ export class VectorDB {
   search(query, k, filter) {
     try {
       const r = this.#c.search(query, { k, filter: filter ?? undefined, includeMetadata: true });
-      return r.hits.map((h) => result(h, this.#c));
+      return hitLists(r)[0].map((h) => result(h, this.#c));
     } catch (e) {
       throw failure(e);
     }

@@ -11,7 +11,7 @@
 import { open, RuvectorError } from './index.js';
 
 const ATTRIBUTES = ['name', 'dimensions', 'metric', 'index', 'quantization', 'durability'];
-const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'count', 'stats', 'export', 'import'];
+const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'searchMany', 'retrain', 'count', 'stats', 'export', 'import'];
 
 /** The `<ruvector-db>` element. */
 export class RuvectorDbElement extends HTMLElement {

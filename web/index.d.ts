@@ -188,6 +188,12 @@ export interface DatabaseOperations {
   get(id: string): Promise<StoredItem | null>;
   delete(ids: string | string[]): Promise<unknown>;
   search(vector: VectorLike, options?: SearchOptions): Promise<SearchResult[]>;
+  /**
+   * Each query's `k` nearest in one round trip, under the same options: `queries` is a
+   * Float32Array of n·dimensions values or an array of vectors. At most 10,000 queries and
+   * 1,000,000 hits (n·k).
+   */
+  searchMany(queries: Float32Array | VectorLike[], options?: SearchOptions): Promise<SearchResult[][]>;
   /** Retrains the int8 ranges on the vectors there are now and re-encodes them (`int8` and `binary`). */
   retrain(): Promise<void>;
   count(): Promise<number>;

@@ -13,7 +13,11 @@ export class RuvectorError extends Error {
   }
 }
 
+import { hitLists } from './results.js';
+
 const DEFAULT_CHUNK = 1000;
+/** The worker protocol this facade speaks (docs/protocol.md). */
+const PROTOCOL = 2;
 
 const fail = (code, message) => new RuvectorError(code, message);
 const toError = (e) => (e instanceof RuvectorError ? e : fail(e?.code ?? 'INTERNAL', e?.message ?? String(e)));
@@ -75,7 +79,7 @@ class Connection {
     onId?.(id);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ v: 1, id, op, args }, transfer);
+      this.worker.postMessage({ v: PROTOCOL, id, op, args }, transfer);
     });
   }
 
@@ -124,8 +128,15 @@ function checkName(name) {
   if (typeof name !== 'string' || name.length === 0) throw fail('BAD_ARGUMENT', 'name: expected a non-empty string');
 }
 
-function vectorOf(v, what = 'vector') {
-  if (v instanceof Float32Array) return v;
+/** True when `a` is all of an ArrayBuffer (not a view of part of one, nor shared memory). */
+const whole = (a) => a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength;
+
+/**
+ * `v` as a Float32Array that costs what it holds when posted: a view of part of a larger
+ * buffer (a row of a batch) is copied, since posting a view clones its whole buffer.
+ */
+function vectorOf(v, what = 'vector', copyViews = true) {
+  if (v instanceof Float32Array) return whole(v) || !copyViews ? v : v.slice();
   if (Array.isArray(v) && v.every((x) => typeof x === 'number')) return Float32Array.from(v);
   throw fail('BAD_ARGUMENT', `${what}: expected a Float32Array or an array of numbers`);
 }
@@ -285,7 +296,8 @@ export class Database extends EventTarget {
    * (n·dimensions), ids?, metadata? }` or an array of items. `onProgress({ committed, total })`
    * runs after each acknowledged chunk; on `signal` abort, acknowledged chunks stay and the
    * result says how many. `transfer: true` moves `vectors`' buffer to the worker (detaching it)
-   * instead of copying it.
+   * instead of copying it, when `vectors` is the whole of its buffer; a view of part of a
+   * buffer is copied, and nothing of the caller's is detached.
    * @param {any} input
    * @param {{ chunk?: number, onProgress?: (p: { committed: number, total: number }) => void, signal?: AbortSignal, transfer?: boolean }} [options]
    */
@@ -295,8 +307,9 @@ export class Database extends EventTarget {
     if (!(vectors instanceof Float32Array)) throw fail('BAD_ARGUMENT', 'vectors: expected a Float32Array of n·dimensions values');
     const total = vectors.length / this.dimensions;
     if (signal?.aborted) return { ids: [], committed: 0, total, aborted: true };
-    // The caller's array is copied before its buffer moves; one packed here is ours already.
-    if (!transfer && !packed) vectors = vectors.slice();
+    // The caller's array is copied before its buffer moves (and so is a view of part of a
+    // buffer, which cannot move alone); one packed here is ours already.
+    if (!packed && (!transfer || !whole(vectors))) vectors = vectors.slice();
     let requestId = null;
     const onAbort = () => requestId !== null && this.#c.call('abort', { requestId }).catch(() => {});
     const onEvent = (e) => {
@@ -338,8 +351,20 @@ export class Database extends EventTarget {
    * Options: `k`, `ef`, `filter` (docs/engine.md), `includeMetadata`, `includeVectors`.
    */
   async search(vector, options = {}) {
-    const r = await this.#call('search', { vector: vectorOf(vector), options });
-    return r.hits;
+    return hitLists(await this.#call('search', { vector: vectorOf(vector), options }))[0];
+  }
+
+  /**
+   * The `k` nearest of each query, in one round trip: `queries` is a Float32Array of
+   * n·dimensions values or an array of vectors; resolves to one array of hits per query, as
+   * `search` gives, under the same options. At most 10,000 queries and 1,000,000 hits (n·k).
+   */
+  async searchMany(queries, options = {}) {
+    let vectors;
+    if (queries instanceof Float32Array) vectors = queries.slice();
+    else if (Array.isArray(queries)) vectors = pack(queries.map((vector) => ({ vector })), this.dimensions, 'queries').vectors;
+    else throw fail('BAD_ARGUMENT', 'queries: expected a Float32Array of n·dimensions values or an array of vectors');
+    return hitLists(await this.#call('searchMany', { vectors, options }, [vectors.buffer]));
   }
 
   /**
@@ -395,15 +420,16 @@ export class Database extends EventTarget {
   }
 }
 
-function pack(items, dim) {
+function pack(items, dim, what = 'items') {
   const vectors = new Float32Array(items.length * dim);
   const ids = [];
   const metadata = [];
   let anyId = false;
   let anyMeta = false;
   items.forEach((it, i) => {
-    const v = vectorOf(it?.vector, `items[${i}].vector`);
-    if (v.length !== dim) throw fail('DIMENSION_MISMATCH', `items[${i}].vector has ${v.length} values; the database has ${dim} dimensions`);
+    const at = what === 'items' ? `items[${i}].vector` : `${what}[${i}]`;
+    const v = vectorOf(it?.vector, at, false); // copied into `vectors` just below
+    if (v.length !== dim) throw fail('DIMENSION_MISMATCH', `${at} has ${v.length} values; the database has ${dim} dimensions`);
     vectors.set(v, i * dim);
     ids.push(it.id);
     metadata.push(it.metadata ?? null);

@@ -1,13 +1,13 @@
 // ruvector-web worker: the engine (WebAssembly) in a dedicated module worker, one per
 // database name. Start it with
 //   new Worker(new URL('ruvector-web/worker', import.meta.url), { type: 'module' })
-// and speak the protocol in docs/protocol.md: requests { v: 1, id, op, args }, replies
-// { v: 1, id, ok: true, value } or { v: 1, id, ok: false, error: { code, message } },
-// events { v: 1, event, name, detail }.
+// and speak the protocol in docs/protocol.md: requests { v: 2, id, op, args }, replies
+// { v: 2, id, ok: true, value } or { v: 2, id, ok: false, error: { code, message } },
+// events { v: 2, event, name, detail }.
 
 import { simdSupported } from '../web/simd.js';
 
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
 
 export { simdSupported };
 
@@ -65,7 +65,7 @@ self.onmessage = async (e) => {
   const id = msg && typeof msg === 'object' && (typeof msg.id === 'number' || typeof msg.id === 'string') ? msg.id : null;
   const reply = (body, transfer) => self.postMessage({ v: PROTOCOL, id, ...body }, transfer || []);
   if (id === null) {
-    return reply({ ok: false, error: { code: 'BAD_MESSAGE', message: 'a request is { v: 1, id, op, args } with a number or string id' } });
+    return reply({ ok: false, error: { code: 'BAD_MESSAGE', message: `a request is { v: ${PROTOCOL}, id, op, args } with a number or string id` } });
   }
   if (msg.v !== undefined && msg.v !== PROTOCOL) {
     return reply({ ok: false, error: { code: 'PROTOCOL_VERSION', message: `this worker speaks protocol ${PROTOCOL}, not ${msg.v}` } });

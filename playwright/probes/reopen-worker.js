@@ -28,7 +28,7 @@ self.onmessage = async ({ data }) => {
     const keep = [];
     for (let q = 0; q < sweep; q++) {
       const v = base.subarray((q % n) * dim, (q % n + 1) * dim);
-      keep.push((await rv.call('search', { name, vector: v, options: { k: 10, ef: 64 } })).hits.map((h) => Number(h.id)));
+      keep.push((await rv.call('search', { name, vector: v, options: { k: 10, ef: 64 } })).ids.map(Number));
     }
     postMessage({ log: `${keep.length} searches` });
   }

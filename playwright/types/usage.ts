@@ -25,6 +25,11 @@ export async function correct(): Promise<void> {
   await db.delete(['a', 'b']);
   const hits: SearchResult[] = await db.search([1, 0, 0], { k: 5, ef: 64, filter: { tag: { $in: ['x'] } }, includeMetadata: true });
   const score: number = hits[0].score;
+  const lists: SearchResult[][] = await db.searchMany(new Float32Array(6), { k: 2 });
+  const best: string = lists[1][0].id;
+  await db.searchMany([[1, 2, 3], new Float32Array(3)], { filter: { tag: 'x' } });
+  // @ts-expect-error searchMany takes queries, not one query's numbers as arguments
+  await db.searchMany(1, 2, 3);
   const n: number = await db.count();
   await db.retrain();
   await db.search([1, 2, 3], { k: 5, rescore: true });

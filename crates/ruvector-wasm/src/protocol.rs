@@ -1,13 +1,13 @@
-//! The shapes JavaScript sends: open and search options. Unknown fields are refused, so a
-//! misspelt option is an error, not a silent default. Pure Rust, tested natively.
+//! The shapes JavaScript sends: open, import and search options (read from JavaScript by
+//! `js::fields`), the limits of one call, and the errors of arguments. Pure Rust, tested
+//! natively.
 
 use ruvector_core::{CollectionConfig, HnswParams, IndexKind, Metric, Quantization};
-use serde::Deserialize;
 
 use crate::errors::ErrorInfo;
 
 /// How durable a commit must be before a write is acknowledged.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Durability {
     /// `durability: 'strict'`: flushed to disk before `complete`; survives OS crashes and power loss.
@@ -18,8 +18,7 @@ pub enum Durability {
 }
 
 /// HNSW options, each optional (defaults from `HnswParams`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HnswOptions {
     /// Links per node above layer 0.
     pub m: Option<usize>,
@@ -32,8 +31,7 @@ pub struct HnswOptions {
 }
 
 /// When the worker folds the log into pages (it does so while idle).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CheckpointOptions {
     /// Fold once the log holds this many records (default 1,000).
     pub max_log_records: Option<usize>,
@@ -54,8 +52,7 @@ impl CheckpointOptions {
 }
 
 /// `open(name, options)`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OpenOptions {
     /// Needed to create a database; when opening one, must match it if given.
     pub dimensions: Option<usize>,
@@ -83,8 +80,7 @@ pub struct OpenOptions {
 }
 
 /// `import(name, data, options)`.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ImportOptions {
     /// Default `strict`.
     pub durability: Option<Durability>,
@@ -150,37 +146,29 @@ impl OpenOptions {
     }
 }
 
-/// `search(vector, options)`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// `search(vector, options)`, read by the binding field by field (not through serde: it is
+/// on every query's path).
+#[derive(Clone, Debug, PartialEq)]
 pub struct SearchOptions {
     /// Results wanted (default 10).
-    #[serde(default = "default_k")]
     pub k: usize,
     /// Candidate list for this query.
     pub ef: Option<usize>,
     /// A metadata filter (see the filter docs).
     pub filter: Option<serde_json::Value>,
     /// Return each hit's metadata.
-    #[serde(default)]
     pub include_metadata: bool,
     /// Return each hit's vector.
-    #[serde(default)]
     pub include_vectors: bool,
     /// Rescore `k · RESCORE_CANDIDATES` hits of the int8 ranking from their float32
     /// vectors in IndexedDB (exact distances; slower).
-    #[serde(default)]
     pub rescore: bool,
-}
-
-fn default_k() -> usize {
-    10
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
         SearchOptions {
-            k: default_k(),
+            k: 10,
             ef: None,
             filter: None,
             include_metadata: false,
@@ -193,12 +181,16 @@ impl Default for SearchOptions {
 /// A refused argument, as `BAD_ARGUMENT`.
 /// The most vectors one `insert` or `insertPacked` call takes (`insertMany` sends chunks).
 pub const MAX_BATCH_ITEMS: usize = 100_000;
+/// The most queries one `searchMany` takes.
+pub const MAX_QUERIES: usize = 10_000;
+/// The most hits (queries · `k`) one `searchMany` returns.
+pub const MAX_HITS: usize = 1_000_000;
 /// Rows an `insertMany` commits at a time when it is given no `chunk`.
 pub const DEFAULT_CHUNK: usize = 1000;
 /// The most bytes of vector data one `insert` or `insertPacked` call takes (64 MiB).
 pub const MAX_BATCH_BYTES: usize = 64 << 20;
-/// The largest options object (search options with their filter, open options), as JSON.
-pub const MAX_OPTIONS_BYTES: usize = 1 << 20;
+/// The largest filter of a search, as JSON text.
+pub const MAX_FILTER_BYTES: usize = 1 << 20;
 
 /// `TOO_LARGE`: `what` has `got` `unit`, more than `max`.
 pub fn too_large(what: &str, got: usize, max: usize, unit: &str) -> ErrorInfo {
@@ -220,26 +212,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_parse_and_refuse_misspellings() {
-        let o: OpenOptions = serde_json::from_value(
-            serde_json::json!({"dimensions": 3, "metric": "euclidean", "hnsw": {"efSearch": 32}}),
-        )
-        .unwrap();
+    fn options_fill_defaults_and_refuse_clashes() {
+        let o = OpenOptions {
+            dimensions: Some(3),
+            metric: Some(Metric::Euclidean),
+            hnsw: Some(HnswOptions {
+                ef_search: Some(32),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         let c = o.config().unwrap();
         assert_eq!(
             (c.dimensions, c.metric, c.hnsw.ef_search, c.hnsw.m),
             (3, Metric::Euclidean, 32, 16)
         );
-        assert!(
-            serde_json::from_value::<OpenOptions>(serde_json::json!({"dimension": 3})).is_err()
-        );
-        assert!(
-            serde_json::from_value::<OpenOptions>(serde_json::json!({"metric": "l2"})).is_err()
-        );
-        assert!(serde_json::from_value::<SearchOptions>(serde_json::json!({"k": -1})).is_err());
-        assert!(serde_json::from_value::<SearchOptions>(serde_json::json!({"topK": 5})).is_err());
-        let s: SearchOptions = serde_json::from_value(serde_json::json!({})).unwrap();
-        assert_eq!(s.k, 10);
         assert_eq!(
             OpenOptions::default().config().unwrap_err().code,
             "INVALID_CONFIG"
@@ -251,5 +238,9 @@ mod tests {
         }
         .check_against(&existing);
         assert_eq!(mismatch.unwrap_err().code, "CONFIG_MISMATCH");
+        assert!(
+            o.check_against(&existing).is_err(),
+            "euclidean is not cosine"
+        );
     }
 }

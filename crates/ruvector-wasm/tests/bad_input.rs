@@ -10,7 +10,7 @@ mod support;
 use js_sys::{Array, Float32Array, Reflect};
 use ruvector_wasm as rv;
 use support::*;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
@@ -166,6 +166,119 @@ async fn every_error_is_typed_and_changes_nothing() {
         rv::count(name.clone()).unwrap(),
         1,
         "refused writes changed nothing"
+    );
+    rv::delete_database(name).await.unwrap();
+}
+
+/// Options are read field by field (crates/ruvector-wasm/src/js/fields.rs): every field of
+/// every kind is checked, and the error names the field.
+#[wasm_bindgen_test]
+async fn options_are_read_strictly_and_errors_name_the_field() {
+    let name = unique("options");
+    let full = r#"{"dimensions": 3, "metric": "euclidean", "index": "hnsw",
+        "hnsw": {"m": 8, "efConstruction": 40, "efSearch": 20, "seed": 7},
+        "quantization": "none", "durability": "relaxed",
+        "checkpoint": {"maxLogRecords": 10, "maxLogBytes": 100000},
+        "simd": true, "persist": false, "recover": false}"#;
+    let stats = rv::open(name.clone(), obj(full)).await.unwrap();
+    assert_eq!(
+        field(&stats, "metric").as_string().as_deref(),
+        Some("euclidean")
+    );
+    rv::insert(name.clone(), obj(r#"[{"id": "a", "vector": [1, 2, 3]}]"#))
+        .await
+        .unwrap();
+    let search = |o: JsValue| rv::search(name.clone(), obj("[1, 2, 3]"), o);
+    let all = r#"{"k": 1, "ef": 5, "filter": null, "includeMetadata": true,
+        "includeVectors": true, "rescore": false}"#;
+    let set = search(obj(all)).await.unwrap();
+    assert!(field(&set, "vectors").is_instance_of::<Float32Array>());
+    assert_eq!(hits_of(&set, 0)[0].vector, Some(vec![1.0, 2.0, 3.0]));
+    let nan_k = obj("{}");
+    Reflect::set(&nan_k, &"k".into(), &JsValue::from_f64(f64::NAN)).unwrap();
+    let refused_open = |o: &str| {
+        let opened = rv::open(unique("x"), obj(o));
+        async move { opened.await.unwrap_err() }
+    };
+    let cases: Vec<(&str, &str, JsValue)> = vec![
+        (
+            "BAD_ARGUMENT",
+            "options.k",
+            search(obj(r#"{"k": 2.5}"#)).await.unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            "options.k",
+            search(nan_k).await.unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            "options.k",
+            search(obj(r#"{"k": "3"}"#)).await.unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            "options.includeMetadata",
+            search(obj(r#"{"includeMetadata": 1}"#)).await.unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            "options",
+            search(obj("[1]")).await.unwrap_err(),
+        ),
+        (
+            "BAD_ARGUMENT",
+            "options",
+            search(JsValue::from(3)).await.unwrap_err(),
+        ),
+        (
+            "INVALID_CONFIG",
+            "options.metric",
+            refused_open(r#"{"dimensions": 3, "metric": "l2"}"#).await,
+        ),
+        (
+            "INVALID_CONFIG",
+            "dimension",
+            refused_open(r#"{"dimension": 3}"#).await,
+        ),
+        (
+            "INVALID_CONFIG",
+            "options.hnsw.m",
+            refused_open(r#"{"dimensions": 3, "hnsw": {"m": -1}}"#).await,
+        ),
+        (
+            "INVALID_CONFIG",
+            "options.hnsw",
+            refused_open(r#"{"dimensions": 3, "hnsw": {"M": 4}}"#).await,
+        ),
+        (
+            "INVALID_CONFIG",
+            "options.checkpoint.maxLogRecords",
+            refused_open(r#"{"dimensions": 3, "checkpoint": {"maxLogRecords": true}}"#).await,
+        ),
+        (
+            "INVALID_CONFIG",
+            "options.durability",
+            refused_open(r#"{"dimensions": 3, "durability": "lazy"}"#).await,
+        ),
+        (
+            "BAD_ARGUMENT",
+            "ids",
+            rv::delete(name.clone(), obj(r#"["a", 2]"#))
+                .await
+                .unwrap_err(),
+        ),
+    ];
+    for (expected, names, e) in cases {
+        let message = field(&e, "message").as_string().unwrap_or_default();
+        assert_eq!(code(e.clone()), expected, "{message}");
+        assert!(message.contains(names), "{message:?} names {names}");
+    }
+    assert_eq!(rv::count(name.clone()).unwrap(), 1, "nothing was deleted");
+    let names = js_sys::JSON::stringify(&rv::databases().await.unwrap()).unwrap();
+    assert!(
+        !names.as_string().unwrap().contains("\"x-"),
+        "no refused open created a database"
     );
     rv::delete_database(name).await.unwrap();
 }

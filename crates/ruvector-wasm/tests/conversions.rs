@@ -7,7 +7,7 @@
 
 mod support;
 
-use js_sys::{Array, Float32Array, Reflect};
+use js_sys::{Array, Float32Array};
 use ruvector_wasm as rv;
 use support::*;
 use wasm_bindgen::JsCast;
@@ -15,13 +15,13 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
-/// The fast builder of search results makes exactly the object serde-wasm-bindgen makes:
-/// same fields, order and values, ids with characters outside the BMP included (JavaScript
-/// counts those as two units, which the slicing of the joined ids must too).
+/// A result set holds every hit of every query, in order, with the values the engine found:
+/// ids with characters outside the BMP included (JavaScript counts those as two units, which
+/// the slicing of the joined ids must too), metadata as `null` where a hit has none, vectors
+/// packed at `i·dim`, a path and an evaluation count per query, and a query without hits.
 #[wasm_bindgen_test]
-fn search_results_are_the_object_serde_makes() {
+fn result_sets_hold_every_hit_in_columns() {
     use ruvector_core::{Hit, SearchPath, SearchResults};
-    use serde::Serialize;
     let hit = |id: &str, score: f32, metadata: Option<&str>, vector: Option<Vec<f32>>| Hit {
         id: id.into(),
         score,
@@ -29,54 +29,73 @@ fn search_results_are_the_object_serde_makes() {
         metadata: metadata.map(|m| serde_json::from_str(m).unwrap()),
         vector,
     };
-    let cases = [
-        SearchResults {
-            hits: vec![],
-            path: SearchPath::Graph,
-            evaluations: 0,
-        },
-        SearchResults {
-            hits: vec![
-                hit("a", 0.912_345_6, None, None),
-                hit(
-                    "é😀x",
-                    -0.25,
-                    Some(r#"{"k": [1, "😀", null], "n": 2.5}"#),
-                    None,
-                ),
-                hit("", 1.0e-7, None, Some(vec![0.1, -3.5, f32::MIN_POSITIVE])),
-                hit("𝄞𝄞", 0.5, Some("{}"), Some(vec![])),
-                hit("tail", 0.3, None, None),
-            ],
-            path: SearchPath::ExactScan,
-            evaluations: 9_007_199_254_740_991,
-        },
-    ];
-    for found in &cases {
-        let serde = found
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .unwrap();
-        let fast = rv::results::search_results_to_js(found).unwrap();
-        // Vectors come as Float32Arrays (as `get` gives them); as plain arrays, the very
-        // object serde makes.
-        for hit in Array::from(&field(&fast, "hits")).iter() {
-            let v = field(&hit, "vector");
-            if !v.is_undefined() {
-                assert!(
-                    v.is_instance_of::<Float32Array>(),
-                    "a hit's vector is a Float32Array"
-                );
-                Reflect::set(&hit, &"vector".into(), &Array::from(&v)).unwrap();
-            }
+    let plain = SearchResults {
+        hits: vec![
+            hit("a", 0.912_345_6, None, None),
+            hit("𝄞𝄞", 0.5, None, None),
+        ],
+        path: SearchPath::Graph,
+        evaluations: 365,
+    };
+    let none = SearchResults {
+        hits: vec![],
+        path: SearchPath::Graph,
+        evaluations: 0,
+    };
+    let rich = SearchResults {
+        hits: vec![
+            hit(
+                "é😀x",
+                -0.25,
+                Some(r#"{"k":[1,"😀",null],"n":2.5}"#),
+                Some(vec![0.1, -3.5]),
+            ),
+            hit("", 1.0e-7, None, Some(vec![f32::MIN_POSITIVE, 0.0])),
+            hit("tail", 0.3, Some("{}"), Some(vec![1.0, 2.0])),
+        ],
+        path: SearchPath::ExactScan,
+        evaluations: 9_007_199_254_740_991,
+    };
+    let check = |found: &[&SearchResults]| {
+        let owned: Vec<SearchResults> = found.iter().map(|r| (*r).clone()).collect();
+        let set = rv::results::result_set(&owned).unwrap();
+        for (q, r) in found.iter().enumerate() {
+            let want: Vec<HitOf> = r
+                .hits
+                .iter()
+                .map(|h| HitOf {
+                    id: h.id.clone(),
+                    score: h.score,
+                    distance: h.distance,
+                    metadata: h.metadata.as_ref().map(|m| m.to_string()),
+                    vector: h.vector.clone(),
+                })
+                .collect();
+            assert_eq!(hits_of(&set, q), want, "query {q}");
+            let path = Array::from(&field(&set, "paths")).get(q as u32).as_string();
+            let exact = r.path == SearchPath::ExactScan;
+            assert_eq!(
+                path.as_deref(),
+                Some(if exact { "exactScan" } else { "graph" })
+            );
+            let evaluations = js_sys::Float64Array::from(field(&set, "evaluations")).to_vec();
+            assert_eq!(evaluations[q], r.evaluations as f64);
         }
-        assert_eq!(json(&fast), json(&serde));
-        let ids: Vec<_> = Array::from(&field(&fast, "hits"))
-            .iter()
-            .map(|h| field(&h, "id").as_string().unwrap())
-            .collect();
-        let want: Vec<_> = found.hits.iter().map(|h| h.id.clone()).collect();
-        assert_eq!(ids, want);
-    }
+        set
+    };
+    let set = check(&[&plain]);
+    assert!(field(&set, "metadata").is_undefined() && field(&set, "vectors").is_undefined());
+    assert!(field(&set, "scores").is_instance_of::<Float32Array>());
+    check(&[&none]);
+    let set = check(&[&plain, &none, &plain]);
+    assert_eq!(Array::from(&field(&set, "ids")).length(), 4);
+    let set = check(&[&rich, &none, &rich]);
+    assert_eq!(Float32Array::from(field(&set, "vectors")).length(), 12);
+    assert!(
+        rv::results::result_set(&[plain.clone(), rich.clone()]).is_err(),
+        "a set where only some hits have vectors is refused, not misaligned"
+    );
+    check(&[&rich]);
 }
 
 #[wasm_bindgen_test]
@@ -92,12 +111,7 @@ fn memory_collection_works_synchronously() {
     assert_eq!(Array::from(&ids).length(), 2);
     assert_eq!(c.len(), 2);
     let r = c.search(obj("[0, 0.1, 0.9]"), obj(r#"{"k": 1}"#)).unwrap();
-    assert_eq!(
-        field(&Array::from(&field(&r, "hits")).get(0), "id")
-            .as_string()
-            .as_deref(),
-        Some("x")
-    );
+    assert_eq!(hits_of(&r, 0)[0].id, "x");
     let filtered = c
         .search(
             obj("[0, 0.1, 0.9]"),
@@ -105,11 +119,8 @@ fn memory_collection_works_synchronously() {
         )
         .unwrap();
     assert_eq!(
-        json(&field(
-            &Array::from(&field(&filtered, "hits")).get(0),
-            "metadata"
-        )),
-        r#"{"k":1}"#
+        hits_of(&filtered, 0)[0].metadata.as_deref(),
+        Some(r#"{"k":1}"#)
     );
     assert_eq!(
         code(

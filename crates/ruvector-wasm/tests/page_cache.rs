@@ -30,10 +30,10 @@ async fn cached(name: &str) -> Option<Vec<(String, Vec<u8>)>> {
 /// waits for a checkpoint, so a page cache can be written at any idle moment.
 const FOLDING: &str = r#"{"dimensions": 16, "checkpoint": {"maxLogRecords": 1}}"#;
 
-/// The ids and scores of the 10 nearest to `q`, as JSON.
-async fn top10(name: &str, q: &JsValue) -> String {
+/// The 10 nearest to `q`.
+async fn top10(name: &str, q: &JsValue) -> Vec<HitOf> {
     let r = rv::search(name.to_owned(), q.clone(), obj(r#"{"k": 10}"#));
-    json(&field(&r.await.unwrap(), "hits"))
+    hits_of(&r.await.unwrap(), 0)
 }
 
 async fn opened_from_cache(name: &str, options: &str) -> bool {
@@ -344,7 +344,7 @@ async fn a_page_cache_write_lets_searches_and_writes_through() {
         "no cache write seen in progress"
     );
     let found = top10(&name, &q).await;
-    assert!(found.contains("\"v3\""), "{found}");
+    assert!(found.iter().any(|h| h.id == "v3"), "{found:?}");
     assert_eq!(
         engine.stats.borrow().cache_writes,
         0,

@@ -10,29 +10,7 @@ use wasm_bindgen::prelude::*;
 use super::{fail, to_js};
 use crate::engine::bulk::Rows;
 use crate::errors::ErrorInfo;
-use crate::protocol::{
-    bad_argument, too_large, OpenOptions, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, MAX_OPTIONS_BYTES,
-};
-
-/// Parses an options object. It goes through `serde_json::Value` on purpose: deserializing
-/// a struct straight from a JS object only looks up the declared fields, so a misspelt
-/// option would pass unnoticed; through JSON, `deny_unknown_fields` sees every key.
-pub(super) fn parse<T: serde::de::DeserializeOwned + Default>(
-    what: &str,
-    v: JsValue,
-) -> Result<T, JsValue> {
-    parse_info(what, v).map_err(fail)
-}
-
-fn parse_info<T: serde::de::DeserializeOwned + Default>(
-    what: &str,
-    v: JsValue,
-) -> Result<T, ErrorInfo> {
-    match json_text(what, &v, MAX_OPTIONS_BYTES, "BAD_ARGUMENT")? {
-        None => Ok(T::default()),
-        Some(text) => serde_json::from_str(&text).map_err(|e| bad_argument(what, e)),
-    }
-}
+use crate::protocol::{bad_argument, too_large, MAX_BATCH_BYTES, MAX_BATCH_ITEMS};
 
 thread_local! {
     /// The key of the first non-finite number `REPLACER` met since `json_text` cleared it.
@@ -97,15 +75,14 @@ fn json_text(
     Ok(text.as_string())
 }
 
-/// Open options: a value the engine cannot use (an unknown metric or index, a misspelt
-/// field) is a configuration error, `INVALID_CONFIG`, like a missing `dimensions`.
-pub(super) fn parse_open(v: JsValue) -> Result<OpenOptions, JsValue> {
-    parse_info("options", v).map_err(|e| {
-        fail(ErrorInfo {
-            code: "INVALID_CONFIG",
-            ..e
-        })
-    })
+/// `v` as a JSON value (`None` for `undefined` or `null`), at most `max` bytes as JSON text.
+pub(super) fn json_value(what: &str, v: &JsValue, max: usize) -> Result<Option<Value>, ErrorInfo> {
+    match json_text(what, v, max, "BAD_ARGUMENT")? {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| bad_argument(what, e)),
+    }
 }
 
 /// A vector argument (`Float32Array` or an array of numbers) copied into wasm memory.

@@ -6,7 +6,7 @@ use js_sys::{Function, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::convert::parse_open;
+use super::fields::open_options;
 use super::{emit, fail, to_js};
 use crate::engine::{self, idb};
 
@@ -18,7 +18,7 @@ pub(super) fn engine_events() -> engine::EventSink {
 /// Opens database `name` (creating it when it does not exist and `options.dimensions` is
 /// given; see [`engine::lifecycle::open`]) and resolves to its stats.
 pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
-    let opts = parse_open(options)?;
+    let opts = open_options(options).map_err(fail)?;
     // The reply's quota estimate is a round trip to the browser: asked for now, it is on
     // its way while IndexedDB reads.
     let estimate = start_estimate();

@@ -5,13 +5,14 @@ use ruvector_core::storage::export::write_export;
 use ruvector_core::{Collection, Database, MemoryBackend};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{items_from, parse, parse_open, record, vector_from};
+use super::convert::{items_from, record, vector_from};
+use super::fields::{open_options, search_options};
 use super::ops::run_search;
-use super::results::search_results_to_js;
+use super::results::result_set;
 use super::{fail, to_js};
 use crate::engine;
 use crate::errors::ErrorInfo;
-use crate::protocol::{bad_argument, SearchOptions};
+use crate::protocol::bad_argument;
 
 /// A synchronous, in-memory collection usable in any thread (page or worker): the base of
 /// the `@ruvector/wasm` drop-in. Nothing is persisted unless exported.
@@ -25,7 +26,7 @@ impl MemoryCollection {
     /// A new collection; `options` as for `open` (`dimensions` required).
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> Result<MemoryCollection, JsValue> {
-        let o = parse_open(options)?;
+        let o = open_options(options).map_err(fail)?;
         let inner = Collection::new(o.config().map_err(fail)?).map_err(fail)?;
         Ok(MemoryCollection { inner })
     }
@@ -38,11 +39,11 @@ impl MemoryCollection {
         to_js(&ids)
     }
 
-    /// The `k` nearest, as for the worker's `search`.
+    /// The `k` nearest, as for the worker's `search`: a result set of one query.
     pub fn search(&self, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let o = search_options(options).map_err(fail)?;
         let v = vector_from("vector", &vector)?;
-        let o: SearchOptions = parse("options", options)?;
-        search_results_to_js(&run_search(&self.inner, &v, &o)?)
+        result_set(&[run_search(&self.inner, &v, &o)?])
     }
 
     /// Deletes `id`; false when it was not there.

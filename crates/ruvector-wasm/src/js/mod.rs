@@ -16,6 +16,7 @@ use crate::errors::ErrorInfo;
 use crate::protocol::bad_argument;
 
 mod convert;
+mod fields;
 mod lifecycle;
 mod memory;
 mod ops;
@@ -153,6 +154,10 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
         }
         "get" => boxed(get(name()?, string_arg(args, "id")?)),
         "search" => boxed(search(name()?, arg(args, "vector"), arg(args, "options"))),
+        "searchMany" => {
+            let vectors = typed::<Float32Array>(args, "vectors", "Float32Array")?;
+            boxed(search_many(name()?, vectors, arg(args, "options")))
+        }
         "count" => {
             let n = count(name()?);
             boxed(async move { n })

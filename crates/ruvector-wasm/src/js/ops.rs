@@ -8,14 +8,16 @@ use ruvector_core::{Collection, Database, Filter, RetrainError, SearchQuery, Sea
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{id_from, items_from, metadata_from, parse, record, vector_from};
-use super::results::search_results_to_js;
+use super::convert::{id_from, items_from, metadata_from, record, vector_from};
+use super::fields::search_options;
+use super::results::result_set;
 use super::{fail, to_js};
 use crate::engine::bulk::Rows;
 use crate::engine::{self, Engine};
 use crate::errors::ErrorInfo;
 use crate::protocol::{
     bad_argument, too_large, SearchOptions, DEFAULT_CHUNK, MAX_BATCH_BYTES, MAX_BATCH_ITEMS,
+    MAX_HITS, MAX_QUERIES,
 };
 
 /// [`Engine::commit`] with its error for JavaScript.
@@ -53,14 +55,7 @@ impl Packed {
         metadata: JsValue,
     ) -> Result<Packed, JsValue> {
         let dim = e.db.borrow().collection().config().dimensions;
-        let len = vectors.length() as usize;
-        if !len.is_multiple_of(dim) {
-            return Err(fail(ErrorInfo::new(
-                "DIMENSION_MISMATCH",
-                format!("{len} values is not a whole number of {dim}-dimensional vectors"),
-            )));
-        }
-        let n = len / dim;
+        let n = whole_rows(&vectors, dim)?;
         let list = |v: JsValue, what: &str| -> Result<Option<Array>, JsValue> {
             if v.is_undefined() || v.is_null() {
                 return Ok(None);
@@ -123,6 +118,19 @@ impl Packed {
         }
         Ok(rows)
     }
+}
+
+/// How many `dim`-dimensional rows `vectors` holds; `DIMENSION_MISMATCH` when its length is
+/// not a multiple of `dim`.
+fn whole_rows(vectors: &Float32Array, dim: usize) -> Result<usize, JsValue> {
+    let len = vectors.length() as usize;
+    if !len.is_multiple_of(dim) {
+        return Err(fail(ErrorInfo::new(
+            "DIMENSION_MISMATCH",
+            format!("{len} values is not a whole number of {dim}-dimensional vectors"),
+        )));
+    }
+    Ok(len / dim)
 }
 
 /// Inserts `n` vectors packed in one `Float32Array` of `n·dim` values, with optional `ids`
@@ -214,10 +222,18 @@ pub async fn retrain(name: String) -> Result<(), JsValue> {
 /// Deletes every id or none (`NOT_FOUND` names the first unknown one).
 pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let ids: Vec<String> = if let Some(s) = ids.as_string() {
-        vec![s]
-    } else {
-        serde_wasm_bindgen::from_value(ids).map_err(|x| fail(bad_argument("ids", x)))?
+    let ids: Vec<String> = match ids.as_string() {
+        Some(s) => vec![s],
+        None => ids
+            .dyn_into::<Array>()
+            .ok()
+            .and_then(|a| a.iter().map(|id| id.as_string()).collect())
+            .ok_or_else(|| {
+                fail(bad_argument(
+                    "ids",
+                    "expected a string or an array of strings",
+                ))
+            })?,
     };
     commit(&e, move |db| {
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
@@ -235,16 +251,44 @@ pub async fn get(name: String, id: String) -> Result<JsValue, JsValue> {
     record(db.get(&id, &stored).map_err(|x| fail(ErrorInfo::from(x)))?)
 }
 
-/// The `k` nearest: `{ hits: [{ id, score, distance, metadata?, vector? }], path, evaluations }`.
-/// Vectors asked for with `includeVectors` that are not in memory are read from IndexedDB.
+/// The `k` nearest, as a result set of one query ([`result_set`]). Vectors asked for with
+/// `includeVectors` that are not in memory are read from IndexedDB.
 pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
+    let o = search_options(options).map_err(fail)?;
     let v = vector_from("vector", &vector)?;
-    let o: SearchOptions = parse("options", options)?;
     let filter = filter_of(&o)?;
     let query = query_of(&v, &o, filter.as_ref());
     let found = e.search(&query, o.rescore).await;
-    search_results_to_js(&found.map_err(fail)?)
+    result_set(&[found.map_err(fail)?])
+}
+
+/// The `k` nearest of each of `n` queries packed in one `Float32Array` of `n·dim` values,
+/// under the same options, as one result set ([`result_set`]). At most [`MAX_QUERIES`]
+/// queries and [`MAX_HITS`] hits (`n·k`) in one call (`TOO_LARGE`).
+pub async fn search_many(
+    name: String,
+    vectors: Float32Array,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let o = search_options(options).map_err(fail)?;
+    let dim = e.db.borrow().collection().config().dimensions;
+    let n = whole_rows(&vectors, dim)?;
+    if n > MAX_QUERIES {
+        return Err(fail(too_large("vectors", n, MAX_QUERIES, "queries")));
+    }
+    if n * o.k > MAX_HITS {
+        return Err(fail(too_large("k · queries", n * o.k, MAX_HITS, "hits")));
+    }
+    let filter = filter_of(&o)?;
+    let values = vectors.to_vec();
+    let mut found = Vec::with_capacity(n);
+    for v in values.chunks_exact(dim) {
+        let query = query_of(v, &o, filter.as_ref());
+        found.push(e.search(&query, o.rescore).await.map_err(fail)?);
+    }
+    result_set(&found)
 }
 
 /// The filter of a search's options, parsed.

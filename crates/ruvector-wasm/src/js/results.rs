@@ -1,10 +1,11 @@
-//! Search results as JavaScript objects, built for speed: a search answers in tens of
-//! microseconds, and building its result through serde-wasm-bindgen cost about 11 µs of an
-//! 85 µs query (each id decoded from UTF-8 on its own, and a call from wasm to JavaScript for
-//! every object, number and field). Here one call hands JavaScript every id (decoded at once),
-//! score and distance of a result, and a few lines of JavaScript make the objects.
+//! Search results as JavaScript sees them: a result set of one or more queries in columns
+//! (docs/protocol.md, "Result sets"). A query answers in tens of microseconds, and an object
+//! per hit cost a call from wasm into JavaScript for every object and field (and, posted to
+//! the page, a structured clone of each); here one call hands JavaScript every id (decoded at
+//! once), score and distance of every query, and the page makes the hit objects
+//! (`web/results.js`).
 
-use js_sys::{Object, Reflect};
+use js_sys::{Array, Float32Array, Object, Reflect};
 use ruvector_core::{SearchPath, SearchResults};
 use wasm_bindgen::prelude::*;
 
@@ -12,76 +13,95 @@ use super::{fail, to_js};
 use crate::errors::ErrorInfo;
 
 #[wasm_bindgen(inline_js = "
-export function results(ids, ends, scores, distances, exact, evaluations) {
-  const hits = new Array(ends.length);
+export function resultSet(ids, idEnds, offsets, scores, distances, exact, evaluations) {
+  const list = new Array(idEnds.length);
   let at = 0;
-  for (let i = 0; i < ends.length; i++) {
-    hits[i] = { id: ids.slice(at, ends[i]), score: scores[i], distance: distances[i] };
-    at = ends[i];
+  for (let i = 0; i < idEnds.length; i++) {
+    list[i] = ids.slice(at, idEnds[i]);
+    at = idEnds[i];
   }
-  return { hits, path: exact ? 'exactScan' : 'graph', evaluations };
+  return {
+    offsets: offsets.slice(), ids: list, scores: scores.slice(), distances: distances.slice(),
+    paths: Array.from(exact, (e) => (e ? 'exactScan' : 'graph')), evaluations: evaluations.slice(),
+  };
 }")]
 extern "C" {
-    /// `{ hits: [{ id, score, distance }], path, evaluations }`; hit `i`'s id is
-    /// `ids.slice(ends[i - 1], ends[i])` (UTF-16 units).
-    fn results(
+    /// `{ offsets, ids, scores, distances, paths, evaluations }`, the typed arrays copied out
+    /// of wasm memory; hit `i`'s id is `ids.slice(idEnds[i - 1], idEnds[i])` (UTF-16 units).
+    #[wasm_bindgen(js_name = resultSet)]
+    fn result_set_js(
         ids: &str,
-        ends: &[u32],
+        id_ends: &[u32],
+        offsets: &[u32],
         scores: &[f32],
         distances: &[f32],
-        exact: bool,
-        evaluations: f64,
+        exact: &[u8],
+        evaluations: &[f64],
     ) -> Object;
 }
 
-/// `found` as the worker protocol returns it: `{ hits: [{ id, score, distance, metadata?,
-/// vector? }], path, evaluations }`, the very object (same fields, order and values) that
-/// serde-wasm-bindgen's JSON-compatible serializer makes of it, but for `vector`: a
-/// `Float32Array`, as `get` returns it.
-pub fn search_results_to_js(found: &SearchResults) -> Result<JsValue, JsValue> {
-    let ids: String = found.hits.iter().map(|h| h.id.as_str()).collect();
+/// The results of `found` (one entry per query) as a result set: `{ offsets: Uint32Array,
+/// ids: string[], scores: Float32Array, distances: Float32Array, paths: string[],
+/// evaluations: Float64Array, metadata?: (object | null)[], vectors?: Float32Array }`. Query
+/// `q`'s hits are entries `offsets[q]` to `offsets[q + 1]` of each column; `metadata` is there
+/// when any hit has some, `vectors` (hit `i` at `i·dim`) when the hits have their vectors.
+pub fn result_set(found: &[SearchResults]) -> Result<JsValue, JsValue> {
+    let hits = || found.iter().flat_map(|r| r.hits.iter());
+    let ids: String = hits().map(|h| h.id.as_str()).collect();
     // JavaScript strings count UTF-16 units.
-    let ends: Vec<u32> = found
-        .hits
-        .iter()
+    let id_ends: Vec<u32> = hits()
         .scan(0, |at, h| {
             *at += h.id.encode_utf16().count() as u32;
             Some(*at)
         })
         .collect();
-    let scores: Vec<f32> = found.hits.iter().map(|h| h.score).collect();
-    let distances: Vec<f32> = found.hits.iter().map(|h| h.distance).collect();
-    let exact = found.path == SearchPath::ExactScan;
-    let out = results(
+    let mut offsets = Vec::with_capacity(found.len() + 1);
+    offsets.push(0u32);
+    for r in found {
+        offsets.push(offsets[offsets.len() - 1] + r.hits.len() as u32);
+    }
+    let scores: Vec<f32> = hits().map(|h| h.score).collect();
+    let distances: Vec<f32> = hits().map(|h| h.distance).collect();
+    let exact: Vec<u8> = found
+        .iter()
+        .map(|r| u8::from(r.path == SearchPath::ExactScan))
+        .collect();
+    let evaluations: Vec<f64> = found.iter().map(|r| r.evaluations as f64).collect();
+    let set = result_set_js(
         &ids,
-        &ends,
+        &id_ends,
+        &offsets,
         &scores,
         &distances,
-        exact,
-        found.evaluations as f64,
+        &exact,
+        &evaluations,
     );
-    let extras = found.hits.iter().enumerate();
-    let mut extras = extras
-        .filter(|(_, h)| h.metadata.is_some() || h.vector.is_some())
-        .peekable();
-    if extras.peek().is_none() {
-        return Ok(out.into());
-    }
-    let hits = Reflect::get(&out, &"hits".into()).map_err(internal)?;
-    for (i, h) in extras {
-        let hit = Reflect::get_u32(&hits, i as u32).map_err(internal)?;
-        if let Some(m) = &h.metadata {
-            Reflect::set(&hit, &"metadata".into(), &to_js(m)?).map_err(internal)?;
+    if hits().any(|h| h.metadata.is_some()) {
+        let metadata = Array::new();
+        for h in hits() {
+            metadata.push(&match &h.metadata {
+                Some(m) => to_js(m)?,
+                None => JsValue::NULL,
+            });
         }
-        if let Some(v) = &h.vector {
-            let v = js_sys::Float32Array::from(v.as_slice());
-            Reflect::set(&hit, &"vector".into(), &v).map_err(internal)?;
-        }
+        Reflect::set(&set, &"metadata".into(), &metadata).map_err(internal)?;
     }
-    Ok(out.into())
+    if hits().any(|h| h.vector.is_some()) {
+        let mut values = Vec::new();
+        for h in hits() {
+            let v = h
+                .vector
+                .as_ref()
+                .ok_or_else(|| fail(ErrorInfo::new("INTERNAL", "a hit without its vector")))?;
+            values.extend_from_slice(v);
+        }
+        let vectors = Float32Array::from(values.as_slice());
+        Reflect::set(&set, &"vectors".into(), &vectors).map_err(internal)?;
+    }
+    Ok(set.into())
 }
 
-/// A failure of `Reflect` on the plain objects made here (it cannot happen) as INTERNAL.
+/// A failure of `Reflect` on the plain object made here (it cannot happen) as INTERNAL.
 fn internal(e: JsValue) -> JsValue {
     fail(ErrorInfo::new("INTERNAL", format!("{e:?}")))
 }

@@ -3,11 +3,10 @@
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
-use super::convert::parse;
 use super::fail;
+use super::fields::import_options;
 use super::lifecycle::{engine_events, stats};
 use crate::engine;
-use crate::protocol::ImportOptions;
 
 /// The whole database as one export file (`Uint8Array`; [`engine::Engine::export`]).
 pub async fn export_db(name: String) -> Result<Uint8Array, JsValue> {
@@ -24,7 +23,7 @@ pub async fn import_db(
     file: Uint8Array,
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let opts: ImportOptions = parse("options", options)?;
+    let opts = import_options(options).map_err(fail)?;
     let file = file.to_vec();
     let imported = engine::lifecycle::import(&name, &file, &opts, engine_events());
     imported.await.map_err(fail)?;

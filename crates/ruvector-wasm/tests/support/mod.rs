@@ -36,3 +36,41 @@ pub fn json(v: &JsValue) -> String {
 pub fn rows(n: usize, dim: usize, seed: u64) -> Vec<f32> {
     Mixture::with_spread(dim, 10, seed, 1.5).sample(n, seed + 1)
 }
+
+/// One hit of a result set, read from its columns.
+#[derive(Debug, PartialEq)]
+pub struct HitOf {
+    pub id: String,
+    pub score: f32,
+    pub distance: f32,
+    /// The hit's metadata as JSON (`None`: no `metadata` column, or `null` in it).
+    pub metadata: Option<String>,
+    pub vector: Option<Vec<f32>>,
+}
+
+/// Query `q`'s hits of a result set (docs/protocol.md, "Result sets").
+pub fn hits_of(set: &JsValue, q: usize) -> Vec<HitOf> {
+    use js_sys::{Array, Float32Array, Uint32Array};
+    let offsets = Uint32Array::from(field(set, "offsets")).to_vec();
+    let ids = Array::from(&field(set, "ids"));
+    let scores = Float32Array::from(field(set, "scores")).to_vec();
+    let distances = Float32Array::from(field(set, "distances")).to_vec();
+    let metadata = field(set, "metadata");
+    let vectors = field(set, "vectors");
+    let vectors = (!vectors.is_undefined()).then(|| Float32Array::from(vectors).to_vec());
+    let dim = vectors.as_ref().map_or(0, |v| {
+        v.len().checked_div(ids.length() as usize).unwrap_or(0)
+    });
+    (offsets[q] as usize..offsets[q + 1] as usize)
+        .map(|i| HitOf {
+            id: ids.get(i as u32).as_string().unwrap(),
+            score: scores[i],
+            distance: distances[i],
+            metadata: (!metadata.is_undefined())
+                .then(|| Array::from(&metadata).get(i as u32))
+                .filter(|m| !m.is_null())
+                .map(|m| json(&m)),
+            vector: vectors.as_ref().map(|v| v[i * dim..(i + 1) * dim].to_vec()),
+        })
+        .collect()
+}
