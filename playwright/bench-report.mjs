@@ -46,7 +46,7 @@ export function summarise(run) {
     return rounds.length ? rounds.reduce((a, b) => (b.total_ms < a.total_ms ? b : a)) : null;
   };
   return {
-    ours, int8, peers, at, bestQps, bestBuild, open,
+    ours, int8, peers, at, bestQps, bestBuild, open, page: pageSummary(run, ours),
     ratios: ours && {
       qps: peers.map((s) => ({ name: s.system, value: at[s.id] != null && at.ruvector != null ? at.ruvector / at[s.id] : null })),
       qpsBest: bestQps.name ? at.ruvector / bestQps.value : null,
@@ -57,9 +57,84 @@ export function summarise(run) {
   };
 }
 
+/**
+ * The page path (`run.page`): ours through the facade and hnswlib-wasm called on the page,
+ * with the ratios the README's headline quotes; null for a run without it.
+ */
+function pageSummary(run, inWorker) {
+  const ok = (run.page ?? []).filter((s) => !s.error);
+  const ours = ok.find((s) => s.id === 'ruvector');
+  const hnsw = ok.find((s) => s.id === 'hnswlib');
+  if (!ours || !hnsw) return null;
+  const int8 = ok.find((s) => s.id === 'ruvector-int8');
+  const hnswWorker = run.systems.find((s) => s.id === 'hnswlib' && !s.error);
+  const at = (s) => (s ? qpsAtRecall(s.search) : null);
+  const ratio = (a, b) => (a != null && b ? a / b : null);
+  const ef16 = (s) => s?.search.find((p) => p.ef === 16);
+  const bytes = (s) => s.bytes.gzip;
+  return {
+    ok, ours, int8, hnsw,
+    qps: ratio(at(ours), at(hnsw)),
+    qpsInt8: ratio(at(int8), at(hnsw)),
+    qpsVsWorker: ratio(at(ours), at(hnswWorker)),
+    batch: (ours.batch ?? []).map((b) => ({ ef: b.ef, value: ratio(b.qps, inWorker?.search.find((p) => p.ef === b.ef)?.qps) })),
+    overhead: ef16(ours) && ours.echo_p50_us && ef16(inWorker) ? ef16(ours).p50_us - ours.echo_p50_us - ef16(inWorker).p50_us : null,
+    stall: ours.after_bulk ? ratio(ours.after_bulk.busy.p99_us, ours.after_bulk.idle.p99_us) : null,
+    first: ours.first_search ? ratio(ours.first_search.first_us, ours.first_search.next.p50_us) : null,
+    memory: ratio(ours.wasm_memory_bytes, hnsw.wasm_memory_bytes),
+    bytes: ratio(bytes(ours), bytes(hnsw)),
+    build: ratio(ours.build.inserts_per_s, hnsw.build.inserts_per_s),
+  };
+}
+
+/** The page path's tables (benches/README.md), or nothing for a run without it. */
+function pageMarkdown(run, sum) {
+  const pg = sum.page;
+  if (!pg) return [];
+  const lines = [
+    `### Through the public API, from a page (${run.browser}, ${run.dataset}, ${where(run)}; one run)`,
+    '',
+    "Ours is `open()` and `search()` from web/index.js on the page's main thread (the engine in the worker the facade starts); hnswlib-wasm is called on the page, as its README shows. Every figure of README.md's headline comes from this table.",
+    '',
+    '| ratio (same run) | value | target |',
+    '|---|---:|---:|',
+    `| our QPS through the facade ÷ hnswlib-wasm's on the page, at recall@10 = ${TARGET} | **${fix(pg.qps, 2)}×** | ≥ 2.5× |`,
+    ...(pg.int8 ? [`| the same with \`quantization: 'int8'\` | ${fix(pg.qpsInt8, 2)}× | |`] : []),
+    `| our QPS through the facade ÷ hnswlib-wasm's in a worker, at recall@10 = ${TARGET} | ${fix(pg.qpsVsWorker, 2)}× | |`,
+    `| searchMany, batches of 100: QPS ÷ our in-worker QPS (ef ${pg.batch.map((b) => b.ef).join(', ')}) | ${pg.batch.map((b) => `${fix(b.value, 2)}×`).join(', ')} | ≥ 0.9× |`,
+    `| p50 at ef 16 through the facade − (bare round trip + our in-worker p50) | ${int(pg.overhead)} µs | ≤ 50 µs |`,
+    `| p99 at ef 64 right after a bulk insert ÷ after ${fix((pg.ours.after_bulk?.idle_ms ?? 0) / 1000, 0)} s idle | ${fix(pg.stall, 2)}× | ≤ 2× |`,
+    `| first search after a reopen (fresh worker) ÷ the next searches' p50 | ${fix(pg.first, 1)}× | 1× |`,
+    `| build rate through the facade (durable) ÷ hnswlib-wasm's on the page (in memory) | ${fix(pg.build, 2)}× | |`,
+    `| wasm memory after the build: ours ÷ hnswlib-wasm's | ${fix(pg.memory, 2)}× | ≤ 1× |`,
+    `| bytes a page loads before its first search, gzip: ours ÷ hnswlib-wasm's | ${fix(pg.bytes, 2)}× | ≤ 1× |`,
+    '',
+    '| system | path | build inserts/s | ef | QPS | recall@10 | p50 µs | p99 µs |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of pg.ok) {
+    const path = s.id.startsWith('ruvector') ? 'facade' : 'on the page';
+    s.search.forEach((p, i) => lines.push(`| ${i ? '' : `${s.system} ${s.version}`} | ${i ? '' : path} | ${i ? '' : int(s.build.inserts_per_s)} | ${p.ef} | ${int(p.qps)} | ${fix(p.recall10, 4)} | ${int(p.p50_us)} | ${int(p.p99_us)} |`));
+    (s.batch ?? []).forEach((p, i) => lines.push(`| ${i ? '' : `${s.system}`} | ${i ? '' : `searchMany, ${p.batch} a call`} | | ${p.ef} | ${int(p.qps)} | ${fix(p.recall10, 4)} | | |`));
+  }
+  const o = pg.ours;
+  if (o.after_bulk) {
+    const b = o.after_bulk;
+    lines.push('', `Right after one \`insertMany\` of ${int(b.n)} vectors (${fix(b.insert_s, 1)} s), searches at ef ${b.ef} for ${fix(b.busy_ms / 1000, 0)} s, then the same after ${fix(b.idle_ms / 1000, 0)} s idle; reopened (a fresh worker), its first search; bare postMessage round trip of one query: ${int(o.echo_p50_us)} µs p50.`, '',
+      '| when | searches | p50 µs | p99 µs | max µs |', '|---|---:|---:|---:|---:|',
+      `| right after the bulk insert | ${int(b.busy.queries)} | ${int(b.busy.p50_us)} | ${int(b.busy.p99_us)} | ${int(b.busy.max_us)} |`,
+      `| idle | ${int(b.idle.queries)} | ${int(b.idle.p50_us)} | ${int(b.idle.p99_us)} | ${int(b.idle.max_us)} |`,
+      ...(o.first_search ? [`| first search after a reopen (open: ${fix(o.first_search.open_ms, 0)} ms) | 1 | ${int(o.first_search.first_us)} | | |`,
+        `| the next ones | ${int(o.first_search.next.queries)} | ${int(o.first_search.next.p50_us)} | ${int(o.first_search.next.p99_us)} | ${int(o.first_search.next.max_us)} |`] : []));
+  }
+  lines.push('', 'The in-worker tables below are the same engines without the message round trip (ours: `call()` inside the worker; peers: their calls inside a worker): a breakdown, not what an app gets.', '');
+  return lines;
+}
+
 function markdown(run, sum) {
   const { ours, ratios } = sum;
   const lines = [
+    ...pageMarkdown(run, sum),
     `### Beside the other browser vector databases (${run.browser}, ${run.dataset}, ${run.n}×${run.systems[0]?.dim ?? ''}, ${run.queries} queries, k = 10, m = 16, ef_construction = 200; ${where(run)}; each system alone in a fresh dedicated worker, one run)`,
     '',
     '| ratio (same run) | value | target |',
@@ -112,6 +187,22 @@ function markdown(run, sum) {
 }
 
 function headline(run, sum) {
+  const pg = sum.page;
+  if (pg) {
+    const o = sum.open(sum.ours);
+    const h = sum.open(sum.peers.find((s) => s.id === 'hnswlib'));
+    return [
+      `From one run of \`make bench\` (${run.browser}, ${run.dataset}, ${where(run)}), through the public API: ours`,
+      "`open()` and `search()` from a page, hnswlib-wasm (the fastest peer) called on the page; tables in",
+      '[benches/README.md](benches/README.md):',
+      '',
+      `- search at recall@10 = ${TARGET}: ${fix(pg.qps, 2)}× hnswlib-wasm's QPS${pg.int8 ? `, ${fix(pg.qpsInt8, 2)}× with \`quantization: 'int8'\`` : ''}, one query in flight;`,
+      `- \`searchMany\` in batches of 100: ${fix(pg.batch.find((b) => b.ef === 64)?.value, 2)}× our in-worker QPS at ef 64;`,
+      `- build rate, durable, ${fix(pg.build, 2)}× hnswlib-wasm's in memory;`,
+      ...(o && h ? [`- cold open to the first query in a fresh worker: ${fix(o.total_ms / h.total_ms, 2)}× hnswlib-wasm's time.`] : []),
+      '',
+    ].join('\n');
+  }
   const r = sum.ratios;
   const best = r.qps.reduce((a, x) => (x.value < a.value ? x : a), r.qps[0]);
   const opens = sum.peers.filter((s) => sum.open(s));

@@ -5,11 +5,16 @@
 //  2. ours beside the peers a user would pick instead, each in its own fresh worker, same data,
 //     same run (fixtures/peer-worker.js, adapters in fixtures/peers/) ->
 //     benches/results/browser-peers.json, then benches/report.html (own SVG charts), its
-//     screenshot benches/report.png, and the peers tables in benches/README.md and README.md.
+//     screenshot benches/report.png, and the peers tables in benches/README.md and README.md;
+//  3. ours and hnswlib-wasm from the page's main thread, as their users call them: ours through
+//     open() and search() (web/index.js), hnswlib in place (fixtures/page-bench.js), with
+//     searchMany, searches right after a bulk insert and the first search after a reopen ->
+//     the `page` list of browser-peers.json. The README's headline ratios come from this path.
 // RUVECTOR_BENCH_LIMIT=n keeps the first n base vectors (a quick run);
 // RUVECTOR_BENCH_ONLY=peers skips part 1, =core skips part 2; RUVECTOR_BENCH_SYSTEMS=a,b runs
 // only those systems in part 2. Either writes part 2 to browser-peers-partial.json, no report.
 // IndexedDB is on disk (a persistent profile); RUVECTOR_BENCH_STORAGE=memory keeps it in memory.
+// RUVECTOR_BENCH_IDLE_MS (20000): the idle time before the page path's idle searches.
 import { readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -19,12 +24,15 @@ import { join, resolve } from 'node:path';
 import { serve, ROOT } from './server.mjs';
 import { launch, launchPersistent, EXECUTABLE } from './browser.mjs';
 import { writeReports, screenshotReport } from './bench-report.mjs';
+import { PAGE_SYSTEMS } from './fixtures/page-bench.js';
 
 const EFS = [16, 32, 64, 128, 256];
 const LIMIT = Number(process.env.RUVECTOR_BENCH_LIMIT || 0);
 const ONLY = process.env.RUVECTOR_BENCH_ONLY || '';
 /** Ours: the wasm, its glue (wasm-bindgen's module, its snippets folded in by the build), the worker. */
 const OURS = ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', 'worker/worker.js'];
+/** What a page loads before its first search through the facade: the facade's modules too. */
+const OURS_PAGE = [...OURS, 'web/index.js', 'web/results.js', 'web/simd.js'];
 /** Every system in the run, and the files its worker loads (for bytes raw and gzip). */
 const SYSTEMS = {
   ruvector: OURS,
@@ -114,7 +122,25 @@ try {
       console.log(system, JSON.stringify(r.out));
       systems.push({ id: system, ...r.out, bytes });
     }
-    const out = { bench: 'browser-peers', browser: browserName, storage: STORAGE, ...data, efs: EFS, k: 10, systems };
+    // A page of its own, as an app's: the facade's workers and the peer's library live in it.
+    const pageRun = await browser.newPage();
+    pageRun.on('console', (m) => console.log('page:', m.text()));
+    await pageRun.goto(`${server.url}/playwright/fixtures/bench.html`);
+    await pageRun.waitForFunction(() => window.benchReady === true);
+    await pageRun.evaluate(([efs, limit]) => window.loadData(efs, limit), [EFS, LIMIT]);
+    const onPage = [];
+    for (const system of PAGE_SYSTEMS.filter((id) => !only || only.includes(id))) {
+      const r = await pageRun.evaluate(([s, o]) => window.runOnPage(s, o), [system, { busyMs: 3000, idleMs: Number(process.env.RUVECTOR_BENCH_IDLE_MS || 20000) }]);
+      const bytes = await bytesOf(system.startsWith('ruvector') ? OURS_PAGE : SYSTEMS[system]);
+      if (!r.ok) {
+        console.log(`${system} on the page: failed: ${r.error}`);
+        onPage.push({ id: system, path: 'page', error: r.error, bytes });
+        continue;
+      }
+      console.log(`${system} on the page`, JSON.stringify(r.out));
+      onPage.push({ id: system, ...r.out, bytes });
+    }
+    const out = { bench: 'browser-peers', browser: browserName, storage: STORAGE, ...data, efs: EFS, k: 10, systems, page: onPage };
     // A partial run (some systems, or fewer vectors) never replaces the full results.
     const file = only || LIMIT || STORAGE !== 'disk' ? 'browser-peers-partial.json' : 'browser-peers.json';
     await writeFile(join(dir, file), JSON.stringify(out, null, 2) + '\n');

@@ -56,6 +56,34 @@ test('every system runs the whole measurement on seeded data, in its own worker'
   await page.close();
 });
 
+test('the page path: ours through the facade and hnswlib-wasm on the page, with searchMany, stalls and the first search', async () => {
+  assert.ok(run, 'the worker path ran');
+  const page = await env.browser.newPage();
+  page.on('pageerror', (e) => console.log('page error:', e.message));
+  await page.goto(`${env.server.url}/playwright/fixtures/bench.html`);
+  await page.waitForFunction(() => window.benchReady === true);
+  await page.evaluate(() => window.loadData([16, 64], 1500, { shared: false }));
+  run.page = [];
+  for (const system of ['ruvector', 'hnswlib']) {
+    const r = await page.evaluate((s) => window.runOnPage(s, { busyMs: 300, idleMs: 300 }), system);
+    assert.ok(r.ok, `${system} on the page: ${r.error} ${r.stack}`);
+    run.page.push({ id: system, ...r.out, bytes: { raw: 1, gzip: system === 'ruvector' ? 3 : 2 } });
+    const at64 = r.out.search.find((p) => p.ef === 64);
+    assert.ok(at64.recall10 >= 0.9, `${system} on the page: recall@10 ${at64.recall10}`);
+    assert.equal(r.out.path, 'page');
+    assert.ok(r.out.reopen[0].same_answers, `${system}: reopened on the page, same answers`);
+  }
+  const ours = run.page[0];
+  // searchMany answers each query as search does: the same recall at every ef.
+  assert.deepEqual(ours.batch.map((b) => [b.ef, b.recall10]), ours.search.map((p) => [p.ef, p.recall10]));
+  assert.ok(ours.after_bulk.busy.queries >= 50 && ours.after_bulk.idle.queries >= 50);
+  assert.ok(ours.after_bulk.busy.p99_us >= ours.after_bulk.busy.p50_us);
+  assert.ok(ours.first_search.first_us > 0 && ours.first_search.next.queries >= 49);
+  assert.ok(ours.echo_p50_us > 0, 'a bare round trip was timed');
+  assert.ok(ours.wasm_memory_bytes >= 2 ** 16, 'wasm memory read through stats()');
+  await page.close();
+});
+
 test('the report renders from the run: ratios off the curves, six charts drawn', async () => {
   assert.ok(run, 'the measurement test ran');
   const sum = summarise(run);
@@ -65,6 +93,16 @@ test('the report renders from the run: ratios off the curves, six charts drawn',
   assert.ok(out.markdown.includes(`our search QPS ÷ hnswlib-wasm's at recall@10 = 0.95 | ${expected.toFixed(2)}×`), 'the hnswlib ratio is in the table');
   assert.equal(sum.ratios.qps.length, 3);
   assert.ok(out.headline.includes('build rate, durable') && out.headline.includes('make bench'));
+  // The headline comes from the page path: ratios of ours through the facade to hnswlib-wasm on the page.
+  assert.ok(out.headline.includes('through the public API'), out.headline);
+  const pg = sum.page;
+  const atPage = (id) => qpsAtRecall(run.page.find((s) => s.id === id).search);
+  assert.equal(pg.qps, atPage('ruvector') / atPage('hnswlib'));
+  assert.ok(out.headline.includes(`${pg.qps.toFixed(2)}× hnswlib-wasm's QPS`), out.headline);
+  assert.equal(pg.bytes, 1.5, 'bytes loaded: ours ÷ hnswlib-wasm\'s');
+  assert.ok(out.markdown.includes('### Through the public API, from a page'));
+  const workerOnly = render({ ...run, page: undefined });
+  assert.ok(workerOnly.headline.includes('timed inside the worker'), 'a run without the page path says its figures are in-worker');
   // Where IndexedDB was kept is part of every heading that quotes the run's times.
   assert.ok(out.headline.includes('IndexedDB in memory') && out.markdown.includes('IndexedDB in memory'), 'a run without `storage` kept IndexedDB in memory');
   const onDisk = render({ ...run, storage: 'disk' });

@@ -43,7 +43,7 @@ test('every Database method round-trips through the worker', async () => {
     await db.delete(['b']);
     out.countAfter = await db.count();
     const stats = await db.stats();
-    out.stats = { len: stats.len, kernel: stats.kernel, transactions: stats.persistence.transactions > 0 };
+    out.stats = { len: stats.len, kernel: stats.kernel, transactions: stats.persistence.transactions > 0, wasmMemory: stats.wasmMemory >= 2 ** 16 && stats.wasmMemory % 2 ** 16 === 0 };
     const file = await db.export();
     out.exportIsBlob = file instanceof Blob && file.size > 0;
     const copy = await window.rv.importDatabase(`${name}-copy`, file);
@@ -85,7 +85,7 @@ test('every Database method round-trips through the worker', async () => {
   assert.equal(r.withVectors, true);
   assert.equal(r.countBefore, 4);
   assert.equal(r.countAfter, 2);
-  assert.deepEqual(r.stats, { len: 2, kernel: SCALAR ? 'portable-wasm32' : 'simd128', transactions: true });
+  assert.deepEqual(r.stats, { len: 2, kernel: SCALAR ? 'portable-wasm32' : 'simd128', transactions: true, wasmMemory: true });
   assert.equal(r.exportIsBlob, true);
   assert.equal(r.copyCount, 2);
   assert.deepEqual(r.listed, [name, `${name}-copy`]);

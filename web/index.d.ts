@@ -151,6 +151,8 @@ export interface Stats {
   kernel: string;
   simd: boolean;
   distanceEvaluations: number;
+  /** The worker's WebAssembly memory in bytes (it grows and never shrinks). */
+  wasmMemory: number;
   /** Bytes in memory by part; `vectorsInMemory` counts the float32 vectors not only in storage. */
   memory: { vectors: number; codes: number; graph: number; ids: number; metadata: number; vectorsInMemory: number };
   storage: { seq: number; foldedSeq: number; batches: number; checkpoints: number; bytesWritten: number; logRecords: number; logBytes: number };

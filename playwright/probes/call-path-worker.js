@@ -28,8 +28,9 @@ self.onmessage = async ({ data }) => {
   let s = now();
   let value = await rv.call(data.op, data.args, 1);
   if (data.twice) {
+    const args = data.other ? { ...data.args, vector: data.other } : data.args;
     s = now();
-    value = await rv.call(data.op, data.args, 1);
+    value = await rv.call(data.op, args, 1);
   }
   self.postMessage({ value, us: (now() - s) * 1000 });
 };

@@ -5,6 +5,7 @@
 //   echo          a bare postMessage round trip of 384 floats to a worker
 //   worker call   `call('search')` timed inside a worker, one request per message
 //   warm call     the same call repeated at once in the same task (caches warm)
+//   second call   another query's call right after, in the same task
 //   loop_search   mean of 4,000 `call('search')`s back to back in the worker (other queries)
 //   loop_count    the same for `call('count')`: the binding's own cost per call
 // Needs `scripts/build-web.sh` first.   node playwright/probes/call-path.mjs
@@ -57,9 +58,9 @@ try {
     await new Promise((resolve) => { w.onmessage = resolve; });
     out.echo = await time((i) => ask({ echo: true, vector: query(i) }));
     await ask({ open: name });
-    for (const [label, twice] of [['worker call', false], ['warm call', true]]) {
+    for (const [label, twice, other] of [['worker call', false, false], ['warm call', true, false], ['second call', true, true]]) {
       const inWorker = [];
-      await time(async (i) => inWorker.push((await ask({ twice, op: 'search', args: { name, vector: query(i), options: { k: 10, ef } } })).us));
+      await time(async (i) => inWorker.push((await ask({ twice, other: other ? query(i + 7) : undefined, op: 'search', args: { name, vector: query(i), options: { k: 10, ef } } })).us));
       out[label] = p50(inWorker.slice(rounds));
     }
     Object.assign(out, await ask({ name, loop: { queries, dim, ef } }));

@@ -55,6 +55,19 @@ struct AllStats {
     config: ruvector_core::CollectionConfig,
     storage: ruvector_core::StorageStats,
     persistence: engine::EngineStats,
+    /// The worker's WebAssembly linear memory, in bytes (it grows, never shrinks).
+    wasm_memory: f64,
+}
+
+/// The byte length of this module's linear memory.
+fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0.0, |m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+        })
 }
 
 /// Starts `navigator.storage.estimate()`; `None` where the browser has no Storage API.
@@ -101,6 +114,7 @@ fn stats_with(name: &str, quota: JsValue) -> Result<JsValue, JsValue> {
             config: *db.collection().config(),
             storage: db.storage_stats(),
             persistence: e.stats.borrow().clone(),
+            wasm_memory: wasm_memory_bytes(),
         }
     };
     let out = to_js(&all)?;
