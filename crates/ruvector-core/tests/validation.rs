@@ -421,3 +421,16 @@ fn metadata_limits_are_enforced_without_recursion() {
         .expect("exactly the depth limit");
     assert_eq!(c.len(), 1);
 }
+
+/// The warm-up a binding runs after opening searches for real but leaves the counters a user
+/// reads as they were, and does nothing on an empty collection.
+#[test]
+fn warm_up_searches_without_counting() {
+    let c = seeded();
+    let before = c.stats().distance_evaluations;
+    let found = c.warm_up().expect("three vectors to find");
+    assert_eq!(found.hits.len(), 3);
+    assert!(found.evaluations > 0, "it searched");
+    assert_eq!(c.stats().distance_evaluations, before, "uncounted");
+    assert!(db(Metric::Euclidean).warm_up().is_none());
+}

@@ -108,6 +108,21 @@ fn rescore<S: crate::index::Space>(space: &S, q: &S::Query, keep: usize, scratch
 }
 
 impl Collection {
+    /// Searches once for a query of ones (k = 10), without counting its distance
+    /// evaluations in [`Collection::stats`]; `None` when empty. A WebAssembly runtime
+    /// compiles a function the first time it runs: a binding calls this after opening, so
+    /// that the first search a user makes does not pay for compiling the search path.
+    pub fn warm_up(&self) -> Option<SearchResults> {
+        if self.is_empty() {
+            return None;
+        }
+        let ones = vec![1.0; self.config.dimensions];
+        let found = self.search(&SearchQuery::new(&ones, 10)).ok()?;
+        self.evaluations
+            .fetch_sub(found.evaluations, Ordering::Relaxed);
+        Some(found)
+    }
+
     /// The nearest live vectors to `query.vector`.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
         if query.k == 0 || query.k > MAX_K {

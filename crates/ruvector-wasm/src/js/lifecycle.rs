@@ -24,7 +24,20 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let estimate = start_estimate();
     let opened = engine::lifecycle::open(&name, &opts, engine_events()).await;
     opened.map_err(fail)?;
+    warm_up(&name);
     stats_with(&name, finish_estimate(estimate).await)
+}
+
+/// Runs one search of the open database `name` and builds its result set, unseen. V8
+/// compiles a WebAssembly function the first time it runs: without this, the first search a
+/// user makes after `open` pays for compiling the search path (4.9 ms against 0.6 ms for
+/// the next ones, 20,000 × 384 in a fresh worker).
+fn warm_up(name: &str) {
+    let Ok(e) = engine::get(name) else { return };
+    let found = e.db.borrow().collection().warm_up();
+    if let Some(found) = found {
+        let _ = super::results::result_set(&[found]);
+    }
 }
 
 /// Closes database `name` ([`engine::lifecycle::close`]); resolves to whether it was open.
