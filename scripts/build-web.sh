@@ -103,12 +103,15 @@
 # JSON.stringify and serde_json's struct deserializers, and delete's ids without
 # serde-wasm-bindgen's deserializer: -6.3 KB, to 272,224 B. Then search results as result
 # sets in columns (one builder for search and the new searchMany) and searchMany itself:
-# +1.9 KB, to 274,158 B; ceiling to 274,300.
+# +1.9 KB, to 274,158 B; ceiling to 274,300. Then background work in slices (the checkpoint's
+# pages encoded and put 512 KiB at a time, its own path in the commit loop; the page cache
+# written over in place, header last), a warm-up search at open, wasmMemory in stats: +2.3 KB,
+# to 276,418 B; ceiling to 276,600 (still under the 276,904 B issue 25 started from).
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-274300} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-276600} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

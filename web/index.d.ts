@@ -156,7 +156,7 @@ export interface Stats {
   /** Bytes in memory by part; `vectorsInMemory` counts the float32 vectors not only in storage. */
   memory: { vectors: number; codes: number; graph: number; ids: number; metadata: number; vectorsInMemory: number };
   storage: { seq: number; foldedSeq: number; batches: number; checkpoints: number; bytesWritten: number; logRecords: number; logBytes: number };
-  persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number; openBytesRead: number; openFromCache: boolean; cacheWrites: number; cacheWriteMs: number; webLocks: boolean; remoteRecords: number; remoteReloads: number; readRetries: number };
+  persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number; openBytesRead: number; openFromCache: boolean; cacheWrites: number; cacheWriteMs: number; webLocks: boolean; remoteRecords: number; remoteReloads: number; readRetries: number; checkpointing: boolean; checkpointSlices: number };
   /** The origin's storage estimate (`navigator.storage.estimate()`, bytes), or null where there is none; an open's reply has it as estimated when the open began. */
   quota: { usage: number; quota: number } | null;
   [more: string]: unknown;

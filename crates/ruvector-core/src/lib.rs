@@ -38,7 +38,7 @@ mod vectors;
 pub use collection::{Collection, CollectionConfig, Item, ItemRef, StoredItem, Upserted};
 pub use collection::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, SELECTIVITY_SAMPLE};
 pub use database::{
-    CatchUp, CheckpointPolicy, Database, PendingSearch, StorageStats, BULK_SLOTS,
+    CatchUp, Checkpoint, CheckpointPolicy, Database, PendingSearch, StorageStats, BULK_SLOTS,
     RESCORE_CANDIDATES,
 };
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};

@@ -213,3 +213,57 @@ fn a_fold_by_another_writer_makes_the_stored_manifest_not_current() {
     assert!(reopened.manifest_is_current(&backend).expect("read"));
     assert!(!a.manifest_is_current(&MemoryBackend::new()).expect("empty"));
 }
+
+/// A checkpoint encoded a slice at a time (as the browser's worker runs it, answering
+/// searches between slices) stores exactly what a checkpoint in one go stores, and a
+/// database opened from it answers alike.
+#[test]
+fn a_checkpoint_in_slices_writes_the_same_batch_as_one_in_one_go() {
+    let dim = 32;
+    let rows = Mixture::new(dim, 10, 7).sample(3_000, 8);
+    let build = || {
+        let backend = MemoryBackend::new();
+        let (mut db, b) = Database::create(CollectionConfig::new(dim)).expect("create");
+        backend.write(&b).expect("write");
+        for chunk in (0..3_000).collect::<Vec<_>>().chunks(500) {
+            let items = chunk
+                .iter()
+                .map(|&i| Item::new(format!("v{i}"), rows[i * dim..(i + 1) * dim].to_vec()))
+                .collect();
+            let (_, b) = db.insert_batch(items).expect("insert");
+            backend.write(&b).expect("write");
+        }
+        (db, backend)
+    };
+    let (mut whole, whole_backend) = build();
+    let (mut sliced, sliced_backend) = build();
+    let one_go = whole.checkpoint().expect("something to fold");
+    let mut c = sliced.begin_checkpoint().expect("something to fold");
+    let mut slices = 1;
+    while !sliced.continue_checkpoint(&mut c, 4096) {
+        slices += 1;
+    }
+    let in_slices = sliced.finish_checkpoint(c);
+    println!("{slices} slices of about 4 KiB");
+    assert!(slices > 10, "the pages were encoded in slices: {slices}");
+    assert_eq!(in_slices.seq, one_go.seq);
+    assert_eq!(in_slices.puts, one_go.puts);
+    assert_eq!(in_slices.deletes, one_go.deletes);
+    assert_eq!(sliced.storage_stats(), whole.storage_stats());
+    assert!(sliced.begin_checkpoint().is_none(), "nothing left to fold");
+    whole_backend.write(&one_go).expect("write");
+    sliced_backend.write(&in_slices).expect("write");
+    let reopened = Database::open(&sliced_backend).expect("open");
+    let q = &rows[..dim];
+    let hits = |db: &Database| {
+        let r = db
+            .collection()
+            .search(&ruvector_core::SearchQuery::new(q, 10))
+            .expect("search");
+        r.hits.into_iter().map(|h| h.id).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        hits(&reopened),
+        hits(&Database::open(&whole_backend).expect("open"))
+    );
+}

@@ -27,19 +27,7 @@ async fn write_close_reopen_gives_the_same_results_without_distance_work() {
     )
     .await
     .unwrap();
-    let ids: Array = (0..300)
-        .map(|i| JsValue::from_str(&format!("p{i}")))
-        .collect();
-    rv::insert_packed(
-        name.clone(),
-        JsValue::UNDEFINED,
-        Float32Array::from(&data[..300 * dim]),
-        ids.into(),
-        JsValue::UNDEFINED,
-        None,
-    )
-    .await
-    .unwrap();
+    insert_rows(&name, &data, dim, 0, 300, "p").await;
     for i in 300..310 {
         let item = obj(&format!(r#"[{{"id": "s{i}", "metadata": {{"i": {i}}}}}]"#));
         Reflect::set(

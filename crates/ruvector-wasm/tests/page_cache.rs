@@ -278,18 +278,7 @@ async fn close_folds_the_log_a_stale_page_cache_needs() {
     assert_eq!(top10(&name, &q).await, before);
     // A delete closes too, but neither folds the log nor writes the cache it is removing
     // (after a bulk batch, which stores pages and a new manifest, a close would do both).
-    let packed = Float32Array::from(&data[..300 * dim]);
-    let ids: Array = (0..300).map(|i| JsValue::from(format!("t{i}"))).collect();
-    rv::insert_packed(
-        name.clone(),
-        JsValue::UNDEFINED,
-        packed,
-        ids.into(),
-        JsValue::UNDEFINED,
-        None,
-    )
-    .await
-    .unwrap();
+    insert_rows(&name, &data, dim, 0, 300, "t").await;
     let engine = rv::engine::get(&name).unwrap();
     let checkpoints = engine.db.borrow().storage_stats().checkpoints;
     assert!(engine.db.borrow().storage_stats().log_records > 0);

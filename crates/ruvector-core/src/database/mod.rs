@@ -452,22 +452,57 @@ impl Database {
     /// a new generation, a manifest naming them, and deletes the folded log records and the
     /// replaced pages, in one batch. `None` when there is nothing to fold (and the manifest
     /// already has the current sequence number: [`Database::advance_seq`] moves it on).
+    /// [`Database::begin_checkpoint`] does the same a slice at a time.
     pub fn checkpoint(&mut self) -> Option<WriteBatch> {
+        let c = self.begin_checkpoint()?;
+        Some(self.finish_checkpoint(c))
+    }
+
+    /// Starts a checkpoint whose pages are encoded a slice at a time
+    /// ([`Database::continue_checkpoint`]), so that a caller can answer searches between
+    /// slices; [`Database::finish_checkpoint`] ends it. No write may be applied before it
+    /// ends: the batch folds the log as it stands now. `None` when there is nothing to fold.
+    pub fn begin_checkpoint(&mut self) -> Option<Checkpoint> {
         let numbered = self.manifest.folded_seq + 1 == self.next_seq;
         if self.log.is_empty() && self.dirty.is_empty() && numbered {
             return None;
         }
-        let folded = self.next_seq - 1;
-        let mut batch = WriteBatch {
-            seq: folded,
-            ..WriteBatch::default()
-        };
-        for (kind, p) in std::mem::take(&mut self.dirty) {
-            self.write_page(kind, p, &mut batch);
+        Some(Checkpoint {
+            pages: std::mem::take(&mut self.dirty).into_iter(),
+            batch: WriteBatch {
+                seq: self.next_seq - 1,
+                ..WriteBatch::default()
+            },
+        })
+    }
+
+    /// Encodes the next pages of checkpoint `c`, at least one and about `bytes` of them;
+    /// true once every page is encoded.
+    pub fn continue_checkpoint(&mut self, c: &mut Checkpoint, bytes: usize) -> bool {
+        debug_assert_eq!(
+            c.batch.seq + 1,
+            self.next_seq,
+            "a write came during a checkpoint"
+        );
+        let mut encoded = 0;
+        while encoded < bytes {
+            let Some((kind, page)) = c.pages.next() else {
+                return true;
+            };
+            self.write_page(kind, page, &mut c.batch);
+            encoded += c.batch.puts.last().map_or(0, |(_, v)| v.len());
         }
+        c.pages.len() == 0
+    }
+
+    /// Ends checkpoint `c`: its remaining pages, the folded log records deleted, the manifest;
+    /// the batch to store.
+    pub fn finish_checkpoint(&mut self, mut c: Checkpoint) -> WriteBatch {
+        while !self.continue_checkpoint(&mut c, usize::MAX) {}
+        let mut batch = c.batch;
         batch.deletes.extend(self.log.keys().map(|&s| log_key(s)));
         self.log.clear();
-        self.manifest.folded_seq = folded;
+        self.manifest.folded_seq = batch.seq;
         self.manifest.header = self.header();
         batch
             .puts
@@ -475,7 +510,7 @@ impl Database {
         self.stats.checkpoints += 1;
         self.count(&batch);
         self.evict();
-        Some(batch)
+        batch
     }
 
     /// `quantization: int8`: drops from memory the originals of every vector page that is
@@ -497,6 +532,13 @@ impl Database {
             .vectors
             .evict_before(first_dirty.min(slots / per * per));
     }
+}
+
+/// A checkpoint under way ([`Database::begin_checkpoint`]): the pages it has yet to encode
+/// and its batch so far.
+pub struct Checkpoint {
+    pages: std::collections::btree_set::IntoIter<(PageKind, u32)>,
+    batch: WriteBatch,
 }
 
 /// Whether the collection's originals leave memory once stored (`quantization: int8` or

@@ -18,9 +18,13 @@
 //! The file has the export file's framing (docs/format.md) without its final checksum (each
 //! record carries its own), written a record at a time, so that writing it never holds more
 //! than one encoded page in memory (the engine writes them in chunks, pausing between them:
-//! `Engine::refresh_cache`).
+//! `Engine::refresh_cache`). The file is written over in place and its header, which names how
+//! many records follow, is written last (a zeroed header until then), then the file is cut to
+//! its new length: emptying a 30 MiB file first, and flushing it at the end, each held the
+//! worker for 10-30 ms while searches waited. Left unflushed, a file torn by a crash is read as
+//! no cache (a zeroed header) or fails its records' checksums, and the open reads IndexedDB.
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Promise};
 use ruvector_core::storage::export::{export_header, frame_record};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -57,9 +61,7 @@ export async function cache_read(name) {
 export async function cache_writer(name) {
   try {
     const d = await dir();
-    const h = d && await (await d.getFileHandle(name, { create: true })).createSyncAccessHandle();
-    h?.truncate(0);
-    return h;
+    return d && await (await d.getFileHandle(name, { create: true })).createSyncAccessHandle();
   } catch (e) {
     return null;
   }
@@ -67,8 +69,14 @@ export async function cache_writer(name) {
 export function cache_put(h, bytes, at) {
   try { return h.write(bytes, { at }) === bytes.length; } catch (e) { return false; }
 }
-export async function cache_close(h, name, ok) {
-  try { if (ok) h.flush(); h.close(); } catch (e) { ok = false; }
+export async function cache_close(h, name, ok, header, size) {
+  try {
+    if (ok) ok = h.write(header, { at: 0 }) === header.length;
+    if (ok) h.truncate(size);
+    h.close();
+  } catch (e) {
+    ok = false;
+  }
   if (!ok) await cache_remove(name);
   return ok;
 }
@@ -78,8 +86,9 @@ export async function cache_remove(name) {
 extern "C" {
     fn cache_read(name: &str) -> Promise;
     fn cache_writer(name: &str) -> Promise;
-    fn cache_put(handle: &JsValue, bytes: &Uint8Array, at: f64) -> bool;
-    fn cache_close(handle: &JsValue, name: &str, ok: bool) -> Promise;
+    /// `bytes` is a view of wasm memory, read while the call runs: no copy to make and drop.
+    fn cache_put(handle: &JsValue, bytes: &[u8], at: f64) -> bool;
+    fn cache_close(handle: &JsValue, name: &str, ok: bool, header: &[u8], size: f64) -> Promise;
     fn cache_remove(name: &str) -> Promise;
 }
 
@@ -110,6 +119,8 @@ pub struct Writer {
     file: String,
     at: f64,
     ok: bool,
+    /// The real header, written by [`Writer::finish`].
+    header: Vec<u8>,
 }
 
 impl Writer {
@@ -123,20 +134,23 @@ impl Writer {
             file,
             at: 0.0,
             ok: true,
+            header: Vec::new(),
         })
     }
 
     /// Appends `bytes` (after a failure, does nothing).
     pub fn put(&mut self, bytes: &[u8]) {
         if self.ok {
-            self.ok = cache_put(&self.handle, &Uint8Array::from(bytes), self.at);
+            self.ok = cache_put(&self.handle, bytes, self.at);
             self.at += bytes.len() as f64;
         }
     }
 
-    /// Writes the file's header: `count` records follow.
+    /// Makes room for the file's header (`count` records follow), written by
+    /// [`Writer::finish`].
     pub fn header(&mut self, count: usize) {
-        self.put(&export_header(count));
+        self.header = export_header(count);
+        self.put(&vec![0; self.header.len()]);
     }
 
     /// Appends one record with the export file's framing.
@@ -160,10 +174,11 @@ impl Writer {
         self.ok = false;
     }
 
-    /// Flushes and closes the file; true when every write succeeded, else the file is
-    /// deleted.
+    /// Writes the header, cuts the file to what was written and closes it; true when every
+    /// write succeeded, else the file is deleted.
     pub async fn finish(self) -> bool {
-        let closed = JsFuture::from(cache_close(&self.handle, &self.file, self.ok)).await;
+        let closing = cache_close(&self.handle, &self.file, self.ok, &self.header, self.at);
+        let closed = JsFuture::from(closing).await;
         closed.ok().and_then(|v| v.as_bool()) == Some(true)
     }
 }

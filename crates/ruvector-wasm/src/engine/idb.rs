@@ -412,7 +412,7 @@ impl Idb {
             tx.set_oncomplete(Some(&resolve));
             tx.set_onabort(Some(&reject));
         });
-        let queued = (|| -> Result<(), JsValue> {
+        let queued = async {
             let store = tx.object_store(STORE)?;
             if batch.clear {
                 store.clear()?;
@@ -420,24 +420,38 @@ impl Idb {
             for d in &batch.deletes {
                 store.delete(&JsValue::from_str(d))?;
             }
+            // Puts [`SLICE_BYTES`] at a time: each value is copied twice as it is put (out of
+            // wasm memory, then by IndexedDB's clone), about 3 ms a MiB. The next slice is put
+            // from the last request's success, while the transaction is still active, and the
+            // worker answers what waits (searches) in between.
+            let mut slice = 0;
             for (k, v) in &batch.puts {
-                store.put_with_key(&Uint8Array::from(v.as_slice()), &JsValue::from_str(k))?;
+                let req =
+                    store.put_with_key(&Uint8Array::from(v.as_slice()), &JsValue::from_str(k))?;
+                slice += v.len();
+                if slice >= super::SLICE_BYTES {
+                    finish(&req).await?;
+                    slice = 0;
+                }
             }
-            Ok(())
-        })();
-        if let Err(e) = queued {
+            Ok::<(), JsValue>(())
+        }
+        .await;
+        if queued.is_err() {
+            // A put refused at once, or a request that failed (which aborts the transaction
+            // itself: a full quota shows here, between slices).
             let _ = tx.abort();
-            return Err(fail(&e));
         }
         let result = JsFuture::from(done).await;
         tx.set_oncomplete(None);
         tx.set_onabort(None);
-        match result {
-            Ok(_) => Ok(reported),
-            Err(_) => {
+        match (result, queued) {
+            (Ok(_), Ok(())) => Ok(reported),
+            (_, queued) => {
                 let err = tx
                     .error()
                     .map(JsValue::from)
+                    .or(queued.err())
                     .unwrap_or(JsValue::from_str("transaction aborted"));
                 let msg = js_message(&err);
                 if msg.starts_with("QuotaExceededError") {

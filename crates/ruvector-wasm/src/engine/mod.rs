@@ -19,9 +19,11 @@
 //! apply to the reloaded state. When the queue runs empty and the log passes a hard limit, a
 //! checkpoint is queued at once; when the log has merely grown larger than the pages it
 //! changes, the checkpoint waits until no write has come for [`IDLE_CHECKPOINT_MS`], so a
-//! bulk load is folded once, after it ends, or at `close` if that comes first. After the same
-//! idle time, and when closing, the page cache ([`cache`]) is written again if the
-//! stored manifest has changed and memory equals the pages it names.
+//! bulk load is folded once, after it ends, or at `close` if that comes first. A checkpoint
+//! runs in the commit loop, after the queued writes, a slice at a time ([`SLICE_BYTES`]):
+//! searches are answered between slices. After the same idle time, and when closing, the
+//! page cache ([`cache`]) is written again, in chunks, if the stored manifest has changed
+//! and memory equals the pages it names.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -66,7 +68,11 @@ pub const IDLE_CHECKPOINT_MS: u32 = 250;
 
 /// Bytes of records a page cache write encodes and writes before it gives the worker back
 /// for a moment: about 10 ms of work.
-pub const CACHE_CHUNK_BYTES: usize = 4 << 20;
+pub const CACHE_CHUNK_BYTES: usize = 1 << 20;
+
+/// Bytes of pages a checkpoint encodes, and of records a transaction puts, before the worker
+/// answers what waits (searches): about a millisecond of work.
+pub const SLICE_BYTES: usize = 512 << 10;
 
 /// How many times a read of stored vectors tries before giving up on pages that other tabs
 /// keep replacing ([`Engine::stored_pages`]).
@@ -100,6 +106,11 @@ pub struct EngineStats {
     /// Reads of stored vectors that found their pages replaced by another tab and read
     /// again after catching up.
     pub read_retries: u64,
+    /// Whether a checkpoint is being encoded or written now.
+    pub checkpointing: bool,
+    /// Slices of pages ([`SLICE_BYTES`]) the current or last checkpoint encoded, the worker
+    /// answering what waited between them.
+    pub checkpoint_slices: u64,
     /// What the last open with `recover: true` dropped, if anything.
     pub recovery: Option<ruvector_core::recovery::Recovery>,
     /// Whether the last open read its pages from the page cache ([`cache`]) and only
@@ -137,6 +148,8 @@ pub struct Engine {
     pub db: RefCell<Database>,
     idb: Idb,
     queue: RefCell<Vec<(Op, Option<Ack>)>>,
+    /// A checkpoint asked for (run after the queued writes), with whom to tell.
+    checkpoint: RefCell<Option<Vec<Ack>>>,
     committing: Cell<bool>,
     /// Writes queued so far; an idle checkpoint runs only if none came while it waited.
     writes: Cell<u64>,
@@ -154,6 +167,8 @@ pub struct Engine {
     /// Bytes of records a page cache write encodes between two pauses
     /// ([`CACHE_CHUNK_BYTES`] unless a test sets it).
     pub cache_chunk_bytes: Cell<usize>,
+    /// Bytes of pages a checkpoint encodes between pauses ([`SLICE_BYTES`]; tests lower it).
+    pub slice_bytes: Cell<usize>,
     /// Records the page cache write in flight has written so far (0 when none is).
     pub cache_records_written: Cell<usize>,
 }
@@ -298,6 +313,7 @@ impl Engine {
             db: RefCell::new(db),
             idb,
             queue: RefCell::new(Vec::new()),
+            checkpoint: RefCell::new(None),
             committing: Cell::new(false),
             writes: Cell::new(0),
             closed,
@@ -311,6 +327,7 @@ impl Engine {
             cached_manifest: RefCell::new(None),
             caching: RefCell::new(None),
             cache_chunk_bytes: Cell::new(CACHE_CHUNK_BYTES),
+            slice_bytes: Cell::new(SLICE_BYTES),
             cache_records_written: Cell::new(0),
         })
     }
@@ -468,7 +485,10 @@ impl Engine {
     /// own caller is told), after catching up with other tabs. Closing waits for this, so no
     /// queued write meets a closed connection.
     pub async fn flush(self: &Rc<Self>) {
-        if !self.committing.get() && self.queue.borrow().is_empty() {
+        if !self.committing.get()
+            && self.queue.borrow().is_empty()
+            && self.checkpoint.borrow().is_none()
+        {
             return; // nothing queued, nothing to wait for
         }
         let (tx, rx) = oneshot::channel();
@@ -491,13 +511,27 @@ impl Engine {
         };
         if fold {
             let (tx, rx) = oneshot::channel();
-            self.enqueue(Box::new(checkpoint_op), Some(tx));
+            self.request_checkpoint(Some(tx));
             let _ = rx.await;
         }
     }
 
     fn enqueue(self: &Rc<Self>, op: Op, ack: Option<Ack>) {
         self.queue.borrow_mut().push((op, ack));
+        self.start_commit_loop();
+    }
+
+    /// Asks the commit loop for a checkpoint, after the writes queued before it; `ack`
+    /// hears when it has committed or failed.
+    fn request_checkpoint(self: &Rc<Self>, ack: Option<Ack>) {
+        self.checkpoint
+            .borrow_mut()
+            .get_or_insert_with(Vec::new)
+            .extend(ack);
+        self.start_commit_loop();
+    }
+
+    fn start_commit_loop(self: &Rc<Self>) {
         if !self.committing.get() {
             self.committing.set(true);
             let me = self.clone();
@@ -549,7 +583,7 @@ impl Engine {
                 return;
             }
             if me.db.borrow().checkpoint_worthwhile() {
-                me.enqueue(Box::new(checkpoint_op), None);
+                me.request_checkpoint(None);
             } else {
                 me.refresh_cache().await;
             }
@@ -591,30 +625,75 @@ impl Engine {
         Ok(())
     }
 
+    /// Commits what is queued, group by group, then a checkpoint asked for; ends when there
+    /// is nothing left (a checkpoint the log's size requires counts), asking for an idle
+    /// checkpoint or cache write later.
     async fn commit_loop(self: Rc<Self>) {
         loop {
             let group: Vec<(Op, Option<Ack>)> = std::mem::take(&mut *self.queue.borrow_mut());
-            if group.is_empty() {
-                if self.closed.get() {
-                    break;
+            if !group.is_empty() {
+                if let Err((info, acks)) = self.commit_group(group).await {
+                    for a in acks {
+                        let _ = a.send(Err(info.clone()));
+                    }
                 }
-                if self.db.borrow().wants_checkpoint() {
-                    self.queue
-                        .borrow_mut()
-                        .push((Box::new(checkpoint_op), None));
+                continue;
+            }
+            let asked = self.checkpoint.borrow_mut().take();
+            if let Some(acks) = asked {
+                let done = self.commit_checkpoint().await;
+                let failed = done.is_err();
+                for a in acks {
+                    let _ = a.send(done.clone());
+                }
+                if !failed {
                     continue;
                 }
-                self.when_idle();
-                break;
+            } else if !self.closed.get() && self.db.borrow().wants_checkpoint() {
+                self.request_checkpoint(None);
+                continue;
             }
-            let result = self.commit_group(group).await;
-            if let Err((info, acks)) = result {
-                for a in acks {
-                    let _ = a.send(Err(info.clone()));
-                }
+            if !self.closed.get() {
+                self.when_idle(); // after a failed checkpoint: try again once idle
             }
+            break;
         }
         self.committing.set(false);
+    }
+
+    /// A checkpoint under the lock, its pages encoded [`Engine::slice_bytes`] at a time with the
+    /// worker given back between slices (and between slices of the transaction's puts), so
+    /// that a search waits for one slice, not for the whole fold. No write runs meanwhile:
+    /// they wait in the queue for this loop.
+    async fn commit_checkpoint(self: &Rc<Self>) -> Result<(), ErrorInfo> {
+        let lock = locks::acquire(&self.name).await?;
+        self.catch_up().await?;
+        let started = self.db.borrow_mut().begin_checkpoint();
+        let Some(mut c) = started else {
+            return Ok(()); // nothing to fold
+        };
+        self.stats.borrow_mut().checkpointing = true;
+        self.stats.borrow_mut().checkpoint_slices = 1;
+        while !self
+            .db
+            .borrow_mut()
+            .continue_checkpoint(&mut c, self.slice_bytes.get())
+        {
+            gloo_timers::future::TimeoutFuture::new(0).await;
+            self.stats.borrow_mut().checkpoint_slices += 1;
+        }
+        let batch = self.db.borrow_mut().finish_checkpoint(c);
+        let stored = self.store(&batch, lock).await;
+        self.stats.borrow_mut().checkpointing = false;
+        stored
+    }
+
+    /// Folds the log now (after the writes queued before), whether or not it would pay off;
+    /// resolves once that checkpoint has committed or failed.
+    pub async fn checkpoint_now(self: &Rc<Self>) -> Result<(), ErrorInfo> {
+        let (tx, rx) = oneshot::channel();
+        self.request_checkpoint(Some(tx));
+        rx.await.unwrap_or_else(|_| Err(abandoned()))
     }
 
     /// One group under the lock: catch up, apply, write, announce. On failure, the error and
@@ -655,8 +734,23 @@ impl Engine {
             }
             return Ok(());
         }
+        match self.store(&merged, lock).await {
+            Ok(()) => {
+                for a in acks {
+                    let _ = a.send(Ok(()));
+                }
+                Ok(())
+            }
+            Err(info) => Err((info, acks)),
+        }
+    }
+
+    /// Writes `batch`, applied in memory, in one transaction while `lock` is held, and
+    /// announces it; when the transaction fails, reloads what is stored (memory was ahead of
+    /// it) and returns the error.
+    async fn store(&self, batch: &WriteBatch, lock: locks::WriteLock) -> Result<(), ErrorInfo> {
         let durability = self.stats.borrow().durability;
-        match self.idb.write(&merged, durability).await {
+        match self.idb.write(batch, durability).await {
             Ok(reported) => {
                 {
                     let mut s = self.stats.borrow_mut();
@@ -665,9 +759,6 @@ impl Engine {
                 }
                 self.announce(self.db.borrow().storage_stats().seq);
                 drop(lock);
-                for a in acks {
-                    let _ = a.send(Ok(()));
-                }
                 Ok(())
             }
             Err(e) => {
@@ -693,15 +784,10 @@ impl Engine {
                     }
                 };
                 drop(lock);
-                Err((info, acks))
+                Err(info)
             }
         }
     }
-}
-
-/// The checkpoint as a queued write: nothing to store when there is nothing to fold.
-fn checkpoint_op(db: &mut Database) -> Result<WriteBatch, ErrorInfo> {
-    Ok(db.checkpoint().unwrap_or_default())
 }
 
 /// Posts `{ seq }` on `channel`: what a commit announces.

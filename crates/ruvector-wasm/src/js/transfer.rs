@@ -30,6 +30,12 @@ pub async fn import_db(
     stats(name).await
 }
 
+/// Test hook: folds database `name`'s log now ([`engine::Engine::checkpoint_now`]).
+pub async fn checkpoint_now(name: String) -> Result<(), JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    e.checkpoint_now().await.map_err(fail)
+}
+
 /// Test hook: writes raw bytes at `key` in database `name`'s IndexedDB store, and deletes its
 /// page cache (a copy of what was stored before).
 pub async fn put_raw_record(name: String, key: String, value: Uint8Array) -> Result<(), JsValue> {

@@ -74,3 +74,23 @@ pub fn hits_of(set: &JsValue, q: usize) -> Vec<HitOf> {
         })
         .collect()
 }
+
+/// Inserts the rows `from..to` of `data` (`dim` values each) into `name` in one packed
+/// write, their ids `{prefix}{row}`.
+pub async fn insert_rows(
+    name: &str,
+    data: &[f32],
+    dim: usize,
+    from: usize,
+    to: usize,
+    prefix: &str,
+) {
+    let ids: js_sys::Array = (from..to)
+        .map(|i| JsValue::from(format!("{prefix}{i}")))
+        .collect();
+    let vectors = js_sys::Float32Array::from(&data[from * dim..to * dim]);
+    let none = JsValue::UNDEFINED;
+    ruvector_wasm::insert_packed(name.into(), none.clone(), vectors, ids.into(), none, None)
+        .await
+        .unwrap();
+}
