@@ -14,7 +14,8 @@
 // RUVECTOR_BENCH_ONLY=peers skips part 1, =core skips part 2; RUVECTOR_BENCH_SYSTEMS=a,b runs
 // only those systems in part 2. Either writes part 2 to browser-peers-partial.json, no report.
 // IndexedDB is on disk (a persistent profile); RUVECTOR_BENCH_STORAGE=memory keeps it in memory.
-// RUVECTOR_BENCH_IDLE_MS (20000): the idle time before the page path's idle searches.
+// RUVECTOR_BENCH_IDLE_MS (20000): the idle time before the page path's idle searches;
+// RUVECTOR_BENCH_PAGE=0 skips the page path.
 import { readFile, writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
@@ -129,7 +130,7 @@ try {
     await pageRun.waitForFunction(() => window.benchReady === true);
     await pageRun.evaluate(([efs, limit]) => window.loadData(efs, limit), [EFS, LIMIT]);
     const onPage = [];
-    for (const system of PAGE_SYSTEMS.filter((id) => !only || only.includes(id))) {
+    for (const system of PAGE_SYSTEMS.filter((id) => (!only || only.includes(id)) && process.env.RUVECTOR_BENCH_PAGE !== '0')) {
       const r = await pageRun.evaluate(([s, o]) => window.runOnPage(s, o), [system, { busyMs: 3000, idleMs: Number(process.env.RUVECTOR_BENCH_IDLE_MS || 20000) }]);
       const bytes = await bytesOf(system.startsWith('ruvector') ? OURS_PAGE : SYSTEMS[system]);
       if (!r.ok) {

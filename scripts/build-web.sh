@@ -106,12 +106,14 @@
 # +1.9 KB, to 274,158 B; ceiling to 274,300. Then background work in slices (the checkpoint's
 # pages encoded and put 512 KiB at a time, its own path in the commit loop; the page cache
 # written over in place, header last), a warm-up search at open, wasmMemory in stats: +2.3 KB,
-# to 276,418 B; ceiling to 276,600 (still under the 276,904 B issue 25 started from).
+# to 276,418 B; ceiling to 276,600 (still under the 276,904 B issue 25 started from). The vector
+# arena in segments allocated once (wasm memory after a 20k x 384 build 83 -> 45 MiB; every
+# `get` indexes a segment, inlined in each graph walk): +0.6 KB, to 277,033 B; ceiling to 277,200.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUDGET_GZIP=153600                   # the target: 150 KB
-CEILING_GZIP=${CEILING_GZIP:-276600} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-277200} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

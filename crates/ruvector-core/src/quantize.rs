@@ -69,6 +69,16 @@ impl Int8Quantizer {
     /// Ranges trained on `vectors` (rows of `dim` values, row-major).
     pub fn train(vectors: &[f32], dim: usize) -> Result<Self, QuantizeError> {
         let n = vectors.len().checked_div(dim).unwrap_or(0);
+        Self::train_rows(n, dim, &|r| &vectors[r * dim..(r + 1) * dim])
+    }
+
+    /// [`Int8Quantizer::train`] on `n` rows that `row` gives by number (rows need not be
+    /// contiguous in memory).
+    pub fn train_rows<'a>(
+        n: usize,
+        dim: usize,
+        row: &dyn Fn(usize) -> &'a [f32],
+    ) -> Result<Self, QuantizeError> {
         if n == 0 {
             return Err(QuantizeError::NoData);
         }
@@ -79,7 +89,7 @@ impl Int8Quantizer {
         let (mut offset, mut scale) = (Vec::with_capacity(dim), Vec::with_capacity(dim));
         for d in 0..dim {
             column.clear();
-            column.extend(rows.iter().map(|&r| vectors[r * dim + d]));
+            column.extend(rows.iter().map(|&r| row(r)[d]));
             let (lo, hi) = trimmed_range(&column, trim);
             offset.push((lo + hi) / 2.0);
             scale.push(if hi > lo { (hi - lo) / 254.0 } else { 1.0 });

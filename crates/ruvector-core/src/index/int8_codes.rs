@@ -115,7 +115,8 @@ impl Int8Codes {
         if vectors.base() == 0
             && (self.quantizer.is_none() || self.retrain && n >= 4 * self.trained_at)
         {
-            let Ok(q) = Int8Quantizer::train(vectors.rows(), dim) else {
+            let row = |r: usize| vectors.get(crate::vectors::Slot(r as u32));
+            let Ok(q) = Int8Quantizer::train_rows(n, dim, &row) else {
                 return;
             };
             *self = Int8Codes {
