@@ -98,6 +98,7 @@ test('the report renders from the run: ratios off the curves, six charts drawn',
   const pg = sum.page;
   const atPage = (id) => qpsAtRecall(run.page.find((s) => s.id === id).search);
   assert.equal(pg.qps, atPage('ruvector') / atPage('hnswlib'));
+  assert.equal(pg.qpsBatch, qpsAtRecall(run.page[0].batch) / atPage('hnswlib'), 'searchMany against hnswlib-wasm on the page');
   assert.ok(out.headline.includes(`${pg.qps.toFixed(2)}× hnswlib-wasm's QPS`), out.headline);
   assert.equal(pg.bytes, 1.5, 'bytes loaded: ours ÷ hnswlib-wasm\'s');
   assert.ok(out.markdown.includes('### Through the public API, from a page'));

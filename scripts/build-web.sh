@@ -5,7 +5,11 @@
 # SIMD build has no f32x4 instruction, when the scalar one has any, or when the SIMD wasm
 # plus its glue grows past the regression ceiling. Writes web/pkg/sizes.json.
 #
-# The target is 150 KB gzip for the SIMD wasm plus its glue; it is NOT met yet (about
+# The target (issue 27, replacing the 150 KB budget quoted below): what a page loads before its
+# first search (the facade's modules, the worker, the glue and the SIMD wasm), gzip, at or below
+# what hnswlib-wasm's page loads; printed here beside hnswlib-wasm's files, and measured by
+# `make bench` with both runs. NOT met yet. The history of the wasm plus glue:
+# The target was 150 KB gzip for the SIMD wasm plus its glue; it is NOT met yet (about
 # 229 KiB: formatting, collections and serde_json spread over ~4,900 functions; see the
 # README). Until it is, the build fails only past CEILING_GZIP, a regression guard a little
 # above today's size. It was 235,000 B until the paired graph-walk kernel, import-replace and
@@ -112,7 +116,6 @@
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUDGET_GZIP=153600                   # the target: 150 KB
 CEILING_GZIP=${CEILING_GZIP:-277200} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
@@ -145,6 +148,9 @@ fi
 
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
 size() { wc -c < "$1" | tr -d ' '; }
+sum_gz() { local t=0 f; for f in "$@"; do [ -f "$f" ] && t=$(( t + $(gz "$f") )); done; echo $t; }
+page=$(sum_gz web/pkg/simd/ruvector_bg.wasm web/pkg/simd/ruvector.js worker/worker.js web/index.js web/results.js web/simd.js)
+peer=$(sum_gz node_modules/hnswlib-wasm/dist/hnswlib.js node_modules/hnswlib-wasm/dist/hnswlib-317962d7.js)
 cat > web/pkg/sizes.json <<JSON
 {
   "simd": { "wasm": $(size web/pkg/simd/ruvector_bg.wasm), "wasm_gzip": $(gz web/pkg/simd/ruvector_bg.wasm),
@@ -152,16 +158,15 @@ cat > web/pkg/sizes.json <<JSON
   "scalar": { "wasm": $(size web/pkg/scalar/ruvector_bg.wasm), "wasm_gzip": $(gz web/pkg/scalar/ruvector_bg.wasm),
               "js": $(size web/pkg/scalar/ruvector.js), "js_gzip": $(gz web/pkg/scalar/ruvector.js) },
   "worker_js_gzip": $(gz worker/worker.js),
-  "budget_gzip": $BUDGET_GZIP,
+  "page_gzip": $page,
+  "hnswlib_gzip": $peer,
   "ceiling_gzip": $CEILING_GZIP
 }
 JSON
 mkdir -p benches/results && cp web/pkg/sizes.json benches/results/sizes.json
 total=$(( $(gz web/pkg/simd/ruvector_bg.wasm) + $(gz web/pkg/simd/ruvector.js) ))
 echo "build-web: simd wasm+glue ${total} B gzip; ${simd_ops} f32x4 ops; scalar has none"
-if [ "$total" -gt "$BUDGET_GZIP" ]; then
-  echo "build-web: NOTE: over the 150 KB size target by $(( total - BUDGET_GZIP )) B (not yet met)"
-fi
+echo "build-web: a page loads ${page} B gzip before its first search; hnswlib-wasm's files ${peer} B (target: at or below)"
 if [ "$total" -gt "$CEILING_GZIP" ]; then
   echo "build-web: ${total} B is past the regression ceiling ${CEILING_GZIP} B" >&2; exit 1
 fi

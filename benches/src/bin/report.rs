@@ -196,7 +196,9 @@ fn sizes_table(z: &Value, out: &mut String) {
         "### Browser build sizes (KiB; written by `scripts/build-web.sh`)\n\n\
          | build | wasm | wasm gzip | JS glue | JS glue gzip |\n|---|---:|---:|---:|---:|\n\
          | SIMD128 | {} | {} | {} | {} |\n| scalar | {} | {} | {} | {} |\n\n\
-         SIMD wasm + glue, gzip: {} KiB against a target of {} KiB ({}).\n",
+         SIMD wasm + glue, gzip: {} KiB. What a page loads before its first search (facade, \
+         worker, glue, wasm), gzip: {} KiB, against hnswlib-wasm's files {} KiB (target: at \
+         or below; {}).\n",
         kb(&z["simd"]["wasm"]),
         kb(&z["simd"]["wasm_gzip"]),
         kb(&z["simd"]["js"]),
@@ -206,8 +208,12 @@ fn sizes_table(z: &Value, out: &mut String) {
         kb(&z["scalar"]["js"]),
         kb(&z["scalar"]["js_gzip"]),
         kb(&json!(simd_total)),
-        kb(&z["budget_gzip"]),
-        if simd_total <= z["budget_gzip"].as_f64().unwrap_or(0.0) {
+        kb(&z["page_gzip"]),
+        kb(&z["hnswlib_gzip"]),
+        if matches!(
+            (z["page_gzip"].as_f64(), z["hnswlib_gzip"].as_f64()),
+            (Some(ours), Some(peer)) if ours <= peer
+        ) {
             "met"
         } else {
             "not met yet"
