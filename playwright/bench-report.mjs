@@ -88,6 +88,32 @@ function pageSummary(run, inWorker) {
   };
 }
 
+/** Why each target of the page path this run misses is missed, with the run's own figures. */
+function missed(run, pg) {
+  const o = pg.ours;
+  const inWorker = run.systems.find((s) => s.id === 'ruvector' && !s.error);
+  const p50 = (s, ef) => s?.search.find((p) => p.ef === ef)?.p50_us;
+  const why = [];
+  if (pg.qps != null && pg.qps < 2.5) {
+    why.push(`- **QPS through the facade (${fix(pg.qps, 2)}× against ≥ 2.5×):** one query in flight, every search through the facade pays a postMessage round trip (${int(o.echo_p50_us)} µs p50 bare, in this run) before the search; hnswlib-wasm called on the page pays none. At ef 16 our search inside the worker takes ${int(p50(inWorker, 16))} µs p50 and hnswlib-wasm's on the page ${int(p50(pg.hnsw, 16))} µs: the round trip costs about as much as the search. \`searchMany\` pays it once per batch (${fix(pg.qpsBatch, 2)}× hnswlib-wasm's QPS).`);
+  }
+  if (pg.overhead != null && pg.overhead > 50) {
+    why.push(`- **p50 over the floor (${int(pg.overhead)} µs against ≤ 50):** a search through the facade (${int(p50(o, 16))} µs at ef 16) costs more than a bare round trip plus the same search in a loop inside the worker: the reply's clone and the facade are a few tens of µs, and a worker that wakes for each message searches about twice as slowly as one searching back to back (its caches cold; \`playwright/probes/call-path.mjs\` shows both).`);
+  }
+  if (pg.first != null && pg.first > 1.5) {
+    why.push(`- **first search after a reopen (${fix(pg.first, 1)}× the next ones, ${int(o.first_search.first_us)} µs):** \`open\` runs one uncounted search so that the search path is compiled (it took 4.9 ms before); what is left is V8 moving that code up to its optimising tier as searches come, and the first reply on a fresh worker.`);
+  }
+  if (pg.memory != null && pg.memory > 1) {
+    // Float32 rows with their norms, and layer 0 of the graph (2m links and a count a node).
+    const data = o.n * (o.dim * 4 + 4) + o.n * (2 * o.m + 1) * 4;
+    why.push(`- **wasm memory (${fix(pg.memory, 2)}× hnswlib-wasm's):** the vectors and the graph's layer 0 are ${fix(data / 2 ** 20, 1)} MiB of our ${fix(o.wasm_memory_bytes / 2 ** 20, 1)}; the rest is what a build's batches and its checkpoint copied through memory, which WebAssembly never gives back. hnswlib-wasm allocates its whole index once, for the n it is told up front. (After this run's export, our worker held ${fix(o.wasm_memory_bytes_end / 2 ** 20, 0)} MiB: an export is built whole in memory.)`);
+  }
+  if (pg.bytes != null && pg.bytes > 1) {
+    why.push(`- **bytes loaded (${fix(pg.bytes, 2)}× hnswlib-wasm's):** ours is a database (IndexedDB, the OPFS page cache, Web Locks, recovery, filters, metadata as JSON, int8 and binary tiers) where hnswlib-wasm is an index whose persistence is Emscripten's IDBFS; no part of it loads lazily yet (\`scripts/build-web.sh\` keeps the history of every change).`);
+  }
+  return why.length ? ['Where this run misses a target, and why:', '', ...why, ''] : [];
+}
+
 /** The page path's tables (benches/README.md), or nothing for a run without it. */
 function pageMarkdown(run, sum) {
   const pg = sum.page;
@@ -111,6 +137,7 @@ function pageMarkdown(run, sum) {
     `| wasm memory after the build: ours ÷ hnswlib-wasm's | ${fix(pg.memory, 2)}× | ≤ 1× |`,
     `| bytes a page loads before its first search, gzip: ours ÷ hnswlib-wasm's | ${fix(pg.bytes, 2)}× | ≤ 1× |`,
     '',
+    ...missed(run, pg),
     '| system | path | build inserts/s | ef | QPS | recall@10 | p50 µs | p99 µs |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
   ];

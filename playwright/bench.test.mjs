@@ -102,6 +102,9 @@ test('the report renders from the run: ratios off the curves, six charts drawn',
   assert.ok(out.headline.includes(`${pg.qps.toFixed(2)}× hnswlib-wasm's QPS`), out.headline);
   assert.equal(pg.bytes, 1.5, 'bytes loaded: ours ÷ hnswlib-wasm\'s');
   assert.ok(out.markdown.includes('### Through the public API, from a page'));
+  // A missed target is explained with the run's own figures; a met one is not listed.
+  assert.equal(out.markdown.includes('- **QPS through the facade'), pg.qps < 2.5);
+  assert.equal(out.markdown.includes('- **bytes loaded'), pg.bytes > 1, 'bytes: 1.5× in this test run');
   const workerOnly = render({ ...run, page: undefined });
   assert.ok(workerOnly.headline.includes('timed inside the worker'), 'a run without the page path says its figures are in-worker');
   // Where IndexedDB was kept is part of every heading that quotes the run's times.
