@@ -646,7 +646,9 @@ impl Engine {
                 for a in acks {
                     let _ = a.send(done.clone());
                 }
-                if !failed {
+                // Writes that came meanwhile are committed whatever happened to it; a failed
+                // checkpoint with nothing else to do is tried again once idle.
+                if !failed || !self.queue.borrow().is_empty() {
                     continue;
                 }
             } else if !self.closed.get() && self.db.borrow().wants_checkpoint() {
