@@ -108,19 +108,11 @@ fn rescore<S: crate::index::Space>(space: &S, q: &S::Query, keep: usize, scratch
 }
 
 impl Collection {
-    /// Searches once for a query of ones (k = 10), without counting its distance
-    /// evaluations in [`Collection::stats`]; `None` when empty. A WebAssembly runtime
-    /// compiles a function the first time it runs: a binding calls this after opening, so
-    /// that the first search a user makes does not pay for compiling the search path.
-    pub fn warm_up(&self) -> Option<SearchResults> {
-        if self.is_empty() {
-            return None;
-        }
-        let ones = vec![1.0; self.config.dimensions];
-        let found = self.search(&SearchQuery::new(&ones, 10)).ok()?;
-        self.evaluations
-            .fetch_sub(found.evaluations, Ordering::Relaxed);
-        Some(found)
+    /// Takes `evaluations` back off the distance evaluations [`Collection::stats`] counts:
+    /// those of a search no user asked for (a binding's warm-up after opening, which has
+    /// the runtime compile the search path before the first real search).
+    pub fn uncount(&self, evaluations: u64) {
+        self.evaluations.fetch_sub(evaluations, Ordering::Relaxed);
     }
 
     /// The nearest live vectors to `query.vector`.
