@@ -113,10 +113,12 @@
 # to 276,418 B; ceiling to 276,600 (still under the 276,904 B issue 25 started from). The vector
 # arena in segments allocated once (wasm memory after a 20k x 384 build 83 -> 45 MiB; every
 # `get` indexes a segment, inlined in each graph walk): +0.6 KB, to 277,033 B; ceiling to 277,200.
+# The warm-up running the whole search op, a commit loop that goes on after a failed checkpoint,
+# and the test hook that fails writes: +0.2 KB, to 277,280 B; ceiling to 277,400.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-277200} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-277400} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -20,18 +20,25 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
+/// A new database `prefix-…` of `dim` dimensions that folds nothing unless asked, holding
+/// the first `n` of `data` in its log (inserted 1,000 at a time).
+async fn unfolded(prefix: &str, data: &[f32], n: usize, dim: usize) -> String {
+    let name = unique(prefix);
+    let options = format!(
+        r#"{{"dimensions": {dim}, "checkpoint": {{"maxLogRecords": 100000, "maxLogBytes": 1000000000}}}}"#
+    );
+    rv::open(name.clone(), obj(&options)).await.unwrap();
+    for start in (0..n).step_by(1_000) {
+        insert_rows(&name, data, dim, start, start + 1_000, "v").await;
+    }
+    name
+}
+
 #[wasm_bindgen_test]
 async fn a_search_during_a_checkpoint_is_answered_before_it_ends() {
     let (n, dim) = (4_000, 64);
-    let name = unique("fold");
-    // No checkpoint unless asked: the log keeps every insert until the fold below.
-    let options =
-        r#"{"dimensions": 64, "checkpoint": {"maxLogRecords": 100000, "maxLogBytes": 1000000000}}"#;
-    rv::open(name.clone(), obj(options)).await.unwrap();
     let data = rows(n, dim, 11);
-    for start in (0..n).step_by(1_000) {
-        insert_rows(&name, &data, dim, start, start + 1_000, "v").await;
-    }
+    let name = unfolded("fold", &data, n, dim).await;
     let engine = rv::engine::get(&name).unwrap();
     assert!(
         engine.db.borrow().storage_stats().log_records >= 4,
@@ -100,5 +107,52 @@ async fn a_search_during_a_checkpoint_is_answered_before_it_ends() {
         .unwrap();
     assert_eq!(hits_of(&reopened, 0), before);
     assert_eq!(rv::count(name.clone()).unwrap(), n as u32);
+    rv::delete_database(name).await.unwrap();
+}
+
+/// A checkpoint whose transaction fails changes nothing stored, and a write queued while it
+/// ran is still committed (the commit loop used to stop there, leaving it unanswered).
+#[wasm_bindgen_test]
+async fn a_write_queued_behind_a_failed_checkpoint_is_committed() {
+    let (n, dim) = (2_000, 16);
+    let data = rows(n + 1, dim, 12);
+    let name = unfolded("failed-fold", &data, n, dim).await;
+    let engine = rv::engine::get(&name).unwrap();
+    engine.slice_bytes.set(1 << 10); // many slices: the write below comes while it runs
+    engine.idb.fail_writes.set(1);
+    let outcome = Rc::new(std::cell::RefCell::new(None));
+    let slot = outcome.clone();
+    let folding = name.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        *slot.borrow_mut() = Some(rv::checkpoint_now(folding).await);
+    });
+    while !engine.stats.borrow().checkpointing {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+    }
+    let vector: JsValue = Float32Array::from(&data[n * dim..]).into();
+    let write = rv::upsert(name.clone(), "late".into(), vector, JsValue::UNDEFINED);
+    let gave_up = gloo_timers::future::TimeoutFuture::new(10_000);
+    let written = match futures_util::future::select(Box::pin(write), gave_up).await {
+        futures_util::future::Either::Left((written, _)) => written,
+        futures_util::future::Either::Right(_) => panic!("the queued write was never answered"),
+    };
+    assert_eq!(written.unwrap().as_string().as_deref(), Some("inserted"));
+    let failed = outcome
+        .borrow_mut()
+        .take()
+        .expect("the checkpoint has ended");
+    assert_eq!(code(failed.unwrap_err()), "STORAGE");
+    assert_eq!(rv::count(name.clone()).unwrap(), n as u32 + 1);
+    // The log was not folded by the failed checkpoint; the next one folds it.
+    assert!(engine.db.borrow().storage_stats().log_records > 0);
+    rv::checkpoint_now(name.clone()).await.unwrap();
+    assert_eq!(engine.db.borrow().storage_stats().log_records, 0);
+    rv::close(name.clone()).await.unwrap();
+    rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();
+    assert_eq!(
+        rv::count(name.clone()).unwrap(),
+        n as u32 + 1,
+        "every acknowledged write reopens"
+    );
     rv::delete_database(name).await.unwrap();
 }

@@ -181,6 +181,9 @@ impl RecordSource for Records {
 pub struct Idb {
     raw: IdbDatabase,
     _on_version_change: Closure<dyn FnMut(JsValue)>,
+    /// Test hook: this many coming writes fail, storing nothing, as an aborted transaction
+    /// would.
+    pub fail_writes: std::cell::Cell<u32>,
 }
 
 impl Idb {
@@ -215,6 +218,7 @@ impl Idb {
         Ok(Idb {
             raw,
             _on_version_change: handler,
+            fail_writes: std::cell::Cell::new(0),
         })
     }
 
@@ -395,6 +399,10 @@ impl Idb {
         durability: Durability,
     ) -> Result<String, BackendError> {
         let fail = |e: &JsValue| BackendError::Failed(js_message(e));
+        if self.fail_writes.get() > 0 {
+            self.fail_writes.set(self.fail_writes.get() - 1);
+            return Err(BackendError::Failed("a failure injected by a test".into()));
+        }
         let opts = IdbTransactionOptions::new();
         opts.set_durability(match durability {
             Durability::Strict => IdbTransactionDurability::Strict,

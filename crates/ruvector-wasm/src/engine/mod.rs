@@ -146,7 +146,8 @@ pub struct Engine {
     pub name: String,
     /// The engine; never borrowed across an await.
     pub db: RefCell<Database>,
-    idb: Idb,
+    /// The database's IndexedDB connection.
+    pub idb: Idb,
     queue: RefCell<Vec<(Op, Option<Ack>)>>,
     /// A checkpoint asked for (run after the queued writes), with whom to tell.
     checkpoint: RefCell<Option<Vec<Ack>>>,
