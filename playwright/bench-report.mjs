@@ -222,7 +222,7 @@ function headline(run, sum) {
     const h = sum.open(sum.peers.find((s) => s.id === 'hnswlib'));
     return [
       `From one run of \`make bench\` (${run.browser}, ${run.dataset}, ${where(run)}), through the public API: ours`,
-      "`open()` and `search()` from a page, hnswlib-wasm (the fastest peer) called on the page; tables in",
+      `\`open()\` and \`search()\` from a page, hnswlib-wasm${sum.bestQps.name === pg.hnsw.system ? " (the worker run's fastest peer)" : ''} called on the page; tables in`,
       '[benches/README.md](benches/README.md):',
       '',
       `- search at recall@10 = ${TARGET}: ${fix(pg.qps, 2)}× hnswlib-wasm's QPS${pg.int8 ? `, ${fix(pg.qpsInt8, 2)}× with \`quantization: 'int8'\`` : ''}, one query in flight;`,

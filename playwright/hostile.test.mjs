@@ -35,6 +35,7 @@ const CASES = [
   ['searchMany of a ragged batch', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array(6) } })`, 'DIMENSION_MISMATCH'],
   ['searchMany of an array', `(n) => ({ op: 'searchMany', args: { name: n, vectors: [1, 2, 3, 4] } })`, 'BAD_ARGUMENT'],
   ['searchMany of 10,001 queries', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array(40004) } })`, 'TOO_LARGE'],
+  ['searchMany with 2 queries of k = 2^31 (n·k wraps to 0 in 32 bits)', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array([1, 2, 3, 4, 4, 3, 2, 1]), options: { k: 2147483648 } } })`, 'TOO_LARGE'],
   ['searchMany past a million hits', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array(4000), options: { k: 1001 } } })`, 'TOO_LARGE'],
   ['searchMany with NaN', `(n) => ({ op: 'searchMany', args: { name: n, vectors: new Float32Array([1, 2, 3, 4, 1, NaN, 3, 4]) } })`, 'NON_FINITE'],
   ['filter comparing with NaN', `(n) => ({ op: 'search', args: { name: n, vector: [1, 2, 3, 4], options: { filter: { score: { $gt: NaN } } } } })`, 'BAD_ARGUMENT', /options\.filter: `\$gt` is NaN or infinite/],

@@ -511,9 +511,7 @@ impl Engine {
             db.checkpoint_worthwhile() || (!current && db.storage_stats().log_records > 0)
         };
         if fold {
-            let (tx, rx) = oneshot::channel();
-            self.request_checkpoint(Some(tx));
-            let _ = rx.await;
+            let _ = self.checkpoint_now().await;
         }
     }
 

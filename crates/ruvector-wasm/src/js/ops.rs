@@ -278,8 +278,10 @@ pub async fn search_many(
     if n > MAX_QUERIES {
         return Err(fail(too_large("vectors", n, MAX_QUERIES, "queries")));
     }
-    if n * o.k > MAX_HITS {
-        return Err(fail(too_large("k · queries", n * o.k, MAX_HITS, "hits")));
+    // Saturating: `k` may be any count here (up to u32::MAX); the engine checks it later.
+    let hits = n.saturating_mul(o.k);
+    if hits > MAX_HITS {
+        return Err(fail(too_large("k · queries", hits, MAX_HITS, "hits")));
     }
     let filter = filter_of(&o)?;
     let values = vectors.to_vec();
