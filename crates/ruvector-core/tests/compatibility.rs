@@ -248,3 +248,79 @@ fn a_version_1_export_file_imports() {
     mislabelled[16..20].copy_from_slice(&1u32.to_le_bytes());
     assert!(Store::import(MemoryBackend::new(), &mislabelled).is_err());
 }
+
+/// The committed database of the previous format version: every record a backend held
+/// (manifest, pages of both kinds of batch, and log records after a checkpoint), framed
+/// as an export file. Written by `write_fixture` at the commit before the version bump.
+const FIXTURE_V3: &[u8] = include_bytes!("fixtures/v3-database.records");
+
+/// The operations behind the fixture: 600 rows of 8 dimensions in a bulk batch and small
+/// ones, with metadata, then a checkpoint, then deletes, upserts and inserts left in the log.
+fn fixture_store() -> Store<MemoryBackend> {
+    let dim = 8;
+    let rows = Mixture::new(dim, 6, 0x5EED).sample(700, 2);
+    let mut s = Store::create(MemoryBackend::new(), CollectionConfig::new(dim)).expect("create");
+    let item = |i: usize| {
+        Item::new(format!("r{i}"), rows[i * dim..(i + 1) * dim].to_vec())
+            .with_metadata(serde_json::json!({ "n": i, "even": i % 2 == 0 }))
+    };
+    s.insert_batch((0..400).map(item).collect()).expect("bulk");
+    for i in 400..600 {
+        s.insert(item(i)).expect("insert");
+    }
+    s.checkpoint().expect("checkpoint");
+    s.delete(&["r3", "r401"]).expect("delete");
+    s.upsert("r5", Some(&rows[600 * dim..601 * dim]), None)
+        .expect("upsert vector");
+    s.upsert("r6", None, Some(serde_json::json!({ "n": -6 })))
+        .expect("upsert metadata");
+    for i in 601..650 {
+        s.insert(item(i)).expect("insert");
+    }
+    s
+}
+
+/// Writes `fixtures/v{FORMAT_VERSION}-database.records`; run it at the last commit of a
+/// format version: `cargo test -p ruvector-core --features native --test compatibility
+/// write_fixture -- --ignored`.
+#[test]
+#[ignore]
+fn write_fixture() {
+    let s = fixture_store();
+    let records = s.into_backend().records();
+    let file = ruvector_core::storage::export::write_export(&records);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    std::fs::create_dir_all(&dir).expect("fixtures dir");
+    std::fs::write(
+        dir.join(format!("v{FORMAT_VERSION}-database.records")),
+        file,
+    )
+    .expect("write fixture");
+}
+
+#[test]
+fn the_committed_fixture_opens_as_the_operations_behind_it_built() {
+    let backend = MemoryBackend::new();
+    for (k, v) in ruvector_core::storage::export::read_export(FIXTURE_V3).expect("fixture") {
+        backend.put_raw(&k, v);
+    }
+    let old = Store::open(backend).expect("open the fixture");
+    let fresh = fixture_store();
+    assert_eq!(old.collection().len(), fresh.collection().len());
+    for id in fresh.collection().ids() {
+        assert_eq!(
+            old.get(id).expect("get"),
+            fresh.get(id).expect("get"),
+            "record {id}"
+        );
+    }
+    let dim = 8;
+    let queries = Mixture::new(dim, 6, 0x5EED).sample(20, 9);
+    for q in queries.chunks_exact(dim) {
+        let query = SearchQuery::new(q, 10);
+        assert_eq!(
+            old.collection().search(&query).expect("search").hits,
+            fresh.collection().search(&query).expect("search").hits
+        );
+    }
+}
