@@ -33,6 +33,7 @@ mod rng;
 mod stats;
 pub mod storage;
 mod store;
+pub mod text;
 mod vectors;
 
 pub use collection::{Collection, CollectionConfig, Item, ItemRef, StoredItem, Upserted};
