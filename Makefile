@@ -32,7 +32,7 @@ lint:
 
 # The core under node; the wasm crate in headless Chromium, inside a dedicated worker (its
 # tests split by risk: durability, bad input, the page cache, conversions, background work).
-WASM_TESTS := --test durability --test bad_input --test page_cache --test conversions --test background
+WASM_TESTS := --test durability --test bad_input --test page_cache --test conversions --test background --test text
 test-wasm:
 	$(CARGO) test -p ruvector-core --profile ci $(WASM) --test wasm 2>&1 | tee -a $(TEST_LOG)
 	$(CARGO) test -p ruvector-wasm --profile ci $(WASM) $(WASM_TESTS) 2>&1 | tee -a $(TEST_LOG)

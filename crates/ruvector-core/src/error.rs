@@ -118,9 +118,35 @@ pub enum InsertError {
         /// What is wrong with it.
         source: MetadataError,
     },
+    /// The item's text cannot be stored.
+    #[error("item {item}: {source}")]
+    Text {
+        /// Index of the item in the batch.
+        item: usize,
+        /// What is wrong with it.
+        source: TextError,
+    },
     /// The collection holds the most vectors it can address.
     #[error("the collection is full ({max} vectors including deleted ones)")]
     Full {
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Why a text (a record's, or a query's) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// The collection has no text index.
+    #[error(
+        "this database has no text index; open it with the text option to store and search text"
+    )]
+    Disabled,
+    /// Longer than [`crate::text::MAX_TEXT_BYTES`].
+    #[error("text is {bytes} bytes long; the limit is {max} bytes (UTF-8)")]
+    TooLong {
+        /// Its length in bytes.
+        bytes: usize,
         /// The limit.
         max: usize,
     },
@@ -161,6 +187,9 @@ pub enum UpsertError {
     /// The metadata breaks a rule of [`crate::metadata`] (null clears it).
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    /// The text cannot be stored (null clears it).
+    #[error(transparent)]
+    Text(#[from] TextError),
     /// The collection holds the most vectors it can address.
     #[error("the collection is full ({max} vectors including deleted ones)")]
     Full {
@@ -205,6 +234,17 @@ pub enum SearchError {
     /// A vector asked for with `include_vectors` could not be read from storage.
     #[error(transparent)]
     Get(#[from] GetError),
+    /// The query text cannot be searched.
+    #[error("query text: {0}")]
+    Text(#[from] TextError),
+    /// The search mode needs a part of the query that is missing.
+    #[error("{mode} search needs {needs}")]
+    Missing {
+        /// `text` or `hybrid`.
+        mode: &'static str,
+        /// What it needs: a query text, a query vector.
+        needs: &'static str,
+    },
 }
 
 /// Why a record could not be read.

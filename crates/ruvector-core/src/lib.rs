@@ -36,8 +36,11 @@ mod store;
 pub mod text;
 mod vectors;
 
-pub use collection::{Collection, CollectionConfig, Item, ItemRef, StoredItem, Upserted};
-pub use collection::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, SELECTIVITY_SAMPLE};
+pub use collection::{Collection, CollectionConfig, Item, ItemRef, StoredItem, Update, Upserted};
+pub use collection::{
+    Hit, HitScores, SearchMode, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY,
+    HYBRID_CANDIDATES, SELECTIVITY_SAMPLE,
+};
 pub use database::{
     CatchUp, Checkpoint, CheckpointPolicy, Database, PendingSearch, StorageStats, BULK_SLOTS,
     RESCORE_CANDIDATES,
@@ -45,7 +48,7 @@ pub use database::{
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
 pub use error::{
     CreateError, DeleteError, GetError, IdError, InsertError, MetadataError, RetrainError,
-    SearchError, UpsertError, VectorError,
+    SearchError, TextError, UpsertError, VectorError,
 };
 pub use filter::{Filter, FilterError};
 pub use index::{HnswParams, IndexKind, SearchPath};
@@ -54,7 +57,7 @@ pub use limits::{
 };
 pub use quantize::Quantization;
 pub use rng::SplitMix64;
-pub use stats::{MemoryUsage, Stats};
+pub use stats::{MemoryUsage, Stats, TextStats};
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub use storage::RedbBackend;
 pub use storage::{
@@ -62,4 +65,5 @@ pub use storage::{
     WriteBatch,
 };
 pub use store::{CreateStoreError, ImportStoreError, Store, WriteError};
+pub use text::{Fusion, Stemming, TextConfig};
 pub use vectors::{Slot, VectorStore};

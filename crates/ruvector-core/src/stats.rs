@@ -24,6 +24,8 @@ pub struct MemoryUsage {
     /// Metadata (its JSON text, plus an estimate of the values parsed from it so far: filters,
     /// reads and results parse what they touch) and the per-slot flags.
     pub metadata: usize,
+    /// The text index: texts, postings and its dictionary (0 without one).
+    pub text: usize,
     /// How many slots have their float32 vector in memory (the rest are in storage only).
     pub vectors_in_memory: usize,
 }
@@ -31,7 +33,7 @@ pub struct MemoryUsage {
 impl MemoryUsage {
     /// All parts together.
     pub fn total(&self) -> usize {
-        self.vectors + self.codes + self.graph + self.ids + self.metadata
+        self.vectors + self.codes + self.graph + self.ids + self.metadata + self.text
     }
 }
 
@@ -55,6 +57,21 @@ pub struct Stats {
     pub distance_evaluations: u64,
     /// Memory by part.
     pub memory: MemoryUsage,
+    /// The text index's counts (`None` without one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextStats>,
+}
+
+/// What the text index holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextStats {
+    /// Live records with text (BM25's N).
+    pub records: u32,
+    /// Distinct terms some record holds.
+    pub terms: usize,
+    /// Record–term pairs.
+    pub postings: usize,
 }
 
 impl Collection {
@@ -78,7 +95,13 @@ impl Collection {
                 graph: self.graph.as_ref().map_or(0, |g| g.memory_bytes()),
                 ids: self.ids.memory_bytes(),
                 metadata,
+                text: self.text.as_ref().map_or(0, |t| t.bytes()),
             },
+            text: self.text.as_ref().map(|t| TextStats {
+                records: t.docs(),
+                terms: t.terms(),
+                postings: t.postings(),
+            }),
         }
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::collection::{
-    Collection, CollectionConfig, Item, SearchQuery, SearchResults, StoredItem, Upserted,
+    Collection, CollectionConfig, Item, SearchQuery, SearchResults, StoredItem, Update, Upserted,
 };
 use crate::database::Database;
 use crate::error::{
@@ -13,6 +13,7 @@ use crate::error::{
 };
 use crate::storage::export::{import_batch, is_empty, read_export, write_export, ImportError};
 use crate::storage::{Backend, BackendError, OpenError, WriteBatch};
+use crate::text::TextConfig;
 
 /// A write refused by the engine or by storage. Either way nothing changed: after a
 /// storage failure the store reopens itself from what was persisted.
@@ -199,6 +200,32 @@ impl<B: Backend> Store<B> {
             .map_err(WriteError::Rejected)?;
         self.persist(batch)?;
         Ok(r)
+    }
+
+    /// [`Database::upsert_with`] (vector, metadata and text), durably.
+    pub fn upsert_with(
+        &mut self,
+        id: &str,
+        update: Update<'_>,
+    ) -> Result<Upserted, WriteError<UpsertError>> {
+        let (r, batch) = self
+            .db
+            .upsert_with(id, update)
+            .map_err(WriteError::Rejected)?;
+        self.persist(batch)?;
+        Ok(r)
+    }
+
+    /// Gives a database without a text index an empty one ([`Database::enable_text`]),
+    /// durably; nothing to do when it has one.
+    pub fn enable_text(
+        &mut self,
+        config: TextConfig,
+    ) -> Result<(), WriteError<std::convert::Infallible>> {
+        match self.db.enable_text(config) {
+            Some(batch) => self.persist(batch),
+            None => Ok(()),
+        }
     }
 
     /// A search whose distances are exact even when the vectors are in storage only: the

@@ -89,6 +89,7 @@ fn replay(build: &str) {
                             id: it["id"].as_str().map(str::to_owned),
                             vector: floats(&it["vector"]),
                             metadata: it.get("metadata").cloned(),
+                            text: None,
                         })
                         .collect();
                     native.insert_batch(items).expect("insert");

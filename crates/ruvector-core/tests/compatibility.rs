@@ -151,7 +151,7 @@ fn kind_of(key: &str) -> Kind {
 /// which a version 3 manifest also reads as version 2) under a CRC-32: such a database opens,
 /// answers the same, and its later records carry XXH3-64 beside the old ones.
 #[test]
-fn crc32_records_of_versions_1_and_2_open_and_mix_with_version_3() {
+fn crc32_records_of_versions_1_and_2_open_and_mix_with_the_current_version() {
     let sd = seed("compat crc", 0xC0_02);
     let rows = Mixture::new(DIM, 20, sd).sample(2_000, sd + 1);
     for q in [Quantization::None, Quantization::Int8] {
@@ -162,6 +162,15 @@ fn crc32_records_of_versions_1_and_2_open_and_mix_with_version_3() {
             let kind = kind_of(&key);
             assert_eq!(version(&key, kind, &bytes), FORMAT_VERSION, "{key}");
             let (_, body) = open_versioned(&key, kind, &bytes).expect("sound");
+            // A version 4 manifest ends with its (empty) list of text pages.
+            let body = match kind {
+                Kind::Manifest => {
+                    let (v3, tail) = body.split_at(body.len() - 4);
+                    assert_eq!(tail, [0; 4]);
+                    v3
+                }
+                _ => body,
+            };
             // Version 1 for the records version 2 left alone; the manifest of an
             // unquantised collection too (its body then ends after the three page lists).
             let v = match kind {
@@ -262,7 +271,7 @@ fn fixture_store() -> Store<MemoryBackend> {
     let mut s = Store::create(MemoryBackend::new(), CollectionConfig::new(dim)).expect("create");
     let item = |i: usize| {
         Item::new(format!("r{i}"), rows[i * dim..(i + 1) * dim].to_vec())
-            .with_metadata(serde_json::json!({ "n": i, "even": i % 2 == 0 }))
+            .with_metadata(serde_json::json!({ "n": i, "even": i.is_multiple_of(2) }))
     };
     s.insert_batch((0..400).map(item).collect()).expect("bulk");
     for i in 400..600 {

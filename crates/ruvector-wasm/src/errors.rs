@@ -4,7 +4,7 @@
 use ruvector_core::storage::OpenError;
 use ruvector_core::{
     BackendError, CreateError, CreateStoreError, DeleteError, FilterError, GetError, InsertError,
-    MetadataError, RecordError, SearchError, UpsertError, VectorError, WriteError,
+    MetadataError, RecordError, SearchError, TextError, UpsertError, VectorError, WriteError,
 };
 
 /// An error as JavaScript sees it.
@@ -35,6 +35,15 @@ pub fn vector_code(e: &VectorError) -> &'static str {
     }
 }
 
+/// The code of a text problem: `NO_TEXT_INDEX` for a database without one, `TOO_LARGE` past
+/// the size limit.
+pub fn text_code(e: &TextError) -> &'static str {
+    match e {
+        TextError::Disabled => "NO_TEXT_INDEX",
+        TextError::TooLong { .. } => "TOO_LARGE",
+    }
+}
+
 /// The code of a metadata problem: `TOO_LARGE` past the size limit, else `INVALID_METADATA`.
 pub fn metadata_code(e: &MetadataError) -> &'static str {
     match e {
@@ -52,6 +61,7 @@ impl From<InsertError> for ErrorInfo {
                 "DUPLICATE_ID"
             }
             InsertError::Metadata { source, .. } => metadata_code(source),
+            InsertError::Text { source, .. } => text_code(source),
             InsertError::Full { .. } => "FULL",
         };
         ErrorInfo::new(code, e.to_string())
@@ -65,6 +75,7 @@ impl From<UpsertError> for ErrorInfo {
             UpsertError::Id(_) => "INVALID_ID",
             UpsertError::MissingVector(_) => "MISSING_VECTOR",
             UpsertError::Metadata(m) => metadata_code(m),
+            UpsertError::Text(t) => text_code(t),
             UpsertError::Full { .. } => "FULL",
         };
         ErrorInfo::new(code, e.to_string())
@@ -85,6 +96,8 @@ impl From<SearchError> for ErrorInfo {
             SearchError::K { .. } => "INVALID_K",
             SearchError::Ef { .. } => "INVALID_EF",
             SearchError::Get(g) => return g.clone().into(),
+            SearchError::Text(t) => text_code(t),
+            SearchError::Missing { .. } => "INVALID_QUERY",
         };
         ErrorInfo::new(code, e.to_string())
     }

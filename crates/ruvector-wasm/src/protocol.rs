@@ -2,7 +2,9 @@
 //! `js::fields`), the limits of one call, and the errors of arguments. Pure Rust, tested
 //! natively.
 
-use ruvector_core::{CollectionConfig, HnswParams, IndexKind, Metric, Quantization};
+use ruvector_core::{
+    CollectionConfig, Fusion, HnswParams, IndexKind, Metric, Quantization, SearchMode, TextConfig,
+};
 
 use crate::errors::ErrorInfo;
 
@@ -77,6 +79,9 @@ pub struct OpenOptions {
     /// before, and report the loss in `stats().persistence.recovery` (default: refuse with
     /// `CORRUPT`).
     pub recover: Option<bool>,
+    /// A text index with these settings: created with a new database, added (empty) to an
+    /// existing one without, and checked against one that has it.
+    pub text: Option<TextConfig>,
 }
 
 /// `import(name, data, options)`.
@@ -98,7 +103,7 @@ impl OpenOptions {
         })?;
         let d = HnswParams::default();
         let h = self.hnsw.unwrap_or_default();
-        Ok(CollectionConfig::new(dimensions)
+        let config = CollectionConfig::new(dimensions)
             .metric(self.metric.unwrap_or_default())
             .index(self.index.unwrap_or_default())
             .quantization(self.quantization.unwrap_or_default())
@@ -107,7 +112,11 @@ impl OpenOptions {
                 ef_construction: h.ef_construction.unwrap_or(d.ef_construction),
                 ef_search: h.ef_search.unwrap_or(d.ef_search),
                 seed: h.seed.unwrap_or(d.seed),
-            }))
+            });
+        Ok(match self.text {
+            Some(t) => config.text(t),
+            None => config,
+        })
     }
 
     /// Checks the options against an existing database's configuration.
@@ -142,6 +151,11 @@ impl OpenOptions {
                 format!("{:?}", existing.quantization),
             ));
         }
+        if let (Some(t), Some(has)) = (self.text, existing.text) {
+            if t != has {
+                return Err(clash("text", text_settings(&t), text_settings(&has)));
+            }
+        }
         Ok(())
     }
 }
@@ -163,6 +177,12 @@ pub struct SearchOptions {
     /// Rescore `k · RESCORE_CANDIDATES` hits of the int8 ranking from their float32
     /// vectors in IndexedDB (exact distances; slower).
     pub rescore: bool,
+    /// `vector`, `text` or `hybrid`; `None`: from what the query holds.
+    pub mode: Option<SearchMode>,
+    /// How a hybrid search fuses its rankings (default RRF, rank constant 60).
+    pub fusion: Fusion,
+    /// Return each hit's text.
+    pub include_text: bool,
 }
 
 impl Default for SearchOptions {
@@ -174,11 +194,25 @@ impl Default for SearchOptions {
             include_metadata: false,
             include_vectors: false,
             rescore: false,
+            mode: None,
+            fusion: Fusion::default(),
+            include_text: false,
         }
     }
 }
 
-/// A refused argument, as `BAD_ARGUMENT`.
+/// Text settings as `open` takes them, for messages.
+fn text_settings(t: &TextConfig) -> String {
+    let stem = match t.stem {
+        ruvector_core::Stemming::English => "'english'",
+        ruvector_core::Stemming::None => "false",
+    };
+    format!(
+        "{{ stem: {stem}, fold: {}, stopWords: {} }}",
+        t.fold, t.stop_words
+    )
+}
+
 /// The most vectors one `insert` or `insertPacked` call takes (`insertMany` sends chunks).
 pub const MAX_BATCH_ITEMS: usize = 100_000;
 /// The most queries one `searchMany` takes.

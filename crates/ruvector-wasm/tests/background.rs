@@ -130,7 +130,13 @@ async fn a_write_queued_behind_a_failed_checkpoint_is_committed() {
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
     let vector: JsValue = Float32Array::from(&data[n * dim..]).into();
-    let write = rv::upsert(name.clone(), "late".into(), vector, JsValue::UNDEFINED);
+    let write = rv::upsert(
+        name.clone(),
+        "late".into(),
+        vector,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    );
     let gave_up = gloo_timers::future::TimeoutFuture::new(10_000);
     let written = match futures_util::future::select(Box::pin(write), gave_up).await {
         futures_util::future::Either::Left((written, _)) => written,

@@ -80,6 +80,7 @@ async fn every_error_is_typed_and_changes_nothing() {
                 "new".into(),
                 JsValue::UNDEFINED,
                 JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
             )
             .await
             .unwrap_err(),

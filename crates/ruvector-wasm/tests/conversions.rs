@@ -26,8 +26,13 @@ fn result_sets_hold_every_hit_in_columns() {
         id: id.into(),
         score,
         distance: 1.0 - score,
+        scores: ruvector_core::HitScores {
+            text: None,
+            vector: Some(score),
+        },
         metadata: metadata.map(|m| serde_json::from_str(m).unwrap()),
         vector,
+        text: None,
     };
     let plain = SearchResults {
         hits: vec![

@@ -46,6 +46,7 @@ async fn write_close_reopen_gives_the_same_results_without_distance_work() {
         "p8".into(),
         Float32Array::from(&data[350 * dim..351 * dim]).into(),
         obj(r#"{"moved": true}"#),
+        JsValue::UNDEFINED,
     )
     .await
     .unwrap();
@@ -100,6 +101,7 @@ async fn group_commit_bounds_transactions_and_idle_or_closing_folds_the_log() {
             Float32Array::from(c),
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             None,
         )
         .await
@@ -137,6 +139,7 @@ async fn group_commit_bounds_transactions_and_idle_or_closing_folds_the_log() {
             name.clone(),
             JsValue::UNDEFINED,
             Float32Array::from(c),
+            JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             None,
@@ -215,6 +218,7 @@ async fn close_lets_queued_writes_finish() {
             Float32Array::from(c),
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             None,
         )
     });
@@ -251,6 +255,7 @@ async fn int8_originals_leave_memory_and_come_back_from_indexeddb() {
         JsValue::UNDEFINED,
         Float32Array::from(&data[..]),
         ids.into(),
+        JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         None,
     )
@@ -350,6 +355,7 @@ async fn export_import_round_trip_in_the_browser() {
         name.clone(),
         JsValue::UNDEFINED,
         Float32Array::from(&data[..]),
+        JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         None,

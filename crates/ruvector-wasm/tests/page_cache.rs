@@ -59,6 +59,7 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
             Float32Array::from(&data[from * dim..to * dim]),
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
             None,
         )
     };
@@ -180,6 +181,7 @@ async fn close_waits_for_a_page_cache_write_in_flight() {
         packed,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
         None,
     )
     .await
@@ -238,6 +240,7 @@ async fn close_folds_the_log_a_stale_page_cache_needs() {
         name.clone(),
         JsValue::UNDEFINED,
         packed,
+        JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
         None,
@@ -322,6 +325,7 @@ async fn a_page_cache_write_lets_searches_and_writes_through() {
             JsValue::UNDEFINED,
             vectors,
             ids.into(),
+            JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             None,
         )

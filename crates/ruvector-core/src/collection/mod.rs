@@ -11,18 +11,23 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use crate::distance::Metric;
-use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError};
+use crate::error::{CreateError, DeleteError, GetError, InsertError, TextError, UpsertError};
 use crate::ids::{self, IdMap};
 use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
 use crate::limits::{MAX_DIMENSIONS, MAX_EF};
 use crate::metadata::Meta;
 use crate::quantize::Quantization;
+use crate::text::postings::TextIndex;
+use crate::text::{TextConfig, MAX_TEXT_BYTES};
 use crate::vectors::{grow, Slot, VectorStore};
 
 mod search;
 
-pub use search::{Hit, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY, SELECTIVITY_SAMPLE};
+pub use search::{
+    Hit, HitScores, SearchMode, SearchQuery, SearchResults, EXACT_SCAN_SELECTIVITY,
+    HYBRID_CANDIDATES, SELECTIVITY_SAMPLE,
+};
 
 /// How a collection is made; fixed for its lifetime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -43,6 +48,10 @@ pub struct CollectionConfig {
     /// Not written when `none`, so such a collection's records stay as before the option.
     #[serde(default, skip_serializing_if = "Quantization::is_none")]
     pub quantization: Quantization,
+    /// A full-text index over each record's text, split as this says; `None` (the
+    /// default) has none, and a record's text is then refused. Not written when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextConfig>,
 }
 
 impl CollectionConfig {
@@ -54,7 +63,14 @@ impl CollectionConfig {
             index: IndexKind::default(),
             hnsw: HnswParams::default(),
             quantization: Quantization::None,
+            text: None,
         }
+    }
+
+    /// With a text index splitting text as `text` says.
+    pub fn text(mut self, text: TextConfig) -> Self {
+        self.text = Some(text);
+        self
     }
 
     /// With this metric.
@@ -122,6 +138,8 @@ pub struct ItemRef<'a> {
     pub vector: &'a [f32],
     /// Optional JSON object, searchable by filters.
     pub metadata: Option<Value>,
+    /// Optional text for full-text search (the collection needs a text index).
+    pub text: Option<String>,
 }
 
 /// A vector to insert.
@@ -133,6 +151,8 @@ pub struct Item {
     pub vector: Vec<f32>,
     /// Optional JSON object, searchable by filters.
     pub metadata: Option<Value>,
+    /// Optional text for full-text search (the collection needs a text index).
+    pub text: Option<String>,
 }
 
 impl Item {
@@ -142,12 +162,19 @@ impl Item {
             id: Some(id.into()),
             vector,
             metadata: None,
+            text: None,
         }
     }
 
     /// With this metadata.
     pub fn with_metadata(mut self, metadata: Value) -> Self {
         self.metadata = Some(metadata);
+        self
+    }
+
+    /// With this text.
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = Some(text.into());
         self
     }
 }
@@ -161,6 +188,8 @@ pub struct StoredItem {
     pub vector: Vec<f32>,
     /// Its metadata, if any.
     pub metadata: Option<Value>,
+    /// Its text, if any.
+    pub text: Option<String>,
 }
 
 /// What [`Collection::upsert`] did.
@@ -194,6 +223,8 @@ pub struct Collection {
     pub(crate) meta_changes: Option<Vec<u32>>,
     /// A flat index's int8 codes, which let its exact scan read a quarter of the bytes.
     pub(crate) coarse: Option<Int8Codes>,
+    /// The full-text index (`config.text`).
+    pub(crate) text: Option<TextIndex>,
 }
 
 struct Prepared<'a> {
@@ -201,6 +232,18 @@ struct Prepared<'a> {
     vector: std::borrow::Cow<'a, [f32]>,
     norm: f32,
     metadata: Option<Meta>,
+    text: Option<Box<str>>,
+}
+
+/// What [`Collection::upsert_with`] changes; each `None` keeps what is there.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Update<'a> {
+    /// A new vector (required when the id is new).
+    pub vector: Option<&'a [f32]>,
+    /// New metadata; `Some(Value::Null)` clears it.
+    pub metadata: Option<Value>,
+    /// New text; `Some(None)` clears it.
+    pub text: Option<Option<String>>,
 }
 
 impl Collection {
@@ -230,7 +273,18 @@ impl Collection {
                 }
                 _ => None,
             },
+            text: config.text.map(TextIndex::new),
         })
+    }
+
+    /// Gives a collection without a text index an empty one (its records have no text).
+    pub(crate) fn enable_text(&mut self, config: TextConfig) {
+        if self.text.is_none() {
+            self.config.text = Some(config);
+            let mut ix = TextIndex::new(config);
+            ix.set_tracking(self.meta_changes.is_some());
+            self.text = Some(ix);
+        }
     }
 
     /// The configuration it was created with.
@@ -265,6 +319,7 @@ impl Collection {
             id: it.id.take(),
             vector: &it.vector,
             metadata: it.metadata.take(),
+            text: it.text.take(),
         });
         self.insert_rows(rows.collect())
     }
@@ -307,12 +362,16 @@ impl Collection {
                     Some(Meta::new(&m).map_err(|source| InsertError::Metadata { item, source })?)
                 }
             };
+            let text = self
+                .check_text(it.text)
+                .map_err(|source| InsertError::Text { item, source })?;
             seen.insert(id.clone(), item);
             prepared.push(Prepared {
                 id,
                 vector,
                 norm,
                 metadata,
+                text,
             });
         }
         // Nothing below can fail: the batch is applied whole.
@@ -322,7 +381,7 @@ impl Collection {
         }
         let mut out = Vec::with_capacity(prepared.len());
         for p in prepared {
-            self.place(&p.id, &p.vector, p.norm, p.metadata);
+            self.place(&p.id, &p.vector, p.norm, p.metadata, p.text);
             out.push(p.id);
         }
         Ok(out)
@@ -339,7 +398,14 @@ impl Collection {
     }
 
     /// Appends a validated vector, links it into the graph and binds its id.
-    fn place(&mut self, id: &str, vector: &[f32], norm: f32, metadata: Option<Meta>) -> Slot {
+    fn place(
+        &mut self,
+        id: &str,
+        vector: &[f32],
+        norm: f32,
+        metadata: Option<Meta>,
+        text: Option<Box<str>>,
+    ) -> Slot {
         let slot = self.vectors.push(vector, norm);
         if let Some(c) = self.coarse.as_mut() {
             c.sync(&self.vectors);
@@ -347,6 +413,9 @@ impl Collection {
         grow(&mut self.live, 1);
         self.live.push(true);
         self.set_metadata(slot, metadata);
+        if let Some(t) = self.text.as_mut() {
+            t.set(slot.0, text);
+        }
         self.ids.bind(id, slot);
         self.note_meta(slot);
         if let Some(g) = self.graph.as_mut() {
@@ -372,44 +441,91 @@ impl Collection {
         vector: Option<&[f32]>,
         metadata: Option<Value>,
     ) -> Result<Upserted, UpsertError> {
+        self.upsert_with(
+            id,
+            Update {
+                vector,
+                metadata,
+                text: None,
+            },
+        )
+    }
+
+    /// [`Collection::upsert`] that may also set or clear the record's text.
+    pub fn upsert_with(&mut self, id: &str, update: Update<'_>) -> Result<Upserted, UpsertError> {
         ids::validate(id)?;
-        let prepared = vector.map(|v| self.vectors.prepare(v)).transpose()?;
-        let metadata = match metadata {
+        let prepared = update.vector.map(|v| self.vectors.prepare(v)).transpose()?;
+        let metadata = match update.metadata {
             None => None,
             Some(Value::Null) => Some(None),
             Some(m) => Some(Some(Meta::new(&m)?)),
         };
+        let text = match update.text {
+            None => None,
+            Some(t) => Some(self.check_text(t)?),
+        };
+        let max = u32::MAX as usize - 1;
         let Some(old) = self.ids.slot(id) else {
             let Some((v, norm)) = prepared else {
                 return Err(UpsertError::MissingVector(id.to_owned()));
             };
-            if self.vectors.slots() + 1 > u32::MAX as usize - 1 {
-                return Err(UpsertError::Full {
-                    max: u32::MAX as usize - 1,
-                });
+            if self.vectors.slots() + 1 > max {
+                return Err(UpsertError::Full { max });
             }
-            self.place(id, &v, norm, metadata.flatten());
+            self.place(id, &v, norm, metadata.flatten(), text.flatten());
             return Ok(Upserted::Inserted);
         };
         match prepared {
             Some((v, norm)) => {
-                if self.vectors.slots() + 1 > u32::MAX as usize - 1 {
-                    return Err(UpsertError::Full {
-                        max: u32::MAX as usize - 1,
-                    });
+                if self.vectors.slots() + 1 > max {
+                    return Err(UpsertError::Full { max });
                 }
                 let kept = self.set_metadata(old, None);
+                let kept_text = self.take_text(old);
                 self.bury(old);
-                self.place(id, &v, norm, metadata.unwrap_or(kept));
+                let text = text.unwrap_or(kept_text);
+                self.place(id, &v, norm, metadata.unwrap_or(kept), text);
             }
             None => {
                 if let Some(m) = metadata {
                     self.set_metadata(old, m);
                     self.note_meta(old);
                 }
+                if let (Some(t), Some(ix)) = (text, self.text.as_mut()) {
+                    ix.set(old.0, t);
+                    self.note_meta(old);
+                }
             }
         }
         Ok(Upserted::Updated)
+    }
+
+    /// A record's text as given, checked: `Err` when there is no text index or it is too
+    /// long.
+    fn check_text(&self, text: Option<String>) -> Result<Option<Box<str>>, TextError> {
+        let Some(t) = text else {
+            return Ok(None);
+        };
+        if self.text.is_none() {
+            return Err(TextError::Disabled);
+        }
+        if t.len() > MAX_TEXT_BYTES {
+            return Err(TextError::TooLong {
+                bytes: t.len(),
+                max: MAX_TEXT_BYTES,
+            });
+        }
+        Ok(Some(t.into_boxed_str()))
+    }
+
+    /// Removes `slot`'s text from the text index and returns it.
+    fn take_text(&mut self, slot: Slot) -> Option<Box<str>> {
+        let ix = self.text.as_mut()?;
+        let t: Option<Box<str>> = ix.text(slot.0).map(Into::into);
+        if t.is_some() {
+            ix.set(slot.0, None);
+        }
+        t
     }
 
     /// The vector, as given, and metadata of `id`; `Ok(None)` for an unknown id. A durable
@@ -437,6 +553,7 @@ impl Collection {
             id: id.to_owned(),
             vector,
             metadata: self.meta_value(slot).cloned(),
+            text: self.text_of(slot).map(str::to_owned),
         }))
     }
 
@@ -455,8 +572,14 @@ impl Collection {
             .remove(id)
             .ok_or_else(|| DeleteError::UnknownId(id.to_owned()))?;
         self.set_metadata(slot, None);
+        self.take_text(slot);
         self.bury(slot);
         Ok(())
+    }
+
+    /// The text of `slot`, if it has one.
+    pub(crate) fn text_of(&self, slot: Slot) -> Option<&str> {
+        self.text.as_ref()?.text(slot.0)
     }
 
     /// Marks `slot` dead and repairs the graph around it (its id is already unbound or
@@ -487,6 +610,9 @@ impl Collection {
         self.meta_changes = on.then(Vec::new);
         if let Some(g) = self.graph.as_mut() {
             g.set_tracking(on);
+        }
+        if let Some(t) = self.text.as_mut() {
+            t.set_tracking(on);
         }
     }
 
@@ -552,6 +678,21 @@ impl Collection {
             return false;
         }
         self.restore_node(Slot(self.vectors.slots() as u32 - 1), level);
+        true
+    }
+
+    /// Sets the text of an existing slot: indexed (replaying a log record), or only kept
+    /// (opening from pages, whose postings come from text pages). False when the collection
+    /// has no text index.
+    pub(crate) fn restore_text(&mut self, slot: Slot, text: Option<String>, index: bool) -> bool {
+        let Some(ix) = self.text.as_mut() else {
+            return text.is_none();
+        };
+        let text = text.map(String::into_boxed_str);
+        match index {
+            true => ix.set(slot.0, text),
+            false => ix.restore_text(slot.0, text),
+        }
         true
     }
 

@@ -6,10 +6,11 @@ use std::sync::atomic::Ordering;
 use serde_json::Value;
 
 use crate::collection::Collection;
-use crate::error::SearchError;
+use crate::error::{SearchError, TextError};
 use crate::filter::Filter;
 use crate::index::{flat, Scratch, SearchPath};
 use crate::limits::{MAX_EF, MAX_K};
+use crate::text::{fuse, Fusion, Ranked, MAX_TEXT_BYTES};
 use crate::vectors::Slot;
 
 /// Below this estimated share of matching vectors, a filtered HNSW search always scans the
@@ -19,11 +20,47 @@ pub const EXACT_SCAN_SELECTIVITY: f64 = 0.02;
 /// How many vectors the selectivity estimate evaluates the filter on.
 pub const SELECTIVITY_SAMPLE: usize = 256;
 
+/// What a search compares: the query vector with the vectors, the query text with the
+/// texts (BM25), or both, fused.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// Nearest vectors (the default).
+    #[default]
+    Vector,
+    /// Best BM25 matches of the query text.
+    Text,
+    /// Both rankings, fused by [`Fusion`].
+    Hybrid,
+}
+
+impl SearchMode {
+    /// Its name, as the protocol spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchMode::Vector => "vector",
+            SearchMode::Text => "text",
+            SearchMode::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// How many hits each ranking of a hybrid search contributes to the fusion, at least: the
+/// larger of this and `2·k`.
+pub const HYBRID_CANDIDATES: usize = 60;
+
 /// A search request.
 #[derive(Clone, Copy, Debug)]
 pub struct SearchQuery<'a> {
-    /// The query vector (any length other than the collection's is an error).
+    /// The query vector (any length other than the collection's is an error; unused, and
+    /// may be empty, in [`SearchMode::Text`]).
     pub vector: &'a [f32],
+    /// The query text (text and hybrid modes).
+    pub text: Option<&'a str>,
+    /// What is compared.
+    pub mode: SearchMode,
+    /// How a hybrid search fuses its two rankings.
+    pub fusion: Fusion,
     /// How many results, at most (1 to [`MAX_K`]).
     pub k: usize,
     /// HNSW candidate list size for this query; `None` uses the collection's `ef_search`.
@@ -34,6 +71,8 @@ pub struct SearchQuery<'a> {
     pub include_metadata: bool,
     /// Copy each hit's vector (as given) into the result.
     pub include_vectors: bool,
+    /// Copy each hit's text into the result.
+    pub include_text: bool,
 }
 
 impl<'a> SearchQuery<'a> {
@@ -41,11 +80,34 @@ impl<'a> SearchQuery<'a> {
     pub fn new(vector: &'a [f32], k: usize) -> Self {
         SearchQuery {
             vector,
+            text: None,
+            mode: SearchMode::Vector,
+            fusion: Fusion::default(),
             k,
             ef: None,
             filter: None,
             include_metadata: false,
             include_vectors: false,
+            include_text: false,
+        }
+    }
+
+    /// The `k` best BM25 matches of `text`.
+    pub fn text(text: &'a str, k: usize) -> Self {
+        SearchQuery {
+            text: Some(text),
+            mode: SearchMode::Text,
+            ..SearchQuery::new(&[], k)
+        }
+    }
+
+    /// The `k` best of the vector and text rankings fused (RRF unless
+    /// [`SearchQuery::fusion`] says otherwise).
+    pub fn hybrid(vector: &'a [f32], text: &'a str, k: usize) -> Self {
+        SearchQuery {
+            text: Some(text),
+            mode: SearchMode::Hybrid,
+            ..SearchQuery::new(vector, k)
         }
     }
 
@@ -60,6 +122,23 @@ impl<'a> SearchQuery<'a> {
         self.filter = Some(filter);
         self
     }
+
+    /// Fusing by `fusion`.
+    pub fn fusion(mut self, fusion: Fusion) -> Self {
+        self.fusion = fusion;
+        self
+    }
+}
+
+/// Why a hit ranks where it does: its score in each ranking that saw it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct HitScores {
+    /// Its BM25 score for the query text (text and hybrid searches, when it holds a term).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<f32>,
+    /// Its vector score (larger is closer; vector and hybrid searches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vector: Option<f32>,
 }
 
 /// One result.
@@ -67,24 +146,32 @@ impl<'a> SearchQuery<'a> {
 pub struct Hit {
     /// The vector's id.
     pub id: String,
-    /// Higher is closer (see [`crate::Metric`]).
+    /// Larger is better: the vector score (see [`crate::Metric`]), BM25 for a text search,
+    /// the fused score for a hybrid one.
     pub score: f32,
-    /// Lower is closer (see [`crate::Metric`]).
+    /// Lower is closer (see [`crate::Metric`]); NaN where no vector was compared (text
+    /// searches, and hybrid hits whose vector is in storage only).
     pub distance: f32,
+    /// Its score in each ranking.
+    pub scores: HitScores,
     /// Its metadata, when asked for and present.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
     /// Its vector as given, when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vector: Option<Vec<f32>>,
+    /// Its text, when asked for and present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
-/// Results, closest first (ties go to the vector inserted first), and how they were found.
+/// Results, best first (ties go to the vector inserted first), and how they were found.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SearchResults {
-    /// Up to `k` hits; exactly `k` whenever at least `k` live vectors match.
+    /// Up to `k` hits; exactly `k` whenever at least `k` live vectors match (text search:
+    /// at least `k` matching records hold a query term).
     pub hits: Vec<Hit>,
-    /// Graph walk or exact scan.
+    /// Graph walk, exact scan or postings (a hybrid search names its vector part's).
     pub path: SearchPath,
     /// Distances computed by this search.
     pub evaluations: u64,
@@ -115,7 +202,8 @@ impl Collection {
         self.evaluations.fetch_sub(evaluations, Ordering::Relaxed);
     }
 
-    /// The nearest live vectors to `query.vector`.
+    /// The best `k` live records for `query`: nearest vectors, best BM25 matches or both
+    /// fused, as `query.mode` says.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<SearchResults, SearchError> {
         if query.k == 0 || query.k > MAX_K {
             return Err(SearchError::K {
@@ -130,6 +218,13 @@ impl Collection {
                 max: MAX_EF,
             });
         }
+        let text = match query.mode {
+            SearchMode::Vector => None,
+            mode => Some(self.text_query(query.text, mode.name())?),
+        };
+        if query.mode == SearchMode::Text {
+            return Ok(self.search_text(query, text.unwrap_or_default()));
+        }
         let q = self.vectors.prepare_query(query.vector)?;
         let mut own;
         let mut guard = self.scratch.try_lock().ok();
@@ -140,34 +235,150 @@ impl Collection {
                 &mut own
             }
         };
-        let path = self.find(&q, query.k, ef, query.filter, scratch);
-        let evaluations = scratch.take_evaluations();
-        self.evaluations.fetch_add(evaluations, Ordering::Relaxed);
         let metric = self.config.metric;
-        let hits = scratch
-            .sorted
-            .iter()
-            .filter_map(|c| {
-                let id = self.ids.id(c.slot)?;
-                Some(Hit {
-                    id: id.to_owned(),
-                    score: metric.score(c.distance),
-                    distance: c.distance,
-                    metadata: query
-                        .include_metadata
-                        .then(|| self.meta_value(c.slot).cloned())
-                        .flatten(),
-                    vector: query
-                        .include_vectors
-                        .then(|| self.vectors.original(c.slot))
-                        .flatten(),
+        let Some(text) = text else {
+            let path = self.find(&q, query.k, ef, query.filter, scratch);
+            let evaluations = scratch.take_evaluations();
+            self.evaluations.fetch_add(evaluations, Ordering::Relaxed);
+            let hits = (scratch.sorted.iter())
+                .filter_map(|c| {
+                    let score = metric.score(c.distance);
+                    let scores = HitScores {
+                        text: None,
+                        vector: Some(score),
+                    };
+                    self.hit(c.slot, score, c.distance, scores, query)
                 })
+                .collect();
+            return Ok(SearchResults {
+                hits,
+                path,
+                evaluations,
+            });
+        };
+        // Hybrid: both rankings to a depth, fused.
+        let depth = (2 * query.k).clamp(HYBRID_CANDIDATES, MAX_K);
+        let path = self.find(&q, depth, ef.max(depth), query.filter, scratch);
+        let vector: Vec<Ranked> = (scratch.sorted.iter())
+            .map(|c| Ranked {
+                slot: c.slot.0,
+                score: metric.score(c.distance),
             })
             .collect();
+        let (texts, _) = self.text_ranking(text, depth, query.filter);
+        let fused = fuse(query.fusion, &texts, &vector);
+        let mut hits = Vec::with_capacity(query.k);
+        for r in fused.into_iter().take(query.k) {
+            let slot = Slot(r.slot);
+            let distance = match scratch.sorted.iter().find(|c| c.slot == slot) {
+                Some(c) => c.distance,
+                None => match self.vectors.resident(slot) {
+                    Some(v) => {
+                        scratch.evaluations += 1;
+                        metric.distance(&q, v)
+                    }
+                    None => f32::NAN,
+                },
+            };
+            let scores = HitScores {
+                text: texts
+                    .iter()
+                    .find(|t| t.slot == r.slot)
+                    .map(|t| t.score)
+                    .or_else(|| self.text.as_ref()?.score_of(text, r.slot)),
+                vector: (!distance.is_nan()).then(|| metric.score(distance)),
+            };
+            hits.extend(self.hit(slot, r.score, distance, scores, query));
+        }
+        let evaluations = scratch.take_evaluations();
+        self.evaluations.fetch_add(evaluations, Ordering::Relaxed);
         Ok(SearchResults {
             hits,
             path,
             evaluations,
+        })
+    }
+
+    /// The query text of a text or hybrid search, checked.
+    fn text_query<'q>(
+        &self,
+        text: Option<&'q str>,
+        mode: &'static str,
+    ) -> Result<&'q str, SearchError> {
+        if self.text.is_none() {
+            return Err(TextError::Disabled.into());
+        }
+        let text = text.ok_or(SearchError::Missing {
+            mode,
+            needs: "a query text",
+        })?;
+        if text.len() > MAX_TEXT_BYTES {
+            return Err(TextError::TooLong {
+                bytes: text.len(),
+                max: MAX_TEXT_BYTES,
+            }
+            .into());
+        }
+        Ok(text)
+    }
+
+    /// The best `k` BM25 matches of `text` among live records matching `filter`, and the
+    /// postings read.
+    fn text_ranking(&self, text: &str, k: usize, filter: Option<&Filter>) -> (Vec<Ranked>, u64) {
+        let Some(ix) = &self.text else {
+            return (Vec::new(), 0);
+        };
+        ix.search(text, k, |s| {
+            self.live[s as usize] && filter.is_none_or(|f| f.matches(self.meta_value(Slot(s))))
+        })
+    }
+
+    fn search_text(&self, query: &SearchQuery<'_>, text: &str) -> SearchResults {
+        let (ranked, _) = self.text_ranking(text, query.k, query.filter);
+        let hits = ranked
+            .iter()
+            .filter_map(|r| {
+                let scores = HitScores {
+                    text: Some(r.score),
+                    vector: None,
+                };
+                self.hit(Slot(r.slot), r.score, f32::NAN, scores, query)
+            })
+            .collect();
+        SearchResults {
+            hits,
+            path: SearchPath::Text,
+            evaluations: 0,
+        }
+    }
+
+    /// The hit of live `slot`, with what `query` asks to include.
+    fn hit(
+        &self,
+        slot: Slot,
+        score: f32,
+        distance: f32,
+        scores: HitScores,
+        query: &SearchQuery<'_>,
+    ) -> Option<Hit> {
+        let id = self.ids.id(slot)?;
+        Some(Hit {
+            id: id.to_owned(),
+            score,
+            distance,
+            scores,
+            metadata: query
+                .include_metadata
+                .then(|| self.meta_value(slot).cloned())
+                .flatten(),
+            vector: query
+                .include_vectors
+                .then(|| self.vectors.original(slot))
+                .flatten(),
+            text: query
+                .include_text
+                .then(|| self.text_of(slot).map(str::to_owned))
+                .flatten(),
         })
     }
 

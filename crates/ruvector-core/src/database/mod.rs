@@ -14,11 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::collection::{Collection, CollectionConfig, Item, ItemRef, Upserted};
+use crate::collection::{Collection, CollectionConfig, Item, ItemRef, Update, Upserted};
 use crate::error::{CreateError, DeleteError, InsertError, UpsertError};
 use crate::storage::records::{
     CodesPage, GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta, VectorPage,
 };
+use crate::storage::text_pages::encode_text_page;
 use crate::storage::{log_key, PageKind, WriteBatch, MANIFEST_KEY};
 use crate::vectors::Slot;
 
@@ -234,6 +235,32 @@ impl Database {
         Ok((r, self.commit()))
     }
 
+    /// Gives a database created without a text index an empty one splitting text as
+    /// `config` says, and returns the batch that stores it: a change of its own (so other
+    /// readers see a new sequence number) folded at once, so the manifest that names the
+    /// setting is also the point they reload from. `None` when it already has a text index.
+    pub fn enable_text(&mut self, config: crate::text::TextConfig) -> Option<WriteBatch> {
+        if self.coll.text.is_some() {
+            return None;
+        }
+        self.coll.enable_text(config);
+        self.manifest.config = *self.coll.config();
+        let mut batch = self.commit();
+        let fold = self.checkpoint().unwrap_or_default();
+        batch.append(fold);
+        Some(batch)
+    }
+
+    /// [`Collection::upsert_with`], returning the batch that commits it.
+    pub fn upsert_with(
+        &mut self,
+        id: &str,
+        update: Update<'_>,
+    ) -> Result<(Upserted, WriteBatch), UpsertError> {
+        let r = self.coll.upsert_with(id, update)?;
+        Ok((r, self.commit()))
+    }
+
     /// Deletes every id or none (an unknown id refuses the whole call; an id given twice
     /// is deleted once).
     pub fn delete(&mut self, ids: &[&str]) -> Result<WriteBatch, DeleteError> {
@@ -318,6 +345,7 @@ impl Database {
             self.dirty
                 .insert((PageKind::Meta, slot / PageKind::Meta.slots()));
         }
+        self.note_text();
         let key = log_key(seq);
         let bytes = rec.encode(&key);
         self.log.insert(seq, bytes.len() + key.len());
@@ -325,6 +353,16 @@ impl Database {
         self.count(&batch);
         self.evict();
         batch
+    }
+
+    /// Marks the text pages of the buckets whose terms changed dirty; a bucket that no
+    /// longer holds a term loses its page at the next checkpoint.
+    fn note_text(&mut self) {
+        if let Some(t) = self.coll.text.as_mut() {
+            let changed = t.take_changed();
+            self.dirty
+                .extend(changed.into_iter().map(|b| (PageKind::Text, b)));
+        }
     }
 
     fn slot_meta(&self, slot: u32) -> SlotMeta {
@@ -335,11 +373,20 @@ impl Database {
             metadata: self.coll.metadata[s.index()]
                 .as_ref()
                 .map(|m| m.text().as_bytes().to_vec()),
+            text: self.coll.text_of(s).map(str::to_owned),
         }
     }
 
     /// Puts the current contents of one page under a new generation and deletes the old one.
     fn write_page(&mut self, kind: PageKind, page: u32, batch: &mut WriteBatch) {
+        let empty = |t: &crate::text::postings::TextIndex| t.bucket(page).is_empty();
+        if kind == PageKind::Text && self.coll.text.as_ref().is_none_or(empty) {
+            if let Some(old) = self.manifest.pages.remove(&(kind, page)) {
+                batch.deletes.push(kind.key(page, old));
+            }
+            self.dirty.remove(&(kind, page));
+            return;
+        }
         let gen = self.manifest.next_gen;
         self.manifest.next_gen += 1;
         let key = kind.key(page, gen);
@@ -405,6 +452,10 @@ impl Database {
                 }
                 .encode(key)
             }
+            PageKind::Text => {
+                let terms = self.coll.text.as_ref().map(|t| t.bucket(page));
+                encode_text_page(key, page, terms.as_deref().unwrap_or_default())
+            }
         }
     }
 
@@ -443,6 +494,12 @@ impl Database {
                         // Ids and small metadata; a guess that errs towards folding.
                         PageKind::Meta => 32,
                         PageKind::Codes => dim + 12,
+                        // A bucket: a 256th of the postings, at ~3 bytes each.
+                        PageKind::Text => self
+                            .coll
+                            .text
+                            .as_ref()
+                            .map_or(0, |t| t.postings() * 3 / 256),
                     }
             })
             .sum()

@@ -11,6 +11,7 @@ use crate::metadata::Meta;
 use crate::storage::records::{
     CodesPage, GraphPage, Header, LogRecord, Manifest, MetaPage, SlotMeta,
 };
+use crate::storage::text_pages::TextPage;
 use crate::storage::vector_pages::VectorPages;
 use crate::storage::{
     corrupt, log_key, log_seq, OpenError, PageKind, RecordError, RecordSource, LOG_PREFIX,
@@ -118,9 +119,10 @@ impl Database {
                         format!("slot {} beyond the manifest's {} slots", m.slot, h.slots),
                     ));
                 }
-                restore_meta(&mut coll, &key, m)?;
+                restore_meta(&mut coll, &key, m, false)?;
             }
         }
+        restore_text_pages(&mut coll, source, &manifest)?;
         set_header(&mut coll, &h, MANIFEST_KEY)?;
         let mut db = Database {
             coll,
@@ -134,6 +136,10 @@ impl Database {
             codes_noted: codes_stored,
         };
         let after = db.manifest.folded_seq;
+        // Replayed texts are indexed; the buckets they change are dirty (`apply`).
+        if let Some(t) = db.coll.text.as_mut() {
+            t.set_tracking(true);
+        }
         for seq in seqs.into_iter().filter(|&s| s > after) {
             if seq != db.next_seq {
                 return Err(RecordError::Missing {
@@ -204,8 +210,9 @@ impl Database {
             if m.slot >= total {
                 return Err(corrupt(key, format!("slot {} does not exist", m.slot)));
             }
-            restore_meta(&mut self.coll, key, m.clone())?;
+            restore_meta(&mut self.coll, key, m.clone(), true)?;
         }
+        self.note_text();
         set_header(&mut self.coll, &rec.header, key)?;
         // Restoring is not a change of ours: nothing of it goes into our next log record.
         if let Some(g) = self.coll.graph.as_mut() {
@@ -459,7 +466,14 @@ fn restore_codes(
     Ok(())
 }
 
-fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), OpenError> {
+/// Restores one slot's id, metadata and text; `index`: the text is indexed now (a log
+/// record), not by text pages.
+fn restore_meta(
+    coll: &mut Collection,
+    key: &str,
+    m: SlotMeta,
+    index: bool,
+) -> Result<(), OpenError> {
     let metadata = match m.metadata {
         // Checked to be JSON now, parsed when first needed.
         Some(b) => Some(
@@ -486,6 +500,49 @@ fn restore_meta(coll: &mut Collection, key: &str, m: SlotMeta) -> Result<(), Ope
         }
     }
     coll.restore_meta(Slot(m.slot), m.id.as_deref(), metadata);
+    if !coll.restore_text(Slot(m.slot), m.text, index) {
+        return Err(corrupt(
+            key,
+            format!(
+                "slot {} has text but the database has no text index",
+                m.slot
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The postings of every text page the manifest names, then the text index's statistics.
+fn restore_text_pages(
+    coll: &mut Collection,
+    source: &dyn RecordSource,
+    manifest: &Manifest,
+) -> Result<(), OpenError> {
+    let buckets: Vec<u32> = (manifest.pages.keys())
+        .filter(|(k, _)| *k == PageKind::Text)
+        .map(|&(_, b)| b)
+        .collect();
+    let Some(ix) = coll.text.as_mut() else {
+        return match buckets.first() {
+            Some(b) => Err(corrupt(
+                MANIFEST_KEY,
+                format!("names text page {b} but the database has no text index"),
+            )),
+            None => Ok(()),
+        };
+    };
+    for b in buckets {
+        let (key, v) = read_page(source, manifest, PageKind::Text, b)?;
+        let page = TextPage::decode(&key, &v)?;
+        if page.bucket != b {
+            return Err(corrupt(&key, format!("holds bucket {}", page.bucket)));
+        }
+        for (term, postings) in page.terms {
+            ix.restore_postings(b, &term, postings)
+                .map_err(|e| corrupt(&key, e))?;
+        }
+    }
+    ix.finish_restore();
     Ok(())
 }
 

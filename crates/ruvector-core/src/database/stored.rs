@@ -202,6 +202,8 @@ impl Database {
         rescore: bool,
     ) -> Result<PendingSearch, SearchError> {
         let mut wide = *query;
+        // Rescoring reorders by distance: a vector search's alone.
+        let rescore = rescore && query.mode == crate::collection::SearchMode::Vector;
         if rescore {
             wide.k = (query.k * RESCORE_CANDIDATES).min(MAX_K).max(query.k);
             // Rescoring gives the hits it keeps their vectors itself.
@@ -275,6 +277,7 @@ impl Database {
             PageKind::Graph,
             PageKind::Meta,
             PageKind::Codes,
+            PageKind::Text,
         ];
         let codes = tiers(&self.coll) && self.coll.codes_ready();
         for kind in kinds.into_iter().filter(|k| match k {
@@ -282,7 +285,12 @@ impl Database {
             PageKind::Codes => codes,
             _ => true,
         }) {
-            for (_, p) in pages_of(kind, 0, slots) {
+            let pages: Vec<u32> = match (kind, &self.coll.text) {
+                (PageKind::Text, Some(t)) => t.used_buckets().collect(),
+                (PageKind::Text, None) => Vec::new(),
+                _ => pages_of(kind, 0, slots).map(|(_, p)| p).collect(),
+            };
+            for p in pages {
                 let key = kind.key(p, 0);
                 let first = p * kind.slots();
                 let bytes = if kind == PageKind::Vectors && first < base {

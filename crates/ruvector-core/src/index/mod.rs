@@ -97,6 +97,8 @@ pub enum SearchPath {
     /// Compared the query with every vector that passes the filter: the flat index, a
     /// very selective filter, or a graph walk that came back with fewer than `k` results.
     ExactScan,
+    /// Read the postings of the query's terms (a text search).
+    Text,
 }
 
 /// A slot and its distance to the query; orders by distance, then by slot, so ties go

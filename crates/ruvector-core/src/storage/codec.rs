@@ -11,9 +11,11 @@ use super::RecordError;
 /// The format version this code writes, and the newest it reads. Version 2 added int8 code
 /// pages and the quantiser to the manifest; version 3 changed the checksum from CRC-32 to
 /// XXH3-64, which a fresh browser worker checks in a third of the time (33 MB: 3-5 ms against
-/// 12-15), and made the manifest's version 2 fields unconditional. Records of every version
-/// are read, and a database may mix them: each record is checked by its own version.
-pub const FORMAT_VERSION: u16 = 3;
+/// 12-15), and made the manifest's version 2 fields unconditional. Version 4 added the text
+/// index: text pages, a text per slot, and the text pages' list in the manifest. Records of
+/// every version are read, and a database may mix them: each record is checked by its own
+/// version.
+pub const FORMAT_VERSION: u16 = 4;
 /// The first version whose records end with an XXH3-64 checksum; every later one keeps it,
 /// so a newer record's checksum is checked before its version is refused.
 pub const XXH3_VERSION: u16 = 3;
@@ -35,6 +37,8 @@ pub enum Kind {
     MetaPage = 5,
     /// Int8 codes, residuals and norms of a slot range (format version 2).
     CodesPage = 6,
+    /// The terms of one text bucket with their postings (format version 4).
+    TextPage = 7,
 }
 
 impl Kind {
@@ -46,6 +50,7 @@ impl Kind {
             4 => Kind::GraphPage,
             5 => Kind::MetaPage,
             6 => Kind::CodesPage,
+            7 => Kind::TextPage,
             _ => return None,
         })
     }
@@ -198,6 +203,14 @@ impl Writer {
             self.0.extend_from_slice(&x.to_le_bytes());
         }
     }
+    /// A `u32` in LEB128: seven bits a byte, low first, the high bit set on all but the last.
+    pub fn varint(&mut self, mut v: u32) {
+        while v >= 0x80 {
+            self.0.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.0.push(v as u8);
+    }
     /// A `u32` length, then the bytes.
     pub fn bytes(&mut self, v: &[u8]) {
         self.u32(v.len() as u32);
@@ -278,6 +291,19 @@ impl<'a> Reader<'a> {
         Ok(b.chunks_exact(4)
             .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect())
+    }
+    /// A `u32` written by [`Writer::varint`]; more than five bytes, or bits beyond 32, are
+    /// damage.
+    pub fn varint(&mut self) -> Result<u32, RecordError> {
+        let mut v: u64 = 0;
+        for i in 0..5 {
+            let b = self.u8()?;
+            v |= ((b & 0x7f) as u64) << (7 * i);
+            if b & 0x80 == 0 {
+                return u32::try_from(v).map_err(|_| self.corrupt("varint beyond 32 bits"));
+            }
+        }
+        Err(self.corrupt("varint longer than 5 bytes"))
     }
     /// `n` raw bytes.
     pub fn bytes_n(&mut self, n: usize) -> Result<&'a [u8], RecordError> {

@@ -27,6 +27,7 @@ mod plan;
 pub mod records;
 #[cfg(all(feature = "native", not(target_arch = "wasm32")))]
 pub mod redb;
+pub mod text_pages;
 pub(crate) mod vector_pages;
 
 pub(crate) use error::corrupt;
@@ -51,7 +52,7 @@ pub fn log_seq(key: &str) -> Option<u64> {
     key.strip_prefix(LOG_PREFIX)?.parse().ok()
 }
 
-/// The three page kinds, each covering a fixed range of slots.
+/// The page kinds: four cover a fixed range of slots each, text pages a bucket of terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PageKind {
     /// Vectors and cosine norms: [`VECTOR_PAGE_SLOTS`] slots per page.
@@ -63,6 +64,9 @@ pub enum PageKind {
     /// Int8 codes, residuals and norms (`quantization: int8 | binary`; format version 2):
     /// [`VECTOR_PAGE_SLOTS`] slots per page, page for page beside the vector pages.
     Codes,
+    /// One bucket of the text index's terms with their postings (format version 4): page
+    /// `b` holds the terms whose hash falls in bucket `b`, not a range of slots.
+    Text,
 }
 
 /// Slots per vector page (384-d: 384 KiB per page).
@@ -80,6 +84,8 @@ impl PageKind {
             PageKind::Graph => GRAPH_PAGE_SLOTS,
             PageKind::Meta => META_PAGE_SLOTS,
             PageKind::Codes => VECTOR_PAGE_SLOTS,
+            // Buckets are not slot ranges; one bucket, one page.
+            PageKind::Text => 1,
         }
     }
 
@@ -90,6 +96,7 @@ impl PageKind {
             PageKind::Graph => "graph/",
             PageKind::Meta => "meta/",
             PageKind::Codes => "i8/",
+            PageKind::Text => "txt/",
         }
     }
 

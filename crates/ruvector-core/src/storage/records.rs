@@ -87,7 +87,8 @@ impl Manifest {
 }
 
 impl Manifest {
-    /// The sealed record (the version 2 layout, which version 3 always writes).
+    /// The sealed record (the version 2 layout, which versions 3 and 4 always write, then
+    /// version 4's text pages).
     pub fn encode(&self, key: &str) -> Vec<u8> {
         let mut w = Writer::default();
         w.bytes(&serde_json::to_vec(&self.config).unwrap_or_default());
@@ -118,6 +119,15 @@ impl Manifest {
                 w.f32s(&q.bit_scale);
             }
             None => w.u8(0),
+        }
+        let text: Vec<(u32, u64)> = (self.pages.iter())
+            .filter(|((k, _), _)| *k == PageKind::Text)
+            .map(|((_, p), g)| (*p, *g))
+            .collect();
+        w.u32(text.len() as u32);
+        for (p, g) in text {
+            w.u32(p);
+            w.u64(g);
         }
         seal(key, Kind::Manifest, &w.0)
     }
@@ -160,6 +170,12 @@ impl Manifest {
                 })
             }
         };
+        if version >= 4 {
+            for _ in 0..r.u32()? {
+                let p = r.u32()?;
+                pages.insert((PageKind::Text, p), r.u64()?);
+            }
+        }
         r.finish()?;
         Ok(Manifest {
             config,
@@ -240,38 +256,52 @@ pub struct SlotMeta {
     pub id: Option<String>,
     /// Its metadata as JSON text.
     pub metadata: Option<Vec<u8>>,
+    /// Its text (format version 4).
+    pub text: Option<String>,
 }
 
 fn put_meta(w: &mut Writer, m: &SlotMeta) {
-    w.u8(m.id.is_some() as u8 | (m.metadata.is_some() as u8) << 1);
+    let flags = m.id.is_some() as u8 | (m.metadata.is_some() as u8) << 1;
+    w.u8(flags | (m.text.is_some() as u8) << 2);
     if let Some(id) = &m.id {
         w.bytes(id.as_bytes());
     }
     if let Some(md) = &m.metadata {
         w.bytes(md);
     }
+    if let Some(t) = &m.text {
+        w.bytes(t.as_bytes());
+    }
 }
 
 fn get_meta(r: &mut Reader<'_>, slot: u32) -> Result<SlotMeta, RecordError> {
     let flags = r.u8()?;
-    if flags > 3 {
+    if flags > 7 {
         return Err(r.corrupt(format!("slot {slot}: bad flags {flags}")));
     }
-    let id = if flags & 1 != 0 {
-        let b = r.bytes()?;
-        Some(
-            String::from_utf8(b.to_vec())
-                .map_err(|_| r.corrupt(format!("slot {slot}: id is not UTF-8")))?,
-        )
-    } else {
-        None
+    let text_of = |r: &mut Reader<'_>, what: &str| -> Result<String, RecordError> {
+        String::from_utf8(r.bytes()?.to_vec())
+            .map_err(|_| r.corrupt(format!("slot {slot}: {what} is not UTF-8")))
+    };
+    let id = match flags & 1 != 0 {
+        true => Some(text_of(r, "id")?),
+        false => None,
     };
     let metadata = if flags & 2 != 0 {
         Some(r.bytes()?.to_vec())
     } else {
         None
     };
-    Ok(SlotMeta { slot, id, metadata })
+    let text = match flags & 4 != 0 {
+        true => Some(text_of(r, "text")?),
+        false => None,
+    };
+    Ok(SlotMeta {
+        slot,
+        id,
+        metadata,
+        text,
+    })
 }
 
 /// One committed batch of changes, as the state after it: new slots (with their vectors,
@@ -557,6 +587,10 @@ pub fn decode_any(key: &str, bytes: &[u8]) -> Result<String, RecordError> {
             "codes from {}",
             CodesPage::decode(key, bytes)?.first
         ));
+    }
+    if key.starts_with(PageKind::Text.prefix()) {
+        let page = super::text_pages::TextPage::decode(key, bytes)?;
+        return Ok(format!("text bucket {}", page.bucket));
     }
     Err(RecordError::Corrupt {
         key: key.to_owned(),

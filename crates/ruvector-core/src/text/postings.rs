@@ -101,11 +101,6 @@ impl TextIndex {
         }
     }
 
-    /// Its tokenizer pipeline.
-    pub fn analyzer(&self) -> &Analyzer {
-        &self.analyzer
-    }
-
     /// The text of `slot`, if it has one.
     pub fn text(&self, slot: u32) -> Option<&str> {
         self.texts.get(slot as usize)?.as_deref()
@@ -114,6 +109,11 @@ impl TextIndex {
     /// Live records with text (BM25's N).
     pub fn docs(&self) -> u32 {
         self.docs
+    }
+
+    /// Postings held (record–term pairs).
+    pub fn postings(&self) -> usize {
+        self.postings
     }
 
     /// Distinct terms held by at least one record.
@@ -310,6 +310,29 @@ impl TextIndex {
                 .iter()
                 .any(|&id| !self.terms[id as usize].postings.is_empty())
         })
+    }
+
+    /// The BM25 score of `slot` for `query` alone (`None` when it holds no query term):
+    /// one binary search per query term.
+    pub fn score_of(&self, query: &str, slot: u32) -> Option<f32> {
+        if self.docs == 0 {
+            return None;
+        }
+        let avgdl = self.tokens as f32 / self.docs as f32;
+        let dl = *self.lengths.get(slot as usize)?;
+        let mut score = None;
+        for (term, qtf) in self.counted(query) {
+            let Some(&id) = self.dict.get(term.as_str()) else {
+                continue;
+            };
+            let list = &self.terms[id as usize].postings;
+            if let Ok(at) = list.binary_search_by_key(&slot, |p| p.slot) {
+                let idf = Bm25::idf(list.len() as u32, self.docs);
+                let w = qtf as f32 * self.bm25.term(idf, list[at].tf, dl, avgdl);
+                *score.get_or_insert(0.0) += w;
+            }
+        }
+        score
     }
 
     /// The best `k` records for `query` by BM25 among those `accept` takes, best first

@@ -23,6 +23,8 @@ pub struct Rows {
     pub ids: Vec<Option<String>>,
     /// Each row's metadata (`None`: none).
     pub metadata: Vec<Option<Value>>,
+    /// Each row's text (`None`: none); empty when no row has one.
+    pub texts: Vec<Option<String>>,
 }
 
 impl Rows {
@@ -33,13 +35,15 @@ impl Rows {
             values,
             ids,
             metadata,
+            texts,
         } = self;
         let rows = values.chunks_exact(dim).zip(ids.iter_mut());
-        let rows = rows.zip(metadata.iter_mut());
-        rows.map(|((vector, id), metadata)| ItemRef {
+        let rows = rows.zip(metadata.iter_mut()).enumerate();
+        rows.map(|(i, ((vector, id), metadata))| ItemRef {
             id: id.take(),
             vector,
             metadata: metadata.take(),
+            text: texts.get_mut(i).and_then(Option::take),
         })
         .collect()
     }

@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use ruvector_core::storage::export::{import_batch, read_export, write_export};
-use ruvector_core::{CheckpointPolicy, Database, MemoryBackend, OpenError};
+use ruvector_core::{CheckpointPolicy, Database, MemoryBackend, OpenError, WriteBatch};
 use wasm_bindgen::JsValue;
 
 use super::idb::{self, Idb, Records};
@@ -33,7 +33,19 @@ async fn connect(name: &str, events: &EventSink) -> Result<(Idb, Rc<Cell<bool>>)
 /// IndexedDB's; whatever fails with it, the open reads IndexedDB instead.
 pub async fn open(name: &str, opts: &OpenOptions, events: EventSink) -> Result<(), ErrorInfo> {
     if let Ok(e) = get(name) {
-        return opts.check_against(e.db.borrow().collection().config());
+        let has_text = {
+            let db = e.db.borrow();
+            opts.check_against(db.collection().config())?;
+            db.collection().config().text.is_some()
+        };
+        return match opts.text.filter(|_| !has_text) {
+            // Another open of this worker may add it first: then the batch is empty.
+            Some(t) => {
+                e.commit(move |db| Ok(((), db.enable_text(t).unwrap_or_default())))
+                    .await
+            }
+            None => Ok(()),
+        };
     }
     unregister(name);
     let (idb, closed) = connect(name, &events).await?;
@@ -64,15 +76,19 @@ pub async fn open(name: &str, opts: &OpenOptions, events: EventSink) -> Result<(
     }
     let mut recovery = None;
     let (mut db, first_write) = match opened {
-        Ok((db, found)) => {
+        Ok((mut db, found)) => {
             let config = db.collection().config();
             opts.check_against(config).map_err(|e| fail_open(&idb, e))?;
             // The dropped tail is deleted before anything else is written.
-            let drop_tail = found.map(|(report, batch)| {
+            let mut first = found.map(|(report, batch)| {
                 recovery = Some(report);
                 batch
             });
-            (db, drop_tail)
+            // A text index asked of a database without one: added, empty, durably.
+            if let Some(added) = opts.text.and_then(|t| db.enable_text(t)) {
+                first.get_or_insert_with(WriteBatch::default).append(added);
+            }
+            (db, first)
         }
         Err(OpenError::NotFound) => {
             // A cache left by an earlier database of this name (deleted without us).

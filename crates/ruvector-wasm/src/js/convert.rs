@@ -200,11 +200,24 @@ pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
         let metadata = get("metadata");
         rows.metadata
             .push(metadata_from(&format!("items[{i}].metadata"), metadata)?);
+        rows.texts
+            .push(text_from(&format!("items[{i}].text"), &get("text"))?);
     }
     Ok(rows)
 }
 
-/// A record as `{ id, vector: Float32Array, metadata? }`, or `null`.
+/// A text argument: `None` for `undefined` or `null`, `BAD_ARGUMENT` naming `what` for
+/// anything but a string (its length is the engine's to check).
+pub(super) fn text_from(what: &str, v: &JsValue) -> Result<Option<String>, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| fail(bad_argument(what, "expected a string")))
+}
+
+/// A record as `{ id, vector: Float32Array, metadata?, text? }`, or `null`.
 pub(super) fn record(r: Option<StoredItem>) -> Result<JsValue, JsValue> {
     let Some(r) = r else {
         return Ok(JsValue::NULL);
@@ -218,6 +231,9 @@ pub(super) fn record(r: Option<StoredItem>) -> Result<JsValue, JsValue> {
     );
     if let Some(m) = &r.metadata {
         let _ = Reflect::set(&o, &"metadata".into(), &to_js(m)?);
+    }
+    if let Some(t) = &r.text {
+        let _ = Reflect::set(&o, &"text".into(), &JsValue::from_str(t));
     }
     Ok(o.into())
 }

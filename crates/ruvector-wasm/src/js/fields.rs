@@ -4,7 +4,7 @@
 //! so a misspelt option is an error, not a silent default.
 
 use js_sys::{Object, Reflect};
-use ruvector_core::{IndexKind, Metric, Quantization};
+use ruvector_core::{Fusion, IndexKind, Metric, Quantization, SearchMode, Stemming, TextConfig};
 use wasm_bindgen::prelude::*;
 
 use super::convert::json_value;
@@ -106,17 +106,57 @@ impl Fields {
             Some(v) => Fields::of(&format!("{}.{key}", self.what), v, known),
         }
     }
+    /// `key` as a finite number of at least 0.
+    pub fn weight(&self, key: &str) -> Result<Option<f32>, ErrorInfo> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        match v.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as f32)),
+            _ => Err(self.refuse(key, "expected a finite number of at least 0")),
+        }
+    }
 }
 
-/// `search` options: `{ k = 10, ef, filter, includeMetadata, includeVectors, rescore }`.
+/// `fusion: { method: 'rrf', rankConstant = 60 } | { method: 'weighted', text = 0.5,
+/// vector = 0.5 }`.
+fn fusion(f: &Fields) -> Result<Option<Fusion>, ErrorInfo> {
+    let known = ["method", "rankConstant", "text", "vector"];
+    let Some(u) = f.object("fusion", &known)? else {
+        return Ok(None);
+    };
+    let method = u.choice("method", &[("rrf", true), ("weighted", false)])?;
+    let rrf = method.ok_or_else(|| u.refuse("method", "expected 'rrf' or 'weighted'"))?;
+    let extra = |k: &str| match u.get(k) {
+        Some(_) => Err(u.refuse(k, "not an option of this method")),
+        None => Ok(()),
+    };
+    if rrf {
+        extra("text")?;
+        extra("vector")?;
+        let rank_constant = u.whole("rankConstant", 1e6)?.map_or(60, |n| n as u32);
+        return Ok(Some(Fusion::Rrf { rank_constant }));
+    }
+    extra("rankConstant")?;
+    Ok(Some(Fusion::Weighted {
+        text: u.weight("text")?.unwrap_or(0.5),
+        vector: u.weight("vector")?.unwrap_or(0.5),
+    }))
+}
+
+/// `search` options: `{ k = 10, ef, filter, includeMetadata, includeVectors, includeText,
+/// rescore, mode, fusion }`.
 pub(super) fn search_options(v: JsValue) -> Result<SearchOptions, ErrorInfo> {
-    const KNOWN: [&str; 6] = [
+    const KNOWN: [&str; 9] = [
         "k",
         "ef",
         "filter",
         "includeMetadata",
         "includeVectors",
+        "includeText",
         "rescore",
+        "mode",
+        "fusion",
     ];
     let mut o = SearchOptions::default();
     let Some(f) = Fields::of("options", v, &KNOWN)? else {
@@ -130,7 +170,43 @@ pub(super) fn search_options(v: JsValue) -> Result<SearchOptions, ErrorInfo> {
     o.include_metadata = f.flag("includeMetadata")?.unwrap_or(false);
     o.include_vectors = f.flag("includeVectors")?.unwrap_or(false);
     o.rescore = f.flag("rescore")?.unwrap_or(false);
+    o.include_text = f.flag("includeText")?.unwrap_or(false);
+    o.mode = f.choice(
+        "mode",
+        &[
+            ("vector", SearchMode::Vector),
+            ("text", SearchMode::Text),
+            ("hybrid", SearchMode::Hybrid),
+        ],
+    )?;
+    o.fusion = fusion(&f)?.unwrap_or_default();
     Ok(o)
+}
+
+/// `text: true | { stem: 'english' | false, fold = true, stopWords = false }` (`false`: no
+/// text index asked for).
+fn text(f: &Fields) -> Result<Option<TextConfig>, ErrorInfo> {
+    let Some(v) = f.get("text") else {
+        return Ok(None);
+    };
+    if let Some(b) = v.as_bool() {
+        return Ok(b.then(TextConfig::default));
+    }
+    let Some(t) = f.object("text", &["stem", "fold", "stopWords"])? else {
+        return Ok(None);
+    };
+    let d = TextConfig::default();
+    let stem = match t.get("stem") {
+        None => d.stem,
+        Some(s) if s.as_bool() == Some(false) => Stemming::None,
+        Some(s) if s.as_string().as_deref() == Some("english") => Stemming::English,
+        Some(_) => return Err(t.refuse("stem", "expected 'english' or false")),
+    };
+    Ok(Some(TextConfig {
+        stem,
+        fold: t.flag("fold")?.unwrap_or(d.fold),
+        stop_words: t.flag("stopWords")?.unwrap_or(d.stop_words),
+    }))
 }
 
 const DURABILITY: [(&str, Durability); 2] = [
@@ -152,7 +228,8 @@ fn checkpoint(f: &Fields) -> Result<Option<CheckpointOptions>, ErrorInfo> {
 /// `open` options (docs/protocol.md). Any error is `INVALID_CONFIG`: the engine cannot use
 /// what was asked, like a missing `dimensions`.
 pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
-    const KNOWN: [&str; 10] = [
+    const KNOWN: [&str; 11] = [
+        "text",
         "dimensions",
         "metric",
         "index",
@@ -199,6 +276,7 @@ pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
             simd: f.flag("simd")?,
             persist: f.flag("persist")?,
             recover: f.flag("recover")?,
+            text: text(&f)?,
         })
     };
     read().map_err(|e| ErrorInfo {

@@ -35,16 +35,28 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
 /// 384 in a fresh worker.
 async fn warm_up(name: &str) {
     let Ok(e) = engine::get(name) else { return };
-    let dim = {
+    let (dim, text) = {
         let db = e.db.borrow();
         if db.collection().is_empty() {
             return;
         }
-        db.collection().config().dimensions
+        let c = db.collection().config();
+        (c.dimensions, c.text.is_some())
     };
     let ones = js_sys::Float32Array::new_with_length(dim as u32);
     ones.fill(1.0, 0, dim as u32);
-    let Ok(set) = super::ops::search(name.to_owned(), ones.into(), JsValue::UNDEFINED).await else {
+    // With a text index, a hybrid search: both rankings and the fusion.
+    let query: JsValue = match text {
+        true => {
+            let q = Object::new();
+            let _ = Reflect::set(&q, &"vector".into(), &ones);
+            let _ = Reflect::set(&q, &"text".into(), &"a".into());
+            q.into()
+        }
+        false => ones.into(),
+    };
+    let search = super::ops::search(name.to_owned(), query, JsValue::UNDEFINED);
+    let Ok(set) = search.await else {
         return;
     };
     let counted = Reflect::get(&set, &"evaluations".into())

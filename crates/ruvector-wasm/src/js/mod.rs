@@ -135,6 +135,7 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
                 vectors,
                 arg(args, "ids"),
                 arg(args, "metadata"),
+                arg(args, "texts"),
                 chunk,
             ))
         }
@@ -147,17 +148,27 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
             string_arg(args, "id")?,
             arg(args, "vector"),
             arg(args, "metadata"),
+            arg(args, "text"),
         )),
         "delete" => {
             let (name, ids) = (name()?, arg(args, "ids"));
             boxed(async move { delete(name, ids).await.map(nothing) })
         }
         "get" => boxed(get(name()?, string_arg(args, "id")?)),
-        "search" => boxed(search(name()?, arg(args, "vector"), arg(args, "options"))),
-        "searchMany" => {
-            let vectors = typed::<Float32Array>(args, "vectors", "Float32Array")?;
-            boxed(search_many(name()?, vectors, arg(args, "options")))
+        "search" => {
+            // `query`: a vector, a string or `{ vector?, text? }`; `vector` is its old name.
+            let query = match arg(args, "query") {
+                q if q.is_undefined() => arg(args, "vector"),
+                q => q,
+            };
+            boxed(search(name()?, query, arg(args, "options")))
         }
+        "searchMany" => boxed(search_many(
+            name()?,
+            arg(args, "vectors"),
+            arg(args, "texts"),
+            arg(args, "options"),
+        )),
         "count" => {
             let n = count(name()?);
             boxed(async move { n })

@@ -4,11 +4,13 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use js_sys::{Array, Float32Array};
-use ruvector_core::{Collection, Database, Filter, RetrainError, SearchQuery, SearchResults};
+use ruvector_core::{
+    Collection, Database, Filter, RetrainError, SearchMode, SearchQuery, SearchResults, Update,
+};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{id_from, items_from, metadata_from, record, vector_from};
+use super::convert::{id_from, items_from, metadata_from, record, text_from, vector_from};
 use super::fields::search_options;
 use super::results::result_set;
 use super::{fail, to_js};
@@ -28,7 +30,7 @@ pub(super) async fn commit<T: 'static>(
     e.commit(f).await.map_err(fail)
 }
 
-/// Inserts items `[{ id?, vector, metadata? }]` all or none; resolves to their ids once
+/// Inserts items `[{ id?, vector, text?, metadata? }]` all or none; resolves to their ids once
 /// durable.
 pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
@@ -38,13 +40,14 @@ pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
 }
 
 /// A packed batch's arguments, checked once: `n` vectors of `dim` values in `vectors`, and
-/// `ids` and `metadata` arrays of `n` entries when given.
+/// `ids`, `metadata` and `texts` arrays of `n` entries when given.
 struct Packed {
     vectors: Float32Array,
     dim: usize,
     n: usize,
     ids: Option<Array>,
     metadata: Option<Array>,
+    texts: Option<Array>,
 }
 
 impl Packed {
@@ -53,6 +56,7 @@ impl Packed {
         vectors: Float32Array,
         ids: JsValue,
         metadata: JsValue,
+        texts: JsValue,
     ) -> Result<Packed, JsValue> {
         let dim = e.db.borrow().collection().config().dimensions;
         let n = whole_rows(&vectors, dim)?;
@@ -72,12 +76,14 @@ impl Packed {
             Ok(Some(a))
         };
         let (ids, metadata) = (list(ids, "ids")?, list(metadata, "metadata")?);
+        let texts = list(texts, "texts")?;
         Ok(Packed {
             vectors,
             dim,
             n,
             ids,
             metadata,
+            texts,
         })
     }
 
@@ -105,6 +111,7 @@ impl Packed {
             values: self.vectors.subarray(a, b).to_vec(),
             ids: Vec::with_capacity(range.len()),
             metadata: Vec::with_capacity(range.len()),
+            texts: Vec::new(),
         };
         for i in range {
             rows.ids.push(match entry(&self.ids, i) {
@@ -115,6 +122,9 @@ impl Packed {
                 Some(v) => metadata_from(&format!("metadata[{i}]"), v)?,
                 None => None,
             });
+            if let Some(v) = entry(&self.texts, i) {
+                rows.texts.push(text_from(&format!("texts[{i}]"), &v)?);
+            }
         }
         Ok(rows)
     }
@@ -133,8 +143,8 @@ fn whole_rows(vectors: &Float32Array, dim: usize) -> Result<usize, JsValue> {
     Ok(len / dim)
 }
 
-/// Inserts `n` vectors packed in one `Float32Array` of `n·dim` values, with optional `ids`
-/// and `metadata` arrays of `n` entries: with `chunk` (`insertMany`), in atomic chunks of
+/// Inserts `n` vectors packed in one `Float32Array` of `n·dim` values, with optional `ids`,
+/// `metadata` and `texts` arrays of `n` entries: with `chunk` (`insertMany`), in atomic chunks of
 /// `chunk` (default 1,000) with a `progress` event after each, stopped between chunks by an
 /// `abort` naming `request`, resolving to `{ ids, committed, total, aborted }`; without
 /// (`insertPacked`), all or none, resolving to the ids.
@@ -144,10 +154,11 @@ pub async fn insert_packed(
     vectors: Float32Array,
     ids: JsValue,
     metadata: JsValue,
+    texts: JsValue,
     chunk: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let p = Packed::new(&e, vectors, ids, metadata)?;
+    let p = Packed::new(&e, vectors, ids, metadata, texts)?;
     let size = match &chunk {
         None => p.n.max(1),
         Some(c) if c.is_undefined() => DEFAULT_CHUNK,
@@ -172,13 +183,14 @@ pub async fn insert_packed(
     Ok(out.into())
 }
 
-/// Inserts or replaces `id`: `vector` (or `undefined` to keep it), `metadata` (`undefined`
-/// keeps it, `null` clears it). Resolves to `"inserted"` or `"updated"`.
+/// Inserts or replaces `id`: `vector` (or `undefined` to keep it), `metadata` and `text`
+/// (`undefined` keeps it, `null` clears it). Resolves to `"inserted"` or `"updated"`.
 pub async fn upsert(
     name: String,
     id: String,
     vector: JsValue,
     metadata: JsValue,
+    text: JsValue,
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let v = if vector.is_undefined() || vector.is_null() {
@@ -193,8 +205,17 @@ pub async fn upsert(
     } else {
         metadata_from("metadata", metadata)?
     };
+    let t = match text.is_null() {
+        true => Some(None),
+        false => text_from("text", &text)?.map(Some),
+    };
     let r = commit(&e, move |db| {
-        db.upsert(&id, v.as_deref(), m).map_err(ErrorInfo::from)
+        let update = Update {
+            vector: v.as_deref(),
+            metadata: m,
+            text: t,
+        };
+        db.upsert_with(&id, update).map_err(ErrorInfo::from)
     })
     .await?;
     Ok(JsValue::from_str(match r {
@@ -251,30 +272,88 @@ pub async fn get(name: String, id: String) -> Result<JsValue, JsValue> {
     record(db.get(&id, &stored).map_err(|x| fail(ErrorInfo::from(x)))?)
 }
 
-/// The `k` nearest, as a result set of one query ([`result_set`]). Vectors asked for with
-/// `includeVectors` that are not in memory are read from IndexedDB.
-pub async fn search(name: String, vector: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+/// The best `k` for `query`: a vector (a `Float32Array` or an array of numbers), a text (a
+/// string), or `{ vector?, text? }`. `options.mode` says which search; by default the one
+/// the query's parts allow, both fused. Resolves to a result set of one query
+/// ([`result_set`]). Vectors asked for with `includeVectors` that are not in memory are read
+/// from IndexedDB.
+pub async fn search(name: String, query: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let o = search_options(options).map_err(fail)?;
-    let v = vector_from("vector", &vector)?;
+    let (v, t) = query_parts(&query)?;
     let filter = filter_of(&o)?;
-    let query = query_of(&v, &o, filter.as_ref());
+    let query = query_of(&v, t.as_deref(), &o, filter.as_ref())?;
     let found = e.search(&query, o.rescore).await;
     result_set(&[found.map_err(fail)?])
 }
 
-/// The `k` nearest of each of `n` queries packed in one `Float32Array` of `n·dim` values,
-/// under the same options, as one result set ([`result_set`]). At most [`MAX_QUERIES`]
-/// queries and [`MAX_HITS`] hits (`n·k`) in one call (`TOO_LARGE`).
+/// A query's vector (empty: none) and text, from a vector, a string or `{ vector?, text? }`.
+fn query_parts(query: &JsValue) -> Result<(Vec<f32>, Option<String>), JsValue> {
+    if let Some(t) = query.as_string() {
+        return Ok((Vec::new(), Some(t)));
+    }
+    let plain =
+        query.is_object() && !js_sys::ArrayBuffer::is_view(query) && !Array::is_array(query);
+    if !plain {
+        return Ok((vector_from("vector", query)?, None));
+    }
+    let field = |k: &str| js_sys::Reflect::get(query, &k.into()).unwrap_or(JsValue::UNDEFINED);
+    let vector = field("vector");
+    let v = match vector.is_undefined() || vector.is_null() {
+        true => Vec::new(),
+        false => vector_from("query.vector", &vector)?,
+    };
+    Ok((v, text_from("query.text", &field("text"))?))
+}
+
+/// The best `k` of each of `n` queries under the same options, as one result set
+/// ([`result_set`]): query vectors packed in one `Float32Array` of `n·dim` values, query
+/// texts in an array of `n` strings, or both. At most [`MAX_QUERIES`] queries and
+/// [`MAX_HITS`] hits (`n·k`) in one call (`TOO_LARGE`).
 pub async fn search_many(
     name: String,
-    vectors: Float32Array,
+    vectors: JsValue,
+    texts: JsValue,
     options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let o = search_options(options).map_err(fail)?;
     let dim = e.db.borrow().collection().config().dimensions;
-    let n = whole_rows(&vectors, dim)?;
+    let vectors = match vectors.is_undefined() || vectors.is_null() {
+        true => None,
+        false => Some(
+            vectors
+                .dyn_into::<Float32Array>()
+                .map_err(|_| fail(bad_argument("vectors", "expected a Float32Array")))?,
+        ),
+    };
+    let texts: Option<Vec<String>> = match texts.is_undefined() || texts.is_null() {
+        true => None,
+        false => {
+            let a = texts
+                .dyn_into::<Array>()
+                .map_err(|_| fail(bad_argument("texts", "expected an array of strings")))?;
+            let each = a.iter().enumerate();
+            let all = each.map(|(i, t)| {
+                text_from(&format!("texts[{i}]"), &t)?
+                    .ok_or_else(|| fail(bad_argument(&format!("texts[{i}]"), "expected a string")))
+            });
+            Some(all.collect::<Result<_, _>>()?)
+        }
+    };
+    let n = match (&vectors, &texts) {
+        (Some(v), Some(t)) => {
+            let n = whole_rows(v, dim)?;
+            if t.len() != n {
+                let got = format!("has {} entries for {n} vectors", t.len());
+                return Err(fail(bad_argument("texts", got)));
+            }
+            n
+        }
+        (Some(v), None) => whole_rows(v, dim)?,
+        (None, Some(t)) => t.len(),
+        (None, None) => return Err(fail(bad_argument("vectors", "give vectors, texts or both"))),
+    };
     if n > MAX_QUERIES {
         return Err(fail(too_large("vectors", n, MAX_QUERIES, "queries")));
     }
@@ -284,10 +363,12 @@ pub async fn search_many(
         return Err(fail(too_large("k · queries", hits, MAX_HITS, "hits")));
     }
     let filter = filter_of(&o)?;
-    let values = vectors.to_vec();
+    let values = vectors.map(|v| v.to_vec()).unwrap_or_default();
     let mut found = Vec::with_capacity(n);
-    for v in values.chunks_exact(dim) {
-        let query = query_of(v, &o, filter.as_ref());
+    for i in 0..n {
+        let v = values.get(i * dim..(i + 1) * dim).unwrap_or_default();
+        let t = texts.as_ref().map(|t| t[i].as_str());
+        let query = query_of(v, t, &o, filter.as_ref())?;
         found.push(e.search(&query, o.rescore).await.map_err(fail)?);
     }
     result_set(&found)
@@ -302,16 +383,37 @@ fn filter_of(o: &SearchOptions) -> Result<Option<Filter>, JsValue> {
         .map_err(fail)
 }
 
-/// A search's options as a query for `v` under `filter`.
-fn query_of<'a>(v: &'a [f32], o: &SearchOptions, filter: Option<&'a Filter>) -> SearchQuery<'a> {
-    SearchQuery {
+/// A search's options as a query for vector `v` (empty: none) and text `t` under `filter`.
+/// Without `options.mode`, the mode is what the query holds: a vector, a text, or both
+/// (hybrid). A mode whose part is missing is `INVALID_QUERY`.
+fn query_of<'a>(
+    v: &'a [f32],
+    t: Option<&'a str>,
+    o: &SearchOptions,
+    filter: Option<&'a Filter>,
+) -> Result<SearchQuery<'a>, JsValue> {
+    let mode = match (o.mode, v.is_empty(), t.is_some()) {
+        (Some(m), _, _) => m,
+        (None, false, true) => SearchMode::Hybrid,
+        (None, true, true) => SearchMode::Text,
+        (None, _, false) => SearchMode::Vector,
+    };
+    if mode != SearchMode::Text && v.is_empty() {
+        let needs = format!("{} search needs a query vector", mode.name());
+        return Err(fail(ErrorInfo::new("INVALID_QUERY", needs)));
+    }
+    Ok(SearchQuery {
         vector: v,
+        text: t,
+        mode,
+        fusion: o.fusion,
         k: o.k,
         ef: o.ef,
         filter,
         include_metadata: o.include_metadata,
         include_vectors: o.include_vectors,
-    }
+        include_text: o.include_text,
+    })
 }
 
 /// Runs a parsed query on `coll` (in memory: the vectors are all there).
@@ -321,7 +423,8 @@ pub(super) fn run_search(
     o: &SearchOptions,
 ) -> Result<SearchResults, JsValue> {
     let filter = filter_of(o)?;
-    coll.search(&query_of(v, o, filter.as_ref())).map_err(fail)
+    coll.search(&query_of(v, None, o, filter.as_ref())?)
+        .map_err(fail)
 }
 
 /// Live vectors.

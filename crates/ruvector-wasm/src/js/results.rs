@@ -13,7 +13,8 @@ use super::{fail, to_js};
 use crate::errors::ErrorInfo;
 
 #[wasm_bindgen(inline_js = "
-export function resultSet(ids, idEnds, offsets, scores, distances, exact, evaluations) {
+const PATHS = ['graph', 'exactScan', 'text'];
+export function resultSet(ids, idEnds, offsets, scores, distances, textScores, vectorScores, paths, evaluations) {
   const list = new Array(idEnds.length);
   let at = 0;
   for (let i = 0; i < idEnds.length; i++) {
@@ -22,29 +23,36 @@ export function resultSet(ids, idEnds, offsets, scores, distances, exact, evalua
   }
   return {
     offsets: offsets.slice(), ids: list, scores: scores.slice(), distances: distances.slice(),
-    paths: Array.from(exact, (e) => (e ? 'exactScan' : 'graph')), evaluations: evaluations.slice(),
+    textScores: textScores.slice(), vectorScores: vectorScores.slice(),
+    paths: Array.from(paths, (p) => PATHS[p]), evaluations: evaluations.slice(),
   };
 }")]
 extern "C" {
-    /// `{ offsets, ids, scores, distances, paths, evaluations }`, the typed arrays copied out
-    /// of wasm memory; hit `i`'s id is `ids.slice(idEnds[i - 1], idEnds[i])` (UTF-16 units).
+    /// `{ offsets, ids, scores, distances, textScores, vectorScores, paths, evaluations }`,
+    /// the typed arrays copied out of wasm memory; hit `i`'s id is
+    /// `ids.slice(idEnds[i - 1], idEnds[i])` (UTF-16 units).
     #[wasm_bindgen(js_name = resultSet)]
+    #[allow(clippy::too_many_arguments)]
     fn result_set_js(
         ids: &str,
         id_ends: &[u32],
         offsets: &[u32],
         scores: &[f32],
         distances: &[f32],
-        exact: &[u8],
+        text_scores: &[f32],
+        vector_scores: &[f32],
+        paths: &[u8],
         evaluations: &[f64],
     ) -> Object;
 }
 
 /// The results of `found` (one entry per query) as a result set: `{ offsets: Uint32Array,
-/// ids: string[], scores: Float32Array, distances: Float32Array, paths: string[],
-/// evaluations: Float64Array, metadata?: (object | null)[], vectors?: Float32Array }`. Query
-/// `q`'s hits are entries `offsets[q]` to `offsets[q + 1]` of each column; `metadata` is there
-/// when any hit has some, `vectors` (hit `i` at `i·dim`) when the hits have their vectors.
+/// ids: string[], scores: Float32Array, distances: Float32Array, textScores: Float32Array,
+/// vectorScores: Float32Array, paths: string[], evaluations: Float64Array, metadata?:
+/// (object | null)[], vectors?: Float32Array, texts?: (string | null)[] }`. Query `q`'s hits
+/// are entries `offsets[q]` to `offsets[q + 1]` of each column; a distance or a per-ranking
+/// score a hit has not is NaN; `metadata` and `texts` are there when any hit has some,
+/// `vectors` (hit `i` at `i·dim`) when the hits have their vectors.
 pub fn result_set(found: &[SearchResults]) -> Result<JsValue, JsValue> {
     let hits = || found.iter().flat_map(|r| r.hits.iter());
     let ids: String = hits().map(|h| h.id.as_str()).collect();
@@ -62,9 +70,15 @@ pub fn result_set(found: &[SearchResults]) -> Result<JsValue, JsValue> {
     }
     let scores: Vec<f32> = hits().map(|h| h.score).collect();
     let distances: Vec<f32> = hits().map(|h| h.distance).collect();
-    let exact: Vec<u8> = found
-        .iter()
-        .map(|r| u8::from(r.path == SearchPath::ExactScan))
+    let nan = |s: Option<f32>| s.unwrap_or(f32::NAN);
+    let text_scores: Vec<f32> = hits().map(|h| nan(h.scores.text)).collect();
+    let vector_scores: Vec<f32> = hits().map(|h| nan(h.scores.vector)).collect();
+    let paths: Vec<u8> = (found.iter())
+        .map(|r| match r.path {
+            SearchPath::Graph => 0,
+            SearchPath::ExactScan => 1,
+            SearchPath::Text => 2,
+        })
         .collect();
     let evaluations: Vec<f64> = found.iter().map(|r| r.evaluations as f64).collect();
     let set = result_set_js(
@@ -73,9 +87,18 @@ pub fn result_set(found: &[SearchResults]) -> Result<JsValue, JsValue> {
         &offsets,
         &scores,
         &distances,
-        &exact,
+        &text_scores,
+        &vector_scores,
+        &paths,
         &evaluations,
     );
+    if hits().any(|h| h.text.is_some()) {
+        let texts = Array::new();
+        for h in hits() {
+            texts.push(&h.text.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+        }
+        Reflect::set(&set, &"texts".into(), &texts).map_err(internal)?;
+    }
     if hits().any(|h| h.metadata.is_some()) {
         let metadata = Array::new();
         for h in hits() {

@@ -90,7 +90,15 @@ pub async fn insert_rows(
         .collect();
     let vectors = js_sys::Float32Array::from(&data[from * dim..to * dim]);
     let none = JsValue::UNDEFINED;
-    ruvector_wasm::insert_packed(name.into(), none.clone(), vectors, ids.into(), none, None)
-        .await
-        .unwrap();
+    ruvector_wasm::insert_packed(
+        name.into(),
+        none.clone(),
+        vectors,
+        ids.into(),
+        none,
+        JsValue::UNDEFINED,
+        None,
+    )
+    .await
+    .unwrap();
 }
