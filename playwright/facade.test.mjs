@@ -114,7 +114,8 @@ test('errors are RuvectorError instances with stable codes, and change nothing',
     [async () => window.db.delete(['a', 'ghost']), 'NOT_FOUND'],
     [async () => window.db.search([1, 2, 3], { k: 0 }), 'INVALID_K'],
     [async () => window.db.search([1, 2, 3], { filter: { $bogus: 1 } }), 'INVALID_FILTER'],
-    [async () => window.db.search('1,2,3'), 'BAD_ARGUMENT'],
+    // A string is a text query: this database has no text index.
+    [async () => window.db.search('1,2,3'), 'NO_TEXT_INDEX'],
     [async () => window.db.insertMany({ vectors: [1, 2, 3] }), 'BAD_ARGUMENT'],
     [async () => window.db.insertMany([{ vector: [1, 2, 3] }, { vector: [1] }]), 'DIMENSION_MISMATCH'],
     [async () => window.db.import(new Blob([new Uint8Array([1, 2, 3])])), 'CORRUPT'],
@@ -195,7 +196,7 @@ test('searchMany answers each query as search does, in one round trip; a view po
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (m, transfer) {
       const a = m?.args ?? {};
-      posted.push({ op: m?.op, vector: a.vector?.buffer.byteLength, vectors: a.vectors?.buffer.byteLength });
+      posted.push({ op: m?.op, vector: a.query?.buffer.byteLength, vectors: a.vectors?.buffer.byteLength });
       return post.call(this, m, transfer);
     };
     const dim = 8;

@@ -115,10 +115,18 @@
 # `get` indexes a segment, inlined in each graph walk): +0.6 KB, to 277,033 B; ceiling to 277,200.
 # The warm-up running the whole search op, a commit loop that goes on after a failed checkpoint,
 # and the test hook that fails writes: +0.2 KB, to 277,280 B; ceiling to 277,400.
+# Issue 26, full-text and hybrid search in the engine: UAX #29 word boundaries
+# (unicode-segmentation, 11 KB), Unicode lowercasing (std's tables, 6 KB), the Snowball English
+# stemmer (4 KB), ASCII folding from a 2 KB table that build.rs generates from
+# unicode-normalization (linking that crate's NFKD instead cost 64 KB, its canonical
+# decomposition alone 18 KB), the postings, BM25, fusion, text pages and format version 4, and
+# in the binding texts, query parts, fusion options and embedders run in the worker: +55.1 KB,
+# to 332,495 B; ceiling to 332,700. Rankings sorted as u64 keys instead of three new sort
+# instantiations and a BinaryHeap saved 6 KB of that.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-277400} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-332700} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

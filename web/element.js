@@ -8,9 +8,18 @@
 // (or null); the element also has the database's methods, which wait for the open.
 // Events: `ready` (detail: { db }), `change`, `progress`, and `error` (detail: the
 // RuvectorError: a failed open, or the database cut off by another tab or a dead worker).
+//
+// A search box with no script of its own:
+//
+//   <input id="q"> <ruvector-db name="notes" text search-input="q"></ruvector-db>
+//
+// `text` opens the database with a text index; `embedder` names an embedder module (run in the
+// worker). `search-input` names an `<input>`: each input (debounced by `debounce`, 150 ms)
+// runs `search(value, { k, mode, includeText: true, includeMetadata: true })` (`k` 10; `mode`
+// as the query allows) and dispatches `results` (detail: { query, hits }), the latest only.
 import { open, RuvectorError } from './index.js';
 
-const ATTRIBUTES = ['name', 'dimensions', 'metric', 'index', 'quantization', 'durability'];
+const ATTRIBUTES = ['name', 'dimensions', 'metric', 'index', 'quantization', 'durability', 'text', 'embedder'];
 const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'searchMany', 'retrain', 'count', 'stats', 'export', 'import'];
 
 /** The `<ruvector-db>` element. */
@@ -22,6 +31,16 @@ export class RuvectorDbElement extends HTMLElement {
   #generation = 0;
   #scheduled = false;
   #started = false;
+  #typed = 0;
+  #timer = 0;
+  #onInput = (/** @type {Event} */ e) => {
+    const id = this.getAttribute('search-input');
+    const input = /** @type {HTMLInputElement} */ (e.target);
+    if (!id || input?.id !== id) return;
+    clearTimeout(this.#timer);
+    const wait = Number(this.getAttribute('debounce') ?? 150);
+    this.#timer = setTimeout(() => this.#runSearch(input.value), wait);
+  };
 
   /** The open `Database`, or null while opening, closed or failed. */
   get db() {
@@ -35,14 +54,35 @@ export class RuvectorDbElement extends HTMLElement {
 
   connectedCallback() {
     this.#started = true;
+    this.ownerDocument.addEventListener('input', this.#onInput);
     if (!this.#db && !this.#opening) this.#reopen();
   }
 
   disconnectedCallback() {
+    this.ownerDocument.removeEventListener('input', this.#onInput);
+    clearTimeout(this.#timer);
     // A move within the page (removed and inserted in one task) keeps the database open.
     queueMicrotask(() => {
       if (!this.isConnected) this.#close();
     });
+  }
+
+  /** Runs the search box's query; only the latest one's hits are dispatched. */
+  async #runSearch(query) {
+    const mine = ++this.#typed;
+    const k = Number(this.getAttribute('k') ?? 10);
+    const mode = this.getAttribute('mode') ?? undefined;
+    let hits = [];
+    try {
+      if (query.trim()) {
+        const db = await this.ready;
+        hits = await db.search(query, { k, mode, includeText: true, includeMetadata: true });
+      }
+    } catch (error) {
+      if (mine === this.#typed) this.dispatchEvent(new CustomEvent('error', { detail: error }));
+      return;
+    }
+    if (mine === this.#typed) this.dispatchEvent(new CustomEvent('results', { detail: { query, hits } }));
   }
 
   attributeChangedCallback(_name, before, after) {
@@ -60,10 +100,11 @@ export class RuvectorDbElement extends HTMLElement {
     const o = {};
     const dim = this.getAttribute('dimensions');
     if (dim !== null) o.dimensions = Number(dim);
-    for (const a of ['metric', 'index', 'quantization', 'durability']) {
+    for (const a of ['metric', 'index', 'quantization', 'durability', 'embedder']) {
       const v = this.getAttribute(a);
       if (v !== null) o[a] = v;
     }
+    if (this.hasAttribute('text')) o.text = true;
     return o;
   }
 

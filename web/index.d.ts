@@ -24,7 +24,7 @@ export type ErrorCode =
   | 'INVALID_ID' | 'DUPLICATE_ID' | 'INVALID_METADATA' | 'TOO_LARGE' | 'MISSING_VECTOR' | 'NOT_FOUND'
   | 'INVALID_FILTER' | 'INVALID_K' | 'INVALID_EF' | 'FULL' | 'QUOTA_EXCEEDED' | 'STORAGE' | 'CORRUPT'
   | 'NEWER_FORMAT' | 'ALREADY_EXISTS' | 'NO_INDEXEDDB' | 'UNSUPPORTED' | 'TERMINATED'
-  | 'INTERNAL';
+  | 'NO_TEXT_INDEX' | 'INVALID_QUERY' | 'NO_EMBEDDER' | 'EMBEDDER_FAILED' | 'INTERNAL';
 
 /** Every failure, with a stable `code`. */
 export declare class RuvectorError extends Error {
@@ -63,10 +63,46 @@ export interface SessionOptions {
 }
 
 /**
+ * How a database splits text into terms for its full-text (BM25) index; fixed once created.
+ * `stem`: the Snowball English stemmer or none ('english'); `fold`: fold letters to ASCII
+ * (`é` → `e`; true); `stopWords`: drop Lucene's 33 English stop words (false).
+ */
+export interface TextOptions {
+  stem?: 'english' | false;
+  fold?: boolean;
+  stopWords?: boolean;
+}
+
+/**
+ * Turns texts into vectors of the database's dimension. Given to `open` as an object (it runs
+ * on the page) or as the URL of a module exporting `dimensions` and `embed` (it runs inside the
+ * worker, so the model never blocks the page).
+ */
+export interface Embedder {
+  /** Recorded with the database and checked at the next open (default 'page'). */
+  name?: string;
+  dimensions: number;
+  embed(texts: string[]): Promise<ArrayLike<number>[]> | ArrayLike<number>[];
+}
+
+/** Options that work with any database, new or existing. */
+export interface TextSessionOptions {
+  /**
+   * A text index with these settings (`true`: the defaults): created with a new database,
+   * added, empty, to one without, and checked against one that has it (`CONFIG_MISMATCH`).
+   */
+  text?: TextOptions | boolean;
+  /** An embedder: an object run on the page, or a module URL run in the worker. */
+  embedder?: Embedder | string | URL;
+  /** How long one `embed` call may take before it fails with `EMBEDDER_FAILED` (30,000 ms). */
+  embedTimeoutMs?: number;
+}
+
+/**
  * Options that create the database when it does not exist: `dimensions` is required. When it
  * exists, each given field must match it (`CONFIG_MISMATCH`).
  */
-export interface OpenOptions extends SessionOptions {
+export interface OpenOptions extends SessionOptions, TextSessionOptions {
   dimensions: number;
   metric?: Metric;
   index?: IndexKind;
@@ -74,19 +110,37 @@ export interface OpenOptions extends SessionOptions {
   quantization?: Quantization;
 }
 
-/** One item to insert. Without an `id`, one is generated. */
+/**
+ * One item to insert. Without an `id`, one is generated. `text` needs a text index; an item
+ * with `text` and no `vector` needs an embedder (`NO_EMBEDDER`).
+ */
 export interface Item {
   id?: string;
-  vector: VectorLike;
+  vector?: VectorLike;
+  text?: string;
   metadata?: Metadata;
 }
 
-/** Many vectors packed: `vectors` holds n·dimensions values. */
+/** Many vectors packed: `vectors` holds n·dimensions values; `texts` one entry a vector. */
 export interface PackedItems {
-  vectors: Float32Array;
+  vectors?: Float32Array;
   ids?: (string | undefined)[];
   metadata?: (Metadata | null | undefined)[];
+  texts?: (string | null | undefined)[];
 }
+
+/** What a search compares: vectors, texts (BM25) or both fused. */
+export type SearchMode = 'vector' | 'text' | 'hybrid';
+/**
+ * How hybrid search fuses its two rankings: reciprocal rank fusion (each list adds
+ * 1 / (rankConstant + rank); default, rankConstant 60) or a weighted sum of each list's
+ * scores min–max normalised (weights 0.5 and 0.5).
+ */
+export type Fusion =
+  | { method: 'rrf'; rankConstant?: number }
+  | { method: 'weighted'; text?: number; vector?: number };
+/** A query: a vector, a text, or both (hybrid). */
+export type Query = VectorLike | string | { vector?: VectorLike; text?: string };
 
 export interface InsertManyOptions {
   /** Vectors per atomic chunk (1,000). */
@@ -117,6 +171,15 @@ export interface SearchOptions {
   filter?: Filter;
   includeMetadata?: boolean;
   includeVectors?: boolean;
+  /** Return each hit's text. */
+  includeText?: boolean;
+  /**
+   * What to compare; by default what the query holds (a vector, a text, or both: hybrid). A
+   * string with an embedder runs hybrid (the string embedded).
+   */
+  mode?: SearchMode;
+  /** How hybrid search fuses its rankings (RRF, rank constant 60). */
+  fusion?: Fusion;
   /**
    * `quantization: 'int8' | 'binary'`: take 4·k hits of the int8 ranking and rescore them from
    * their float32 vectors in IndexedDB (exact distances; slower). No effect otherwise.
@@ -127,12 +190,16 @@ export interface SearchOptions {
 /** One search result, best first. */
 export interface SearchResult {
   id: string;
-  /** Larger is better. */
+  /** Larger is better: the vector score, BM25 for a text search, the fused score for hybrid. */
   score: number;
-  /** Smaller is better. */
-  distance: number;
+  /** Smaller is better; there where a vector was compared (vector and hybrid searches). */
+  distance?: number;
+  /** Why it ranks: its score in each ranking that saw it. */
+  scores: { text?: number; vector?: number };
   metadata?: Metadata;
   vector?: Float32Array;
+  /** With `includeText`. */
+  text?: string;
 }
 
 /** A stored record. */
@@ -140,6 +207,7 @@ export interface StoredItem {
   id: string;
   vector: Float32Array;
   metadata?: Metadata;
+  text?: string;
 }
 
 /** What `stats()` returns; see docs/protocol.md for every field. */
@@ -154,7 +222,11 @@ export interface Stats {
   /** The worker's WebAssembly memory in bytes (it grows and never shrinks). */
   wasmMemory: number;
   /** Bytes in memory by part; `vectorsInMemory` counts the float32 vectors not only in storage. */
-  memory: { vectors: number; codes: number; graph: number; ids: number; metadata: number; vectorsInMemory: number };
+  memory: { vectors: number; codes: number; graph: number; ids: number; metadata: number; text: number; vectorsInMemory: number };
+  /** The text index: records with text, distinct terms, record–term pairs (absent without one). */
+  text?: { records: number; terms: number; postings: number };
+  /** The embedder in use and the one recorded with the database (`null`: none). */
+  embedder?: { name: string; dimensions: number } | null;
   storage: { seq: number; foldedSeq: number; batches: number; checkpoints: number; bytesWritten: number; logRecords: number; logBytes: number };
   persistence: { transactions: number; failedTransactions: number; durability: Durability; lastDurability: string; openReadMs: number; openDecodeMs: number; openBytesRead: number; openFromCache: boolean; cacheWrites: number; cacheWriteMs: number; webLocks: boolean; remoteRecords: number; remoteReloads: number; readRetries: number; checkpointing: boolean; checkpointSlices: number };
   /** The origin's storage estimate (`navigator.storage.estimate()`, bytes), or null where there is none; an open's reply has it as estimated when the open began. */
@@ -186,16 +258,17 @@ export interface DatabaseOperations {
   insert(item: Item): Promise<string>;
   insert(items: Item[]): Promise<string[]>;
   insertMany(input: PackedItems | Item[], options?: InsertManyOptions): Promise<InsertManyResult>;
-  upsert(id: string, change: { vector?: VectorLike; metadata?: Metadata | null }): Promise<'inserted' | 'updated'>;
+  upsert(id: string, change: { vector?: VectorLike; metadata?: Metadata | null; text?: string | null }): Promise<'inserted' | 'updated'>;
   get(id: string): Promise<StoredItem | null>;
   delete(ids: string | string[]): Promise<unknown>;
-  search(vector: VectorLike, options?: SearchOptions): Promise<SearchResult[]>;
+  /** The best `k`: nearest vectors, BM25 text matches, or both fused (see `Query`, `SearchOptions.mode`). */
+  search(query: Query, options?: SearchOptions): Promise<SearchResult[]>;
   /**
-   * Each query's `k` nearest in one round trip, under the same options: `queries` is a
-   * Float32Array of n·dimensions values or an array of vectors. At most 10,000 queries and
-   * 1,000,000 hits (n·k).
+   * Each query's best `k` in one round trip, under the same options: `queries` is a
+   * Float32Array of n·dimensions values, an array of vectors or of strings, or
+   * `{ vectors, texts }`. At most 10,000 queries and 1,000,000 hits (n·k).
    */
-  searchMany(queries: Float32Array | VectorLike[], options?: SearchOptions): Promise<SearchResult[][]>;
+  searchMany(queries: Float32Array | VectorLike[] | string[] | { vectors?: Float32Array; texts?: string[] }, options?: SearchOptions): Promise<SearchResult[][]>;
   /** Retrains the int8 ranges on the vectors there are now and re-encodes them (`int8` and `binary`). */
   retrain(): Promise<void>;
   count(): Promise<number>;
@@ -227,7 +300,7 @@ export declare class Database extends EventTarget {
 }
 
 /** Opens the database `name`, creating it (with `dimensions`) when it does not exist. */
-export declare function open(name: string, options?: OpenOptions | SessionOptions): Promise<Database>;
+export declare function open(name: string, options?: OpenOptions | (SessionOptions & TextSessionOptions)): Promise<Database>;
 /** Imports an export file as the new database `name`. */
 export declare function importDatabase(name: string, file: Blob | Uint8Array | ArrayBuffer, options?: { durability?: Durability; checkpoint?: CheckpointOptions }): Promise<Database>;
 /** The names of this origin's databases. */
@@ -245,13 +318,16 @@ export interface RuvectorDbElementEventMap {
   ready: CustomEvent<{ db: Database }>;
   change: CustomEvent<ChangeDetail>;
   progress: CustomEvent<{ requestId: number; committed: number; total: number }>;
-  /** A failed open, or the database cut off (another tab, a dead worker). */
+  /** A failed open or search-box search, or the database cut off (another tab, a dead worker). */
   error: CustomEvent<RuvectorError>;
+  /** The hits of the latest search of the `search-input` box. */
+  results: CustomEvent<{ query: string; hits: SearchResult[] }>;
 }
 
 /**
- * `<ruvector-db name dimensions metric index durability>`. The type only: the element is
- * defined by importing 'ruvector-web/element'.
+ * `<ruvector-db name dimensions metric index quantization durability text embedder
+ * search-input k mode debounce>`. The type only: the element is defined by importing
+ * 'ruvector-web/element'.
  */
 export interface RuvectorDbElement extends HTMLElement, DatabaseOperations {
   /** The open database, or null. */

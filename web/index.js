@@ -14,6 +14,7 @@ export class RuvectorError extends Error {
 }
 
 import { hitLists } from './results.js';
+import { embedTexts } from './embed.js';
 
 const DEFAULT_CHUNK = 1000;
 /** The worker protocol this facade speaks (docs/protocol.md). */
@@ -141,21 +142,36 @@ function vectorOf(v, what = 'vector', copyViews = true) {
   throw fail('BAD_ARGUMENT', `${what}: expected a Float32Array or an array of numbers`);
 }
 
-// Splits off what the page handles (`persist`); the worker checks the rest.
+/** How long one `embed` call may take unless `open` says otherwise. */
+const EMBED_TIMEOUT_MS = 30_000;
+
+// Splits off what the page handles (`persist`, an embedder object); the worker checks the rest.
 function openOptions(options) {
   if (options === null || typeof options !== 'object') throw fail('BAD_ARGUMENT', 'options: expected an object');
   const { persist, ...engine } = options;
-  return { engine, persist: persist === true };
+  let embedder = null;
+  const e = engine.embedder;
+  if (typeof e === 'string' || e instanceof URL) {
+    // A module the worker imports: absolute, so that it resolves as it does here.
+    engine.embedder = new URL(String(e), globalThis.location?.href).href;
+  } else if (e !== undefined && e !== null) {
+    if (typeof e?.embed !== 'function') throw fail('BAD_ARGUMENT', 'options.embedder: expected a module URL or an object with embed(texts) and dimensions');
+    const name = typeof e.name === 'string' && e.name ? e.name : 'page';
+    embedder = { name, dimensions: e.dimensions, embed: e.embed.bind(e), timeoutMs: engine.embedTimeoutMs ?? EMBED_TIMEOUT_MS };
+    // The worker records and checks its name and dimension.
+    engine.embedder = { name, dimensions: e.dimensions };
+  }
+  return { engine, persist: persist === true, embedder };
 }
 
 // Sends an open-like request (`open`, `import`) on the name's worker and wraps the reply in
 // a handle; the worker is kept while the request is in flight and ended if it failed.
-async function attach(name, op, args, transfer, persisted) {
+async function attach(name, op, args, transfer, persisted, embedder = null) {
   const c = connection(name);
   c.opening++;
   try {
     const stats = await c.call(op, { name, ...args }, transfer);
-    return new Database(c, stats, persisted);
+    return new Database(c, stats, persisted, embedder);
   } catch (e) {
     throw toError(e);
   } finally {
@@ -171,12 +187,12 @@ async function attach(name, op, args, transfer, persisted) {
 export async function open(name, options = {}) {
   checkName(name);
   // `simd: false` travels with the open request: the worker then loads the scalar build.
-  const { engine, persist } = openOptions(options);
+  const { engine, persist, embedder } = openOptions(options);
   let persisted = null;
   if (persist && globalThis.navigator?.storage?.persist) {
     persisted = await navigator.storage.persist(); // window only: a worker cannot ask
   }
-  return attach(name, 'open', { options: engine }, [], persisted);
+  return attach(name, 'open', { options: engine }, [], persisted, embedder);
 }
 
 /** Imports an export file (a `Blob` or bytes) as the new database `name`. */
@@ -233,10 +249,13 @@ async function bytesOf(file) {
 export class Database extends EventTarget {
   #c;
   #closed = null;
+  /** The page's embedder (`open`'s `embedder` object), or null. */
+  #embed = null;
 
-  constructor(connection, stats, persisted) {
+  constructor(connection, stats, persisted, embedder = null) {
     super();
     this.#c = connection;
+    this.#embed = embedder;
     /** The database name. */
     this.name = connection.name;
     /** Vector length. */
@@ -251,6 +270,32 @@ export class Database extends EventTarget {
   /** True once closed, deleted, or cut off (`blocked`, `terminated`). */
   get closed() {
     return this.#closed !== null;
+  }
+
+  /** The vectors of `texts` by the page's embedder, back to back; null without one. */
+  async #embedded(texts) {
+    if (!this.#embed) return null;
+    try {
+      return await embedTexts(this.#embed, texts);
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  /** `items` with the vectors of those that have a text and none, by the page's embedder. */
+  async #withVectors(items) {
+    const missing = [];
+    items.forEach((it, i) => {
+      if ((it?.vector === undefined || it?.vector === null) && typeof it?.text === 'string') missing.push(i);
+    });
+    const vectors = missing.length ? await this.#embedded(missing.map((i) => items[i].text)) : null;
+    if (!vectors) return items;
+    const dim = this.dimensions;
+    const out = items.slice();
+    missing.forEach((i, j) => {
+      out[i] = { ...items[i], vector: vectors.slice(j * dim, (j + 1) * dim) };
+    });
+    return out;
   }
 
   #call(op, args = {}, transfer = [], onId = null) {
@@ -284,16 +329,18 @@ export class Database extends EventTarget {
     return Promise.resolve();
   }
 
-  /** Inserts one item `{ id?, vector, metadata? }` or an array of them (all or none); resolves to the ids. */
+  /** Inserts one item `{ id?, vector, text?, metadata? }` or an array of them (all or none); resolves to the ids. */
   async insert(items) {
-    const list = Array.isArray(items) ? items : [items];
-    const ids = await this.#call('insert', { items: list.map((it) => ({ ...it, vector: vectorOf(it?.vector) })) });
+    const list = await this.#withVectors(Array.isArray(items) ? items : [items]);
+    // An item with a text and no vector goes as it is: the worker's embedder, or NO_EMBEDDER.
+    const bare = (it) => (it?.vector === undefined || it?.vector === null) && typeof it?.text === 'string';
+    const ids = await this.#call('insert', { items: list.map((it, i) => (bare(it) ? it : { ...it, vector: vectorOf(it?.vector, `items[${i}].vector`) })) });
     return Array.isArray(items) ? ids : ids[0];
   }
 
   /**
    * Inserts many vectors in atomic chunks (`chunk`, default 1,000): `{ vectors: Float32Array
-   * (n·dimensions), ids?, metadata? }` or an array of items. `onProgress({ committed, total })`
+   * (n·dimensions), ids?, metadata?, texts? }` or an array of items. `onProgress({ committed, total })`
    * runs after each acknowledged chunk; on `signal` abort, acknowledged chunks stay and the
    * result says how many. `transfer: true` moves `vectors`' buffer to the worker (detaching it)
    * instead of copying it, when `vectors` is the whole of its buffer; a view of part of a
@@ -303,13 +350,20 @@ export class Database extends EventTarget {
    */
   async insertMany(input, { chunk = DEFAULT_CHUNK, onProgress, signal, transfer = false } = {}) {
     const packed = Array.isArray(input);
-    let { vectors, ids, metadata } = packed ? pack(input, this.dimensions) : input ?? {};
-    if (!(vectors instanceof Float32Array)) throw fail('BAD_ARGUMENT', 'vectors: expected a Float32Array of n·dimensions values');
-    const total = vectors.length / this.dimensions;
+    const items = packed ? await this.#withVectors(input) : null;
+    // Items that are all texts without vectors go as texts, for the worker's embedder.
+    const textsOnly = packed && items.length > 0 && items.every((it) => (it?.vector ?? null) === null && typeof it?.text === 'string');
+    let { vectors, ids, metadata, texts } = textsOnly ? unpack(items) : packed ? pack(items, this.dimensions) : input ?? {};
+    if (vectors === undefined && Array.isArray(texts)) {
+      vectors = (await this.#embedded(texts)) ?? undefined;
+    }
+    const bareTexts = vectors === undefined && Array.isArray(texts);
+    if (!bareTexts && !(vectors instanceof Float32Array)) throw fail('BAD_ARGUMENT', 'vectors: expected a Float32Array of n·dimensions values');
+    const total = bareTexts ? texts.length : vectors.length / this.dimensions;
     if (signal?.aborted) return { ids: [], committed: 0, total, aborted: true };
     // The caller's array is copied before its buffer moves (and so is a view of part of a
     // buffer, which cannot move alone); one packed here is ours already.
-    if (!packed && (!transfer || !whole(vectors))) vectors = vectors.slice();
+    if (!bareTexts && !packed && (!transfer || !whole(vectors))) vectors = vectors.slice();
     let requestId = null;
     const onAbort = () => requestId !== null && this.#c.call('abort', { requestId }).catch(() => {});
     const onEvent = (e) => {
@@ -318,7 +372,8 @@ export class Database extends EventTarget {
     signal?.addEventListener('abort', onAbort);
     this.addEventListener('progress', onEvent);
     try {
-      return await this.#call('insertMany', { vectors, ids, metadata, chunk }, [vectors.buffer], (id) => {
+      const moved = bareTexts ? [] : [vectors.buffer];
+      return await this.#call('insertMany', { vectors, ids, metadata, texts, chunk }, moved, (id) => {
         requestId = id;
       });
     } finally {
@@ -328,12 +383,15 @@ export class Database extends EventTarget {
   }
 
   /**
-   * Inserts or replaces `id`: a new `vector`, new `metadata` (`null` clears it), or both. Resolves to `'inserted'` or `'updated'`.
+   * Inserts or replaces `id`: a new `vector`, new `metadata` or `text` (`null` clears either),
+   * any of them. Resolves to `'inserted'` or `'updated'`.
    * @param {string} id
-   * @param {{ vector?: Float32Array | number[], metadata?: object | null }} [change]
+   * @param {{ vector?: Float32Array | number[], metadata?: object | null, text?: string | null }} [change]
    */
-  async upsert(id, { vector, metadata } = {}) {
-    return this.#call('upsert', { id, vector: vector === undefined ? undefined : vectorOf(vector), metadata });
+  async upsert(id, { vector, metadata, text } = {}) {
+    // With an embedder, a new text brings its vector.
+    if (vector === undefined && typeof text === 'string') vector = (await this.#embedded([text])) ?? undefined;
+    return this.#call('upsert', { id, vector: vector === undefined ? undefined : vectorOf(vector), metadata, text });
   }
 
   /** The stored `{ id, vector, metadata? }` of `id`, or `null`. */
@@ -347,24 +405,43 @@ export class Database extends EventTarget {
   }
 
   /**
-   * The `k` nearest (default 10) as `[{ id, score, distance, metadata?, vector? }]`, best first.
-   * Options: `k`, `ef`, `filter` (docs/engine.md), `includeMetadata`, `includeVectors`.
+   * The best `k` (default 10) for `query` as `[{ id, score, distance?, scores, metadata?,
+   * vector?, text? }]`, best first. `query` is a vector (nearest neighbours), a string (BM25
+   * text search) or `{ vector, text }` (hybrid: both rankings fused). Options: `k`, `ef`,
+   * `filter` (docs/engine.md), `mode` ('vector' | 'text' | 'hybrid'), `fusion`,
+   * `includeMetadata`, `includeVectors`, `includeText`.
    */
-  async search(vector, options = {}) {
-    return hitLists(await this.#call('search', { vector: vectorOf(vector), options }))[0];
+  async search(query, options = {}) {
+    let q = /** @type {any} */ (queryOf(query));
+    // With the page's embedder, a text alone brings its vector (hybrid), unless the mode is text.
+    const text = typeof q === 'string' ? q : q?.vector === undefined ? q?.text : undefined;
+    if (this.#embed && typeof text === 'string' && options?.mode !== 'text') {
+      q = { vector: await this.#embedded([text]), text };
+    }
+    return hitLists(await this.#call('search', { query: q, options }))[0];
   }
 
   /**
-   * The `k` nearest of each query, in one round trip: `queries` is a Float32Array of
-   * n·dimensions values or an array of vectors; resolves to one array of hits per query, as
+   * The best `k` of each query, in one round trip: `queries` is a Float32Array of
+   * n·dimensions values, an array of vectors, an array of strings (text searches) or
+   * `{ vectors?, texts? }` (hybrid when both); resolves to one array of hits per query, as
    * `search` gives, under the same options. At most 10,000 queries and 1,000,000 hits (n·k).
    */
   async searchMany(queries, options = {}) {
     let vectors;
+    let texts;
+    const allStrings = Array.isArray(queries) && queries.length > 0 && queries.every((q) => typeof q === 'string');
     if (queries instanceof Float32Array) vectors = queries.slice();
+    else if (allStrings) texts = queries;
     else if (Array.isArray(queries)) vectors = pack(queries.map((vector) => ({ vector })), this.dimensions, 'queries').vectors;
-    else throw fail('BAD_ARGUMENT', 'queries: expected a Float32Array of n·dimensions values or an array of vectors');
-    return hitLists(await this.#call('searchMany', { vectors, options }, [vectors.buffer]));
+    else if (queries && typeof queries === 'object') {
+      texts = queries.texts;
+      if (queries.vectors !== undefined) vectors = vectorOf(queries.vectors, 'queries.vectors').slice();
+    } else throw fail('BAD_ARGUMENT', 'queries: expected a Float32Array of n·dimensions values, an array of vectors or strings, or { vectors, texts }');
+    if (vectors === undefined && Array.isArray(texts) && options?.mode !== 'text') {
+      vectors = (await this.#embedded(texts)) ?? undefined;
+    }
+    return hitLists(await this.#call('searchMany', { vectors, texts, options }, vectors ? [vectors.buffer] : []));
   }
 
   /**
@@ -420,12 +497,35 @@ export class Database extends EventTarget {
   }
 }
 
+/** A search query as the worker takes it: a vector, a string, or `{ vector?, text? }`. */
+function queryOf(q) {
+  if (typeof q === 'string') return q;
+  if (q && typeof q === 'object' && !Array.isArray(q) && !ArrayBuffer.isView(q)) {
+    const { vector, text } = q;
+    return { vector: vector === undefined || vector === null ? undefined : vectorOf(vector, 'query.vector'), text };
+  }
+  return vectorOf(q, 'query');
+}
+
+/** Items that all have a text and no vector, as `insertMany`'s packed fields without vectors. */
+function unpack(items) {
+  const has = (k) => items.some((it) => it[k] !== undefined);
+  return {
+    vectors: undefined,
+    texts: items.map((it) => it.text),
+    ids: has('id') ? items.map((it) => it.id) : undefined,
+    metadata: has('metadata') ? items.map((it) => it.metadata ?? null) : undefined,
+  };
+}
+
 function pack(items, dim, what = 'items') {
   const vectors = new Float32Array(items.length * dim);
   const ids = [];
   const metadata = [];
+  const texts = [];
   let anyId = false;
   let anyMeta = false;
+  let anyText = false;
   items.forEach((it, i) => {
     const at = what === 'items' ? `items[${i}].vector` : `${what}[${i}]`;
     const v = vectorOf(it?.vector, at, false); // copied into `vectors` just below
@@ -433,8 +533,10 @@ function pack(items, dim, what = 'items') {
     vectors.set(v, i * dim);
     ids.push(it.id);
     metadata.push(it.metadata ?? null);
+    texts.push(it.text ?? null);
     anyId ||= it.id !== undefined;
     anyMeta ||= it.metadata !== undefined;
+    anyText ||= it.text !== undefined;
   });
-  return { vectors, ids: anyId ? ids : undefined, metadata: anyMeta ? metadata : undefined };
+  return { vectors, ids: anyId ? ids : undefined, metadata: anyMeta ? metadata : undefined, texts: anyText ? texts : undefined };
 }

@@ -67,7 +67,33 @@ export async function correct(): Promise<void> {
   el.addEventListener('error', (e) => console.log(e.detail.code));
   const fromEl: SearchResult[] = await el.search(new Float32Array(3), { k: 1 });
   const maybe: Database | null = el.db;
+  el.addEventListener('results', (e) => console.log(e.detail.query, e.detail.hits[0]?.text));
   console.log(id, ids, committed, aborted, kind, v, score, n, metric, names, typed, fromEl, maybe);
+}
+
+export async function text(): Promise<void> {
+  const embedder = { name: 'hash', dimensions: 3, embed: async (texts: string[]) => texts.map(() => new Float32Array(3)) };
+  const db = await open('notes', { dimensions: 3, text: { stem: false, stopWords: true }, embedder, embedTimeoutMs: 5000 });
+  await open('notes', { text: true, embedder: '/embedders/hash.js' });
+  await db.insert({ id: 'n1', text: 'libssl3: secure sockets' });
+  await db.insert({ id: 'n2', vector: [1, 2, 3], text: 'zstd', metadata: { lang: 'en' } });
+  await db.insertMany({ vectors: new Float32Array(6), texts: ['a', null] });
+  await db.upsert('n1', { text: null });
+  const byText: SearchResult[] = await db.search('libssl3', { k: 3, includeText: true });
+  const words: string | undefined = byText[0].text;
+  const bm25: number | undefined = byText[0].scores.text;
+  const distance: number | undefined = byText[0].distance;
+  const hybrid = await db.search({ vector: [1, 2, 3], text: 'zstd' }, { mode: 'hybrid', fusion: { method: 'weighted', text: 0.3, vector: 0.7 } });
+  await db.search('zstd', { mode: 'text', fusion: { method: 'rrf', rankConstant: 20 }, filter: { lang: 'en' } });
+  const many: SearchResult[][] = await db.searchMany(['a', 'b'], { k: 2 });
+  await db.searchMany({ vectors: new Float32Array(6), texts: ['a', 'b'] });
+  const stats = await db.stats();
+  const records: number | undefined = stats.text?.records;
+  const got = await db.get('n2');
+  const stored: string | undefined = got?.text;
+  // @ts-expect-error a hit's distance may be missing (text hits)
+  const sure: number = byText[0].distance;
+  console.log(words, bm25, distance, hybrid, many, records, stored, sure);
 }
 
 export async function misuse(db: Database): Promise<void> {
@@ -80,8 +106,14 @@ export async function misuse(db: Database): Promise<void> {
   await open('bits', { dimensions: 3, quantization: 'binary' });
   // @ts-expect-error a quantisation that does not exist
   await open('bad-quantization', { dimensions: 3, quantization: 'int4' });
-  // @ts-expect-error a vector must be a Float32Array or number[], not a string
-  await db.search('1,2,3');
+  // @ts-expect-error a query text must be a string
+  await db.search({ vector: [1, 2, 3], text: 5 });
+  // @ts-expect-error a search mode that does not exist
+  await db.search('libssl', { mode: 'fuzzy' });
+  // @ts-expect-error weighted fusion has no rank constant
+  await db.search('libssl', { fusion: { method: 'weighted', rankConstant: 60 } });
+  // @ts-expect-error an embedder needs its dimensions
+  await open('bad-embedder', { dimensions: 3, embedder: { embed: async () => [] } });
   // @ts-expect-error a vector of the wrong element type
   await db.insert({ vector: ['1', '2', '3'] });
   // @ts-expect-error insertMany's packed vectors must be a Float32Array

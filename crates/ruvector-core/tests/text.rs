@@ -462,3 +462,28 @@ fn a_format_3_database_gains_a_text_index_durably() {
     .expect("manifest");
     assert_eq!(version, ruvector_core::storage::codec::FORMAT_VERSION);
 }
+
+#[test]
+fn the_embedder_name_is_recorded_once_and_kept_by_reopen_and_export() {
+    let mut s = Store::create(MemoryBackend::new(), config()).expect("create");
+    s.insert(Item::new("a", vec![1.0; DIM]).with_text("one"))
+        .expect("insert");
+    assert_eq!(s.database().embedder(), None);
+    let seq = s.database().storage_stats().seq;
+    let batch = s.database_mut().record_embedder("words").expect("a change");
+    ruvector_core::RecordWriter::write(s.backend(), &batch).expect("write");
+    assert!(
+        s.database_mut().record_embedder("words").is_none(),
+        "recorded already"
+    );
+    assert!(matches!(
+        ruvector_core::Database::records_after(s.backend(), seq).expect("records"),
+        ruvector_core::CatchUp::Folded { .. }
+    ));
+    let reopened = Store::open(MemoryBackend::new_from(s.backend())).expect("reopen");
+    assert_eq!(reopened.database().embedder(), Some("words"));
+    let file = reopened.export().expect("export");
+    let imported = Store::import(MemoryBackend::new(), &file).expect("import");
+    assert_eq!(imported.database().embedder(), Some("words"));
+    assert_eq!(imported.collection().len(), 1);
+}

@@ -82,6 +82,25 @@ pub struct OpenOptions {
     /// A text index with these settings: created with a new database, added (empty) to an
     /// existing one without, and checked against one that has it.
     pub text: Option<TextConfig>,
+    /// The embedder of this session.
+    pub embedder: Option<EmbedderOption>,
+    /// How long one `embed` call may take (default 30 s).
+    pub embed_timeout_ms: Option<f64>,
+}
+
+/// `open`'s `embedder`: a module the worker loads, or one the page runs (the worker only
+/// records and checks its name and dimension).
+#[derive(Clone, Debug, PartialEq)]
+pub enum EmbedderOption {
+    /// `embedder: url`.
+    Module(String),
+    /// `embedder: { name, dimensions }`, sent by the facade for an embedder object.
+    Page {
+        /// Its name.
+        name: String,
+        /// Its dimension.
+        dimensions: usize,
+    },
 }
 
 /// `import(name, data, options)`.

@@ -142,6 +142,7 @@ impl Database {
             next_gen: 1,
             pages: BTreeMap::new(),
             int8: None,
+            embedder: None,
         };
         let mut db = Database {
             coll,
@@ -246,8 +247,7 @@ impl Database {
         self.coll.enable_text(config);
         self.manifest.config = *self.coll.config();
         let mut batch = self.commit();
-        let fold = self.checkpoint().unwrap_or_default();
-        batch.append(fold);
+        batch.append(self.checkpoint().unwrap_or_default());
         Some(batch)
     }
 
@@ -259,6 +259,24 @@ impl Database {
     ) -> Result<(Upserted, WriteBatch), UpsertError> {
         let r = self.coll.upsert_with(id, update)?;
         Ok((r, self.commit()))
+    }
+
+    /// The name of the embedder recorded with the database ([`Database::record_embedder`]).
+    pub fn embedder(&self) -> Option<&str> {
+        self.manifest.embedder.as_deref()
+    }
+
+    /// Records `name` as the embedder the database's vectors come from, and returns the batch
+    /// that stores it (a change of its own, folded at once, as [`Database::enable_text`]);
+    /// `None` when it is the one recorded already.
+    pub fn record_embedder(&mut self, name: &str) -> Option<WriteBatch> {
+        if self.embedder() == Some(name) {
+            return None;
+        }
+        self.manifest.embedder = Some(name.to_owned());
+        let mut batch = self.commit();
+        batch.append(self.checkpoint().unwrap_or_default());
+        Some(batch)
     }
 
     /// Deletes every id or none (an unknown id refuses the whole call; an id given twice

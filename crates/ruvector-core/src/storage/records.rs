@@ -61,6 +61,9 @@ pub struct Manifest {
     /// The trained int8 ranges (format version 2, `quantization: int8 | binary`; `None`
     /// before training).
     pub int8: Option<Int8Ranges>,
+    /// The name of the embedder the database's vectors came from (format version 4; `None`
+    /// until one is used).
+    pub embedder: Option<String>,
 }
 
 const KINDS: [PageKind; 3] = [PageKind::Vectors, PageKind::Graph, PageKind::Meta];
@@ -129,6 +132,7 @@ impl Manifest {
             w.u32(p);
             w.u64(g);
         }
+        w.bytes(self.embedder.as_deref().unwrap_or_default().as_bytes());
         seal(key, Kind::Manifest, &w.0)
     }
 
@@ -170,11 +174,15 @@ impl Manifest {
                 })
             }
         };
+        let mut embedder = None;
         if version >= 4 {
             for _ in 0..r.u32()? {
                 let p = r.u32()?;
                 pages.insert((PageKind::Text, p), r.u64()?);
             }
+            let name = String::from_utf8(r.bytes()?.to_vec())
+                .map_err(|_| r.corrupt("the embedder's name is not UTF-8"))?;
+            embedder = (!name.is_empty()).then_some(name);
         }
         r.finish()?;
         Ok(Manifest {
@@ -184,6 +192,7 @@ impl Manifest {
             next_gen,
             pages,
             int8,
+            embedder,
         })
     }
 }

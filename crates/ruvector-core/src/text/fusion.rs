@@ -43,6 +43,29 @@ pub struct Ranked {
     pub score: f32,
 }
 
+/// `(score, slot)` as one integer that sorts ascending in the ranking order: larger score
+/// first, then lower slot. Rankings are ordered as `u64`s: each element type is a copy of
+/// the standard library's sort in the browser build, and the crate has one for `u64`.
+pub(crate) fn rank_key(r: Ranked) -> u64 {
+    let b = r.score.to_bits();
+    let ascending = if b >> 31 == 1 { !b } else { b | 1 << 31 };
+    (u64::from(!ascending) << 32) | u64::from(r.slot)
+}
+
+/// The entry [`rank_key`] made `key` from.
+pub(crate) fn from_rank_key(key: u64) -> Ranked {
+    let ascending = !((key >> 32) as u32);
+    let b = if ascending >> 31 == 1 {
+        ascending & !(1 << 31)
+    } else {
+        !ascending
+    };
+    Ranked {
+        slot: key as u32,
+        score: f32::from_bits(b),
+    }
+}
+
 /// The fused ranking of `text` and `vector` (each best first, a record at most once),
 /// best first; equal fused scores go to the lower slot (the earlier written record).
 pub fn fuse(fusion: Fusion, text: &[Ranked], vector: &[Ranked]) -> Vec<Ranked> {
@@ -81,12 +104,11 @@ pub fn fuse(fusion: Fusion, text: &[Ranked], vector: &[Ranked]) -> Vec<Ranked> {
             }
         }
     }
-    let mut out: Vec<Ranked> = sum
-        .into_iter()
-        .map(|(slot, score)| Ranked { slot, score })
+    let mut keys: Vec<u64> = (sum.into_iter())
+        .map(|(slot, score)| rank_key(Ranked { slot, score }))
         .collect();
-    out.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.slot.cmp(&b.slot)));
-    out
+    keys.sort_unstable();
+    keys.into_iter().map(from_rank_key).collect()
 }
 
 #[cfg(test)]
@@ -98,6 +120,28 @@ mod tests {
             .iter()
             .map(|&(slot, score)| Ranked { slot, score })
             .collect()
+    }
+
+    #[test]
+    fn rank_keys_order_by_score_then_slot_and_round_trip() {
+        let entries = list(&[
+            (3, 1.5),
+            (1, 1.5),
+            (0, -2.0),
+            (9, 0.0),
+            (2, 7.25),
+            (4, -0.0),
+        ]);
+        let mut keys: Vec<u64> = entries.iter().map(|&r| rank_key(r)).collect();
+        keys.sort_unstable();
+        let back: Vec<Ranked> = keys.into_iter().map(from_rank_key).collect();
+        let slots: Vec<u32> = back.iter().map(|r| r.slot).collect();
+        assert_eq!(slots, [2, 1, 3, 9, 4, 0]);
+        for r in &entries {
+            assert!(back
+                .iter()
+                .any(|b| b.slot == r.slot && b.score.to_bits() == r.score.to_bits()));
+        }
     }
 
     #[test]

@@ -5,9 +5,10 @@
 //! bucket is what a text page stores, and what a checkpoint rewrites once a term of it
 //! changed.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::fusion::{from_rank_key, rank_key};
 use super::{Analyzer, Bm25, Ranked, TextConfig};
 
 /// How many buckets (text pages) the terms are spread over.
@@ -57,28 +58,6 @@ pub struct TextIndex {
     postings: usize,
     changed: Option<Vec<u32>>,
     scratch: Mutex<Scratch>,
-}
-
-/// A candidate in the top-k heap: the worst one on top (lower score, then higher slot).
-#[derive(PartialEq)]
-struct Worst(Ranked);
-
-impl Eq for Worst {}
-
-impl Ord for Worst {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        other
-            .0
-            .score
-            .total_cmp(&self.0.score)
-            .then(self.0.slot.cmp(&other.0.slot))
-    }
-}
-
-impl PartialOrd for Worst {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
 }
 
 impl TextIndex {
@@ -141,14 +120,11 @@ impl TextIndex {
 
     /// Buckets whose terms changed since the last call, sorted, each once.
     pub fn take_changed(&mut self) -> Vec<u32> {
-        let mut c = self
-            .changed
-            .as_mut()
-            .map(std::mem::take)
-            .unwrap_or_default();
-        c.sort_unstable();
-        c.dedup();
-        c
+        let c = self.changed.as_mut().map(std::mem::take);
+        sorted_ids(c.unwrap_or_default().into_iter().map(|b| (b, 1)).collect())
+            .into_iter()
+            .map(|(b, _)| b)
+            .collect()
     }
 
     fn grow_to(&mut self, slot: u32) {
@@ -175,18 +151,32 @@ impl TextIndex {
         self.texts[slot as usize] = text;
     }
 
-    /// The distinct terms of `text` with their counts, in term order.
-    fn counted(&self, text: &str) -> Vec<(String, u32)> {
-        let mut all = self.analyzer.terms(text);
-        all.sort_unstable();
-        let mut out: Vec<(String, u32)> = Vec::new();
-        for t in all {
-            match out.last_mut() {
-                Some((last, n)) if *last == t => *n += 1,
-                _ => out.push((t, 1)),
+    /// The distinct known terms of `text` with their counts, by term id; `create` adds the
+    /// unknown ones to the dictionary, else they are left out.
+    fn term_counts(&mut self, text: &str, create: bool) -> Vec<(u32, u32)> {
+        let mut ids = Vec::new();
+        let analyzer = &self.analyzer;
+        let mut terms = Vec::new();
+        analyzer.each_term(text, |t| terms.push(t.to_owned()));
+        for t in terms {
+            match (self.dict.get(t.as_str()), create) {
+                (Some(&id), _) => ids.push((id, 1)),
+                (None, true) => ids.push((self.term_id(&t), 1)),
+                (None, false) => {}
             }
         }
-        out
+        sorted_ids(ids)
+    }
+
+    /// [`TextIndex::term_counts`] of a query: known terms only, the dictionary unchanged.
+    fn query_counts(&self, text: &str) -> Vec<(u32, u32)> {
+        let mut ids = Vec::new();
+        self.analyzer.each_term(text, |t| {
+            if let Some(&id) = self.dict.get(t) {
+                ids.push((id, 1));
+            }
+        });
+        sorted_ids(ids)
     }
 
     fn note(&mut self, bucket: u32) {
@@ -197,30 +187,30 @@ impl TextIndex {
 
     fn index(&mut self, slot: u32, text: &str) {
         let mut dl = 0u32;
-        for (term, tf) in self.counted(text) {
+        for (id, tf) in self.term_counts(text, true) {
             dl = dl.saturating_add(tf);
-            let id = self.term_id(&term);
-            let list = &mut self.terms[id as usize].postings;
+            let term = &mut self.terms[id as usize];
+            let list = &mut term.postings;
             let at = list.partition_point(|p| p.slot < slot);
             list.insert(at, Posting { slot, tf });
             self.postings += 1;
-            self.note(bucket_of(&term));
+            let bucket = bucket_of(&term.text);
+            self.note(bucket);
         }
         self.lengths[slot as usize] = dl;
         self.tokens += dl as u64;
     }
 
     fn unindex(&mut self, slot: u32, text: &str) {
-        for (term, _) in self.counted(text) {
-            let Some(&id) = self.dict.get(term.as_str()) else {
-                continue;
-            };
-            let list = &mut self.terms[id as usize].postings;
+        for (id, _) in self.term_counts(text, false) {
+            let term = &mut self.terms[id as usize];
+            let list = &mut term.postings;
             if let Ok(at) = list.binary_search_by_key(&slot, |p| p.slot) {
                 list.remove(at);
                 self.postings -= 1;
             }
-            self.note(bucket_of(&term));
+            let bucket = bucket_of(&term.text);
+            self.note(bucket);
         }
         self.tokens -= self.lengths[slot as usize] as u64;
         self.lengths[slot as usize] = 0;
@@ -290,17 +280,15 @@ impl TextIndex {
         self.tokens = self.lengths.iter().map(|&l| l as u64).sum();
     }
 
-    /// The terms of bucket `bucket` that some record holds, in byte order, with their
-    /// postings: a text page's contents.
+    /// The terms of bucket `bucket` that some record holds, with their postings: a text
+    /// page's contents. In the order the terms were first seen, so that the same changes,
+    /// or an import of the pages, give the same bytes.
     pub fn bucket(&self, bucket: u32) -> Vec<(&str, &[Posting])> {
-        let mut out: Vec<(&str, &[Posting])> = self.buckets[bucket as usize]
-            .iter()
+        (self.buckets[bucket as usize].iter())
             .map(|&id| &self.terms[id as usize])
             .filter(|t| !t.postings.is_empty())
             .map(|t| (&*t.text, &t.postings[..]))
-            .collect();
-        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        out
+            .collect()
     }
 
     /// Buckets holding at least one term some record holds.
@@ -321,10 +309,7 @@ impl TextIndex {
         let avgdl = self.tokens as f32 / self.docs as f32;
         let dl = *self.lengths.get(slot as usize)?;
         let mut score = None;
-        for (term, qtf) in self.counted(query) {
-            let Some(&id) = self.dict.get(term.as_str()) else {
-                continue;
-            };
+        for (id, qtf) in self.query_counts(query) {
             let list = &self.terms[id as usize].postings;
             if let Ok(at) = list.binary_search_by_key(&slot, |p| p.slot) {
                 let idf = Bm25::idf(list.len() as u32, self.docs);
@@ -337,9 +322,10 @@ impl TextIndex {
 
     /// The best `k` records for `query` by BM25 among those `accept` takes, best first
     /// (equal scores: lower slot first), and how many postings were read. Exact:
-    /// term-at-a-time into one accumulator per slot, then a heap of `k`; `accept` is asked
-    /// only of records that would enter the heap, so a filter costs little and still
-    /// yields `k` whenever `k` matching records hold a query term.
+    /// term-at-a-time into one accumulator per slot, then the best `k` kept in order (a
+    /// candidate is placed by binary search only when it beats the `k`-th); `accept` is
+    /// asked only of records that would be kept, so a filter costs little and still yields
+    /// `k` whenever `k` matching records hold a query term.
     pub fn search(
         &self,
         query: &str,
@@ -363,10 +349,7 @@ impl TextIndex {
         }
         let avgdl = self.tokens as f32 / self.docs as f32;
         let mut read = 0u64;
-        for (term, qtf) in self.counted(query) {
-            let Some(&id) = self.dict.get(term.as_str()) else {
-                continue;
-            };
+        for (id, qtf) in self.query_counts(query) {
             let list = &self.terms[id as usize].postings;
             let idf = Bm25::idf(list.len() as u32, self.docs);
             read += list.len() as u64;
@@ -380,27 +363,40 @@ impl TextIndex {
                 *acc += w;
             }
         }
-        let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(k + 1);
+        // The best `k` as rank keys, ascending (best first).
+        let mut best: Vec<u64> = Vec::with_capacity(k + 1);
         for &slot in &s.touched {
-            let c = Worst(Ranked {
-                slot,
-                score: s.scores[slot as usize],
-            });
-            s.scores[slot as usize] = 0.0;
-            if heap.len() == k && heap.peek().is_some_and(|w| c >= *w) {
+            let score = std::mem::take(&mut s.scores[slot as usize]);
+            let key = rank_key(Ranked { slot, score });
+            if best.len() == k && best.last().is_some_and(|&w| key >= w) {
                 continue;
             }
             if accept(slot) {
-                heap.push(c);
-                if heap.len() > k {
-                    heap.pop();
-                }
+                let at = best.partition_point(|&b| b < key);
+                best.insert(at, key);
+                best.truncate(k);
             }
         }
         s.touched.clear();
-        let out = heap.into_sorted_vec().into_iter().map(|w| w.0).collect();
-        (out, read)
+        (best.into_iter().map(from_rank_key).collect(), read)
     }
+}
+
+/// `(id, count)` pairs with equal ids merged (counts added), by id: sorted as `u64`, the
+/// crate's one integer sort.
+fn sorted_ids(pairs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    let mut wide: Vec<u64> = (pairs.iter())
+        .flat_map(|&(id, n)| std::iter::repeat_n(u64::from(id), n as usize))
+        .collect();
+    wide.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for id in wide {
+        match out.last_mut() {
+            Some((last, n)) if u64::from(*last) == id => *n += 1,
+            _ => out.push((id as u32, 1)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -108,7 +108,7 @@ pub fn export_fingerprint() -> u64 {
 }
 
 /// The export fingerprint every build must produce (changes only with the format).
-pub const EXPORT_FINGERPRINT: u64 = 0x44f3_7e5d_2b74_a2e2;
+pub const EXPORT_FINGERPRINT: u64 = 0xef42_97e7_aa4a_a11c;
 
 /// A backend that records every key read, in order (repeats included).
 pub struct Counting {

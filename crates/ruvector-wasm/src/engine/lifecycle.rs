@@ -8,10 +8,11 @@ use ruvector_core::storage::export::{import_batch, read_export, write_export};
 use ruvector_core::{CheckpointPolicy, Database, MemoryBackend, OpenError, WriteBatch};
 use wasm_bindgen::JsValue;
 
+use super::embedder::Embedder;
 use super::idb::{self, Idb, Records};
 use super::{announce, cache, get, locks, now_ms, register, unregister, Engine, EventSink};
 use crate::errors::ErrorInfo;
-use crate::protocol::{Durability, ImportOptions, OpenOptions};
+use crate::protocol::{Durability, EmbedderOption, ImportOptions, OpenOptions};
 
 /// Opens the IndexedDB connection of `name`; the flag turns true (and `versionchange` goes
 /// to `events`) when another context upgrades or deletes the database.
@@ -133,6 +134,46 @@ pub async fn open(name: &str, opts: &OpenOptions, events: EventSink) -> Result<(
         engine.set_cached_manifest(Some(engine.db.borrow().manifest_record()));
     }
     register(engine);
+    Ok(())
+}
+
+/// Gives open database `name` the embedder `opts` names: a module is loaded here and used by
+/// this worker; a page's embedder is only checked. Either must have the database's dimension
+/// (`INVALID_CONFIG`) and the name recorded with it, if any (`CONFIG_MISMATCH`); the first
+/// one used is recorded.
+pub async fn attach_embedder(name: &str, opts: &OpenOptions) -> Result<(), ErrorInfo> {
+    let Some(option) = &opts.embedder else {
+        return Ok(());
+    };
+    let e = get(name)?;
+    let loaded = match option {
+        EmbedderOption::Module(url) => {
+            Some(Rc::new(Embedder::load(url, opts.embed_timeout_ms).await?))
+        }
+        EmbedderOption::Page { .. } => None,
+    };
+    let (label, dims) = match (option, &loaded) {
+        (_, Some(m)) => (m.name.clone(), m.dimensions),
+        (EmbedderOption::Page { name, dimensions }, None) => (name.clone(), *dimensions),
+        (EmbedderOption::Module(url), None) => (url.clone(), 0),
+    };
+    let (has, recorded) = {
+        let db = e.db.borrow();
+        let d = db.collection().config().dimensions;
+        (d, db.embedder().map(str::to_owned))
+    };
+    if dims != has {
+        let message = format!("the embedder {label:?} makes {dims}-dimensional vectors; the database has {has} dimensions");
+        return Err(ErrorInfo::new("INVALID_CONFIG", message));
+    }
+    if let Some(r) = recorded.filter(|r| *r != label) {
+        let message = format!("the database was built with the embedder {r:?}, not {label:?}; open it with that one or without an embedder");
+        return Err(ErrorInfo::new("CONFIG_MISMATCH", message));
+    }
+    let record = label.clone();
+    e.commit(move |db| Ok(((), db.record_embedder(&record).unwrap_or_default())))
+        .await?;
+    *e.embedder.borrow_mut() = loaded;
     Ok(())
 }
 

@@ -41,6 +41,7 @@ use crate::protocol::Durability;
 
 pub mod bulk;
 pub mod cache;
+pub mod embedder;
 pub mod idb;
 pub mod lifecycle;
 pub mod locks;
@@ -159,6 +160,8 @@ pub struct Engine {
     /// Persistence counters.
     pub stats: RefCell<EngineStats>,
     channel: RefCell<Option<Channel>>,
+    /// The embedder module loaded by `open` (this session only), if any.
+    pub embedder: RefCell<Option<Rc<embedder::Embedder>>>,
     /// Receives `(event, name, detail)`: `change` after catching up with another tab.
     events: EventSink,
     /// The manifest record the page cache holds, as far as this engine knows.
@@ -324,6 +327,7 @@ impl Engine {
                 ..EngineStats::default()
             }),
             channel: RefCell::new(None),
+            embedder: RefCell::new(None),
             events,
             cached_manifest: RefCell::new(None),
             caching: RefCell::new(None),

@@ -160,7 +160,9 @@ pub(super) fn id_from(what: &str, v: JsValue) -> Result<Option<String>, JsValue>
 
 /// Items `[{ id?, vector, metadata? }]` of `dim`-dimensional vectors as packed rows. A vector
 /// of another length is refused here, as the engine would refuse it (its rows are packed).
-pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
+/// Items `[{ id?, vector?, text?, metadata? }]` as packed rows, and the rows that have a text
+/// and no vector (their values are zeros, to be embedded).
+pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<(Rows, Vec<usize>), JsValue> {
     let arr = items.dyn_ref::<Array>().ok_or_else(|| {
         fail(bad_argument(
             "items",
@@ -172,6 +174,7 @@ pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
         return Err(fail(too_large("items", n, MAX_BATCH_ITEMS, "items")));
     }
     let mut rows = Rows::default();
+    let mut missing = Vec::new();
     for (i, it) in arr.iter().enumerate() {
         if !it.is_object() {
             return Err(fail(bad_argument(
@@ -181,7 +184,15 @@ pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
         }
         let get = |k: &str| Reflect::get(&it, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
         let vector = get("vector");
-        let got = vector_into(&format!("items[{i}].vector"), &vector, &mut rows.values)?;
+        let text = text_from(&format!("items[{i}].text"), &get("text"))?;
+        let got = match (vector.is_undefined() || vector.is_null(), &text) {
+            (true, Some(_)) => {
+                missing.push(i);
+                rows.values.resize(rows.values.len() + dim, 0.0);
+                dim
+            }
+            _ => vector_into(&format!("items[{i}].vector"), &vector, &mut rows.values)?,
+        };
         if got != dim {
             let source = VectorError::DimensionMismatch { expected: dim, got };
             return Err(fail(InsertError::Vector { item: i, source }));
@@ -200,10 +211,21 @@ pub(super) fn items_from(items: &JsValue, dim: usize) -> Result<Rows, JsValue> {
         let metadata = get("metadata");
         rows.metadata
             .push(metadata_from(&format!("items[{i}].metadata"), metadata)?);
-        rows.texts
-            .push(text_from(&format!("items[{i}].text"), &get("text"))?);
+        rows.texts.push(text);
     }
-    Ok(rows)
+    Ok((rows, missing))
+}
+
+/// An array of strings named `what` (`BAD_ARGUMENT` naming the entry that is not one).
+pub(super) fn strings_from(what: &str, v: &JsValue) -> Result<Vec<String>, JsValue> {
+    let a = v
+        .dyn_ref::<Array>()
+        .ok_or_else(|| fail(bad_argument(what, "expected an array of strings")))?;
+    let each = a.iter().enumerate().map(|(i, t)| {
+        t.as_string()
+            .ok_or_else(|| fail(bad_argument(&format!("{what}[{i}]"), "expected a string")))
+    });
+    each.collect()
 }
 
 /// A text argument: `None` for `undefined` or `null`, `BAD_ARGUMENT` naming `what` for

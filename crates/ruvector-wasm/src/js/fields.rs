@@ -10,8 +10,8 @@ use wasm_bindgen::prelude::*;
 use super::convert::json_value;
 use crate::errors::ErrorInfo;
 use crate::protocol::{
-    bad_argument, CheckpointOptions, Durability, HnswOptions, ImportOptions, OpenOptions,
-    SearchOptions, MAX_FILTER_BYTES,
+    bad_argument, CheckpointOptions, Durability, EmbedderOption, HnswOptions, ImportOptions,
+    OpenOptions, SearchOptions, MAX_FILTER_BYTES,
 };
 
 /// The fields of an options object named `what` (for errors), all of them among `known`.
@@ -183,6 +183,25 @@ pub(super) fn search_options(v: JsValue) -> Result<SearchOptions, ErrorInfo> {
     Ok(o)
 }
 
+/// `embedder: url | { name, dimensions }`.
+fn embedder(f: &Fields) -> Result<Option<EmbedderOption>, ErrorInfo> {
+    let Some(v) = f.get("embedder") else {
+        return Ok(None);
+    };
+    if let Some(url) = v.as_string() {
+        return Ok(Some(EmbedderOption::Module(url)));
+    }
+    let Some(e) = f.object("embedder", &["name", "dimensions"])? else {
+        return Ok(None);
+    };
+    let name = e.get("name").and_then(|n| n.as_string());
+    let name = name.ok_or_else(|| e.refuse("name", "expected a string"))?;
+    let dimensions = e.count("dimensions")?.filter(|&d| d > 0);
+    let dimensions =
+        dimensions.ok_or_else(|| e.refuse("dimensions", "expected a positive whole number"))?;
+    Ok(Some(EmbedderOption::Page { name, dimensions }))
+}
+
 /// `text: true | { stem: 'english' | false, fold = true, stopWords = false }` (`false`: no
 /// text index asked for).
 fn text(f: &Fields) -> Result<Option<TextConfig>, ErrorInfo> {
@@ -228,8 +247,10 @@ fn checkpoint(f: &Fields) -> Result<Option<CheckpointOptions>, ErrorInfo> {
 /// `open` options (docs/protocol.md). Any error is `INVALID_CONFIG`: the engine cannot use
 /// what was asked, like a missing `dimensions`.
 pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
-    const KNOWN: [&str; 11] = [
+    const KNOWN: [&str; 13] = [
         "text",
+        "embedder",
+        "embedTimeoutMs",
         "dimensions",
         "metric",
         "index",
@@ -277,6 +298,8 @@ pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
             persist: f.flag("persist")?,
             recover: f.flag("recover")?,
             text: text(&f)?,
+            embedder: embedder(&f)?,
+            embed_timeout_ms: f.whole("embedTimeoutMs", 3.6e6)?.filter(|&ms| ms > 0.0),
         })
     };
     read().map_err(|e| ErrorInfo {

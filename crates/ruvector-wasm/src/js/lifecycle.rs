@@ -24,6 +24,8 @@ pub async fn open(name: String, options: JsValue) -> Result<JsValue, JsValue> {
     let estimate = start_estimate();
     let opened = engine::lifecycle::open(&name, &opts, engine_events()).await;
     opened.map_err(fail)?;
+    let attached = engine::lifecycle::attach_embedder(&name, &opts).await;
+    attached.map_err(fail)?;
     warm_up(&name).await;
     stats_with(&name, finish_estimate(estimate).await)
 }
@@ -97,6 +99,17 @@ struct AllStats {
     persistence: engine::EngineStats,
     /// The worker's WebAssembly linear memory, in bytes (it grows, never shrinks).
     wasm_memory: f64,
+    /// The embedder recorded with the database (`null`: none yet).
+    embedder: Option<EmbedderInfo>,
+}
+
+#[derive(Serialize)]
+struct EmbedderInfo {
+    name: String,
+    dimensions: usize,
+    /// Whether this worker runs it (a module) or the page does.
+    #[serde(rename = "inWorker")]
+    in_worker: bool,
 }
 
 /// The byte length of this module's linear memory.
@@ -155,6 +168,11 @@ fn stats_with(name: &str, quota: JsValue) -> Result<JsValue, JsValue> {
             storage: db.storage_stats(),
             persistence: e.stats.borrow().clone(),
             wasm_memory: wasm_memory_bytes(),
+            embedder: db.embedder().map(|name| EmbedderInfo {
+                name: name.to_owned(),
+                dimensions: db.collection().config().dimensions,
+                in_worker: e.embedder.borrow().is_some(),
+            }),
         }
     };
     let out = to_js(&all)?;

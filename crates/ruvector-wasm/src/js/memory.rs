@@ -34,7 +34,13 @@ impl MemoryCollection {
     /// Inserts items all or none; returns their ids.
     pub fn insert(&mut self, items: JsValue) -> Result<JsValue, JsValue> {
         let dim = self.inner.config().dimensions;
-        let mut rows = items_from(&items, dim)?;
+        let (mut rows, missing) = items_from(&items, dim)?;
+        if let Some(i) = missing.first() {
+            let message = format!(
+                "items[{i}] has a text and no vector: an in-memory collection has no embedder"
+            );
+            return Err(fail(crate::errors::ErrorInfo::new("NO_EMBEDDER", message)));
+        }
         let ids = self.inner.insert_rows(rows.items(dim)).map_err(fail)?;
         to_js(&ids)
     }

@@ -126,6 +126,17 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
         }
         "databases" => boxed(databases()),
         "insert" => boxed(insert(name()?, arg(args, "items"))),
+        "insertPacked" | "insertMany" if arg(args, "vectors").is_undefined() => {
+            let chunk = (op == "insertMany").then(|| arg(args, "chunk"));
+            boxed(insert_texts(
+                name()?,
+                request,
+                arg(args, "ids"),
+                arg(args, "metadata"),
+                arg(args, "texts"),
+                chunk,
+            ))
+        }
         "insertPacked" | "insertMany" => {
             let vectors = typed::<Float32Array>(args, "vectors", "Float32Array")?;
             let chunk = (op == "insertMany").then(|| arg(args, "chunk"));

@@ -10,11 +10,14 @@ use ruvector_core::{
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-use super::convert::{id_from, items_from, metadata_from, record, text_from, vector_from};
+use super::convert::{
+    id_from, items_from, metadata_from, record, strings_from, text_from, vector_from,
+};
 use super::fields::search_options;
 use super::results::result_set;
 use super::{fail, to_js};
 use crate::engine::bulk::Rows;
+use crate::engine::embedder::Embedder;
 use crate::engine::{self, Engine};
 use crate::errors::ErrorInfo;
 use crate::protocol::{
@@ -32,11 +35,53 @@ pub(super) async fn commit<T: 'static>(
 
 /// Inserts items `[{ id?, vector, text?, metadata? }]` all or none; resolves to their ids once
 /// durable.
+/// durable. Items with a text and no vector are embedded first (the database's embedder;
+/// `NO_EMBEDDER` without one).
 pub async fn insert(name: String, items: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let dim = e.db.borrow().collection().config().dimensions;
-    let ids = e.insert_rows(items_from(&items, dim)?).await;
+    let (mut rows, missing) = items_from(&items, dim)?;
+    if let Some(&first) = missing.first() {
+        let embedder = embedder_of(&e, &format!("items[{first}] has a text and no vector: it"))?;
+        let texts: Vec<String> = (missing.iter())
+            .map(|&i| rows.texts[i].clone().unwrap_or_default())
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let vectors = embedder.embed(&texts).await.map_err(fail)?;
+        for (j, &i) in missing.iter().enumerate() {
+            rows.values[i * dim..(i + 1) * dim].copy_from_slice(&vectors[j * dim..(j + 1) * dim]);
+        }
+    }
+    let ids = e.insert_rows(rows).await;
     to_js(&ids.map_err(fail)?)
+}
+
+/// The embedder this worker runs for `e`, or `NO_EMBEDDER` saying that `what` needs one.
+fn embedder_of(e: &Engine, what: &str) -> Result<Rc<Embedder>, JsValue> {
+    e.embedder.borrow().clone().ok_or_else(|| {
+        let message = format!("{what} needs an embedder: open the database with one (a module URL, or an object on the page), or give the vector");
+        fail(ErrorInfo::new("NO_EMBEDDER", message))
+    })
+}
+
+/// `insertMany` (or `insertPacked`) of texts without vectors: the texts are embedded by the
+/// database's embedder (`NO_EMBEDDER` without one), then inserted as
+/// [`insert_packed`] inserts vectors.
+pub async fn insert_texts(
+    name: String,
+    request: JsValue,
+    ids: JsValue,
+    metadata: JsValue,
+    texts: JsValue,
+    chunk: Option<JsValue>,
+) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let owned = strings_from("texts", &texts)?;
+    let embedder = embedder_of(&e, "texts without vectors")?;
+    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    let values = embedder.embed(&refs).await.map_err(fail)?;
+    let vectors = Float32Array::from(values.as_slice());
+    insert_packed(name, request, vectors, ids, metadata, texts, chunk).await
 }
 
 /// A packed batch's arguments, checked once: `n` vectors of `dim` values in `vectors`, and
@@ -209,6 +254,14 @@ pub async fn upsert(
         true => Some(None),
         false => text_from("text", &text)?.map(Some),
     };
+    // A new text without a vector: with an embedder, the vector follows the text.
+    let embedder = e.embedder.borrow().clone();
+    let v = match (v, &t, embedder) {
+        (None, Some(Some(text)), Some(embedder)) => {
+            Some(embedder.embed(&[text]).await.map_err(fail)?)
+        }
+        (v, _, _) => v,
+    };
     let r = commit(&e, move |db| {
         let update = Update {
             vector: v.as_deref(),
@@ -280,7 +333,14 @@ pub async fn get(name: String, id: String) -> Result<JsValue, JsValue> {
 pub async fn search(name: String, query: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let o = search_options(options).map_err(fail)?;
-    let (v, t) = query_parts(&query)?;
+    let (mut v, t) = query_parts(&query)?;
+    // A text alone, with an embedder: its vector too (hybrid), unless the mode is text.
+    if let (true, Some(text), false) = (v.is_empty(), &t, o.mode == Some(SearchMode::Text)) {
+        let embedder = e.embedder.borrow().clone();
+        if let Some(embedder) = embedder {
+            v = embedder.embed(&[text]).await.map_err(fail)?;
+        }
+    }
     let filter = filter_of(&o)?;
     let query = query_of(&v, t.as_deref(), &o, filter.as_ref())?;
     let found = e.search(&query, o.rescore).await;
@@ -327,19 +387,9 @@ pub async fn search_many(
                 .map_err(|_| fail(bad_argument("vectors", "expected a Float32Array")))?,
         ),
     };
-    let texts: Option<Vec<String>> = match texts.is_undefined() || texts.is_null() {
+    let texts = match texts.is_undefined() || texts.is_null() {
         true => None,
-        false => {
-            let a = texts
-                .dyn_into::<Array>()
-                .map_err(|_| fail(bad_argument("texts", "expected an array of strings")))?;
-            let each = a.iter().enumerate();
-            let all = each.map(|(i, t)| {
-                text_from(&format!("texts[{i}]"), &t)?
-                    .ok_or_else(|| fail(bad_argument(&format!("texts[{i}]"), "expected a string")))
-            });
-            Some(all.collect::<Result<_, _>>()?)
-        }
+        false => Some(strings_from("texts", &texts)?),
     };
     let n = match (&vectors, &texts) {
         (Some(v), Some(t)) => {
@@ -363,7 +413,17 @@ pub async fn search_many(
         return Err(fail(too_large("k · queries", hits, MAX_HITS, "hits")));
     }
     let filter = filter_of(&o)?;
-    let values = vectors.map(|v| v.to_vec()).unwrap_or_default();
+    let mut values = vectors.map(|v| v.to_vec()).unwrap_or_default();
+    let embedder = e.embedder.borrow().clone();
+    if let (true, Some(texts), false, Some(embedder)) = (
+        values.is_empty(),
+        &texts,
+        o.mode == Some(SearchMode::Text),
+        embedder,
+    ) {
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        values = embedder.embed(&refs).await.map_err(fail)?;
+    }
     let mut found = Vec::with_capacity(n);
     for i in 0..n {
         let v = values.get(i * dim..(i + 1) * dim).unwrap_or_default();
