@@ -1,6 +1,7 @@
-// The demo: semantic search over Debian package descriptions. <ruvector-db> holds the
-// vectors (persisted in IndexedDB); embed-worker.js turns the query into a vector with
-// all-MiniLM-L6-v2. The first visit loads demo/data/ into the database with a progress bar;
+// The demo: hybrid search over Debian package descriptions. <ruvector-db> holds the vectors
+// and a BM25 index of "<package>: <description>" (persisted in IndexedDB); embed-worker.js
+// turns the query into a vector with all-MiniLM-L6-v2. The mode switch picks hybrid (both
+// rankings fused, the default), vector or text (BM25 alone, no embedding). The first visit loads demo/data/ into the database with a progress bar;
 // later visits open it from IndexedDB at once. `document.body.dataset.phase` says where the
 // page is (starting, loading, ready, error) for people and tests alike.
 import { deleteDatabase } from '../web/index.js';
@@ -70,6 +71,7 @@ async function load(db, stored, total) {
       vectors,
       ids: rows.map((r) => r[0]),
       metadata: rows.map(([, text, section]) => ({ text, section })),
+      texts: rows.map(([id, text]) => `${id}: ${text}`),
     },
     { chunk: 500, transfer: true, onProgress: ({ committed }) => show(stored + committed) },
   );
@@ -87,7 +89,11 @@ function render(hits, note) {
     li.querySelector('.section').textContent = h.metadata?.section ?? '';
     li.querySelector('.text').textContent = h.metadata?.text ?? '';
     li.querySelector('.score-value').textContent = h.score.toFixed(3);
-    li.querySelector('.score-bar div').style.width = `${Math.max(0, Math.min(1, h.score)) * 100}%`;
+    // Bars on each mode's scale: fused RRF scores top out near 2/61, BM25 near 20.
+    const top = hits[0]?.score || 1;
+    li.querySelector('.score-bar div').style.width = `${Math.max(0, Math.min(1, h.score / top)) * 100}%`;
+    li.querySelector('.why-text').textContent = h.scores?.text !== undefined ? `BM25 ${h.scores.text.toFixed(2)}` : '';
+    li.querySelector('.why-vector').textContent = h.scores?.vector !== undefined ? `cos ${h.scores.vector.toFixed(3)}` : '';
     li.querySelector('.more').addEventListener('click', () => moreLike(h.id));
     list.append(li);
   }
@@ -97,16 +103,19 @@ function render(hits, note) {
 
 const filter = () => ($('section').value ? { section: $('section').value } : undefined);
 
-async function runSearch(vector, { exclude = null, embedMs = null } = {}) {
+const mode = () => document.querySelector('#mode input:checked')?.value ?? 'hybrid';
+
+async function runSearch(query, { exclude = null, embedMs = null, searchMode = 'vector' } = {}) {
   const id = ++state.searchId;
   const t = performance.now();
-  const hits = await state.db.search(vector, { k: exclude ? K + 1 : K, includeMetadata: true, filter: filter() });
+  const options = { k: exclude ? K + 1 : K, includeMetadata: true, filter: filter(), mode: searchMode };
+  const hits = await state.db.search(query, options);
   const took = performance.now() - t;
   if (id !== state.searchId) return; // a newer search has started
   const shown = hits.filter((h) => h.id !== exclude).slice(0, K);
   const parts = [`${shown.length} results`];
   if (embedMs !== null) parts.push(`embedded in ${ms(embedMs)}`);
-  parts.push(`searched in ${ms(took)}`, state.kernel);
+  parts.push(`${searchMode} search in ${ms(took)}`, state.kernel);
   render(shown, parts.join(' · '));
 }
 
@@ -124,11 +133,16 @@ async function searchText() {
     return;
   }
   const mine = ++state.searchId;
-  status('Embedding the query…');
+  const searchMode = mode();
   try {
+    if (searchMode === 'text') {
+      await runSearch(text, { searchMode });
+      return;
+    }
+    status('Embedding the query…');
     const { vector, ms: embedMs } = await embed(text);
     if (mine !== state.searchId) return;
-    await runSearch(vector, { embedMs });
+    await runSearch({ vector, text }, { embedMs, searchMode });
   } catch (e) {
     status(`Search failed: ${e.message}`, true);
   }
@@ -155,6 +169,7 @@ $('search').addEventListener('submit', (e) => {
   searchText();
 });
 $('section').addEventListener('change', () => (state.similarTo ? moreLike(state.similarTo) : searchText()));
+$('mode').addEventListener('change', () => searchText());
 $('similar-clear').addEventListener('click', () => searchText());
 for (const a of document.querySelectorAll('[data-q]')) {
   a.addEventListener('click', (e) => {
@@ -182,9 +197,10 @@ async function start(db) {
   }
   const stats = await db.stats();
   state.kernel = stats.kernel === 'simd128' ? 'WebAssembly SIMD128' : 'scalar WebAssembly';
-  $('engine').textContent = `ruvector-web · ${state.kernel} · ${fmt(stats.len)} vectors × ${stats.dimensions} · ${stats.index.toUpperCase()} · IndexedDB`;
+  $('engine').textContent = `ruvector-web · ${state.kernel} · ${fmt(stats.len)} vectors × ${stats.dimensions} · ${stats.index.toUpperCase()} · BM25 over ${fmt(stats.text?.terms ?? 0)} terms · IndexedDB`;
   $('query').disabled = false;
   $('section').disabled = false;
+  for (const r of document.querySelectorAll('#mode input')) r.disabled = false;
   phase('ready', from);
   // performance.now() counts from the navigation: the time to a searchable database.
   const opened = from === 'indexeddb' ? `opened from IndexedDB, searchable ${ms(performance.now())} after page load` : 'stored in this browser';

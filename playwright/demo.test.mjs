@@ -28,16 +28,30 @@ test('the demo: first visit loads and persists, typed search finds a browser, re
   await p.waitForSelector('body[data-model=ready]', { timeout: 120_000 });
 
   await p.fill('#query', 'a text-mode web browser');
-  await p.waitForFunction(() => /searched in/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+  await p.waitForFunction(() => /hybrid search in/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
   const results = await p.$$eval('#results li', (l) => l.map((x) => ({ id: x.dataset.id, score: Number(x.querySelector('.score-value').textContent) })));
   console.log('# query "a text-mode web browser":', results.slice(0, 5).map((r) => `${r.id} ${r.score}`).join(', '));
   assert.equal(results.length, 12);
   assert.ok(results.slice(0, 3).some((r) => BROWSERS.includes(r.id)), `a web browser in the top 3: ${results.map((r) => r.id).join(', ')}`);
   assert.ok(results.every((r, i) => i === 0 || r.score <= results[i - 1].score), 'best first');
   const statusText = await p.textContent('#status');
-  assert.match(statusText, /embedded in .* searched in .* (WebAssembly SIMD128|scalar WebAssembly)/);
+  assert.match(statusText, /embedded in .* hybrid search in .* (WebAssembly SIMD128|scalar WebAssembly)/);
+  // Hybrid by default: each hit says why it ranks (its BM25 and cosine scores).
+  const why = await p.$$eval('#results li', (l) => l.map((x) => [x.querySelector('.why-text').textContent, x.querySelector('.why-vector').textContent]));
+  assert.ok(why.every(([, v]) => /^cos /.test(v)), JSON.stringify(why));
+  assert.ok(why.some(([t]) => /^BM25 /.test(t)), 'some hit holds a query word');
   await mkdir(join(ROOT, 'target', 'screenshots'), { recursive: true });
   await p.screenshot({ path: join(ROOT, 'target', 'screenshots', 'demo.png') });
+
+  // The text switch: BM25 alone finds a package by its name, no embedding.
+  await p.check('#mode input[value=text]');
+  await p.fill('#query', 'xgterm');
+  await p.waitForFunction(() => /text search in/.test(document.getElementById('status').textContent) && document.querySelector('#results li')?.dataset.id === 'xgterm', null, { timeout: 60_000 });
+  assert.doesNotMatch(await p.textContent('#status'), /embedded/);
+  assert.equal(await p.textContent('#results li .why-vector'), '', 'a text hit has no vector score');
+  await p.check('#mode input[value=hybrid]');
+  await p.fill('#query', 'a text-mode web browser');
+  await p.waitForFunction(() => /hybrid search in/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
 
   // More like this: the chosen package's neighbours, without itself.
   const first = results[0].id;
@@ -59,7 +73,7 @@ test('the demo: first visit loads and persists, typed search finds a browser, re
   console.log(`# demo reload: ${reopened}`);
   assert.match(reopened, /opened from IndexedDB/);
   await p.waitForSelector('body[data-model=ready]', { timeout: 120_000 });
-  await p.waitForFunction(() => /searched in/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
+  await p.waitForFunction(() => /search in/.test(document.getElementById('status').textContent), null, { timeout: 60_000 });
   assert.equal(await p.inputValue('#query'), 'a text-mode web browser', 'the query survives the reload (?q=)');
   await context.close();
 });
