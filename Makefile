@@ -64,9 +64,10 @@ test-native:
 	$(CARGO) test -p ruvector-wasm --profile ci --lib 2>&1 | tee -a $(TEST_LOG)
 	$(CARGO) test -p ruvector-core --features native --profile ci --lib --tests 2>&1 | tee -a $(TEST_LOG)
 
-bench: deps build-web
+bench: deps build-web build-demo
 	$(CARGO) bench -p ruvector-benches
 	node playwright/bench.mjs
+	node playwright/text-bench.mjs
 	$(CARGO) run -p ruvector-benches --release --bin report -- --fold-criterion
 
 fmt:

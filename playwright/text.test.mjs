@@ -254,3 +254,36 @@ test('<ruvector-db search-input> makes an input a search box: debounced, latest 
   await p.evaluate((n) => window.rv.deleteDatabase(n), name);
   await p.close();
 });
+
+test('ruvector-web/embedders/transformers embeds in the worker with the demo\'s all-MiniLM-L6-v2', { timeout: 180_000 }, async () => {
+  const p = await page();
+  const name = unique('transformers');
+  const r = await p.evaluate(async (name) => {
+    const { open } = window.rv;
+    const url = new URL('/web/embedders/transformers.js', location.href);
+    url.search = new URLSearchParams({
+      model: 'all-minilm-l6-v2',
+      localModelPath: '/demo/models/',
+      transformers: '/demo/vendor/transformers.min.js',
+      wasmPaths: JSON.stringify({ mjs: '/demo/vendor/ort/ort-wasm-simd-threaded.asyncify.mjs', wasm: '/demo/vendor/ort/ort-wasm-simd-threaded.asyncify.wasm' }),
+    }).toString();
+    const db = await open(name, { dimensions: 384, text: true, embedder: url });
+    await db.insert([
+      { id: 'links2', text: 'links2: Web browser running in both graphics and text mode' },
+      { id: 'gzip', text: 'gzip: GNU compression utility' },
+      { id: 'chess', text: 'gnuchess: Plays a game of chess, either against the user or against itself' },
+    ]);
+    const v = (await db.get('links2')).vector;
+    // Shares no word with its answer: found by the embedded query alone.
+    const byMeaning = await db.search('checkmate the king', { k: 3, mode: 'vector' });
+    const stats = await db.stats();
+    await db.destroy();
+    return { norm: Math.hypot(...v), len: v.length, top: byMeaning.map((h) => h.id), scores: byMeaning[0].scores, embedder: stats.embedder };
+  }, name);
+  assert.equal(r.len, 384);
+  assert.ok(Math.abs(r.norm - 1) < 1e-3, `unit length: ${r.norm}`);
+  assert.equal(r.top[0], 'chess', `a query sharing no word with its answer: ${r.top}`);
+  assert.ok(r.scores.vector > 0.1 && r.scores.text === undefined, JSON.stringify(r.scores));
+  assert.deepEqual(r.embedder, { name: 'transformers:all-minilm-l6-v2', dimensions: 384, inWorker: true });
+  await p.close();
+});

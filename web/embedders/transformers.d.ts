@@ -11,8 +11,8 @@ export interface TransformersEmbedderOptions {
   transformers?: string;
   /** Serve the model yourself from this path (remote models are then off). */
   localModelPath?: string;
-  /** Where onnxruntime-web's wasm files are. */
-  wasmPaths?: string;
+  /** Where onnxruntime-web's files are: a URL prefix, or their URLs. */
+  wasmPaths?: string | { mjs: string; wasm: string };
   /** Recorded with the database (default 'transformers:<model>'). */
   name?: string;
 }

@@ -13,12 +13,13 @@
 // Options (query parameters in the worker): `model` (required), `dtype` ('q8'),
 // `transformers` (the URL of transformers.js to import; default the bare specifier
 // '@huggingface/transformers', for bundlers), `localModelPath` (serve the model yourself; remote
-// models are then off), `wasmPaths` (where onnxruntime-web's files are), `name`.
+// models are then off), `wasmPaths` (where onnxruntime-web's files are: a URL prefix, or, as a
+// query parameter, JSON such as {"mjs": url, "wasm": url}), `name`.
 
 /**
  * An embedder object for `open(name, { embedder })`: the model is loaded and run once (which
  * also gives its dimension) before this resolves.
- * @param {{ model: string, dtype?: string, transformers?: string, localModelPath?: string, wasmPaths?: string, name?: string }} options
+ * @param {{ model: string, dtype?: string, transformers?: string, localModelPath?: string, wasmPaths?: string | { mjs: string, wasm: string }, name?: string }} options
  * @returns {Promise<{ name: string, dimensions: number, embed: (texts: string[]) => Promise<Float32Array[]> }>}
  */
 export async function transformersEmbedder(options) {
@@ -46,6 +47,11 @@ export async function transformersEmbedder(options) {
   return { name: options.name ?? `transformers:${model}`, dimensions: probe.length, embed };
 }
 
+/** A `wasmPaths` query parameter: a prefix, or JSON of onnxruntime-web's file URLs. */
+function wasmPathsOf(p) {
+  return p?.startsWith('{') ? JSON.parse(p) : p ?? undefined;
+}
+
 // Loaded by URL with a `model` parameter (the worker's way): the module is the embedder.
 const params = new URL(import.meta.url).searchParams;
 const loaded = params.has('model')
@@ -54,7 +60,7 @@ const loaded = params.has('model')
       dtype: params.get('dtype') ?? undefined,
       transformers: params.get('transformers') ?? undefined,
       localModelPath: params.get('localModelPath') ?? undefined,
-      wasmPaths: params.get('wasmPaths') ?? undefined,
+      wasmPaths: wasmPathsOf(params.get('wasmPaths')),
       name: params.get('name') ?? undefined,
     })
   : null;
