@@ -175,33 +175,40 @@ test('parity: the browser runs a seeded op sequence and exports it for the nativ
   const rand = lcg(20261124);
   const dim = 16;
   const vec = () => Array.from({ length: dim }, () => Math.fround(rand() * 2 - 1));
+  const WORDS = ['secure', 'socket', 'library', 'libraries', 'compression', 'café', 'kernel', 'module', 'python3-numpy', 'running'];
+  const words = () => Array.from({ length: 2 + Math.floor(rand() * 6) }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ');
   const ops = [];
   let next = 0;
   const bulk = [];
-  for (let i = 0; i < 300; i++) bulk.push({ id: `v${next++}`, vector: vec(), metadata: { g: i % 4 } });
+  for (let i = 0; i < 300; i++) bulk.push({ id: `v${next++}`, vector: vec(), metadata: { g: i % 4 }, ...(i % 3 ? { text: words() } : {}) });
   ops.push({ op: 'insert', items: bulk });
   for (let i = 0; i < 40; i++) ops.push({ op: 'insert', items: [{ id: `v${next++}`, vector: vec(), metadata: { g: i % 4, s: `t${i}` } }] });
   ops.push({ op: 'upsert', id: 'v3', vector: vec() });
   ops.push({ op: 'upsert', id: 'v4', metadata: { moved: true } });
+  ops.push({ op: 'upsert', id: 'v7', text: 'kernel module rewritten' });
+  ops.push({ op: 'upsert', id: 'v8', text: null });
   ops.push({ op: 'delete', ids: ['v5', 'v6', 'v310'] });
   for (let i = 0; i < 10; i++) ops.push({ op: 'insert', items: [{ id: `v${next++}`, vector: vec() }] });
   const queries = Array.from({ length: 20 }, vec);
-  const out = { dim, ops, queries, databases: [] };
+  const textQueries = ['secure socket', 'libraries running', 'cafe', 'kernel module', 'python3'];
+  const out = { dim, ops, queries, textQueries, databases: [] };
   for (const [metric, index] of [['cosine', 'hnsw'], ['euclidean', 'flat'], ['dotproduct', 'hnsw']]) {
     const name = unique(`parity-${index}`);
-    await ok(p, 'open', { name, options: { dimensions: dim, metric, index } });
+    await ok(p, 'open', { name, options: { dimensions: dim, metric, index, text: true } });
     for (const o of ops) {
       if (o.op === 'insert') await ok(p, 'insert', { name, items: o.items });
-      if (o.op === 'upsert') await ok(p, 'upsert', { name, id: o.id, vector: o.vector, metadata: o.metadata });
+      if (o.op === 'upsert') await ok(p, 'upsert', { name, id: o.id, vector: o.vector, metadata: o.metadata, text: o.text });
       if (o.op === 'delete') await ok(p, 'delete', { name, ids: o.ids });
     }
     const results = [];
     for (const q of queries) results.push((await ok(p, 'search', { name, vector: q, options: { k: 10, includeMetadata: true } })).hits);
+    const textResults = [];
+    for (const q of textQueries) textResults.push((await ok(p, 'search', { name, query: q, options: { k: 10 } })).hits);
     const file = await p.evaluate(async (name) => Array.from((await window.rvCall('export', { name })).value), name);
     const dir = join(ROOT, 'target', 'parity', BUILD);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, `${metric}-${index}.bin`), Buffer.from(file));
-    out.databases.push({ metric, index, file: `${metric}-${index}.bin`, results });
+    out.databases.push({ metric, index, file: `${metric}-${index}.bin`, results, textResults });
     await ok(p, 'deleteDatabase', { name });
   }
   await writeFile(join(ROOT, 'target', 'parity', BUILD, 'ops.json'), JSON.stringify(out));

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use ruvector_core::{
     CollectionConfig, IndexKind, Item, MemoryBackend, Metric, RedbBackend, SearchQuery, Store,
+    TextConfig, Update,
 };
 use serde_json::Value;
 
@@ -70,7 +71,10 @@ fn replay(build: &str) {
         } else {
             IndexKind::Hnsw
         };
-        let config = CollectionConfig::new(dim).metric(metric).index(index);
+        let config = CollectionConfig::new(dim)
+            .metric(metric)
+            .index(index)
+            .text(TextConfig::default());
         let path = std::env::temp_dir().join(format!(
             "ruvector-parity-{}-{build}-{metric}.redb",
             std::process::id()
@@ -89,19 +93,22 @@ fn replay(build: &str) {
                             id: it["id"].as_str().map(str::to_owned),
                             vector: floats(&it["vector"]),
                             metadata: it.get("metadata").cloned(),
-                            text: None,
+                            text: it.get("text").and_then(Value::as_str).map(str::to_owned),
                         })
                         .collect();
                     native.insert_batch(items).expect("insert");
                 }
                 Some("upsert") => {
                     let v = op.get("vector").map(floats);
+                    // `text`: absent keeps, null clears, a string sets.
+                    let text = op.get("text").map(|t| t.as_str().map(str::to_owned));
+                    let update = Update {
+                        vector: v.as_deref(),
+                        metadata: op.get("metadata").cloned(),
+                        text,
+                    };
                     native
-                        .upsert(
-                            op["id"].as_str().expect("id"),
-                            v.as_deref(),
-                            op.get("metadata").cloned(),
-                        )
+                        .upsert_with(op["id"].as_str().expect("id"), update)
                         .expect("upsert");
                 }
                 Some("delete") => {
@@ -140,6 +147,22 @@ fn replay(build: &str) {
                 assert_eq!(h.metadata.as_ref(), b.get("metadata"), "{label}: metadata");
             }
         }
+        let text_queries = fixture["textQueries"].as_array().expect("text queries");
+        let text_results = db["textResults"].as_array().expect("text results");
+        for (q, browser_hits) in text_queries.iter().zip(text_results) {
+            let q = q.as_str().expect("text query");
+            let hits = (native.collection().search(&SearchQuery::text(q, 10)))
+                .expect("text search")
+                .hits;
+            let theirs = browser_hits.as_array().expect("hits");
+            let ids: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+            let browser_ids: Vec<&str> = theirs.iter().filter_map(|b| b["id"].as_str()).collect();
+            assert_eq!(ids, browser_ids, "{label}: text query {q:?}");
+            for (h, b) in hits.iter().zip(theirs) {
+                let bits = (b["score"].as_f64().unwrap_or(f64::NAN) as f32).to_bits();
+                assert_eq!(h.score.to_bits(), bits, "{label}: {q:?}: BM25 bits");
+            }
+        }
         let browser_file =
             std::fs::read(dir.join(db["file"].as_str().expect("file"))).expect("browser export");
         let from_browser = Store::import(MemoryBackend::new(), &browser_file)
@@ -158,9 +181,10 @@ fn replay(build: &str) {
             "{label}: the native export differs from the browser's"
         );
         println!(
-            "{label}: {} vectors, {} queries identical, exports byte-identical",
+            "{label}: {} vectors, {} queries and {} text queries identical, exports byte-identical",
             ids.len(),
-            queries.len()
+            queries.len(),
+            text_queries.len()
         );
         drop(native);
         let _ = std::fs::remove_file(&path);
