@@ -2,7 +2,8 @@
 //! same test binary, in child mode) writes batches to redb (inserts, upserts, deletes, bulk
 //! batches, checkpoints) and prints `ACK n` after each returns; the parent kills it with
 //! SIGKILL at a random moment, reopens, and checks every acknowledged batch is there whole
-//! and no batch is there in part. At least 20 seeds; CI runs all of them.
+//! and no batch is there in part. At least 20 seeds; CI runs all of them. Records carry texts,
+//! and the reopened text index must find exactly the live records of each batch.
 #![cfg(all(feature = "native", unix))]
 
 use std::io::{BufRead, BufReader};
@@ -10,7 +11,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ruvector_core::{CollectionConfig, Item, RedbBackend, SplitMix64, Store};
+use ruvector_core::{
+    CollectionConfig, Item, RedbBackend, SearchQuery, SplitMix64, Store, TextConfig,
+};
 use ruvector_testkit::dataset::Mixture;
 use serde_json::json;
 
@@ -32,6 +35,7 @@ fn batch(seed: u64, n: u64) -> (Vec<Item>, usize) {
         .map(|j| {
             Item::new(format!("b{n}-{j}"), rows[j * DIM..(j + 1) * DIM].to_vec())
                 .with_metadata(json!({"n": n}))
+                .with_text(format!("batch{n} item{j}"))
         })
         .collect();
     (items, size)
@@ -49,7 +53,7 @@ fn crash_child() {
     };
     let (path, seed) = spec.split_once(',').expect("path,seed");
     let seed: u64 = seed.parse().expect("seed");
-    let config = CollectionConfig::new(DIM);
+    let config = CollectionConfig::new(DIM).text(TextConfig::default());
     let mut store =
         Store::create(RedbBackend::open(Path::new(path)).expect("redb"), config).expect("create");
     store
@@ -139,6 +143,29 @@ fn check(path: &Path, seed: u64, acked: Option<u64>) -> usize {
     let p = found.unwrap_or_else(|| {
         panic!("seed {seed}: the database equals no prefix of the writes (half-applied batch?)")
     });
+    // The text index holds exactly the live records: each batch's text finds its live items.
+    let mut live = std::collections::BTreeMap::<String, usize>::new();
+    for (id, _) in c.ids().map(|id| (id, ())) {
+        let n = id
+            .trim_start_matches('b')
+            .split('-')
+            .next()
+            .unwrap_or_default();
+        *live.entry(n.to_owned()).or_default() += 1;
+    }
+    assert_eq!(
+        c.stats().text.map(|t| t.records as usize),
+        Some(c.len()),
+        "seed {seed}"
+    );
+    for (n, count) in live.iter().rev().take(4) {
+        let q = format!("batch{n}");
+        let hits = c
+            .search(&SearchQuery::text(&q, 1_000))
+            .expect("text search")
+            .hits;
+        assert_eq!(hits.len(), *count, "seed {seed}: text search {q:?}");
+    }
     if let Some(a) = acked {
         let needed = all.iter().take_while(|(n, _)| *n <= a).count();
         assert!(
