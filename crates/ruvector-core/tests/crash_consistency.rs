@@ -109,7 +109,9 @@ fn check(path: &Path, seed: u64, acked: Option<u64>) -> usize {
         c.len() == e.len()
             && e.iter().all(|(id, (v, m))| {
                 c.get(id).ok().flatten().is_some_and(|r| {
-                    r.metadata.as_ref() == Some(m)
+                    let (n, j) = id[1..].split_once('-').unwrap_or_default();
+                    r.text.as_deref() == Some(format!("batch{n} item{j}").as_str())
+                        && r.metadata.as_ref() == Some(m)
                         && r.vector
                             .iter()
                             .zip(v)
