@@ -67,6 +67,16 @@ export function textMarkdown(o) {
     `| hybrid latency ≤ 1.5× vector-only's (p50) | ${(o.speed.hybrid.p50_us / v.p50_us).toFixed(2)}× | ${met(o.speed.hybrid.p50_us <= 1.5 * v.p50_us)} |`,
     `| insert rate with texts ≥ 0.7× without | ${Math.round(o.insert.text_rate).toLocaleString('en')} against ${Math.round(o.insert.plain_rate).toLocaleString('en')} records/s (${o.insert.ratio.toFixed(2)}×) | ${met(o.insert.ratio >= 0.7)} |`,
     '',
+    ...(q.hybrid.mixed.mrr10 < best
+      ? [
+          `Why the fusion target is missed: every query here is made of words of its target's indexed text (its name, or its`,
+          `description with words dropped), so BM25 ranks the target first far more often than the vectors do (MRR@10 ${f3(q.text.mixed.mrr10)}`,
+          `against ${f3(q.vector.mixed.mrr10)}). RRF weighs both lists alike: a record at vector rank 1 and text rank 3 outscores the target at text`,
+          `rank 1 and vector rank 10, so fusing with the weaker list costs MRR; the weighted sum of normalised scores keeps more of`,
+          `BM25's lead (${f3(q['hybrid-weighted'].mixed.mrr10)}). Queries that share no word with their answer, which favour vectors, are not in this set.`,
+          '',
+        ]
+      : []),
     `Text index: ${o.memory.terms.toLocaleString('en')} terms, ${o.memory.postings.toLocaleString('en')} postings; ${Math.round(o.memory.text_bytes_per_record)} bytes of memory per record`,
     `(texts included), ${Math.round(o.stored.index_bytes_per_record)} bytes stored per record (export with texts minus without: texts and postings);`,
     `wasm memory ${(o.memory.wasm_text / 2 ** 20).toFixed(1)} MiB with the text index, ${(o.memory.wasm_plain / 2 ** 20).toFixed(1)} MiB without (each database in its own worker).`,
