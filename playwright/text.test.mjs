@@ -84,6 +84,12 @@ for (const where of ['page', 'worker']) {
       const { open } = window.rv;
       const module = await import(words);
       const embedder = where === 'page' ? { name: 'words', dimensions: 16, embed: module.embed } : new URL(words, location.href);
+      // A plain function on the page works too: its dimension is its answer's.
+      const fnDb = await open(`${name}-fn`, { dimensions: 16, text: true, embedder: (texts) => module.embed(texts) });
+      await fnDb.insert({ id: 'f', text: 'a plain function' });
+      const fnStats = (await fnDb.stats()).embedder;
+      await fnDb.destroy();
+      const callsBefore = module.calls;
       const db = await open(name, { dimensions: 16, text: true, embedder });
       const out = {};
       await db.insert(notes.slice(0, 2));
@@ -96,8 +102,9 @@ for (const where of ['page', 'worker']) {
       out.bothScores = hybrid.every((h) => h.scores.vector !== undefined && typeof h.distance === 'number');
       out.textOnly = (await db.search('compression utility', { k: 3, mode: 'text' })).every((h) => h.distance === undefined);
       out.many = (await db.searchMany(['secure sockets', 'python'], { k: 1 })).map((l) => l.map((h) => h.id));
-      out.pageCalls = module.calls;
+      out.pageCalls = module.calls - callsBefore;
       out.stats = (await db.stats()).embedder;
+      out.fnStats = fnStats;
       await db.close();
       out.other = await open(name, { embedder: { name: 'other', dimensions: 16, embed: module.embed } }).then(
         () => null,
@@ -128,6 +135,7 @@ for (const where of ['page', 'worker']) {
     assert.equal(r.stats.name, 'words');
     assert.equal(r.stats.dimensions, 16);
     assert.equal(r.stats.inWorker, where === 'worker');
+    assert.deepEqual(r.fnStats, { name: 'page', dimensions: 16, inWorker: false });
     assert.equal(r.other, 'CONFIG_MISMATCH');
     assert.equal(r.wrongDims, 'INVALID_CONFIG');
     assert.deepEqual(r.plainText, ['gzip', 'late', 'zstd']);

@@ -92,8 +92,11 @@ export interface TextSessionOptions {
    * added, empty, to one without, and checked against one that has it (`CONFIG_MISMATCH`).
    */
   text?: TextOptions | boolean;
-  /** An embedder: an object run on the page, or a module URL run in the worker. */
-  embedder?: Embedder | string | URL;
+  /**
+   * An embedder: an object run on the page, a plain function run on the page (its dimension is
+   * that of its answer to one text; recorded as 'page'), or a module URL run in the worker.
+   */
+  embedder?: Embedder | ((texts: string[]) => Promise<ArrayLike<number>[]> | ArrayLike<number>[]) | string | URL;
   /** How long one `embed` call may take before it fails with `EMBEDDER_FAILED` (30,000 ms). */
   embedTimeoutMs?: number;
 }

@@ -155,11 +155,15 @@ function openOptions(options) {
     // A module the worker imports: absolute, so that it resolves as it does here.
     engine.embedder = new URL(String(e), globalThis.location?.href).href;
   } else if (e !== undefined && e !== null) {
-    if (typeof e?.embed !== 'function') throw fail('BAD_ARGUMENT', 'options.embedder: expected a module URL or an object with embed(texts) and dimensions');
-    const name = typeof e.name === 'string' && e.name ? e.name : 'page';
-    embedder = { name, dimensions: e.dimensions, embed: e.embed.bind(e), timeoutMs: engine.embedTimeoutMs ?? EMBED_TIMEOUT_MS };
+    // An object { embed, dimensions, name? }, or a plain function (texts) => vectors.
+    const fn = typeof e === 'function' ? e : e?.embed;
+    if (typeof fn !== 'function') throw fail('BAD_ARGUMENT', 'options.embedder: expected a module URL, a function, or an object with embed(texts) and dimensions');
+    // A function's own name is its code's, not a model's: it is recorded as 'page'.
+    const name = typeof e !== 'function' && typeof e.name === 'string' && e.name ? e.name : 'page';
+    const dimensions = typeof e === 'function' ? undefined : e.dimensions;
+    embedder = { name, dimensions, embed: typeof e === 'function' ? e : fn.bind(e), timeoutMs: engine.embedTimeoutMs ?? EMBED_TIMEOUT_MS };
     // The worker records and checks its name and dimension.
-    engine.embedder = { name, dimensions: e.dimensions };
+    engine.embedder = { name, dimensions };
   }
   return { engine, persist: persist === true, embedder };
 }
@@ -188,6 +192,19 @@ export async function open(name, options = {}) {
   checkName(name);
   // `simd: false` travels with the open request: the worker then loads the scalar build.
   const { engine, persist, embedder } = openOptions(options);
+  // A plain function says no dimension: one call's answer does.
+  if (embedder && embedder.dimensions === undefined) {
+    let answer;
+    try {
+      answer = await embedder.embed(['dimension probe']);
+    } catch (e) {
+      throw fail('EMBEDDER_FAILED', `embedder: ${e?.message ?? e}`);
+    }
+    const d = answer?.[0]?.length;
+    if (!(d > 0)) throw fail('EMBEDDER_FAILED', 'embedder: its answer to one text is not a vector');
+    embedder.dimensions = d;
+    engine.embedder.dimensions = d;
+  }
   let persisted = null;
   if (persist && globalThis.navigator?.storage?.persist) {
     persisted = await navigator.storage.persist(); // window only: a worker cannot ask
