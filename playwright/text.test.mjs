@@ -93,7 +93,11 @@ for (const where of ['page', 'worker']) {
       const db = await open(name, { dimensions: 16, text: true, embedder });
       const out = {};
       await db.insert(notes.slice(0, 2));
-      await db.insertMany(notes.slice(2), { chunk: 2 });
+      // Texts alone: embedded a chunk at a time, progress after each.
+      const progress = [];
+      const many = await db.insertMany(notes.slice(2), { chunk: 2, onProgress: ({ committed, total }) => progress.push([committed, total]) });
+      out.progress = progress;
+      out.manyResult = [many.committed, many.total, many.aborted, many.ids];
       await db.upsert('late', { text: 'late arrival about compression' });
       const got = await db.get('zstd');
       out.vectorMatches = Array.from(got.vector).every((x, i) => Math.abs(x - module.vectorOf(notes[2].text)[i]) < 1e-6);
@@ -126,6 +130,8 @@ for (const where of ['page', 'worker']) {
       return out;
     }, [name, NOTES, WORDS, where]);
     assert.equal(r.vectorMatches, true, 'the stored vector is the embedder\'s');
+    assert.deepEqual(r.progress, [[2, 3], [3, 3]], 'texts embedded and committed a chunk at a time');
+    assert.deepEqual(r.manyResult, [3, 3, false, ['zstd', 'openssl', 'gzip']]);
     assert.equal(r.hybrid[0], 'gzip');
     assert.equal(r.bothScores, true);
     assert.equal(r.textOnly, true);

@@ -122,11 +122,13 @@
 # decomposition alone 18 KB), the postings, BM25, fusion, text pages and format version 4, and
 # in the binding texts, query parts, fusion options and embedders run in the worker: +55.1 KB,
 # to 332,495 B; ceiling to 332,700. Rankings sorted as u64 keys instead of three new sort
-# instantiations and a BinaryHeap saved 6 KB of that.
+# instantiations and a BinaryHeap saved 6 KB of that. insertMany of texts embedded a chunk at a
+# time in the worker (progress and abort as for vectors; the chunk source became async): +0.4 KB,
+# to 332,850 B; ceiling to 333,000.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-332700} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-333000} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

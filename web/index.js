@@ -367,12 +367,12 @@ export class Database extends EventTarget {
    */
   async insertMany(input, { chunk = DEFAULT_CHUNK, onProgress, signal, transfer = false } = {}) {
     const packed = Array.isArray(input);
-    const items = packed ? await this.#withVectors(input) : null;
-    // Items that are all texts without vectors go as texts, for the worker's embedder.
-    const textsOnly = packed && items.length > 0 && items.every((it) => (it?.vector ?? null) === null && typeof it?.text === 'string');
+    // Items that are all texts without vectors go as texts, embedded a chunk at a time.
+    const textsOnly = packed && input.length > 0 && input.every((it) => (it?.vector ?? null) === null && typeof it?.text === 'string');
+    const items = packed && !textsOnly ? await this.#withVectors(input) : input;
     let { vectors, ids, metadata, texts } = textsOnly ? unpack(items) : packed ? pack(items, this.dimensions) : input ?? {};
-    if (vectors === undefined && Array.isArray(texts)) {
-      vectors = (await this.#embedded(texts)) ?? undefined;
+    if (vectors === undefined && Array.isArray(texts) && this.#embed) {
+      return this.#insertEmbedded({ ids, metadata, texts }, { chunk, onProgress, signal });
     }
     const bareTexts = vectors === undefined && Array.isArray(texts);
     if (!bareTexts && !(vectors instanceof Float32Array)) throw fail('BAD_ARGUMENT', 'vectors: expected a Float32Array of n·dimensions values');
@@ -397,6 +397,28 @@ export class Database extends EventTarget {
       signal?.removeEventListener('abort', onAbort);
       this.removeEventListener('progress', onEvent);
     }
+  }
+
+  /**
+   * `insertMany` of texts by the page's embedder: each chunk embedded, then inserted, so that
+   * progress and an abort work as they do for vectors (acknowledged chunks stay).
+   */
+  async #insertEmbedded({ ids, metadata, texts }, { chunk, onProgress, signal }) {
+    const total = texts.length;
+    const out = { ids: [], committed: 0, total, aborted: false };
+    for (let s = 0; s < total; s += chunk) {
+      if (signal?.aborted) {
+        out.aborted = true;
+        break;
+      }
+      const part = (a) => a?.slice(s, s + chunk);
+      const vectors = await this.#embedded(part(texts));
+      const r = await this.#call('insertMany', { vectors, ids: part(ids), metadata: part(metadata), texts: part(texts), chunk }, [vectors.buffer]);
+      out.ids.push(...r.ids);
+      out.committed += r.committed;
+      onProgress?.({ committed: out.committed, total });
+    }
+    return out;
   }
 
   /**

@@ -3,6 +3,7 @@
 //! chunk, and an abort stops between chunks, leaving the committed ones.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -113,16 +114,17 @@ impl Engine {
     }
 
     /// Inserts `total` rows in chunks of `chunk`, asking `rows` for each chunk's range just
-    /// before committing it (so one chunk at a time is in wasm memory). Each chunk is all
+    /// before committing it (so one chunk at a time is in wasm memory; asynchronously, as
+    /// embedding a chunk's texts is). Each chunk is all
     /// or none; one that fails ends the insert with its error, the chunks before it staying
     /// committed. When `request` is a request id (a number or a string), raises `progress`
     /// after each chunk and stops early once [`abort`] names it.
-    pub async fn insert_many<E: From<ErrorInfo>>(
+    pub async fn insert_many<E: From<ErrorInfo>, F: Future<Output = Result<Rows, E>>>(
         self: &Rc<Self>,
         request: &JsValue,
         total: usize,
         chunk: usize,
-        mut rows: impl FnMut(Range<usize>) -> Result<Rows, E>,
+        mut rows: impl FnMut(Range<usize>) -> F,
     ) -> Result<BulkOutcome, E> {
         let key = request_key(request);
         let _forget = Forget(key.clone());
@@ -134,7 +136,7 @@ impl Engine {
         let mut start = 0;
         while start < total && !stopped() {
             let end = total.min(start + chunk.max(1));
-            let got = self.insert_rows(rows(start..end)?).await?;
+            let got = self.insert_rows(rows(start..end).await?).await?;
             ids.extend(got);
             start = end;
             if key.is_some() {

@@ -64,9 +64,9 @@ fn embedder_of(e: &Engine, what: &str) -> Result<Rc<Embedder>, JsValue> {
     })
 }
 
-/// `insertMany` (or `insertPacked`) of texts without vectors: the texts are embedded by the
-/// database's embedder (`NO_EMBEDDER` without one), then inserted as
-/// [`insert_packed`] inserts vectors.
+/// `insertMany` (or `insertPacked`) of texts without vectors: each chunk's texts are embedded
+/// by the database's embedder (`NO_EMBEDDER` without one) just before the chunk is committed,
+/// so that progress and abort work as for vectors.
 pub async fn insert_texts(
     name: String,
     request: JsValue,
@@ -76,18 +76,17 @@ pub async fn insert_texts(
     chunk: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let owned = strings_from("texts", &texts)?;
+    // Every argument is checked before anything else (the embedder's absence included).
+    let p = Packed::new(&e, None, ids, metadata, texts)?;
     let embedder = embedder_of(&e, "texts without vectors")?;
-    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
-    let values = embedder.embed(&refs).await.map_err(fail)?;
-    let vectors = Float32Array::from(values.as_slice());
-    insert_packed(name, request, vectors, ids, metadata, texts, chunk).await
+    insert_chunks(&e, request, p, chunk, Some(embedder)).await
 }
 
 /// A packed batch's arguments, checked once: `n` vectors of `dim` values in `vectors`, and
 /// `ids`, `metadata` and `texts` arrays of `n` entries when given.
 struct Packed {
-    vectors: Float32Array,
+    /// `None`: the rows' texts are embedded a chunk at a time.
+    vectors: Option<Float32Array>,
     dim: usize,
     n: usize,
     ids: Option<Array>,
@@ -98,13 +97,16 @@ struct Packed {
 impl Packed {
     fn new(
         e: &Engine,
-        vectors: Float32Array,
+        vectors: Option<Float32Array>,
         ids: JsValue,
         metadata: JsValue,
         texts: JsValue,
     ) -> Result<Packed, JsValue> {
         let dim = e.db.borrow().collection().config().dimensions;
-        let n = whole_rows(&vectors, dim)?;
+        let n = match &vectors {
+            Some(v) => whole_rows(v, dim)?,
+            None => strings_from("texts", &texts)?.len(),
+        };
         let list = |v: JsValue, what: &str| -> Result<Option<Array>, JsValue> {
             if v.is_undefined() || v.is_null() {
                 return Ok(None);
@@ -144,8 +146,8 @@ impl Packed {
         Ok(())
     }
 
-    /// The rows in `range`: their vectors copied into wasm memory (once), their ids and
-    /// metadata converted.
+    /// The rows in `range`: their vectors copied into wasm memory (once; none without
+    /// vectors), their ids, metadata and texts converted.
     fn rows(&self, range: Range<usize>) -> Result<Rows, JsValue> {
         let (a, b) = (
             (range.start * self.dim) as u32,
@@ -153,7 +155,7 @@ impl Packed {
         );
         let entry = |list: &Option<Array>, i: usize| list.as_ref().map(|l| l.get(i as u32));
         let mut rows = Rows {
-            values: self.vectors.subarray(a, b).to_vec(),
+            values: (self.vectors.as_ref()).map_or_else(Vec::new, |v| v.subarray(a, b).to_vec()),
             ids: Vec::with_capacity(range.len()),
             metadata: Vec::with_capacity(range.len()),
             texts: Vec::new(),
@@ -203,7 +205,19 @@ pub async fn insert_packed(
     chunk: Option<JsValue>,
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let p = Packed::new(&e, vectors, ids, metadata, texts)?;
+    let p = Packed::new(&e, Some(vectors), ids, metadata, texts)?;
+    insert_chunks(&e, request, p, chunk, None).await
+}
+
+/// [`insert_packed`]'s work: `p`'s rows in chunks, each chunk's texts first embedded by
+/// `embedder` when it is given (`p` then has no vectors).
+async fn insert_chunks(
+    e: &Rc<Engine>,
+    request: JsValue,
+    p: Packed,
+    chunk: Option<JsValue>,
+    embedder: Option<Rc<Embedder>>,
+) -> Result<JsValue, JsValue> {
     let size = match &chunk {
         None => p.n.max(1),
         Some(c) if c.is_undefined() => DEFAULT_CHUNK,
@@ -214,7 +228,22 @@ pub async fn insert_packed(
     };
     let what = if chunk.is_some() { "chunk" } else { "vectors" };
     p.check_write_size(size.min(p.n), what)?;
-    let done = e.insert_many(&request, p.n, size, |r| p.rows(r)).await?;
+    let p = &p;
+    let done = e
+        .insert_many(&request, p.n, size, |r| {
+            let embedder = embedder.clone();
+            async move {
+                let mut rows = p.rows(r)?;
+                if let Some(embedder) = embedder {
+                    let texts: Vec<&str> = (rows.texts.iter())
+                        .map(|t| t.as_deref().unwrap_or_default())
+                        .collect();
+                    rows.values = embedder.embed(&texts).await.map_err(fail)?;
+                }
+                Ok::<Rows, JsValue>(rows)
+            }
+        })
+        .await?;
     let ids = to_js(&done.ids)?;
     if chunk.is_none() {
         return Ok(ids);
