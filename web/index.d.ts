@@ -88,8 +88,9 @@ export interface Embedder {
 /** Options that work with any database, new or existing. */
 export interface TextSessionOptions {
   /**
-   * A text index with these settings (`true`: the defaults): created with a new database,
-   * added, empty, to one without, and checked against one that has it (`CONFIG_MISMATCH`).
+   * A text index with these settings: created with a new database, added, empty, to one
+   * without, and checked against one that has it (`CONFIG_MISMATCH`). `true` asks for one with
+   * the default settings when it is made, and takes the settings of one that exists.
    */
   text?: TextOptions | boolean;
   /**

@@ -80,8 +80,12 @@ pub struct OpenOptions {
     /// `CORRUPT`).
     pub recover: Option<bool>,
     /// A text index with these settings: created with a new database, added (empty) to an
-    /// existing one without, and checked against one that has it.
+    /// existing one without, and, when given as settings (`text_settings`), checked against
+    /// one that has it.
     pub text: Option<TextConfig>,
+    /// True when `text` was given as settings; `text: true` asks for a text index, with the
+    /// default settings if one is made, and takes the settings of one that exists.
+    pub text_settings: bool,
     /// The embedder of this session.
     pub embedder: Option<EmbedderOption>,
     /// How long one `embed` call may take (default 30 s).
@@ -170,7 +174,7 @@ impl OpenOptions {
                 format!("{:?}", existing.quantization),
             ));
         }
-        if let (Some(t), Some(has)) = (self.text, existing.text) {
+        if let (Some(t), Some(has), true) = (self.text, existing.text, self.text_settings) {
             if t != has {
                 return Err(clash("text", text_settings(&t), text_settings(&has)));
             }
@@ -295,5 +299,35 @@ mod tests {
             o.check_against(&existing).is_err(),
             "euclidean is not cosine"
         );
+    }
+
+    #[test]
+    fn text_settings_are_checked_only_when_given() {
+        let stemless = TextConfig {
+            stem: ruvector_core::Stemming::None,
+            ..TextConfig::default()
+        };
+        let existing = CollectionConfig::new(3).text(stemless);
+        let asked = |text_settings| OpenOptions {
+            text: Some(TextConfig::default()),
+            text_settings,
+            ..Default::default()
+        };
+        let clash = asked(true).check_against(&existing).unwrap_err();
+        assert_eq!(clash.code, "CONFIG_MISMATCH");
+        assert!(clash.message.contains("stem: false"), "{}", clash.message);
+        assert!(
+            asked(false).check_against(&existing).is_ok(),
+            "text: true takes any"
+        );
+        assert!(
+            asked(true).check_against(&CollectionConfig::new(3)).is_ok(),
+            "none yet"
+        );
+        let created = OpenOptions {
+            dimensions: Some(3),
+            ..asked(false)
+        };
+        assert_eq!(created.config().unwrap().text, Some(TextConfig::default()));
     }
 }

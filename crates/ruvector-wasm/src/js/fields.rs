@@ -203,7 +203,7 @@ fn embedder(f: &Fields) -> Result<Option<EmbedderOption>, ErrorInfo> {
 }
 
 /// `text: true | { stem: 'english' | false, fold = true, stopWords = false }` (`false`: no
-/// text index asked for).
+/// text index asked for; `true`: one, with the default settings if it is made).
 fn text(f: &Fields) -> Result<Option<TextConfig>, ErrorInfo> {
     let Some(v) = f.get("text") else {
         return Ok(None);
@@ -298,6 +298,7 @@ pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
             persist: f.flag("persist")?,
             recover: f.flag("recover")?,
             text: text(&f)?,
+            text_settings: f.get("text").is_some_and(|t| t.is_object()),
             embedder: embedder(&f)?,
             embed_timeout_ms: f.whole("embedTimeoutMs", 3.6e6)?.filter(|&ms| ms > 0.0),
         })
