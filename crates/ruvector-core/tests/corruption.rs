@@ -15,16 +15,17 @@ use serde_json::json;
 
 const DIM: usize = 16;
 
-/// A store with every record kind: pages of each kind, a manifest, and three log records
-/// after the checkpoint.
+/// A store with every record kind: pages of each kind (text pages too: every record has a
+/// text), a manifest, and three log records after the checkpoint.
 fn populated() -> MemoryBackend {
     let rows = Mixture::new(DIM, 10, 5).sample(700, 6);
     let item = |i: usize| {
         Item::new(format!("id{i}"), rows[i * DIM..(i + 1) * DIM].to_vec())
             .with_metadata(json!({"i": i}))
+            .with_text(format!("record {i} of the corruption test, word{}", i % 13))
     };
-    let mut store =
-        Store::create(MemoryBackend::new(), CollectionConfig::new(DIM)).expect("create");
+    let config = CollectionConfig::new(DIM).text(ruvector_core::TextConfig::default());
+    let mut store = Store::create(MemoryBackend::new(), config).expect("create");
     store
         .insert_batch((0..600).map(item).collect())
         .expect("bulk insert");
@@ -60,6 +61,7 @@ fn every_record_kind_is_present() {
         PageKind::Vectors.prefix(),
         PageKind::Graph.prefix(),
         PageKind::Meta.prefix(),
+        PageKind::Text.prefix(),
     ] {
         assert!(
             keys.iter().any(|k| k.starts_with(prefix)),
@@ -212,6 +214,7 @@ fn decoder_property_random_damage_never_panics_and_never_passes() {
         k if k.starts_with("log/") => Kind::Log,
         k if k.starts_with("vec/") => Kind::VectorPage,
         k if k.starts_with("graph/") => Kind::GraphPage,
+        k if k.starts_with("txt/") => Kind::TextPage,
         _ => Kind::MetaPage,
     };
     let mut decoded = 0;
