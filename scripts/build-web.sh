@@ -125,10 +125,12 @@
 # instantiations and a BinaryHeap saved 6 KB of that. insertMany of texts embedded a chunk at a
 # time in the worker (progress and abort as for vectors; the chunk source became async): +0.4 KB,
 # to 332,850 B; ceiling to 333,000. `text: true` taking the settings of an existing index: 332,885 B.
+# Result sets posting the per-ranking score columns only when they add to `scores` (a vector
+# search posts none, as before issue 26): +0.5 KB, to 333,409 B; ceiling to 333,500.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-333000} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-333500} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

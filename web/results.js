@@ -5,7 +5,8 @@
 /**
  * The hits of each query of a result set, best first: one array of `{ id, score, distance?,
  * scores: { text?, vector? }, metadata?, vector?, text? }` per query. `distance` is there where
- * a vector was compared; each `vector` is a Float32Array of its own.
+ * a vector was compared; each `vector` is a Float32Array of its own. The `textScores` and
+ * `vectorScores` columns are there only when they add to `scores` (docs/protocol.md).
  * @param {{ offsets: Uint32Array, ids: string[], scores: Float32Array, distances: Float32Array, textScores?: Float32Array, vectorScores?: Float32Array, metadata?: any[], vectors?: Float32Array, texts?: (string | null)[] }} set
  * @returns {Array<Array<{ id: string, score: number, distance?: number, scores: { text?: number, vector?: number }, metadata?: any, vector?: Float32Array, text?: string }>>}
  */
@@ -22,7 +23,8 @@ export function hitLists({ offsets, ids, scores, distances, textScores, vectorSc
       const h = { id: ids[i], score: scores[i], scores: {} };
       if (d === d) h.distance = d; // NaN: no vector compared
       if (t !== undefined && t === t) h.scores.text = t;
-      if (v !== undefined && v === v) h.scores.vector = v;
+      // Without the column, a hit with a distance was ranked by it alone (a vector search).
+      if (v !== undefined ? v === v : d === d) h.scores.vector = v ?? scores[i];
       if (metadata && metadata[i] !== null) h.metadata = metadata[i];
       if (vectors) h.vector = vectors.slice(i * dim, (i + 1) * dim);
       if (texts && texts[i] !== null) h.text = texts[i];

@@ -86,6 +86,13 @@ async fn text_and_hybrid_search_survive_a_reopen_from_indexeddb() {
     assert_eq!(texts.get(0), TEXTS[4]);
     let vector_scores = Float32Array::from(field(&hybrid, "vectorScores")).to_vec();
     assert!(vector_scores.iter().all(|s| !s.is_nan()));
+    // A vector search posts neither per-ranking column: its scores say it all.
+    let plain = rv::search(name.clone(), v.into(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
+    assert!(
+        field(&plain, "textScores").is_undefined() && field(&plain, "vectorScores").is_undefined()
+    );
 
     assert!(rv::close(name.clone()).await.unwrap());
     let stats = rv::open(name.clone(), JsValue::UNDEFINED).await.unwrap();

@@ -21,11 +21,13 @@ export function resultSet(ids, idEnds, offsets, scores, distances, textScores, v
     list[i] = ids.slice(at, idEnds[i]);
     at = idEnds[i];
   }
-  return {
+  const set = {
     offsets: offsets.slice(), ids: list, scores: scores.slice(), distances: distances.slice(),
-    textScores: textScores.slice(), vectorScores: vectorScores.slice(),
     paths: Array.from(paths, (p) => PATHS[p]), evaluations: evaluations.slice(),
   };
+  if (textScores.length) set.textScores = textScores.slice();
+  if (vectorScores.length) set.vectorScores = vectorScores.slice();
+  return set;
 }")]
 extern "C" {
     /// `{ offsets, ids, scores, distances, textScores, vectorScores, paths, evaluations }`,
@@ -51,8 +53,10 @@ extern "C" {
 /// vectorScores: Float32Array, paths: string[], evaluations: Float64Array, metadata?:
 /// (object | null)[], vectors?: Float32Array, texts?: (string | null)[] }`. Query `q`'s hits
 /// are entries `offsets[q]` to `offsets[q + 1]` of each column; a distance or a per-ranking
-/// score a hit has not is NaN; `metadata` and `texts` are there when any hit has some,
-/// `vectors` (hit `i` at `i·dim`) when the hits have their vectors.
+/// score a hit has not is NaN. `textScores` is there when any hit has a BM25 score,
+/// `vectorScores` when a vector score differs from a hit's score (hybrid; elsewhere a hit with
+/// a distance has its score as its vector score), `metadata` and `texts` when any hit has
+/// some, `vectors` (hit `i` at `i·dim`) when the hits have their vectors.
 pub fn result_set(found: &[SearchResults]) -> Result<JsValue, JsValue> {
     let hits = || found.iter().flat_map(|r| r.hits.iter());
     let ids: String = hits().map(|h| h.id.as_str()).collect();
@@ -70,9 +74,22 @@ pub fn result_set(found: &[SearchResults]) -> Result<JsValue, JsValue> {
     }
     let scores: Vec<f32> = hits().map(|h| h.score).collect();
     let distances: Vec<f32> = hits().map(|h| h.distance).collect();
+    // The per-ranking columns only when they say more than `scores` and `distances` do: a
+    // vector search (the common case) posts neither.
     let nan = |s: Option<f32>| s.unwrap_or(f32::NAN);
-    let text_scores: Vec<f32> = hits().map(|h| nan(h.scores.text)).collect();
-    let vector_scores: Vec<f32> = hits().map(|h| nan(h.scores.vector)).collect();
+    let text_scores: Vec<f32> = match hits().any(|h| h.scores.text.is_some()) {
+        true => hits().map(|h| nan(h.scores.text)).collect(),
+        false => Vec::new(),
+    };
+    let fused = hits().any(|h| {
+        h.scores
+            .vector
+            .is_some_and(|v| v.to_bits() != h.score.to_bits())
+    });
+    let vector_scores: Vec<f32> = match fused {
+        true => hits().map(|h| nan(h.scores.vector)).collect(),
+        false => Vec::new(),
+    };
     let paths: Vec<u8> = (found.iter())
         .map(|r| match r.path {
             SearchPath::Graph => 0,
