@@ -201,6 +201,7 @@ test('bad text input is a typed error naming the field', async () => {
       mode: await code(t.search('hello', { mode: 'fuzzy' })),
       fusion: await code(t.search('hello', { fusion: { method: 'borda' } })),
       noVector: await code(t.insert({ id: 'b', text: 'no vector, no embedder' })),
+      zeroTimeout: await code(open(`${name}-zero`, { dimensions: 2, embedTimeoutMs: 0 })),
       count: await t.count(),
     });
     await t.destroy();
@@ -213,6 +214,7 @@ test('bad text input is a typed error naming the field', async () => {
   assert.deepEqual([r.mode[0], /options\.mode/.test(r.mode[1])], ['BAD_ARGUMENT', true]);
   assert.deepEqual([r.fusion[0], /options\.fusion\.method/.test(r.fusion[1])], ['BAD_ARGUMENT', true]);
   assert.equal(r.noVector[0], 'NO_EMBEDDER');
+  assert.deepEqual([r.zeroTimeout[0], /options\.embedTimeoutMs/.test(r.zeroTimeout[1])], ['INVALID_CONFIG', true]);
   assert.equal(r.count, 0);
   await p.close();
 });

@@ -10,6 +10,7 @@ use crate::error::{SearchError, TextError};
 use crate::filter::Filter;
 use crate::index::{flat, Scratch, SearchPath};
 use crate::limits::{MAX_EF, MAX_K};
+use crate::text::postings::{QueryTerms, TextIndex};
 use crate::text::{fuse, Fusion, Ranked, MAX_TEXT_BYTES};
 use crate::vectors::Slot;
 
@@ -222,8 +223,8 @@ impl Collection {
             SearchMode::Vector => None,
             mode => Some(self.text_query(query.text, mode.name())?),
         };
-        if query.mode == SearchMode::Text {
-            return Ok(self.search_text(query, text.unwrap_or_default()));
+        if let (SearchMode::Text, Some((ix, terms))) = (query.mode, &text) {
+            return Ok(self.search_text(query, ix, terms));
         }
         let q = self.vectors.prepare_query(query.vector)?;
         let mut own;
@@ -236,7 +237,7 @@ impl Collection {
             }
         };
         let metric = self.config.metric;
-        let Some(text) = text else {
+        let Some((ix, terms)) = text else {
             let path = self.find(&q, query.k, ef, query.filter, scratch);
             let evaluations = scratch.take_evaluations();
             self.evaluations.fetch_add(evaluations, Ordering::Relaxed);
@@ -265,7 +266,7 @@ impl Collection {
                 score: metric.score(c.distance),
             })
             .collect();
-        let (texts, _) = self.text_ranking(text, depth, query.filter);
+        let (texts, _) = self.text_ranking(ix, &terms, depth, query.filter);
         let fused = fuse(query.fusion, &texts, &vector);
         let mut hits = Vec::with_capacity(query.k);
         for r in fused.into_iter().take(query.k) {
@@ -285,7 +286,7 @@ impl Collection {
                     .iter()
                     .find(|t| t.slot == r.slot)
                     .map(|t| t.score)
-                    .or_else(|| self.text.as_ref()?.score_of(text, r.slot)),
+                    .or_else(|| ix.score_terms(&terms, r.slot)),
                 vector: (!distance.is_nan()).then(|| metric.score(distance)),
             };
             hits.extend(self.hit(slot, r.score, distance, scores, query));
@@ -299,15 +300,13 @@ impl Collection {
         })
     }
 
-    /// The query text of a text or hybrid search, checked.
-    fn text_query<'q>(
+    /// The text index and the query text's terms of a text or hybrid search, checked.
+    fn text_query(
         &self,
-        text: Option<&'q str>,
+        text: Option<&str>,
         mode: &'static str,
-    ) -> Result<&'q str, SearchError> {
-        if self.text.is_none() {
-            return Err(TextError::Disabled.into());
-        }
+    ) -> Result<(&TextIndex, QueryTerms), SearchError> {
+        let ix = self.text.as_ref().ok_or(TextError::Disabled)?;
         let text = text.ok_or(SearchError::Missing {
             mode,
             needs: "a query text",
@@ -319,22 +318,30 @@ impl Collection {
             }
             .into());
         }
-        Ok(text)
+        Ok((ix, ix.query(text)))
     }
 
-    /// The best `k` BM25 matches of `text` among live records matching `filter`, and the
+    /// The best `k` BM25 matches of `terms` among live records matching `filter`, and the
     /// postings read.
-    fn text_ranking(&self, text: &str, k: usize, filter: Option<&Filter>) -> (Vec<Ranked>, u64) {
-        let Some(ix) = &self.text else {
-            return (Vec::new(), 0);
-        };
-        ix.search(text, k, |s| {
+    fn text_ranking(
+        &self,
+        ix: &TextIndex,
+        terms: &QueryTerms,
+        k: usize,
+        filter: Option<&Filter>,
+    ) -> (Vec<Ranked>, u64) {
+        ix.search_terms(terms, k, |s| {
             self.live[s as usize] && filter.is_none_or(|f| f.matches(self.meta_value(Slot(s))))
         })
     }
 
-    fn search_text(&self, query: &SearchQuery<'_>, text: &str) -> SearchResults {
-        let (ranked, _) = self.text_ranking(text, query.k, query.filter);
+    fn search_text(
+        &self,
+        query: &SearchQuery<'_>,
+        ix: &TextIndex,
+        terms: &QueryTerms,
+    ) -> SearchResults {
+        let (ranked, _) = self.text_ranking(ix, terms, query.k, query.filter);
         let hits = ranked
             .iter()
             .filter_map(|r| {

@@ -246,9 +246,16 @@ impl Database {
         }
         self.coll.enable_text(config);
         self.manifest.config = *self.coll.config();
+        Some(self.commit_folded())
+    }
+
+    /// A change of the manifest's own (a setting), given a sequence number of its own and
+    /// folded at once: readers at an older number reload, and the manifest that holds the
+    /// setting is the state they reload. One batch.
+    fn commit_folded(&mut self) -> WriteBatch {
         let mut batch = self.commit();
         batch.append(self.checkpoint().unwrap_or_default());
-        Some(batch)
+        batch
     }
 
     /// [`Collection::upsert_with`], returning the batch that commits it.
@@ -274,9 +281,7 @@ impl Database {
             return None;
         }
         self.manifest.embedder = Some(name.to_owned());
-        let mut batch = self.commit();
-        batch.append(self.checkpoint().unwrap_or_default());
-        Some(batch)
+        Some(self.commit_folded())
     }
 
     /// Deletes every id or none (an unknown id refuses the whole call; an id given twice
@@ -397,8 +402,8 @@ impl Database {
 
     /// Puts the current contents of one page under a new generation and deletes the old one.
     fn write_page(&mut self, kind: PageKind, page: u32, batch: &mut WriteBatch) {
-        let empty = |t: &crate::text::postings::TextIndex| t.bucket(page).is_empty();
-        if kind == PageKind::Text && self.coll.text.as_ref().is_none_or(empty) {
+        let used = |t: &crate::text::postings::TextIndex| t.bucket_used(page);
+        if kind == PageKind::Text && !self.coll.text.as_ref().is_some_and(used) {
             if let Some(old) = self.manifest.pages.remove(&(kind, page)) {
                 batch.deletes.push(kind.key(page, old));
             }

@@ -89,7 +89,30 @@ impl Manifest {
     }
 }
 
+/// A page list of the manifest: `u32 count` and `count × (u32 page, u64 gen)`.
+fn get_pages(
+    r: &mut Reader<'_>,
+    kind: PageKind,
+    pages: &mut BTreeMap<(PageKind, u32), u64>,
+) -> Result<(), RecordError> {
+    for _ in 0..r.u32()? {
+        let p = r.u32()?;
+        pages.insert((kind, p), r.u64()?);
+    }
+    Ok(())
+}
+
 impl Manifest {
+    /// The page list of `kind`, as [`get_pages`] reads it.
+    fn put_pages(&self, w: &mut Writer, kind: PageKind) {
+        let pages = self.pages.range((kind, 0)..=(kind, u32::MAX));
+        w.u32(pages.clone().count() as u32);
+        for (&(_, p), &g) in pages {
+            w.u32(p);
+            w.u64(g);
+        }
+    }
+
     /// The sealed record (the version 2 layout, which versions 3 and 4 always write, then
     /// version 4's text pages).
     pub fn encode(&self, key: &str) -> Vec<u8> {
@@ -99,17 +122,7 @@ impl Manifest {
         put_header(&mut w, &self.header);
         w.u64(self.next_gen);
         for kind in KINDS.into_iter().chain([PageKind::Codes]) {
-            let pages: Vec<(u32, u64)> = self
-                .pages
-                .iter()
-                .filter(|((k, _), _)| *k == kind)
-                .map(|((_, p), g)| (*p, *g))
-                .collect();
-            w.u32(pages.len() as u32);
-            for (p, g) in pages {
-                w.u32(p);
-                w.u64(g);
-            }
+            self.put_pages(&mut w, kind);
         }
         match &self.int8 {
             Some(q) => {
@@ -123,15 +136,7 @@ impl Manifest {
             }
             None => w.u8(0),
         }
-        let text: Vec<(u32, u64)> = (self.pages.iter())
-            .filter(|((k, _), _)| *k == PageKind::Text)
-            .map(|((_, p), g)| (*p, *g))
-            .collect();
-        w.u32(text.len() as u32);
-        for (p, g) in text {
-            w.u32(p);
-            w.u64(g);
-        }
+        self.put_pages(&mut w, PageKind::Text);
         w.bytes(self.embedder.as_deref().unwrap_or_default().as_bytes());
         seal(key, Kind::Manifest, &w.0)
     }
@@ -148,10 +153,7 @@ impl Manifest {
         let mut pages = BTreeMap::new();
         let v2 = version >= 2;
         for kind in KINDS.into_iter().chain(v2.then_some(PageKind::Codes)) {
-            for _ in 0..r.u32()? {
-                let p = r.u32()?;
-                pages.insert((kind, p), r.u64()?);
-            }
+            get_pages(&mut r, kind, &mut pages)?;
         }
         let int8 = match v2 && r.u8()? == 1 {
             false => None,
@@ -176,10 +178,7 @@ impl Manifest {
         };
         let mut embedder = None;
         if version >= 4 {
-            for _ in 0..r.u32()? {
-                let p = r.u32()?;
-                pages.insert((PageKind::Text, p), r.u64()?);
-            }
+            get_pages(&mut r, PageKind::Text, &mut pages)?;
             let name = String::from_utf8(r.bytes()?.to_vec())
                 .map_err(|_| r.corrupt("the embedder's name is not UTF-8"))?;
             embedder = (!name.is_empty()).then_some(name);

@@ -35,6 +35,10 @@ struct Term {
     postings: Vec<Posting>,
 }
 
+/// A query's known terms (by id) with their counts in the query ([`TextIndex::query`]).
+#[derive(Debug)]
+pub struct QueryTerms(Vec<(u32, u32)>);
+
 /// A query's accumulators, kept between searches.
 #[derive(Debug, Default)]
 struct Scratch {
@@ -168,15 +172,16 @@ impl TextIndex {
         sorted_ids(ids)
     }
 
-    /// [`TextIndex::term_counts`] of a query: known terms only, the dictionary unchanged.
-    fn query_counts(&self, text: &str) -> Vec<(u32, u32)> {
+    /// A query's known terms with their counts, the dictionary unchanged: tokenized once for
+    /// every use of the query ([`TextIndex::search_terms`], [`TextIndex::score_terms`]).
+    pub fn query(&self, text: &str) -> QueryTerms {
         let mut ids = Vec::new();
         self.analyzer.each_term(text, |t| {
             if let Some(&id) = self.dict.get(t) {
                 ids.push((id, 1));
             }
         });
-        sorted_ids(ids)
+        QueryTerms(sorted_ids(ids))
     }
 
     fn note(&mut self, bucket: u32) {
@@ -291,25 +296,27 @@ impl TextIndex {
             .collect()
     }
 
+    /// Whether bucket `bucket` holds a term some record holds (its text page is not empty).
+    pub fn bucket_used(&self, bucket: u32) -> bool {
+        (self.buckets[bucket as usize].iter())
+            .any(|&id| !self.terms[id as usize].postings.is_empty())
+    }
+
     /// Buckets holding at least one term some record holds.
     pub fn used_buckets(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..TEXT_BUCKETS).filter(|&b| {
-            self.buckets[b as usize]
-                .iter()
-                .any(|&id| !self.terms[id as usize].postings.is_empty())
-        })
+        (0..TEXT_BUCKETS).filter(|&b| self.bucket_used(b))
     }
 
     /// The BM25 score of `slot` for `query` alone (`None` when it holds no query term):
     /// one binary search per query term.
-    pub fn score_of(&self, query: &str, slot: u32) -> Option<f32> {
+    pub fn score_terms(&self, query: &QueryTerms, slot: u32) -> Option<f32> {
         if self.docs == 0 {
             return None;
         }
         let avgdl = self.tokens as f32 / self.docs as f32;
         let dl = *self.lengths.get(slot as usize)?;
         let mut score = None;
-        for (id, qtf) in self.query_counts(query) {
+        for &(id, qtf) in &query.0 {
             let list = &self.terms[id as usize].postings;
             if let Ok(at) = list.binary_search_by_key(&slot, |p| p.slot) {
                 let idf = Bm25::idf(list.len() as u32, self.docs);
@@ -320,15 +327,16 @@ impl TextIndex {
         score
     }
 
-    /// The best `k` records for `query` by BM25 among those `accept` takes, best first
-    /// (equal scores: lower slot first), and how many postings were read. Exact:
+    /// The best `k` records for `query` (its terms, [`TextIndex::query`]) by BM25 among those
+    /// `accept` takes, best first (equal scores: lower slot first), and how many postings were
+    /// read. Exact:
     /// term-at-a-time into one accumulator per slot, then the best `k` kept in order (a
     /// candidate is placed by binary search only when it beats the `k`-th); `accept` is
     /// asked only of records that would be kept, so a filter costs little and still yields
     /// `k` whenever `k` matching records hold a query term.
-    pub fn search(
+    pub fn search_terms(
         &self,
-        query: &str,
+        query: &QueryTerms,
         k: usize,
         mut accept: impl FnMut(u32) -> bool,
     ) -> (Vec<Ranked>, u64) {
@@ -349,7 +357,7 @@ impl TextIndex {
         }
         let avgdl = self.tokens as f32 / self.docs as f32;
         let mut read = 0u64;
-        for (id, qtf) in self.query_counts(query) {
+        for &(id, qtf) in &query.0 {
             let list = &self.terms[id as usize].postings;
             let idf = Bm25::idf(list.len() as u32, self.docs);
             read += list.len() as u64;
@@ -412,6 +420,15 @@ mod tests {
         })
     }
 
+    fn search(
+        ix: &TextIndex,
+        q: &str,
+        k: usize,
+        accept: impl FnMut(u32) -> bool,
+    ) -> (Vec<Ranked>, u64) {
+        ix.search_terms(&ix.query(q), k, accept)
+    }
+
     fn ids(r: &[Ranked]) -> Vec<u32> {
         r.iter().map(|r| r.slot).collect()
     }
@@ -422,7 +439,7 @@ mod tests {
         ix.set(0, Some("apple banana apple".into()));
         ix.set(1, Some("banana cherry".into()));
         ix.set(2, Some("cherry".into()));
-        let (r, read) = ix.search("apple cherry", 10, |_| true);
+        let (r, read) = search(&ix, "apple cherry", 10, |_| true);
         assert_eq!(read, 3);
         let avgdl = 6.0 / 3.0;
         let bm = Bm25::default();
@@ -441,9 +458,9 @@ mod tests {
         for s in [5, 1, 3] {
             ix.set(s, Some("same words".into()));
         }
-        assert_eq!(ids(&ix.search("words", 10, |_| true).0), [1, 3, 5]);
-        assert_eq!(ids(&ix.search("words", 2, |_| true).0), [1, 3]);
-        assert_eq!(ids(&ix.search("words", 2, |s| s != 1).0), [3, 5]);
+        assert_eq!(ids(&search(&ix, "words", 10, |_| true).0), [1, 3, 5]);
+        assert_eq!(ids(&search(&ix, "words", 2, |_| true).0), [1, 3]);
+        assert_eq!(ids(&search(&ix, "words", 2, |s| s != 1).0), [3, 5]);
     }
 
     #[test]
@@ -461,12 +478,12 @@ mod tests {
         assert_eq!(churned.terms(), fresh.terms());
         for q in ["fox", "red", "jumps blue", "green"] {
             assert_eq!(
-                churned.search(q, 5, |_| true),
-                fresh.search(q, 5, |_| true),
+                search(&churned, q, 5, |_| true),
+                search(&fresh, q, 5, |_| true),
                 "{q}"
             );
         }
-        assert!(churned.search("green", 5, |_| true).0.is_empty());
+        assert!(search(&churned, "green", 5, |_| true).0.is_empty());
     }
 
     #[test]
@@ -489,7 +506,7 @@ mod tests {
         }
         back.finish_restore();
         for q in ["two", "one four", "three"] {
-            assert_eq!(back.search(q, 5, |_| true), ix.search(q, 5, |_| true));
+            assert_eq!(search(&back, q, 5, |_| true), search(&ix, q, 5, |_| true));
         }
         let wrong = (bucket_of("zzz") + 1) % TEXT_BUCKETS;
         assert!(back.restore_postings(wrong, "zzz", vec![]).is_err());

@@ -166,13 +166,16 @@ pub async fn attach_embedder(name: &str, opts: &OpenOptions) -> Result<(), Error
         let message = format!("the embedder {label:?} makes {dims}-dimensional vectors; the database has {has} dimensions");
         return Err(ErrorInfo::new("INVALID_CONFIG", message));
     }
-    if let Some(r) = recorded.filter(|r| *r != label) {
+    if let Some(r) = recorded.as_ref().filter(|r| **r != label) {
         let message = format!("the database was built with the embedder {r:?}, not {label:?}; open it with that one or without an embedder");
         return Err(ErrorInfo::new("CONFIG_MISMATCH", message));
     }
-    let record = label.clone();
-    e.commit(move |db| Ok(((), db.record_embedder(&record).unwrap_or_default())))
-        .await?;
+    // Recorded at its first use only: later opens write nothing.
+    if recorded.is_none() {
+        let record = label.clone();
+        e.commit(move |db| Ok(((), db.record_embedder(&record).unwrap_or_default())))
+            .await?;
+    }
     *e.embedder.borrow_mut() = loaded;
     Ok(())
 }

@@ -300,7 +300,12 @@ pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
             text: text(&f)?,
             text_settings: f.get("text").is_some_and(|t| t.is_object()),
             embedder: embedder(&f)?,
-            embed_timeout_ms: f.whole("embedTimeoutMs", 3.6e6)?.filter(|&ms| ms > 0.0),
+            embed_timeout_ms: match f.whole("embedTimeoutMs", 3.6e6)? {
+                Some(ms) if ms < 1.0 => {
+                    return Err(f.refuse("embedTimeoutMs", "expected at least 1 (ms)"))
+                }
+                ms => ms,
+            },
         })
     };
     read().map_err(|e| ErrorInfo {

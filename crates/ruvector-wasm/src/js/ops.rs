@@ -327,16 +327,7 @@ pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let ids: Vec<String> = match ids.as_string() {
         Some(s) => vec![s],
-        None => ids
-            .dyn_into::<Array>()
-            .ok()
-            .and_then(|a| a.iter().map(|id| id.as_string()).collect())
-            .ok_or_else(|| {
-                fail(bad_argument(
-                    "ids",
-                    "expected a string or an array of strings",
-                ))
-            })?,
+        None => strings_from("ids", &ids)?,
     };
     commit(&e, move |db| {
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
