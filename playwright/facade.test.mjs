@@ -1,8 +1,13 @@
 // The JS facade (web/index.js) in headless Chromium: every method, every event, typed
-// errors, workers shared per name and ended with the last handle, and AbortSignal.
+// errors, workers shared per name and ended with the last handle, and AbortSignal. Under
+// RUVECTOR_PLATFORM=node the same tests run against the Node entry (node/index.js), but for
+// those about tabs and page workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { suite, openPage, unique } from './harness.mjs';
+import { suite, openPage, unique, NODE } from './harness.mjs';
+
+/** Skips a test about tabs or a page's workers under Node, saying why. */
+const browserOnly = NODE ? { skip: 'about browser tabs and page workers (test-node/ covers processes)' } : {};
 
 // Under RUVECTOR_BUILD=scalar (the second run of `make test`) databases open with simd: false.
 const SCALAR = process.env.RUVECTOR_BUILD === 'scalar';
@@ -96,7 +101,8 @@ test('every Database method round-trips through the worker', async () => {
   assert.equal(r.reopenedCount, 2);
   assert.equal(r.reopenedDims, 3);
   assert.deepEqual(r.listedAfter, []);
-  assert.equal(r.persistAnswer, 'boolean', 'persist: true reports the browser\'s answer');
+  // In Node there is no browser to ask: null.
+  assert.equal(r.persistAnswer, NODE ? 'object' : 'boolean', 'persist: true reports the browser\'s answer');
   await p.close();
 });
 
@@ -264,7 +270,7 @@ test('searchMany answers each query as search does, in one round trip; a view po
   await p.close();
 });
 
-test('one worker per name: two opens share it, it ends with the last handle', async () => {
+test('one worker per name: two opens share it, it ends with the last handle', browserOnly, async () => {
   const p = await page();
   const name = unique('shared');
   const r = await p.evaluate(async (name) => {
@@ -296,7 +302,7 @@ test('one worker per name: two opens share it, it ends with the last handle', as
   await p.close();
 });
 
-test('deleteDatabase waits for a connection elsewhere that does not close, calls blocked, and resolves once the database is gone', async () => {
+test('deleteDatabase waits for a connection elsewhere that does not close, calls blocked, and resolves once the database is gone', browserOnly, async () => {
   const context = await env.browser.newContext();
   const a = await page(context);
   const b = await page(context);
@@ -333,7 +339,7 @@ test('deleteDatabase waits for a connection elsewhere that does not close, calls
   await context.close();
 });
 
-test('events: change, progress, blocked (another tab deletes), terminated (the worker failed)', async () => {
+test('events: change, progress, blocked (another tab deletes), terminated (the worker failed)', browserOnly, async () => {
   const context = await env.browser.newContext();
   const a = await page(context);
   const b = await page(context);

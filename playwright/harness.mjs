@@ -1,14 +1,47 @@
 // Shared set-up of the browser suites: one server and one Chromium per test file, pages
-// that log their errors, and unique database names.
+// that log their errors, and unique database names. Under RUVECTOR_PLATFORM=node a suite runs
+// in Node instead: `window.rv` is the Node entry (node/index.js), a "page" evaluates its
+// functions in this process, and databases go to a fresh temporary directory.
 import { before, after } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
+
+/** True when the suites run against the Node entry rather than in Chromium. */
+export const NODE = process.env.RUVECTOR_PLATFORM === 'node';
+
+function nodeSuite() {
+  const env = { dir: null, cwd: process.cwd() };
+  before(async () => {
+    env.dir = await mkdtemp(join(tmpdir(), 'ruvector-node-suite-'));
+    process.chdir(env.dir); // the default path, ./ruvector-data, lands in it
+    globalThis.window = { rv: await import('../node/index.js') };
+    // Tests that watch what the facade posts patch Worker.prototype: Node's is worker_threads'.
+    globalThis.Worker ??= (await import('node:worker_threads')).Worker;
+  });
+  after(async () => {
+    process.chdir(env.cwd);
+    await rm(env.dir, { recursive: true, force: true });
+  });
+  return env;
+}
+
+/** A stand-in for a page in Node: `evaluate(fn, arg)` runs `fn(arg)` here. */
+function nodePage() {
+  return {
+    evaluate: async (fn, arg) => fn(arg),
+    close: async () => {},
+  };
+}
 
 /**
  * Starts a server and a browser for this test file; fields are set once `before` ran.
  * `isolated` serves with COOP/COEP headers; `args` are extra Chromium flags.
  */
 export function suite({ isolated = false, args = [] } = {}) {
+  if (NODE) return nodeSuite();
   const env = { server: null, browser: null };
   before(async () => {
     env.server = await serve(0, { isolated });
@@ -23,6 +56,7 @@ export function suite({ isolated = false, args = [] } = {}) {
 
 /** A page (in `context`, else a fresh context of its own) at `path`, once `window.rvReady`. */
 export async function openPage(env, path, context = null) {
+  if (NODE) return nodePage();
   const p = await (context ?? env.browser).newPage();
   p.on('pageerror', (e) => console.log('page error:', e.message));
   await p.goto(`${env.server.url}${path}`);

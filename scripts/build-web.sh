@@ -129,10 +129,13 @@
 # search posts none, as before issue 26): +0.5 KB, to 333,409 B; ceiling to 333,500.
 # Review mends (a query tokenized once per search, manifest page lists in one helper, delete's
 # ids read by the shared string-list reader): 333,032 B.
+# Node from the same wasm (issue 28): the store of record can be a host's files instead of
+# IndexedDB (engine/files.rs: the host binding, the dispatch in idb.rs), so that Node runs the
+# browser's build rather than a third one: +2.3 KB, to 335,363 B; ceiling to 335,500.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-333500} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-335500} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 
@@ -165,7 +168,7 @@ fi
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
 size() { wc -c < "$1" | tr -d ' '; }
 sum_gz() { local t=0 f; for f in "$@"; do [ -f "$f" ] && t=$(( t + $(gz "$f") )); done; echo $t; }
-page=$(sum_gz web/pkg/simd/ruvector_bg.wasm web/pkg/simd/ruvector.js worker/worker.js web/index.js web/results.js web/simd.js)
+page=$(sum_gz web/pkg/simd/ruvector_bg.wasm web/pkg/simd/ruvector.js worker/worker.js worker/serve.js web/index.js web/database.js web/results.js web/embed.js web/simd.js)
 peer=$(sum_gz node_modules/hnswlib-wasm/dist/hnswlib.js node_modules/hnswlib-wasm/dist/hnswlib-317962d7.js)
 cat > web/pkg/sizes.json <<JSON
 {

@@ -24,7 +24,7 @@ export type ErrorCode =
   | 'INVALID_ID' | 'DUPLICATE_ID' | 'INVALID_METADATA' | 'TOO_LARGE' | 'MISSING_VECTOR' | 'NOT_FOUND'
   | 'INVALID_FILTER' | 'INVALID_K' | 'INVALID_EF' | 'FULL' | 'QUOTA_EXCEEDED' | 'STORAGE' | 'CORRUPT'
   | 'NEWER_FORMAT' | 'ALREADY_EXISTS' | 'NO_INDEXEDDB' | 'UNSUPPORTED' | 'TERMINATED'
-  | 'NO_TEXT_INDEX' | 'INVALID_QUERY' | 'NO_EMBEDDER' | 'EMBEDDER_FAILED' | 'INTERNAL';
+  | 'NO_TEXT_INDEX' | 'INVALID_QUERY' | 'NO_EMBEDDER' | 'EMBEDDER_FAILED' | 'LOCKED' | 'INTERNAL';
 
 /** Every failure, with a stable `code`. */
 export declare class RuvectorError extends Error {

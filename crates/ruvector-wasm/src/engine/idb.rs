@@ -27,6 +27,7 @@ use web_sys::{
     IdbTransactionMode, IdbTransactionOptions,
 };
 
+use super::files::{self, FileDb};
 use crate::errors::ErrorInfo;
 use crate::protocol::Durability;
 
@@ -177,10 +178,21 @@ impl RecordSource for Records {
     }
 }
 
-/// An open ruvector database in IndexedDB.
+/// Where an [`Idb`]'s records are.
+enum Conn {
+    /// IndexedDB, with the handler that closes the connection on `versionchange`.
+    Browser {
+        raw: IdbDatabase,
+        _on_version_change: Closure<dyn FnMut(JsValue)>,
+    },
+    /// The host's files (Node): [`super::files`].
+    Files(FileDb),
+}
+
+/// An open ruvector database in its store of record: IndexedDB in a browser, the host's
+/// files where the worker has a record host ([`super::files`]).
 pub struct Idb {
-    raw: IdbDatabase,
-    _on_version_change: Closure<dyn FnMut(JsValue)>,
+    conn: Conn,
     /// Test hook: this many coming writes fail, storing nothing, as an aborted transaction
     /// would.
     pub fail_writes: std::cell::Cell<u32>,
@@ -193,6 +205,12 @@ impl Idb {
         name: &str,
         on_version_change: impl Fn() + 'static,
     ) -> Result<Idb, ErrorInfo> {
+        if files::hosted() {
+            return Ok(Idb {
+                conn: Conn::Files(files::open(name)?),
+                fail_writes: std::cell::Cell::new(0),
+            });
+        }
         let full_name = super::storage_name(name);
         let rexie = Rexie::builder(&full_name)
             .version(VERSION)
@@ -216,8 +234,10 @@ impl Idb {
         });
         raw.set_onversionchange(Some(handler.as_ref().unchecked_ref()));
         Ok(Idb {
-            raw,
-            _on_version_change: handler,
+            conn: Conn::Browser {
+                raw,
+                _on_version_change: handler,
+            },
             fail_writes: std::cell::Cell::new(0),
         })
     }
@@ -293,10 +313,13 @@ impl Idb {
         let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
         let names: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
         let asked = &names;
-        let values = self
-            .in_read_transaction(|store| async move { get_each(&store, asked).await })
-            .await
-            .map_err(fail)?;
+        let values = match &self.conn {
+            Conn::Files(f) => f.values(asked)?,
+            Conn::Browser { .. } => self
+                .in_read_transaction(|store| async move { get_each(&store, asked).await })
+                .await
+                .map_err(fail)?,
+        };
         let (found, values): (Array, Array) = names
             .iter()
             .zip(values)
@@ -325,6 +348,9 @@ impl Idb {
     /// Keys and values of each range, all in one read-only transaction; the values of a
     /// range that wants none are not read (its array of values is empty).
     async fn read_ranges(&self, ranges: &[KeyRange]) -> Result<Vec<(Array, Array)>, ErrorInfo> {
+        if let Conn::Files(f) = &self.conn {
+            return f.ranges(ranges);
+        }
         let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
         let read = |store: IdbObjectStore| async move {
             let mut requests = Vec::with_capacity(ranges.len());
@@ -364,7 +390,7 @@ impl Idb {
         &self,
         read: impl FnOnce(IdbObjectStore) -> F,
     ) -> Result<T, JsValue> {
-        let tx = self.raw.transaction_with_str(STORE)?;
+        let tx = self.browser()?.transaction_with_str(STORE)?;
         let done = Promise::new(&mut |resolve, reject| {
             tx.set_oncomplete(Some(&resolve));
             tx.set_onabort(Some(&reject));
@@ -382,8 +408,11 @@ impl Idb {
     /// True when the store holds no record (a count, not a read of the values).
     pub async fn is_empty(&self) -> Result<bool, ErrorInfo> {
         let fail = |e: JsValue| ErrorInfo::new("STORAGE", js_message(&e));
-        let req = self
-            .raw
+        let raw = match &self.conn {
+            Conn::Files(f) => return Ok(f.is_empty()),
+            Conn::Browser { raw, .. } => raw,
+        };
+        let req = raw
             .transaction_with_str(STORE)
             .and_then(|tx| tx.object_store(STORE))
             .and_then(|store| store.count())
@@ -403,13 +432,20 @@ impl Idb {
             self.fail_writes.set(self.fail_writes.get() - 1);
             return Err(BackendError::Failed("a failure injected by a test".into()));
         }
+        let raw = match &self.conn {
+            Conn::Files(f) => {
+                let strict = durability == Durability::Strict;
+                f.store(batch, strict).await?;
+                return Ok(if strict { "strict" } else { "relaxed" }.into());
+            }
+            Conn::Browser { raw, .. } => raw,
+        };
         let opts = IdbTransactionOptions::new();
         opts.set_durability(match durability {
             Durability::Strict => IdbTransactionDurability::Strict,
             Durability::Relaxed => IdbTransactionDurability::Relaxed,
         });
-        let tx = self
-            .raw
+        let tx = raw
             .transaction_with_str_and_mode_and_options(STORE, IdbTransactionMode::Readwrite, &opts)
             .map_err(|e| fail(&e))?;
         let reported = Reflect::get(&tx, &JsValue::from_str("durability"))
@@ -482,13 +518,29 @@ impl Idb {
 
     /// Closes the connection.
     pub fn close(&self) {
-        self.raw.set_onversionchange(None);
-        self.raw.close();
+        match &self.conn {
+            Conn::Files(f) => f.shut(),
+            Conn::Browser { raw, .. } => {
+                raw.set_onversionchange(None);
+                raw.close();
+            }
+        }
+    }
+
+    /// The IndexedDB connection; an error for a database in files (no transactions there).
+    fn browser(&self) -> Result<&IdbDatabase, JsValue> {
+        match &self.conn {
+            Conn::Browser { raw, .. } => Ok(raw),
+            Conn::Files(_) => Err(JsValue::from_str("not an IndexedDB database")),
+        }
     }
 }
 
 /// Names of the ruvector databases of this origin (`indexedDB.databases()`).
 pub async fn list() -> Result<Vec<String>, ErrorInfo> {
+    if files::hosted() {
+        return files::list();
+    }
     let f = factory()?;
     let call = Reflect::get(&f, &JsValue::from_str("databases"))
         .ok()
@@ -535,6 +587,9 @@ pub enum OnBlocked {
 /// connection stays open the request waits (reported through `on_blocked`) and completes
 /// when that connection closes.
 pub async fn delete(name: &str, on_blocked: OnBlocked) -> Result<(), ErrorInfo> {
+    if files::hosted() {
+        return files::delete(name);
+    }
     let req = factory()?
         .delete_database(&super::storage_name(name))
         .map_err(|e| ErrorInfo::new("STORAGE", js_message(&e)))?;

@@ -42,6 +42,7 @@ use crate::protocol::Durability;
 pub mod bulk;
 pub mod cache;
 pub mod embedder;
+pub mod files;
 pub mod idb;
 pub mod lifecycle;
 pub mod locks;

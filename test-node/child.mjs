@@ -1,0 +1,36 @@
+// A second process for the Node tests: `node child.mjs <dir> <name> <what>`.
+//   hold    opens the database and keeps it open until killed ("open" on stdout once it is)
+//   writer  inserts one vector at a time, printing each acknowledged id, until killed
+//   idle    opens, inserts one vector and returns without closing (the process must exit)
+//   fill    inserts until a write fails; prints the acknowledged count and the error's code
+import { open } from '../node/index.js';
+
+const [dir, name, what] = process.argv.slice(2);
+const say = (s) => process.stdout.write(`${s}\n`);
+const vec = (i) => Float32Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j) + 1.5);
+
+const db = await open(name, { path: dir, dimensions: 8, durability: what === 'relaxed' ? 'relaxed' : 'strict' });
+if (what === 'hold') {
+  say('open');
+  setInterval(() => {}, 1 << 30);
+} else if (what === 'writer' || what === 'relaxed') {
+  say('open');
+  for (let i = await db.count(); ; i++) {
+    await db.insert({ id: `v${i}`, vector: vec(i), metadata: { i } });
+    say(`v${i}`);
+  }
+} else if (what === 'idle') {
+  await db.insert({ id: 'only', vector: vec(0) });
+  say('inserted');
+} else if (what === 'fill') {
+  let acked = 0;
+  try {
+    for (let i = 0; ; i++) {
+      await db.insertMany({ vectors: Float32Array.from({ length: 8 * 200 }, (_, j) => Math.cos(i * 1600 + j) + 1.5) });
+      acked += 200;
+    }
+  } catch (e) {
+    say(JSON.stringify({ acked, code: e.code, message: e.message, count: await db.count() }));
+  }
+  await db.close();
+}

@@ -1,0 +1,175 @@
+// ruvector-web in Node: databases in a directory, one process at a time (LOCKED), nothing
+// acknowledged lost when the process is killed, typed errors for paths that cannot be written
+// and full or read-only disks, and a process that exits once it has nothing in flight.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, databases, deleteDatabase, importDatabase, RuvectorError } from '../node/index.js';
+
+const CHILD = new URL('./child.mjs', import.meta.url).pathname;
+const CI = process.env.CI === 'true';
+let dir;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ruvector-node-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const vec = (i, d = 8) => Float32Array.from({ length: d }, (_, j) => Math.sin(i * d + j) + 1.5);
+
+/** Starts child.mjs; `lines` collects its stdout lines, `line(pred)` waits for one. */
+function child(name, what, env = {}) {
+  const p = spawn(process.execPath, [CHILD, dir, name, what], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = [];
+  const waiters = [];
+  let buf = '';
+  let err = '';
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      lines.push(l);
+      for (const w of waiters.splice(0)) if (!w(l)) waiters.push(w);
+    }
+  });
+  p.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((ok) => p.on('exit', (code, signal) => ok({ code, signal, err })));
+  const line = (pred) =>
+    new Promise((ok, no) => {
+      const found = lines.find(pred);
+      if (found) return ok(found);
+      waiters.push((l) => (pred(l) ? (ok(l), true) : false));
+      exited.then((x) => no(new Error(`child exited (${x.code ?? x.signal}) first: ${x.err}`)));
+    });
+  return { p, lines, line, exited };
+}
+
+test('a database lives in its directory: reopened, listed, exported, deleted', async () => {
+  const db = await open('notes', { path: dir, dimensions: 8, metric: 'cosine' });
+  await db.insert([
+    { id: 'a', vector: vec(1), metadata: { tag: 'x' } },
+    { id: 'b', vector: vec(2) },
+  ]);
+  await db.upsert('a', { metadata: { tag: 'y' } });
+  await db.close();
+  const entries = await readdir(dir);
+  assert.deepEqual(entries, ['notes'], 'one directory per database');
+  assert.ok((await stat(join(dir, 'notes', 'records.log'))).size > 0);
+
+  const again = await open('notes', { path: dir });
+  assert.equal(await again.count(), 2);
+  assert.deepEqual((await again.get('a')).metadata, { tag: 'y' });
+  const hits = await again.search(vec(2), { k: 1 });
+  assert.equal(hits[0].id, 'b');
+  const file = await again.export();
+  assert.ok(file instanceof Blob);
+  const copy = await importDatabase('notes copy/é', file, { path: dir });
+  assert.equal(await copy.count(), 2);
+  assert.deepEqual((await databases({ path: dir })).sort(), ['notes', 'notes copy/é']);
+  await copy.close();
+  await again.close();
+  await deleteDatabase('notes copy/é', { path: dir });
+  assert.deepEqual(await databases({ path: dir }), ['notes']);
+  // Another directory is another set of databases.
+  const other = join(dir, 'elsewhere');
+  assert.deepEqual(await databases({ path: other }), []);
+  const o = await open('notes', { path: other, dimensions: 2 });
+  assert.equal(await o.count(), 0);
+  await o.destroy();
+  assert.deepEqual(await databases({ path: other }), []);
+});
+
+test('two opens of a name in one process share its worker; another process gets LOCKED', async () => {
+  const a = await open('shared', { path: dir, dimensions: 8 });
+  const b = await open('shared', { path: dir });
+  await a.insert({ id: 'x', vector: vec(3) });
+  assert.equal(await b.count(), 1, 'the second handle sees the first one\'s write');
+  await a.close();
+  await b.close();
+
+  const holder = child('held', 'hold');
+  await holder.line((l) => l === 'open');
+  await assert.rejects(open('held', { path: dir, dimensions: 8 }), (e) => e instanceof RuvectorError && e.code === 'LOCKED' && /process \d+/.test(e.message));
+  await assert.rejects(deleteDatabase('held', { path: dir }), (e) => e.code === 'LOCKED');
+  holder.p.kill('SIGKILL');
+  await holder.exited;
+  // Its holder is gone: the lock is taken over.
+  const mine = await open('held', { path: dir });
+  assert.equal(await mine.count(), 0);
+  await mine.destroy();
+});
+
+test('killed mid-write, the process loses nothing it acknowledged', async () => {
+  const rounds = CI ? 3 : 10;
+  const acked = new Set();
+  for (let r = 0; r < rounds; r++) {
+    const w = child('crash', 'writer');
+    const target = 20 + r * 7;
+    await w.line(() => w.lines.filter((l) => l.startsWith('v')).length >= target);
+    w.p.kill('SIGKILL');
+    await w.exited;
+    for (const l of w.lines) if (l.startsWith('v')) acked.add(l);
+    const db = await open('crash', { path: dir });
+    for (const id of acked) {
+      const got = await db.get(id);
+      assert.ok(got, `${id} was acknowledged before the kill (round ${r})`);
+      // Cosine keeps unit vectors and their norms: the original comes back within rounding.
+      const want = vec(Number(id.slice(1)));
+      assert.ok(got.vector.every((x, j) => Math.abs(x - want[j]) < 1e-5), `${id} came back whole`);
+    }
+    await db.close();
+  }
+  console.log(`# crash rounds: ${rounds}, acknowledged writes checked: ${acked.size}`);
+  await deleteDatabase('crash', { path: dir });
+});
+
+test('a process with databases open but nothing in flight exits by itself', async () => {
+  const c = child('idle', 'idle');
+  const { code } = await c.exited;
+  assert.equal(code, 0);
+  assert.deepEqual(c.lines, ['inserted']);
+  const db = await open('idle', { path: dir });
+  assert.equal(await db.count(), 1, 'its acknowledged write is there');
+  await db.destroy();
+});
+
+test('a path that cannot be written, a full disk and a read-only file system are typed errors that lose nothing', async () => {
+  const file = join(dir, 'a-file');
+  await writeFile(file, 'not a directory');
+  await assert.rejects(open('x', { path: join(file, 'sub'), dimensions: 2 }), (e) => e instanceof RuvectorError && e.code === 'STORAGE' && /a-file/.test(e.message));
+  await assert.rejects(open('x', { path: '', dimensions: 2 }), (e) => e.code === 'BAD_ARGUMENT');
+  await assert.rejects(databases({ path: dir, bogus: 1 }), (e) => e.code === 'BAD_ARGUMENT');
+
+  // A disk that fills after about 200 KiB (simulated in the child's file writes).
+  const full = child('full', 'fill', { RUVECTOR_TEST_FAULT: 'enospc:200000' });
+  const r = JSON.parse(await full.line((l) => l.startsWith('{')));
+  await full.exited;
+  assert.equal(r.code, 'QUOTA_EXCEEDED', r.message);
+  assert.ok(r.acked > 0, 'writes before the disk filled were acknowledged');
+  assert.equal(r.count, r.acked, 'the failed chunk left nothing behind in memory');
+  const db = await open('full', { path: dir });
+  assert.equal(await db.count(), r.acked, 'and nothing behind on disk');
+  await db.close();
+
+  // Read-only: the open itself fails to write its first record, or the first write fails.
+  const ro = child('full', 'fill', { RUVECTOR_TEST_FAULT: 'erofs' });
+  const out = await Promise.race([ro.line((l) => l.startsWith('{')).then(JSON.parse), ro.exited]);
+  await ro.exited;
+  if (out.code !== undefined && typeof out.acked === 'number') {
+    assert.equal(out.code, 'STORAGE');
+    assert.match(out.message, /read-only/);
+    assert.equal(out.acked, 0);
+  } else {
+    assert.match(out.err, /STORAGE|read-only/);
+  }
+  const after = await open('full', { path: dir });
+  assert.equal(await after.count(), r.acked, 'a read-only disk changed nothing');
+  await after.destroy();
+});
