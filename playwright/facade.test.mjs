@@ -47,6 +47,9 @@ test('every Database method round-trips through the worker', async () => {
     await db.delete('d');
     await db.delete(['b']);
     out.countAfter = await db.count();
+    // Delete by filter: how many matched; none is no error.
+    await db.insert([{ id: 'f1', vector: [1, 2, 3], metadata: { section: 'tmp' } }, { id: 'f2', vector: [3, 2, 1], metadata: { section: 'tmp' } }]);
+    out.deletedByFilter = [await db.delete({ filter: { section: 'tmp' } }), await db.delete({ filter: { section: 'tmp' } }), await db.count()];
     const stats = await db.stats();
     out.stats = { len: stats.len, kernel: stats.kernel, transactions: stats.persistence.transactions > 0, wasmMemory: stats.wasmMemory >= 2 ** 16 && stats.wasmMemory % 2 ** 16 === 0 };
     const file = await db.export();
@@ -90,6 +93,7 @@ test('every Database method round-trips through the worker', async () => {
   assert.equal(r.withVectors, true);
   assert.equal(r.countBefore, 4);
   assert.equal(r.countAfter, 2);
+  assert.deepEqual(r.deletedByFilter, [2, 0, 2]);
   assert.deepEqual(r.stats, { len: 2, kernel: SCALAR ? 'portable-wasm32' : 'simd128', transactions: true, wasmMemory: true });
   assert.equal(r.exportIsBlob, true);
   assert.equal(r.copyCount, 2);
@@ -118,6 +122,8 @@ test('errors are RuvectorError instances with stable codes, and change nothing',
     [async () => window.db.insert({ vector: [1, NaN, 2] }), 'NON_FINITE'],
     [async () => window.db.insert([{ id: 'x', vector: [1, 1, 1] }, { id: 'y', vector: [1, 1] }]), 'DIMENSION_MISMATCH'],
     [async () => window.db.delete(['a', 'ghost']), 'NOT_FOUND'],
+    [async () => window.db.delete({ filter: { section: { $regex: 'a' } } }), 'INVALID_FILTER'],
+    [async () => window.db.delete({ filter: 'a' }), 'BAD_ARGUMENT'],
     [async () => window.db.search([1, 2, 3], { k: 0 }), 'INVALID_K'],
     [async () => window.db.search([1, 2, 3], { filter: { $bogus: 1 } }), 'INVALID_FILTER'],
     // A string is a text query: this database has no text index.

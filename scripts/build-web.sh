@@ -131,11 +131,13 @@
 # ids read by the shared string-list reader): 333,032 B.
 # Node from the same wasm (issue 28): the store of record can be a host's files instead of
 # IndexedDB (engine/files.rs: the host binding, the dispatch in idb.rs), so that Node runs the
-# browser's build rather than a third one: +2.3 KB, to 335,363 B; ceiling to 335,500.
+# browser's build rather than a third one: +2.3 KB, to 335,363 B. Delete by filter
+# (`db.delete({ filter })`, which the LangChain and LlamaIndex stores need): +1.1 KB, to
+# 336,454 B; ceiling to 336,600.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-335500} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-336600} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

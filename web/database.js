@@ -487,8 +487,16 @@ export class Database extends EventTarget {
     return this.#call('get', { id });
   }
 
-  /** Deletes one id or several (all or none; `NOT_FOUND` names an unknown one). */
+  /**
+   * Deletes one id or several (all or none; `NOT_FOUND` names an unknown one), or, given
+   * `{ filter }`, every record whose metadata the filter accepts, atomically, resolving to how
+   * many that was.
+   */
   async delete(ids) {
+    if (ids && typeof ids === 'object' && !Array.isArray(ids)) {
+      if (ids.filter === null || typeof ids.filter !== 'object') throw fail('BAD_ARGUMENT', 'delete: expected an id, an array of ids or { filter }');
+      return this.#call('delete', { filter: ids.filter });
+    }
     return this.#call('delete', { ids });
   }
 

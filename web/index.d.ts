@@ -265,6 +265,8 @@ export interface DatabaseOperations {
   upsert(id: string, change: { vector?: VectorLike; metadata?: Metadata | null; text?: string | null }): Promise<'inserted' | 'updated'>;
   get(id: string): Promise<StoredItem | null>;
   delete(ids: string | string[]): Promise<unknown>;
+  /** Deletes every record whose metadata `filter` accepts, atomically; resolves to how many. */
+  delete(where: { filter: Filter }): Promise<number>;
   /** The best `k`: nearest vectors, BM25 text matches, or both fused (see `Query`, `SearchOptions.mode`). */
   search(query: Query, options?: SearchOptions): Promise<SearchResult[]>;
   /**

@@ -359,3 +359,31 @@ fn random_filters_parse_or_fail_typed_and_never_panic() {
     println!("random filters: {parsed} parsed, {refused} refused with typed errors");
     assert!(parsed > 1_000 && refused > 500, "both kinds exercised");
 }
+
+#[test]
+fn ids_where_lists_exactly_the_live_matches() {
+    let mut c = Collection::new(CollectionConfig::new(2)).expect("valid config");
+    let items = (0..50)
+        .map(|i| {
+            let item = Item::new(format!("r{i}"), vec![1.0 + i as f32, 2.0]);
+            match i % 5 {
+                0 => item, // no metadata: matched as null
+                _ => item.with_metadata(json!({ "g": i % 3 })),
+            }
+        })
+        .collect();
+    c.insert_batch(items).expect("valid rows");
+    c.delete("r1").expect("known id");
+    let filter = Filter::parse(&json!({ "g": 1 })).expect("valid filter");
+    let want: Vec<String> = (0..50)
+        .filter(|i| i % 5 != 0 && i % 3 == 1 && *i != 1)
+        .map(|i| format!("r{i}"))
+        .collect();
+    assert_eq!(c.ids_where(&filter), want);
+    let missing = Filter::parse(&json!({ "g": { "$exists": false } })).expect("valid filter");
+    assert_eq!(
+        c.ids_where(&missing).len(),
+        10,
+        "records without metadata match $exists: false"
+    );
+}

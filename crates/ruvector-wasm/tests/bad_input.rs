@@ -69,7 +69,7 @@ async fn every_error_is_typed_and_changes_nothing() {
         ),
         (
             "NOT_FOUND",
-            rv::delete(name.clone(), JsValue::from_str("zz"))
+            rv::delete(name.clone(), JsValue::from_str("zz"), JsValue::UNDEFINED)
                 .await
                 .unwrap_err(),
         ),
@@ -265,7 +265,7 @@ async fn options_are_read_strictly_and_errors_name_the_field() {
         (
             "BAD_ARGUMENT",
             "ids",
-            rv::delete(name.clone(), obj(r#"["a", 2]"#))
+            rv::delete(name.clone(), obj(r#"["a", 2]"#), JsValue::UNDEFINED)
                 .await
                 .unwrap_err(),
         ),

@@ -38,7 +38,7 @@ async fn write_close_reopen_gives_the_same_results_without_distance_work() {
         .unwrap();
         rv::insert(name.clone(), item).await.unwrap();
     }
-    rv::delete(name.clone(), JsValue::from_str("p7"))
+    rv::delete(name.clone(), JsValue::from_str("p7"), JsValue::UNDEFINED)
         .await
         .unwrap();
     rv::upsert(

@@ -97,7 +97,7 @@ async fn the_page_cache_serves_opens_but_is_never_trusted() {
     rv::close(name.clone()).await.unwrap();
     let older = cached(&name).await.expect("cache");
     rv::open(name.clone(), obj(FOLDING)).await.unwrap();
-    rv::delete(name.clone(), JsValue::from_str("s1000"))
+    rv::delete(name.clone(), JsValue::from_str("s1000"), JsValue::UNDEFINED)
         .await
         .unwrap();
     rv::close(name.clone()).await.unwrap();

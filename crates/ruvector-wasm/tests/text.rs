@@ -128,7 +128,9 @@ async fn upserts_and_deletes_change_what_text_finds() {
     )
     .await
     .unwrap();
-    rv::delete(name.clone(), "t2".into()).await.unwrap();
+    rv::delete(name.clone(), "t2".into(), JsValue::UNDEFINED)
+        .await
+        .unwrap();
     assert!(ids(&search("zstd").await.unwrap()).is_empty());
     let insert =
         obj(r#"[{"id": "n", "vector": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1], "text": "zstd again"}]"#);

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::distance::Metric;
 use crate::error::{CreateError, DeleteError, GetError, InsertError, TextError, UpsertError};
+use crate::filter::Filter;
 use crate::ids::{self, IdMap};
 use crate::index::int8_codes::Int8Codes;
 use crate::index::{Hnsw, HnswParams, IndexKind, Scratch};
@@ -750,5 +751,15 @@ impl Collection {
     /// Live ids with their internal slot, in slot order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.ids.iter().map(|(id, _)| id)
+    }
+
+    /// The live ids whose metadata `filter` accepts (a record without metadata is matched as
+    /// `null`), in slot order: what a delete by filter removes.
+    pub fn ids_where(&self, filter: &Filter) -> Vec<String> {
+        self.ids
+            .iter()
+            .filter(|&(_, slot)| filter.matches(self.meta_value(slot)))
+            .map(|(id, _)| id.to_owned())
+            .collect()
     }
 }

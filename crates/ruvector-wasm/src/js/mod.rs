@@ -161,9 +161,18 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
             arg(args, "metadata"),
             arg(args, "text"),
         )),
+        // `{ ids }` (resolving to nothing, as ever) or `{ filter }` (to how many it deleted).
         "delete" => {
-            let (name, ids) = (name()?, arg(args, "ids"));
-            boxed(async move { delete(name, ids).await.map(nothing) })
+            let (name, ids, filter) = (name()?, arg(args, "ids"), arg(args, "filter"));
+            let counted = !filter.is_undefined();
+            boxed(async move {
+                let n = delete(name, ids, filter).await?;
+                Ok(if counted {
+                    JsValue::from(n)
+                } else {
+                    JsValue::UNDEFINED
+                })
+            })
         }
         "get" => boxed(get(name()?, string_arg(args, "id")?)),
         "search" => {

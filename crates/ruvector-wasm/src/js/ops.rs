@@ -11,7 +11,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use super::convert::{
-    id_from, items_from, metadata_from, record, strings_from, text_from, vector_from,
+    id_from, items_from, json_value, metadata_from, record, strings_from, text_from, vector_from,
 };
 use super::fields::search_options;
 use super::results::result_set;
@@ -22,7 +22,7 @@ use crate::engine::{self, Engine};
 use crate::errors::ErrorInfo;
 use crate::protocol::{
     bad_argument, too_large, SearchOptions, DEFAULT_CHUNK, MAX_BATCH_BYTES, MAX_BATCH_ITEMS,
-    MAX_HITS, MAX_QUERIES,
+    MAX_FILTER_BYTES, MAX_HITS, MAX_QUERIES,
 };
 
 /// [`Engine::commit`] with its error for JavaScript.
@@ -322,16 +322,32 @@ pub async fn retrain(name: String) -> Result<(), JsValue> {
     .await
 }
 
-/// Deletes every id or none (`NOT_FOUND` names the first unknown one).
-pub async fn delete(name: String, ids: JsValue) -> Result<(), JsValue> {
+/// Deletes the ids `ids` (one or an array; all or none, `NOT_FOUND` names an unknown one) or,
+/// when `filter` is given, every record whose metadata it accepts; resolves to how many. The
+/// filter's matches are found under the write lock, with the writes of other tabs applied, so
+/// what is deleted is what matched at that moment.
+pub async fn delete(name: String, ids: JsValue, filter: JsValue) -> Result<f64, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    let ids: Vec<String> = match ids.as_string() {
-        Some(s) => vec![s],
-        None => strings_from("ids", &ids)?,
+    let filter = match json_value("filter", &filter, MAX_FILTER_BYTES).map_err(fail)? {
+        Some(f) => Some(Filter::parse(&f).map_err(fail)?),
+        None => None,
+    };
+    let ids: Vec<String> = match (&filter, ids.as_string()) {
+        (Some(_), _) => Vec::new(),
+        (None, Some(s)) => vec![s],
+        (None, None) => strings_from("ids", &ids)?,
     };
     commit(&e, move |db| {
+        let ids = match &filter {
+            Some(f) => db.collection().ids_where(f),
+            None => ids,
+        };
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        Ok(((), db.delete(&refs).map_err(ErrorInfo::from)?))
+        let batch = match refs.is_empty() {
+            true => ruvector_core::WriteBatch::default(),
+            false => db.delete(&refs).map_err(ErrorInfo::from)?,
+        };
+        Ok((ids.len() as f64, batch))
     })
     .await
 }
