@@ -1,7 +1,7 @@
 # ruvector-web. `make test` installs what it needs, then runs every test.
 # Never set RUSTFLAGS here: it replaces the wasm32 flags in .cargo/config.toml and
 # silently drops SIMD128. Use CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS to add flags.
-.PHONY: test deps test-native test-wasm test-browser build-web build-demo demo lint bench fmt
+.PHONY: test deps test-native test-wasm test-browser test-node build-web build-demo demo lint bench fmt
 
 CARGO ?= cargo
 WASM := --target wasm32-unknown-unknown
@@ -12,7 +12,7 @@ TEST_LOG := target/test-output.log
 
 test: deps lint
 	@mkdir -p target && : > $(TEST_LOG)
-	@$(MAKE) --no-print-directory test-wasm build-web build-demo test-browser test-native
+	@$(MAKE) --no-print-directory test-wasm build-web build-demo test-browser test-node test-native
 	@awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($$(i+1) ~ /^passed/) p += $$i; if ($$(i+1) ~ /^failed/) f += $$i } } \
 	     /^# pass [0-9]+$$/ { p += $$3 } /^# fail [0-9]+$$/ { f += $$3 } \
 	     END { printf "make test: all suites passed\ntests: %d passed, %d failed\n", p, f; if (p == 0 || f > 0) exit 1 }' $(TEST_LOG)
@@ -56,6 +56,13 @@ demo: deps build-web build-demo
 test-browser:
 	node --test playwright/ 2>&1 | tee -a $(TEST_LOG)
 	RUVECTOR_BUILD=scalar node --test playwright/worker.test.mjs playwright/facade.test.mjs 2>&1 | tee -a $(TEST_LOG)
+
+# The Node entry (a worker thread, files, LOCKED, killed writers, full and read-only disks), the
+# LangChain.js and LlamaIndex.TS stores against the real packages, the packed tarball in a Node
+# script and a Vite app, and the facade's browser suite run against Node.
+test-node:
+	node --test test-node/ 2>&1 | tee -a $(TEST_LOG)
+	RUVECTOR_PLATFORM=node node --test playwright/facade.test.mjs 2>&1 | tee -a $(TEST_LOG)
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).
