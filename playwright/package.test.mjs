@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cp, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { serve, ROOT } from './server.mjs';
@@ -22,10 +22,12 @@ after(async () => {
   await browser?.close();
 });
 
-test('web/index.d.ts and web/element.d.ts type-check correct use and reject misuse (tsc --noEmit)', async () => {
+test('the entries\' types (web, element, Node, the LangChain and LlamaIndex stores) type-check correct use and reject misuse (tsc --noEmit)', async () => {
   const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
-  const r = await run(tsc, ['-p', join(ROOT, 'playwright', 'types', 'tsconfig.json')]).catch((e) => e);
-  assert.equal(r.code ?? 0, 0, `tsc failed:\n${r.stdout}${r.stderr}`);
+  for (const config of ['tsconfig.json', 'stores.tsconfig.json']) {
+    const r = await run(tsc, ['-p', join(ROOT, 'playwright', 'types', config)]).catch((e) => e);
+    assert.equal(r.code ?? 0, 0, `tsc -p ${config} failed:\n${r.stdout}${r.stderr}`);
+  }
 });
 
 test('the npm tarball works through a Vite build: facade, element and worker', async () => {
@@ -41,6 +43,11 @@ test('the npm tarball works through a Vite build: facade, element and worker', a
   await build({ root: work, configFile: join(work, 'vite.config.mjs'), build: { outDir: join(work, 'dist'), emptyOutDir: true } });
   const assets = await readdir(join(work, 'dist', 'assets'));
   assert.ok(assets.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${assets.join(', ')}`);
+  // The browser entry pulls in nothing of Node's.
+  for (const f of assets.filter((f) => f.endsWith('.js'))) {
+    const code = await readFile(join(work, 'dist', 'assets', f), 'utf8');
+    assert.doesNotMatch(code, /["']node:|worker_threads|records\.log/, `${f} holds Node-only code`);
+  }
   const server = await serve(0, { root: join(work, 'dist') });
   const p = await browser.newPage();
   p.on('pageerror', (e) => console.log('page error:', e.message));

@@ -1,5 +1,7 @@
 // Types of ruvector-web/langchain: a LangChain.js VectorStore over a ruvector-web database.
 import { VectorStore } from '@langchain/core/vectorstores';
+import type { MaxMarginalRelevanceSearchOptions } from '@langchain/core/vectorstores';
+import type { Callbacks } from '@langchain/core/callbacks/manager';
 import type { EmbeddingsInterface } from '@langchain/core/embeddings';
 import type { DocumentInterface } from '@langchain/core/documents';
 import type { Database, Filter, Fusion, OpenOptions } from 'ruvector-web';
@@ -38,7 +40,8 @@ export declare class RuvectorStore extends VectorStore {
   addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]>;
   addDocuments(documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]>;
   similaritySearchVectorWithScore(query: number[], k: number, filter?: Filter): Promise<[DocumentInterface, number][]>;
-  maxMarginalRelevanceSearch(query: string, options: { k?: number; fetchK?: number; lambda?: number; filter?: Filter }): Promise<DocumentInterface[]>;
+  /** Needs the store's Embeddings (`NO_EMBEDDER` otherwise). */
+  maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<this['FilterType']>, callbacks?: Callbacks): Promise<DocumentInterface[]>;
   /** By ids (all or none), or every document a metadata filter accepts. */
   delete(params: { ids: string[] } | { filter: Filter }): Promise<void>;
   static fromTexts(texts: string[], metadatas: object[] | object, embeddings: EmbeddingsInterface | null, dbConfig: RuvectorDbConfig): Promise<RuvectorStore>;

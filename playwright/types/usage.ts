@@ -125,3 +125,4 @@ export async function misuse(db: Database): Promise<void> {
   // @ts-expect-error the element's db is read-only
   document.createElement('ruvector-db').db = null;
 }
+
