@@ -1,0 +1,138 @@
+// Node benchmark (`make bench`): debian-minilm-20k through the Node entry as an app calls it
+// (`open`, `insertMany`, `search`), then through the LangChain store; beside the browser's
+// figures of the same data from benches/results/browser-peers.json (its own, earlier run of
+// playwright/bench.mjs). Writes benches/results/node.json and the "Node" section of
+// benches/README.md. Needs ../shared/data/debian-minilm-20k.
+import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from '../node/index.js';
+import { RuvectorStore } from '../stores/langchain.js';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const DATA = join(ROOT, '..', 'shared', 'data', 'debian-minilm-20k');
+const EFS = [16, 32, 64, 128];
+const K = 10;
+
+/** Rows of an .fvecs/.ivecs file: each an int32 length then that many values. */
+async function vecs(file, Kind) {
+  const b = await readFile(file);
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const dim = dv.getInt32(0, true);
+  const n = b.byteLength / (4 + 4 * dim);
+  const out = new Kind(n * dim);
+  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) out[i * dim + j] = Kind === Float32Array ? dv.getFloat32(i * (4 + 4 * dim) + 4 + 4 * j, true) : dv.getInt32(i * (4 + 4 * dim) + 4 + 4 * j, true);
+  return { n, dim, data: out };
+}
+
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+async function timed(queries, dim, fn) {
+  const lat = [];
+  const answers = [];
+  for (let q = 0; q < queries.n; q++) {
+    const v = queries.data.subarray(q * dim, (q + 1) * dim);
+    const t = performance.now();
+    answers.push(await fn(v));
+    lat.push(performance.now() - t);
+  }
+  const total = lat.reduce((a, b) => a + b, 0);
+  return { answers, qps: (queries.n * 1000) / total, p50_us: pct(lat, 0.5) * 1000, p99_us: pct(lat, 0.99) * 1000, mean_us: (total / queries.n) * 1000 };
+}
+
+function recall(answers, truth) {
+  let hit = 0;
+  answers.forEach((ids, q) => {
+    const want = new Set(Array.from(truth.data.subarray(q * truth.dim, q * truth.dim + K), String));
+    for (const id of ids.slice(0, K)) if (want.has(id)) hit++;
+  });
+  return hit / (answers.length * K);
+}
+
+function markdown(o) {
+  const browser = new Map((o.browser?.search ?? []).map((r) => [r.ef, r]));
+  const f = (x, d = 0) => (x === undefined ? '–' : x.toFixed(d));
+  const rows = o.search.map((r) => {
+    const b = browser.get(r.ef);
+    return `| ${r.ef} | ${f(r.recall10, 3)} | ${f(r.qps)} | ${f(r.p50_us)} | ${f(r.p99_us)} | ${b ? f(b.recall10, 3) : '–'} | ${b ? f(b.qps) : '–'} | ${b ? f(b.p99_us) : '–'} |`;
+  });
+  return [
+    '## Node',
+    '',
+    `From one run of \`node test-node/node-bench.mjs\` (in \`make bench\`; Node ${o.node}, ${o.n} × ${o.dim} debian-minilm-20k, cosine, m 16, ef_construction 200, files on disk, \`durability: 'strict'\`), through the Node entry as an app calls it. The browser columns are Chromium's, from benches/results/browser-peers.json (playwright/bench.mjs, an earlier run on its own). hnswlib-node is not beside it: it builds a native add-on with node-gyp, which needs Node's headers from nodejs.org, outside this machine's registries.`,
+    '',
+    `Build: \`insertMany\` of ${o.n} in chunks of 1,000, each acknowledged after its fdatasync: **${f(o.build.inserts_per_s)} inserts/s** (the browser: ${o.browser ? f(o.browser.build.inserts_per_s) : '–'}). A cold open of the directory in a new worker: ${f(o.open_ms, 1)} ms.`,
+    '',
+    '| ef | Node recall@10 | Node QPS | Node p50 µs | Node p99 µs | browser recall@10 | browser QPS | browser p99 µs |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    `LangChain store (ef 64 by default, ${o.langchain.queries} queries): \`similaritySearchVectorWithScore\` takes ${f(o.langchain.store_mean_us)} µs a query against ${f(o.langchain.direct_mean_us)} µs for \`db.search\` with the same options (metadata and text included): **${f(o.langchain.overhead, 2)}×**.`,
+  ].join('\n');
+}
+
+async function main() {
+  if (!existsSync(join(DATA, 'base.fvecs'))) {
+    console.log(`node-bench: skipped, no ${DATA}`);
+    return;
+  }
+  const base = await vecs(join(DATA, 'base.fvecs'), Float32Array);
+  const queries = await vecs(join(DATA, 'query.fvecs'), Float32Array);
+  const truth = await vecs(join(DATA, 'groundtruth.ivecs'), Int32Array);
+  const dim = base.dim;
+  const dir = await mkdtemp(join(tmpdir(), 'ruvector-node-bench-'));
+  try {
+    const ids = Array.from({ length: base.n }, (_, i) => String(i));
+    let db = await open('bench', { path: dir, dimensions: dim, metric: 'cosine' });
+    const t0 = performance.now();
+    await db.insertMany({ vectors: base.data, ids }, { chunk: 1000 });
+    const buildS = (performance.now() - t0) / 1000;
+    await db.close();
+    const t1 = performance.now();
+    db = await open('bench', { path: dir });
+    await db.count();
+    const openMs = performance.now() - t1;
+    const search = [];
+    for (const ef of EFS) {
+      const r = await timed(queries, dim, async (v) => (await db.search(v, { k: K, ef })).map((h) => h.id));
+      search.push({ ef, queries: queries.n, recall10: recall(r.answers, truth), qps: r.qps, p50_us: r.p50_us, p99_us: r.p99_us });
+      console.log(`node-bench: ef ${ef}: recall ${search.at(-1).recall10.toFixed(3)}, ${r.qps.toFixed(0)} QPS`);
+    }
+    const store = new RuvectorStore(null, { db });
+    const direct = await timed(queries, dim, (v) => db.search(v, { k: K, includeMetadata: true, includeText: true }));
+    const viaStore = await timed(queries, dim, (v) => store.similaritySearchVectorWithScore(Array.from(v), K));
+    await db.close();
+    let browser = null;
+    try {
+      const peers = JSON.parse(await readFile(join(ROOT, 'benches', 'results', 'browser-peers.json'), 'utf8'));
+      const ours = peers.systems.find((s) => s.id === 'ruvector');
+      browser = { browser: peers.browser, build: ours.build, search: ours.search };
+    } catch {
+      // No browser figures yet: the table says so.
+    }
+    const out = {
+      bench: 'node',
+      node: process.versions.node,
+      n: base.n,
+      dim,
+      build: { seconds: buildS, inserts_per_s: base.n / buildS },
+      open_ms: openMs,
+      search,
+      langchain: { queries: queries.n, direct_mean_us: direct.mean_us, store_mean_us: viaStore.mean_us, overhead: viaStore.mean_us / direct.mean_us },
+      browser,
+    };
+    await writeFile(join(ROOT, 'benches', 'results', 'node.json'), JSON.stringify(out, null, 2) + '\n');
+    const readme = join(ROOT, 'benches', 'README.md');
+    const text = await readFile(readme, 'utf8');
+    const [begin, end] = ['<!-- node:begin -->', '<!-- node:end -->'];
+    const section = `${begin}\n${markdown(out)}\n${end}`;
+    const next = text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section) : `${text.trimEnd()}\n\n${section}\n`;
+    await writeFile(readme, next);
+    console.log('node-bench: wrote benches/results/node.json and the Node section of benches/README.md');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
