@@ -1,12 +1,15 @@
 // Node benchmark (`make bench`): debian-minilm-20k through the Node entry as an app calls it
-// (`open`, `insertMany`, `search`), then through the LangChain store; beside the browser's
+// (`open`, `insertMany`, `search`), then through the LangChain store; beside hnswlib-node as its
+// README runs it (a native add-on in the calling thread, saved with writeIndex) and the browser's
 // figures of the same data from benches/results/browser-peers.json (its own, earlier run of
 // playwright/bench.mjs). Writes benches/results/node.json and the "Node" section of
 // benches/README.md. Needs ../shared/data/debian-minilm-20k.
-import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { open } from '../node/index.js';
 import { RuvectorStore } from '../stores/langchain.js';
 
@@ -24,6 +27,52 @@ async function vecs(file, Kind) {
   const out = new Kind(n * dim);
   for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) out[i * dim + j] = Kind === Float32Array ? dv.getFloat32(i * (4 + 4 * dim) + 4 + 4 * j, true) : dv.getInt32(i * (4 + 4 * dim) + 4 + 4 * j, true);
   return { n, dim, data: out };
+}
+
+/**
+ * hnswlib-node, built on first use: `npm ci --ignore-scripts` leaves its add-on unbuilt, and
+ * node-gyp builds it here against the headers of the running Node (no download). Null when that
+ * cannot be done.
+ */
+async function hnswlib() {
+  const require = createRequire(import.meta.url);
+  try {
+    return require('hnswlib-node');
+  } catch {
+    // Not built yet.
+  }
+  try {
+    const dir = dirname(require.resolve('hnswlib-node/package.json'));
+    const nodedir = dirname(dirname(process.execPath)).replace(/\/$/, '') || '/';
+    const gyp = join(dirname(require.resolve('npm/package.json', { paths: [join(nodedir, 'lib', 'node_modules')] })), 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+    execFileSync(process.execPath, [gyp, 'rebuild', `--nodedir=${existsSync(join(nodedir, 'include', 'node')) ? nodedir : '/usr'}`], { cwd: dir, stdio: 'ignore' });
+    return require('hnswlib-node');
+  } catch (e) {
+    console.log(`node-bench: hnswlib-node unavailable (${e.message.split('\n')[0]})`);
+    return null;
+  }
+}
+
+async function benchHnswlib(lib, base, queries, truth, dir) {
+  const dim = base.dim;
+  const index = new lib.HierarchicalNSW('cosine', dim);
+  const t0 = performance.now();
+  index.initIndex(base.n, 16, 200, 100);
+  for (let i = 0; i < base.n; i++) index.addPoint(Array.from(base.data.subarray(i * dim, (i + 1) * dim)), i);
+  const file = join(dir, 'hnswlib.bin');
+  await index.writeIndex(file);
+  const buildS = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const again = new lib.HierarchicalNSW('cosine', dim);
+  await again.readIndex(file);
+  const openMs = performance.now() - t1;
+  const search = [];
+  for (const ef of EFS) {
+    again.setEf(ef);
+    const r = await timed(queries, dim, async (v) => again.searchKnn(Array.from(v), K).neighbors.map(String));
+    search.push({ ef, queries: queries.n, recall10: recall(r.answers, truth), qps: r.qps, p50_us: r.p50_us, p99_us: r.p99_us });
+  }
+  return { version: JSON.parse(await readFile(createRequire(import.meta.url).resolve('hnswlib-node/package.json'), 'utf8')).version, build: { seconds: buildS, inserts_per_s: base.n / buildS }, open_ms: openMs, bytes: (await stat(file)).size, search };
 }
 
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
@@ -52,20 +101,22 @@ function recall(answers, truth) {
 
 function markdown(o) {
   const browser = new Map((o.browser?.search ?? []).map((r) => [r.ef, r]));
+  const peer = new Map((o.hnswlib?.search ?? []).map((r) => [r.ef, r]));
   const f = (x, d = 0) => (x === undefined ? '–' : x.toFixed(d));
   const rows = o.search.map((r) => {
     const b = browser.get(r.ef);
-    return `| ${r.ef} | ${f(r.recall10, 3)} | ${f(r.qps)} | ${f(r.p50_us)} | ${f(r.p99_us)} | ${b ? f(b.recall10, 3) : '–'} | ${b ? f(b.qps) : '–'} | ${b ? f(b.p99_us) : '–'} |`;
+    const h = peer.get(r.ef);
+    return `| ${r.ef} | ${f(r.recall10, 3)} | ${f(r.qps)} | ${f(r.p50_us)} | ${f(r.p99_us)} | ${h ? f(h.recall10, 3) : '–'} | ${h ? f(h.qps) : '–'} | ${h ? f(h.p99_us) : '–'} | ${b ? f(b.recall10, 3) : '–'} | ${b ? f(b.qps) : '–'} | ${b ? f(b.p99_us) : '–'} |`;
   });
   return [
     '## Node',
     '',
-    `From one run of \`node test-node/node-bench.mjs\` (in \`make bench\`; Node ${o.node}, ${o.n} × ${o.dim} debian-minilm-20k, cosine, m 16, ef_construction 200, files on disk, \`durability: 'strict'\`), through the Node entry as an app calls it. The browser columns are Chromium's, from benches/results/browser-peers.json (playwright/bench.mjs, an earlier run on its own). hnswlib-node is not beside it: it builds a native add-on with node-gyp, which needs Node's headers from nodejs.org, outside this machine's registries.`,
+    `From one run of \`node test-node/node-bench.mjs\` (in \`make bench\`; Node ${o.node}, ${o.n} × ${o.dim} debian-minilm-20k, cosine, m 16, ef_construction 200, files on disk, \`durability: 'strict'\`), through the Node entry as an app calls it (a worker thread answers each call). Beside it hnswlib-node ${o.hnswlib?.version ?? '(unavailable)'} as its README runs it: a native add-on called in the same thread, \`addPoint\` per vector, then \`writeIndex\` (one file, no acknowledged writes before it). The browser columns are Chromium's, from benches/results/browser-peers.json (playwright/bench.mjs, an earlier run on its own).`,
     '',
-    `Build: \`insertMany\` of ${o.n} in chunks of 1,000, each acknowledged after its fdatasync: **${f(o.build.inserts_per_s)} inserts/s** (the browser: ${o.browser ? f(o.browser.build.inserts_per_s) : '–'}). A cold open of the directory in a new worker: ${f(o.open_ms, 1)} ms.`,
+    `Build: \`insertMany\` of ${o.n} in chunks of 1,000, each acknowledged after its fdatasync: **${f(o.build.inserts_per_s)} inserts/s**; hnswlib-node ${o.hnswlib ? f(o.hnswlib.build.inserts_per_s) : '–'} (with its writeIndex); the browser ${o.browser ? f(o.browser.build.inserts_per_s) : '–'}. A cold open in a new worker: ${f(o.open_ms, 1)} ms; hnswlib-node's readIndex: ${o.hnswlib ? f(o.hnswlib.open_ms, 1) : '–'} ms.`,
     '',
-    '| ef | Node recall@10 | Node QPS | Node p50 µs | Node p99 µs | browser recall@10 | browser QPS | browser p99 µs |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| ef | ours recall@10 | ours QPS | ours p50 µs | ours p99 µs | hnswlib-node recall@10 | hnswlib-node QPS | hnswlib-node p99 µs | browser recall@10 | browser QPS | browser p99 µs |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
     `LangChain store (ef 64 by default, ${o.langchain.queries} queries): \`similaritySearchVectorWithScore\` takes ${f(o.langchain.store_mean_us)} µs a query against ${f(o.langchain.direct_mean_us)} µs for \`db.search\` with the same options (metadata and text included): **${f(o.langchain.overhead, 2)}×**.`,
@@ -99,6 +150,8 @@ async function main() {
       search.push({ ef, queries: queries.n, recall10: recall(r.answers, truth), qps: r.qps, p50_us: r.p50_us, p99_us: r.p99_us });
       console.log(`node-bench: ef ${ef}: recall ${search.at(-1).recall10.toFixed(3)}, ${r.qps.toFixed(0)} QPS`);
     }
+    const lib = await hnswlib();
+    const peer = lib ? await benchHnswlib(lib, base, queries, truth, dir) : null;
     const store = new RuvectorStore(null, { db });
     const direct = await timed(queries, dim, (v) => db.search(v, { k: K, includeMetadata: true, includeText: true }));
     const viaStore = await timed(queries, dim, (v) => store.similaritySearchVectorWithScore(Array.from(v), K));
@@ -120,6 +173,7 @@ async function main() {
       open_ms: openMs,
       search,
       langchain: { queries: queries.n, direct_mean_us: direct.mean_us, store_mean_us: viaStore.mean_us, overhead: viaStore.mean_us / direct.mean_us },
+      hnswlib: peer,
       browser,
     };
     await writeFile(join(ROOT, 'benches', 'results', 'node.json'), JSON.stringify(out, null, 2) + '\n');
