@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { serve, ROOT } from './server.mjs';
@@ -54,6 +54,29 @@ test('the npm tarball works through a Vite build: facade, element and worker', a
   await p.goto(`${server.url}/index.html`);
   await p.waitForFunction(() => document.getElementById('out').textContent !== 'loading', null, { timeout: 30_000 });
   assert.equal(await p.textContent('#out'), 'east up simd128');
+  await p.close();
+  await server.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+test('the LangChain store works in a page, bundled by Vite from the tarball', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'ruvector-vite-langchain-'));
+  await mkdir(join(work, 'node_modules', 'ruvector-web'), { recursive: true });
+  await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT });
+  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+  await run('tar', ['xzf', join(work, tarball), '-C', join(work, 'node_modules', 'ruvector-web'), '--strip-components=1']);
+  // The optional peer, as the app would have installed it (its own dependencies resolve from
+  // this repository's node_modules).
+  await symlink(join(ROOT, 'node_modules', '@langchain'), join(work, 'node_modules', '@langchain'));
+  await cp(join(ROOT, 'playwright', 'fixtures', 'vite-langchain'), work, { recursive: true });
+  const { build } = await import('vite');
+  await build({ root: work, configFile: join(work, 'vite.config.mjs'), build: { outDir: join(work, 'dist'), emptyOutDir: true } });
+  const server = await serve(0, { root: join(work, 'dist') });
+  const p = await browser.newPage();
+  p.on('pageerror', (e) => console.log('page error:', e.message));
+  await p.goto(`${server.url}/index.html`);
+  await p.waitForFunction(() => document.getElementById('out').textContent !== 'loading', null, { timeout: 60_000 });
+  assert.equal(await p.textContent('#out'), 'zebra apple apple simd128');
   await p.close();
   await server.close();
   await rm(work, { recursive: true, force: true });
