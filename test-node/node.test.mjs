@@ -173,3 +173,17 @@ test('a path that cannot be written, a full disk and a read-only file system are
   assert.equal(await after.count(), r.acked, 'a read-only disk changed nothing');
   await after.destroy();
 });
+
+test('concurrent writes are committed in groups: one flushed frame for many writes', async () => {
+  const db = await open('group', { path: dir, dimensions: 8 });
+  const before = (await db.stats()).persistence.transactions;
+  await Promise.all(Array.from({ length: 64 }, (_, i) => db.insert({ id: `g${i}`, vector: vec(i) })));
+  const commits = (await db.stats()).persistence.transactions - before;
+  assert.equal(await db.count(), 64);
+  assert.ok(commits >= 1 && commits < 64, `64 concurrent inserts took ${commits} commits`);
+  console.log(`# 64 concurrent inserts: ${commits} commits`);
+  await db.close();
+  const again = await open('group', { path: dir });
+  assert.equal(await again.count(), 64, 'all of them durable');
+  await again.destroy();
+});
