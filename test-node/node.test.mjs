@@ -187,3 +187,17 @@ test('concurrent writes are committed in groups: one flushed frame for many writ
   assert.equal(await again.count(), 64, 'all of them durable');
   await again.destroy();
 });
+
+test('an export given as a Node Buffer is copied, not moved: the caller keeps its bytes', async () => {
+  const db = await open('buffers', { path: dir, dimensions: 8 });
+  await db.insertMany({ vectors: Float32Array.from({ length: 8 * 500 }, (_, i) => Math.sin(i) + 1.5) });
+  // Buffer.from(arrayBuffer) shares that buffer; Buffer's own slice() would be a view of it,
+  // and moving the view's buffer would empty the caller's Buffer.
+  const file = Buffer.from(await (await db.export()).arrayBuffer());
+  const size = file.length;
+  const copy = await importDatabase('buffers-copy', file, { path: dir });
+  assert.equal(await copy.count(), 500);
+  assert.equal(file.length, size, 'the caller\'s Buffer still holds its bytes');
+  await copy.destroy();
+  await db.destroy();
+});

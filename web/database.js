@@ -300,7 +300,9 @@ export async function deleteDatabase(name, options = {}) {
 
 async function bytesOf(file) {
   if (file instanceof Blob) return new Uint8Array(await file.arrayBuffer());
-  if (file instanceof Uint8Array) return file.slice();
+  // A copy of its own, whose whole buffer may move to the worker: a Node Buffer's own slice()
+  // is a view of a shared pool, never moved.
+  if (file instanceof Uint8Array) return Uint8Array.prototype.slice.call(file);
   if (file instanceof ArrayBuffer) return new Uint8Array(file.slice(0));
   throw fail('BAD_ARGUMENT', 'file: expected a Blob, a Uint8Array or an ArrayBuffer');
 }
