@@ -4,9 +4,9 @@
 //! operation, its arguments (a database name, `Float32Array`s for vectors, plain objects for
 //! options and metadata) and the request id; it resolves to plain data or rejects with
 //! `{ code, message }` (codes in [`errors`]). The `js` module converts between JavaScript
-//! values and Rust types; [`engine`] owns each open database's lifecycle and its browser
-//! storage (IndexedDB in the record format of `ruvector_core::storage`, the OPFS page cache,
-//! Web Locks, BroadcastChannel). [`MemoryCollection`] is a synchronous, in-memory class
+//! values and Rust types; [`engine`] owns each open database's lifecycle and its storage
+//! (IndexedDB in the record format of `ruvector_core::storage`, or in Node the same records in
+//! the host's files; the OPFS page cache, Web Locks, BroadcastChannel). [`MemoryCollection`] is a synchronous, in-memory class
 //! usable in any thread (the compat drop-in).
 
 pub mod errors;

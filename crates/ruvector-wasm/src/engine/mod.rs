@@ -1,9 +1,10 @@
 //! The worker's engine: open databases by name, each a `Database` in memory persisted in
 //! IndexedDB with group commit, shared safely with other tabs. It owns a database's
-//! lifecycle ([`lifecycle`]: open, close, delete, import, export); the browser storage pieces
-//! only it uses live under it: [`idb`] (IndexedDB, the store of record), [`cache`] (the OPFS
-//! page cache), [`locks`] (Web Locks) and [`bulk`] (`insertMany` in chunks). The `js` module
-//! converts JavaScript values and calls it.
+//! lifecycle ([`lifecycle`]: open, close, delete, import, export); the storage pieces only it
+//! uses live under it: [`idb`] (IndexedDB, the store of record; in Node the host's files of
+//! [`files`], through the same type), [`cache`] (the OPFS page cache), [`locks`] (Web Locks)
+//! and [`bulk`] (`insertMany` in chunks). The `js` module converts JavaScript values and
+//! calls it.
 //!
 //! A write is an operation queued with [`Engine::write`]. The commit loop takes the queued
 //! operations as one group, takes the database's Web Lock ([`locks`]), catches up
