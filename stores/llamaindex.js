@@ -109,10 +109,11 @@ export class RuvectorVectorStore extends BaseVectorStore {
 
   /**
    * The `similarityTopK` best nodes for the query: mode `default` by `queryEmbedding`,
-   * `sparse` by BM25 over `queryStr`, `hybrid` both fused; `filters` and `docIds` narrow it.
+   * `sparse` by BM25 over `queryStr`, `hybrid` both fused (by rank, or weighted by `alpha`, the
+   * vector ranking's share); `filters` and `docIds` narrow it.
    */
   async query(query) {
-    const { queryEmbedding, queryStr, similarityTopK: k = 2, mode = 'default', filters, docIds } = query;
+    const { queryEmbedding, queryStr, similarityTopK: k = 2, mode = 'default', filters, docIds, alpha } = query;
     const filter = toFilter(filters, docIds);
     const vector = queryEmbedding ? Float32Array.from(queryEmbedding) : undefined;
     let q;
@@ -128,7 +129,10 @@ export class RuvectorVectorStore extends BaseVectorStore {
     } else {
       throw fail('INVALID_QUERY', `query: ruvector-web answers modes default, sparse and hybrid, not ${JSON.stringify(mode)}`);
     }
-    const hits = await this.db.search(q, { k, filter, mode: searchMode, includeMetadata: true, includeText: true });
+    // LlamaIndex's alpha weighs the vector ranking against the text one (1: vectors only).
+    if (alpha !== undefined && (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1))) throw fail('INVALID_QUERY', 'query.alpha: expected a number from 0 to 1');
+    const fusion = searchMode === 'hybrid' && alpha !== undefined ? { method: 'weighted', vector: alpha, text: 1 - alpha } : undefined;
+    const hits = await this.db.search(q, { k, filter, mode: searchMode, fusion, includeMetadata: true, includeText: true });
     const nodes = hits.map((h) => {
       const node = metadataDictToNode(h.metadata ?? {});
       if (h.text !== undefined) node.setContent(h.text);

@@ -95,6 +95,11 @@ test('delete by source document; sparse (BM25) and hybrid queries; replacing a n
   assert.equal(sparse.nodes[0].getContent(MetadataMode.NONE), 'stockfish is a strong chess engine');
   const hybrid = await store.query({ queryStr: 'postgres tables', queryEmbedding: embed('postgres tables'), similarityTopK: 1, mode: 'hybrid' });
   assert.deepEqual(hybrid.ids, ['n5']);
+  // alpha weighs the two rankings: all text finds the word, all vector the embedding.
+  const byText = await store.query({ queryStr: 'stockfish', queryEmbedding: embed('web server'), similarityTopK: 1, mode: 'hybrid', alpha: 0 });
+  const byVector = await store.query({ queryStr: 'stockfish', queryEmbedding: embed('postgres stores rows in tables'), similarityTopK: 1, mode: 'hybrid', alpha: 1 });
+  assert.deepEqual([byText.ids, byVector.ids], [['n2'], ['n5']]);
+  await assert.rejects(store.query({ queryStr: 'x', queryEmbedding: embed('x'), similarityTopK: 1, mode: 'hybrid', alpha: 2 }), (e) => e.code === 'INVALID_QUERY');
   await store.add([node('n5', 'postgres keeps tables on disk', 'docC', { topic: 'db', tags: [], year: 2024 })]);
   assert.equal(await store.db.count(), 3);
   const again = await store.query({ queryStr: 'disk', similarityTopK: 1, mode: 'sparse' });
