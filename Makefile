@@ -59,10 +59,12 @@ test-browser:
 
 # The Node entry (a worker thread, files, LOCKED, killed writers, full and read-only disks), the
 # LangChain.js and LlamaIndex.TS stores against the real packages, the packed tarball in a Node
-# script and a Vite app, and the facade's browser suite run against Node.
+# script and a Vite app, and the facade's browser suite run against Node (the engine in a worker
+# thread, then in the calling thread).
 test-node:
 	node --test test-node/ 2>&1 | tee -a $(TEST_LOG)
 	RUVECTOR_PLATFORM=node node --test playwright/facade.test.mjs 2>&1 | tee -a $(TEST_LOG)
+	RUVECTOR_PLATFORM=node-main node --test playwright/facade.test.mjs 2>&1 | tee -a $(TEST_LOG)
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).

@@ -11,10 +11,16 @@ import type {
 
 export * from '../web/index.js';
 
-/** Where a database lives in Node: a directory (default `./ruvector-data`). */
+/** Where a database lives in Node, and which thread runs its engine. */
 export interface PathOptions {
-  /** The directory holding the database's own directory; created when missing. */
+  /** The directory holding the database's own directory (default `./ruvector-data`); created when missing. */
   path?: string;
+  /**
+   * `'worker'` (default): the engine in a worker thread of its own, this thread free while it
+   * works. `'main'`: in this thread, without a thread to wake per call (lower latency), but its
+   * work runs here. A name already open in this process keeps its engine.
+   */
+  thread?: 'worker' | 'main';
 }
 
 /** `open`'s options in Node: the browser's, plus `path`. `durability: 'relaxed'` leaves flushing to the OS. */

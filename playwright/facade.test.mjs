@@ -4,10 +4,12 @@
 // those about tabs and page workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { suite, openPage, unique, NODE } from './harness.mjs';
+import { suite, openPage, unique, NODE, NODE_MAIN } from './harness.mjs';
 
 /** Skips a test about tabs or a page's workers under Node, saying why. */
 const browserOnly = NODE ? { skip: 'about browser tabs and page workers (test-node/ covers processes)' } : {};
+/** Skips a test that watches what is posted to a worker when there is none (`thread: 'main'`). */
+const posted = NODE_MAIN ? { skip: 'watches Worker.prototype.postMessage; with thread: main nothing is posted' } : {};
 
 // Under RUVECTOR_BUILD=scalar (the second run of `make test`) databases open with simd: false.
 const SCALAR = process.env.RUVECTOR_BUILD === 'scalar';
@@ -199,7 +201,7 @@ test('insertMany: chunks with progress, AbortSignal keeps acknowledged chunks, a
   await p.close();
 });
 
-test('searchMany answers each query as search does, in one round trip; a view posts only what it holds', async () => {
+test('searchMany answers each query as search does, in one round trip; a view posts only what it holds', posted, async () => {
   const p = await page();
   const name = unique('many');
   const r = await p.evaluate(async ([name, scalar]) => {

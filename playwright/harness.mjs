@@ -1,7 +1,8 @@
 // Shared set-up of the browser suites: one server and one Chromium per test file, pages
 // that log their errors, and unique database names. Under RUVECTOR_PLATFORM=node a suite runs
 // in Node instead: `window.rv` is the Node entry (node/index.js), a "page" evaluates its
-// functions in this process, and databases go to a fresh temporary directory.
+// functions in this process, and databases go to a fresh temporary directory; under
+// RUVECTOR_PLATFORM=node-main every open asks for the engine in the calling thread.
 import { before, after } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,14 +11,20 @@ import { serve } from './server.mjs';
 import { launch } from './browser.mjs';
 
 /** True when the suites run against the Node entry rather than in Chromium. */
-export const NODE = process.env.RUVECTOR_PLATFORM === 'node';
+export const NODE = process.env.RUVECTOR_PLATFORM === 'node' || process.env.RUVECTOR_PLATFORM === 'node-main';
+/** True when, in Node, they run with the engine in the calling thread (`thread: 'main'`). */
+export const NODE_MAIN = process.env.RUVECTOR_PLATFORM === 'node-main';
 
 function nodeSuite() {
   const env = { dir: null, cwd: process.cwd() };
   before(async () => {
     env.dir = await mkdtemp(join(tmpdir(), 'ruvector-node-suite-'));
     process.chdir(env.dir); // the default path, ./ruvector-data, lands in it
-    globalThis.window = { rv: await import('../node/index.js') };
+    const entry = await import('../node/index.js');
+    const main = (o = {}) => ({ thread: 'main', ...o });
+    globalThis.window = {
+      rv: NODE_MAIN ? { ...entry, open: (n, o) => entry.open(n, main(o)), importDatabase: (n, f, o) => entry.importDatabase(n, f, main(o)) } : entry,
+    };
     // Tests that watch what the facade posts patch Worker.prototype: Node's is worker_threads'.
     globalThis.Worker ??= (await import('node:worker_threads')).Worker;
   });

@@ -1,4 +1,5 @@
-// A second process for the Node tests: `node child.mjs <dir> <name> <what>`.
+// A second process for the Node tests: `node child.mjs <dir> <name> <what>`; CHILD_THREAD=main
+// runs the engine in the calling thread (`thread: 'main'`).
 //   hold    opens the database and keeps it open until killed ("open" on stdout once it is)
 //   writer  inserts one vector at a time, printing each acknowledged id, until killed
 //   idle    opens, inserts one vector and returns without closing (the process must exit)
@@ -9,7 +10,8 @@ const [dir, name, what] = process.argv.slice(2);
 const say = (s) => process.stdout.write(`${s}\n`);
 const vec = (i) => Float32Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j) + 1.5);
 
-const db = await open(name, { path: dir, dimensions: 8, durability: what === 'relaxed' ? 'relaxed' : 'strict' });
+const thread = process.env.CHILD_THREAD ?? 'worker';
+const db = await open(name, { path: dir, dimensions: 8, durability: what === 'relaxed' ? 'relaxed' : 'strict', thread });
 if (what === 'hold') {
   say('open');
   setInterval(() => {}, 1 << 30);

@@ -110,7 +110,8 @@ test('killed mid-write, the process loses nothing it acknowledged', async () => 
   const rounds = CI ? 3 : 10;
   const acked = new Set();
   for (let r = 0; r < rounds; r++) {
-    const w = child('crash', 'writer');
+    // Odd rounds run the engine in the writer's own thread.
+    const w = child('crash', 'writer', r % 2 ? { CHILD_THREAD: 'main' } : {});
     const target = 20 + r * 7;
     await w.line(() => w.lines.filter((l) => l.startsWith('v')).length >= target);
     w.p.kill('SIGKILL');
@@ -130,14 +131,32 @@ test('killed mid-write, the process loses nothing it acknowledged', async () => 
   await deleteDatabase('crash', { path: dir });
 });
 
-test('a process with databases open but nothing in flight exits by itself', async () => {
-  const c = child('idle', 'idle');
-  const { code } = await c.exited;
-  assert.equal(code, 0);
-  assert.deepEqual(c.lines, ['inserted']);
-  const db = await open('idle', { path: dir });
-  assert.equal(await db.count(), 1, 'its acknowledged write is there');
-  await db.destroy();
+test('a process with databases open but nothing in flight exits by itself, engine in a worker or not', async () => {
+  for (const thread of ['worker', 'main']) {
+    const c = child('idle', 'idle', { CHILD_THREAD: thread });
+    const { code } = await c.exited;
+    assert.equal(code, 0, thread);
+    assert.deepEqual(c.lines, ['inserted']);
+    const db = await open('idle', { path: dir });
+    assert.equal(await db.count(), 1, 'its acknowledged write is there');
+    await db.destroy();
+  }
+});
+
+test('thread: main runs the engine here: the same answers, and a name open either way shares its engine', async () => {
+  const w = await open('threads', { path: dir, dimensions: 8, metric: 'euclidean' });
+  await w.insertMany({ vectors: Float32Array.from({ length: 8 * 300 }, (_, i) => Math.sin(i * 7) + 1.5), ids: Array.from({ length: 300 }, (_, i) => `t${i}`) });
+  const q = vec(5);
+  const viaWorker = await w.search(q, { k: 5 });
+  await w.close();
+  const m = await open('threads', { path: dir, thread: 'main' });
+  assert.deepEqual(await m.search(q, { k: 5 }), viaWorker, 'the same hits, scores and distances');
+  const also = await open('threads', { path: dir, thread: 'worker' });
+  await also.insert({ id: 'extra', vector: vec(9) });
+  assert.equal(await m.count(), 301, 'the second open shares the first one\'s engine');
+  await also.close();
+  await assert.rejects(open('threads', { path: dir, thread: 'fibre' }), (e) => e.code === 'BAD_ARGUMENT');
+  await m.destroy();
 });
 
 test('a path that cannot be written, a full disk and a read-only file system are typed errors that lose nothing', async () => {

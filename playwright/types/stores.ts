@@ -18,8 +18,12 @@ export async function nodeAndStores(db: Database): Promise<void> {
   const li = new RuvectorVectorStore({ db });
   const result = await li.query({ queryEmbedding: [1, 2, 3], similarityTopK: 2, mode: VectorStoreQueryMode.DEFAULT });
   console.log(names, removed, docs.length, result.ids);
+  const here2: Database = await open('notes', { thread: 'main' });
+  console.log(here2.name);
   // @ts-expect-error path is a directory name, not a number
   await open('notes', { path: 1 });
+  // @ts-expect-error the engine runs in a worker or the calling thread
+  await open('notes', { thread: 'fibre' });
   // @ts-expect-error searchMode is vector, text or hybrid
   new RuvectorStore(null, { db, searchMode: 'fuzzy' });
 }

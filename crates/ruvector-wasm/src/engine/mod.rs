@@ -548,6 +548,11 @@ impl Engine {
     /// number we have not reached queues an empty write: the commit loop then catches up
     /// under the lock like before any write.
     fn listen(self: &Rc<Self>) {
+        // With a record host (Node) no one else writes the database: one process holds it, and
+        // one engine per name in that process.
+        if files::hosted() {
+            return;
+        }
         let Ok(channel) = BroadcastChannel::new(&storage_name(&self.name)) else {
             return; // no BroadcastChannel: other tabs' writes are seen at our next write
         };
@@ -807,6 +812,9 @@ fn post_seq(channel: &BroadcastChannel, seq: u64) {
 /// Tells every other context holding database `name` open that what is stored is now at
 /// sequence number `seq` (for a write made without an engine, such as `saveCollection`).
 pub fn announce(name: &str, seq: u64) {
+    if files::hosted() {
+        return; // no other context holds it (see `Engine::listen`)
+    }
     if let Ok(channel) = BroadcastChannel::new(&storage_name(name)) {
         post_seq(&channel, seq);
         channel.close();
