@@ -1,9 +1,9 @@
 // ruvector-web in Node.js (>= 20): the API of the browser entry (web/database.js), each
 // database's engine in a `worker_threads` worker running the same WebAssembly (or, with
 // `thread: 'main'`, in the calling thread: node/thread.js), its data in files under a directory
-// (`path`, default ./ruvector-data). One process at a time opens a
-// database (node/lock.js: `LOCKED` otherwise). Nothing here is loaded by the browser entry, and
-// nothing browser-only by this one.
+// (`path`, default ./ruvector-data). One process at a time opens a database (node/lock.js:
+// `LOCKED` otherwise). Nothing here is loaded by the browser entry, and nothing browser-only by
+// this one.
 
 import { Worker } from 'node:worker_threads';
 import path from 'node:path';
