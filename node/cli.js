@@ -3,22 +3,26 @@
 //
 //   list                          the databases in the directory
 //   info <name>                   size, configuration and storage of a database
-//   export <name> <file>          the database as an export file (docs/format.md)
-//   import <file> <name>          an export file as a new database, or JSON lines of
-//                                 { id?, vector, text?, metadata? } appended in chunks
-//                                 (--dimensions, --metric, --text to create it)
+//   export <name> <file>          the database as an export file (docs/format.md), or with
+//                                 --format jsonl its records (docs/outgrowing.md)
+//   import <file> <name>          an export file as a new database, or records in --format
+//                                 (default jsonl) added in chunks: --columns '{"vector":
+//                                 "embedding"}', --mode append|upsert; --dimensions, --metric,
+//                                 --text to create the database
 //   search <name> <query>         a vector as JSON ([0.1, ...]) or a text; prints JSON lines
 //
 // Options: --path <dir> (default ./ruvector-data), --k <n>, --mode vector|text|hybrid,
 // --filter <json>, --chunk <n>. Errors print their code and message; the exit code is 1.
 
 import { parseArgs } from 'node:util';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { readFile, writeFile, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { open, importDatabase, databases, DEFAULT_PATH, RuvectorError } from './index.js';
 
-const USAGE = `usage: ruvector-web <list | info <name> | export <name> <file> | import <file> <name> | search <name> <query>> [--path dir] [--k n] [--mode m] [--filter json] [--dimensions n] [--metric m] [--text] [--chunk n]`;
+const USAGE = `usage: ruvector-web <list | info <name> | export <name> <file> | import <file> <name> | search <name> <query>> [--path dir] [--k n] [--mode m] [--filter json] [--format jsonl] [--columns json] [--dimensions n] [--metric m] [--text] [--chunk n]`;
 const EXPORT_MAGIC = 'RUVECTOR-EXPORT\0';
 
 /** A progress bar on stderr: redrawn in place on a terminal, a line per 10% elsewhere. */
@@ -43,47 +47,54 @@ function fail(code, message) {
   return new RuvectorError(code, message);
 }
 
-async function importLines(file, name, opts) {
-  const path = opts.path;
-  const size = (await stat(file)).size;
-  const bar = progressBar(size, { label: `import ${name} ` });
+/** The first row of a JSON-lines file, parsed (null when it has none). */
+async function firstRow(file) {
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-  const chunk = Number(opts.chunk ?? 1000);
-  let db = null;
-  let batch = [];
-  let read = 0;
-  let count = 0;
-  let lineNo = 0;
-  const flush = async () => {
-    if (!batch.length) return;
-    if (!db) {
-      const dimensions = opts.dimensions ? Number(opts.dimensions) : batch[0].vector?.length;
-      db = await open(name, { path, dimensions, metric: opts.metric, text: opts.text ? true : undefined });
-    }
-    await db.insertMany(batch, { chunk });
-    count += batch.length;
-    batch = [];
-    bar(read);
-  };
   try {
-    for await (const line of lines) {
-      lineNo++;
-      read += Buffer.byteLength(line) + 1;
-      if (!line.trim()) continue;
-      let r;
-      try {
-        r = JSON.parse(line);
-      } catch (e) {
-        throw fail('BAD_ARGUMENT', `${file}:${lineNo}: not JSON (${e.message}); nothing from this line on was imported`);
-      }
-      batch.push(r);
-      if (batch.length >= chunk) await flush();
-    }
-    await flush();
-    bar(size);
-    return { name, imported: count };
+    for await (const line of lines) if (line.trim()) return JSON.parse(line);
+    return null;
+  } catch (e) {
+    throw fail('CORRUPT', `${file}:1: not a JSON line (${e.message})`);
   } finally {
-    await db?.close();
+    lines.close();
+  }
+}
+
+/** Records of a file in `format` added to `name` (created from the first row's vector when new), with a progress bar. */
+async function importRows(file, name, opts) {
+  const columns = opts.columns ? parseJson(opts.columns, '--columns') : {};
+  const format = opts.format ?? 'jsonl';
+  const size = (await stat(file)).size;
+  let db;
+  if ((await databases({ path: opts.path })).includes(name)) db = await open(name, { path: opts.path });
+  else {
+    const first = format === 'jsonl' ? await firstRow(file) : null;
+    const v = first?.[columns.vector ?? 'vector'];
+    const dimensions = opts.dimensions ? Number(opts.dimensions) : Array.isArray(v) ? v.length : undefined;
+    db = await open(name, { path: opts.path, dimensions, metric: opts.metric, text: opts.text ? true : undefined });
+  }
+  const bar = progressBar(size, { label: `import ${name} ` });
+  let read = 0;
+  async function* counted() {
+    for await (const b of createReadStream(file)) {
+      read += b.length;
+      yield b;
+    }
+  }
+  try {
+    const r = await db.importRecords(counted(), { format, columns, mode: opts.mode, chunk: Number(opts.chunk ?? 1000), onProgress: () => bar(read) });
+    bar(size);
+    return r;
+  } finally {
+    await db.close();
+  }
+}
+
+function parseJson(text, what) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw fail('BAD_ARGUMENT', `${what}: not JSON (${e.message})`);
   }
 }
 
@@ -105,6 +116,15 @@ const COMMANDS = {
     if (!name || !file) throw fail('BAD_ARGUMENT', 'export <name> <file>');
     const db = await open(name, { path: opts.path });
     try {
+      if (opts.format) {
+        // Records in another engine's format, a page at a time.
+        const out = createWriteStream(file);
+        const bar = progressBar(1, { label: `export ${name} ` });
+        const stream = db.exportRecords({ format: opts.format, chunk: Number(opts.chunk ?? 1000), onProgress: ({ exported, total }) => bar(total ? exported / total : 1) });
+        await pipeline(Readable.fromWeb(/** @type {any} */ (stream)), out);
+        console.error(`exported ${name} to ${file} as ${opts.format}`);
+        return;
+      }
       const blob = await db.export();
       await writeFile(file, new Uint8Array(await blob.arrayBuffer()));
       console.error(`exported ${name} to ${file} (${blob.size} bytes)`);
@@ -124,7 +144,7 @@ const COMMANDS = {
       await db.close();
       return;
     }
-    const r = await importLines(file, name, opts);
+    const r = await importRows(file, name, opts);
     console.error(`imported ${r.imported} records into ${name}`);
   },
   async search([name, query], opts) {
@@ -168,6 +188,9 @@ async function main(argv) {
       metric: { type: 'string' },
       text: { type: 'boolean' },
       chunk: { type: 'string' },
+      format: { type: 'string' },
+      columns: { type: 'string' },
+      mode: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

@@ -158,3 +158,38 @@ test('a name change reopens, removal ends the worker, and a bad open fires error
   }, [first, second]);
   await p.close();
 });
+
+test('the element streams exportRecords at once and proxies importRecords', async () => {
+  const p = await page();
+  const name = unique('element-records');
+  const r = await p.evaluate(async (name) => {
+    const el = document.createElement('ruvector-db');
+    el.setAttribute('name', name);
+    el.setAttribute('dimensions', '2');
+    el.setAttribute('metric', 'euclidean');
+    // The stream is there before the element is connected and ready.
+    const stream = el.exportRecords({ format: 'jsonl' });
+    const early = stream instanceof ReadableStream;
+    await new Promise((ok) => setTimeout(ok, 20));
+    document.body.append(el);
+    await el.ready;
+    await el.insert([{ id: 'a', vector: [1, 2], metadata: { k: 1 } }, { id: 'b', vector: [3, 4] }]);
+    const text = await new Response(el.exportRecords()).text();
+    await new Response(stream).text();
+    const copy = document.createElement('ruvector-db');
+    copy.setAttribute('name', `${name}-copy`);
+    copy.setAttribute('dimensions', '2');
+    copy.setAttribute('metric', 'euclidean');
+    document.body.append(copy);
+    const imported = await copy.importRecords(text);
+    const got = await copy.get('a');
+    await (await el.ready).destroy();
+    await (await copy.ready).destroy();
+    return { early, lines: text.trim().split('\n').map((l) => JSON.parse(l)), imported, got: { id: got.id, vector: Array.from(got.vector), metadata: got.metadata } };
+  }, name);
+  assert.equal(r.early, true);
+  assert.deepEqual(r.lines, [{ id: 'a', vector: [1, 2], text: null, metadata: { k: 1 } }, { id: 'b', vector: [3, 4], text: null, metadata: null }]);
+  assert.deepEqual(r.imported, { imported: 2, aborted: false });
+  assert.deepEqual(r.got, { id: 'a', vector: [1, 2], metadata: { k: 1 } });
+  await p.close();
+});

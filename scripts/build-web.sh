@@ -133,11 +133,13 @@
 # IndexedDB (engine/files.rs: the host binding, the dispatch in idb.rs), so that Node runs the
 # browser's build rather than a third one: +2.3 KB, to 335,363 B. Delete by filter
 # (`db.delete({ filter })`, which the LangChain and LlamaIndex stores need): +1.1 KB, to
-# 336,454 B; ceiling to 336,600.
+# 336,454 B; ceiling to 336,600. The `records` op that pages an export through a database
+# (issue 29; the formats themselves are JavaScript, loaded when asked for): +1.3 KB, to
+# 337,760 B; ceiling to 337,800.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-336600} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-337800} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -20,7 +20,7 @@
 import { open, RuvectorError } from './index.js';
 
 const ATTRIBUTES = ['name', 'dimensions', 'metric', 'index', 'quantization', 'durability', 'text', 'embedder'];
-const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'searchMany', 'retrain', 'count', 'stats', 'export', 'import'];
+const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'searchMany', 'retrain', 'count', 'stats', 'export', 'import', 'importRecords'];
 
 /** The `<ruvector-db>` element. */
 export class RuvectorDbElement extends HTMLElement {
@@ -161,5 +161,27 @@ for (const m of METHODS) {
     configurable: true,
   });
 }
+
+// A stream at once, as the database's own method gives one; it asks for the database at its first
+// read, so one made before the element is connected works once it is.
+Object.defineProperty(RuvectorDbElement.prototype, 'exportRecords', {
+  writable: true,
+  configurable: true,
+  value: function (options) {
+    let reader;
+    return new ReadableStream({
+      pull: async (controller) => {
+        if (!reader) {
+          const db = /** @type {any} */ (await this.ready);
+          reader = db.exportRecords(options).getReader();
+        }
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel: (reason) => reader?.cancel(reason),
+    }, { highWaterMark: 0 }); // nothing is pulled before the first read
+  },
+});
 
 if (!customElements.get('ruvector-db')) customElements.define('ruvector-db', RuvectorDbElement);

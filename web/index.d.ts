@@ -24,7 +24,7 @@ export type ErrorCode =
   | 'INVALID_ID' | 'DUPLICATE_ID' | 'INVALID_METADATA' | 'TOO_LARGE' | 'MISSING_VECTOR' | 'NOT_FOUND'
   | 'INVALID_FILTER' | 'INVALID_K' | 'INVALID_EF' | 'FULL' | 'QUOTA_EXCEEDED' | 'STORAGE' | 'CORRUPT'
   | 'NEWER_FORMAT' | 'ALREADY_EXISTS' | 'NO_INDEXEDDB' | 'UNSUPPORTED' | 'TERMINATED'
-  | 'NO_TEXT_INDEX' | 'INVALID_QUERY' | 'NO_EMBEDDER' | 'EMBEDDER_FAILED' | 'LOCKED' | 'INTERNAL';
+  | 'NO_TEXT_INDEX' | 'INVALID_QUERY' | 'NO_EMBEDDER' | 'EMBEDDER_FAILED' | 'LOCKED' | 'ABORTED' | 'INTERNAL';
 
 /** Every failure, with a stable `code`. */
 export declare class RuvectorError extends Error {
@@ -282,6 +282,33 @@ export interface DatabaseOperations {
   export(): Promise<Blob>;
   /** Replaces this database's contents with an export file's, atomically. */
   import(file: Blob | Uint8Array | ArrayBuffer): Promise<Stats>;
+  /** Every record as bytes in `format`, a page at a time (docs/outgrowing.md); `signal` ends it with `ABORTED`. */
+  exportRecords(options?: ExportRecordsOptions): ReadableStream<Uint8Array>;
+  /** Adds the records of `source`, each chunk checked whole before it is written (docs/outgrowing.md). */
+  importRecords(source: RecordsSource, options?: ImportRecordsOptions): Promise<{ imported: number; aborted: boolean }>;
+}
+
+/** The formats of `exportRecords` and `importRecords`. */
+export type RecordsFormat = 'jsonl';
+/** What `importRecords` reads: text, bytes, a Blob, a stream or an async iterable of bytes. */
+export type RecordsSource = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
+export interface ExportRecordsOptions {
+  format?: RecordsFormat;
+  /** Records per page (default 1,000). */
+  chunk?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { exported: number; total: number }) => void;
+}
+export interface ImportRecordsOptions {
+  format?: RecordsFormat;
+  /** The file's names for each field (defaults: id, vector, text, metadata). */
+  columns?: { id?: string; vector?: string; text?: string; metadata?: string };
+  /** `append` (default) refuses an existing id; `upsert` replaces it. */
+  mode?: 'append' | 'upsert';
+  /** Rows checked and written at a time (default 1,000). */
+  chunk?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: { imported: number }) => void;
 }
 
 // Merged with the class below: the operations are declared once.

@@ -126,3 +126,13 @@ export async function misuse(db: Database): Promise<void> {
   document.createElement('ruvector-db').db = null;
 }
 
+export async function records(db: Database): Promise<void> {
+  const stream: ReadableStream<Uint8Array> = db.exportRecords({ format: 'jsonl', chunk: 500, onProgress: ({ exported, total }) => console.log(exported, total) });
+  const r = await db.importRecords(stream, { columns: { id: 'doc_id', vector: 'embedding' }, mode: 'upsert' });
+  const n: number = r.imported;
+  console.log(n);
+  // @ts-expect-error formats are jsonl (parquet and arrow to come), not csv
+  db.exportRecords({ format: 'csv' });
+  // @ts-expect-error mode is append or upsert
+  await db.importRecords('', { mode: 'merge' });
+}

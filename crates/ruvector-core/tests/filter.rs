@@ -387,3 +387,29 @@ fn ids_where_lists_exactly_the_live_matches() {
         "records without metadata match $exists: false"
     );
 }
+
+#[test]
+fn ids_from_pages_through_every_live_record_once() {
+    let mut c = Collection::new(CollectionConfig::new(2)).expect("valid config");
+    let items = (0..100)
+        .map(|i| Item::new(format!("p{i}"), vec![i as f32, 1.0]))
+        .collect();
+    c.insert_batch(items).expect("valid rows");
+    for i in (0..100).step_by(7) {
+        c.delete(&format!("p{i}")).expect("known id");
+    }
+    let (mut seen, mut after) = (Vec::new(), Some(0));
+    while let Some(a) = after {
+        let (ids, next) = c.ids_from(a, 9);
+        assert!(ids.len() <= 9);
+        assert!(next.is_none_or(|n| n > a), "the cursor moves on");
+        seen.extend(ids);
+        after = next;
+    }
+    let want: Vec<String> = (0..100)
+        .filter(|i| i % 7 != 0)
+        .map(|i| format!("p{i}"))
+        .collect();
+    assert_eq!(seen, want);
+    assert_eq!(c.ids_from(1000, 5), (Vec::new(), None));
+}

@@ -753,6 +753,25 @@ impl Collection {
         self.ids.iter().map(|(id, _)| id)
     }
 
+    /// Up to `limit` live ids from internal slot `after` on, in slot order, and the slot to go on
+    /// from (`None`: none is left): how an export pages through a collection. Slots only grow,
+    /// so a scan sees every record that stays live from its start to its end once; one whose
+    /// vector is replaced meanwhile moves to a later slot and may be seen again there.
+    pub fn ids_from(&self, after: u32, limit: usize) -> (Vec<String>, Option<u32>) {
+        let mut out = Vec::with_capacity(limit.min(self.len()));
+        let end = self.live.len() as u32;
+        let mut slot = after;
+        while slot < end && out.len() < limit {
+            if self.live[slot as usize] {
+                if let Some(id) = self.ids.id(Slot(slot)) {
+                    out.push(id.to_owned());
+                }
+            }
+            slot += 1;
+        }
+        (out, (slot < end).then_some(slot))
+    }
+
     /// The live ids whose metadata `filter` accepts (a record without metadata is matched as
     /// `null`), in slot order: what a delete by filter removes.
     pub fn ids_where(&self, filter: &Filter) -> Vec<String> {

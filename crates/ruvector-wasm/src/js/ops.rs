@@ -361,6 +361,57 @@ pub async fn get(name: String, id: String) -> Result<JsValue, JsValue> {
     record(db.get(&id, &stored).map_err(|x| fail(ErrorInfo::from(x)))?)
 }
 
+/// Up to `limit` records from internal slot `after` on, in slot order, as columns:
+/// `{ ids, vectors: Float32Array (n·dimensions), metadata: (object | null)[], texts: (string |
+/// null)[], next }`, `next` the `after` of the next page (`null`: the last page). Vectors that
+/// are in storage only are read from it. An export pages through a database with it.
+pub async fn records(name: String, after: JsValue, limit: JsValue) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let after = match after.as_f64() {
+        None if after.is_undefined() => 0.0,
+        Some(a) if a >= 0.0 && a.fract() == 0.0 && a <= f64::from(u32::MAX) => a,
+        _ => return Err(fail(bad_argument("after", "expected a cursor from `next`"))),
+    };
+    let limit = match limit.as_f64() {
+        None if limit.is_undefined() => DEFAULT_CHUNK as f64,
+        Some(l) if l >= 1.0 && l.fract() == 0.0 && l <= MAX_BATCH_ITEMS as f64 => l,
+        _ => {
+            let why = format!("expected a whole number from 1 to {MAX_BATCH_ITEMS}");
+            return Err(fail(bad_argument("limit", why)));
+        }
+    };
+    let (ids, next) =
+        e.db.borrow()
+            .collection()
+            .ids_from(after as u32, limit as usize);
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let stored = e.stored_pages(Some(&refs)).await.map_err(fail)?;
+    let db = e.db.borrow();
+    let (out_ids, metadata, texts) = (Array::new(), Array::new(), Array::new());
+    let mut vectors = Vec::with_capacity(ids.len() * db.collection().config().dimensions);
+    for id in &ids {
+        // Deleted while its page was read: not in this page.
+        let Some(r) = db.get(id, &stored).map_err(|x| fail(ErrorInfo::from(x)))? else {
+            continue;
+        };
+        out_ids.push(&JsValue::from_str(&r.id));
+        vectors.extend_from_slice(&r.vector);
+        metadata.push(&match &r.metadata {
+            Some(m) => to_js(m)?,
+            None => JsValue::NULL,
+        });
+        texts.push(&r.text.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+    }
+    let o = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
+    let _ = set("ids", &out_ids);
+    let _ = set("vectors", &Float32Array::from(vectors.as_slice()));
+    let _ = set("metadata", &metadata);
+    let _ = set("texts", &texts);
+    let _ = set("next", &next.map_or(JsValue::NULL, JsValue::from));
+    Ok(o.into())
+}
+
 /// The best `k` for `query`: a vector (a `Float32Array` or an array of numbers), a text (a
 /// string), or `{ vector?, text? }`. `options.mode` says which search; by default the one
 /// the query's parts allow, both fused. Resolves to a result set of one query

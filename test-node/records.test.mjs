@@ -1,0 +1,118 @@
+// exportRecords / importRecords (JSON lines so far): a stream of pages with progress and abort,
+// a round trip that gives the same records back, column mapping, append and upsert, and bad
+// input that names its row and column and writes nothing of its chunk.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, RuvectorError } from '../node/index.js';
+
+let dir;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ruvector-records-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const DIM = 6;
+const rowVector = (i) => Array.from({ length: DIM }, (_, j) => Math.fround(Math.sin(i * DIM + j) * 3));
+const items = (n) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `r${i}`,
+    vector: rowVector(i),
+    ...(i % 2 ? { text: `record number ${i}` } : {}),
+    ...(i % 3 ? { metadata: { g: i % 3, tags: ['x', `t${i % 5}`], nested: { n: i } } } : {}),
+  }));
+const text = (stream) => new Response(stream).text();
+
+test('a JSON-lines export streams every record in pages, and imports back to the same records', async () => {
+  const src = await open('src', { path: dir, dimensions: DIM, metric: 'euclidean', text: true });
+  await src.insertMany(items(2500));
+  await src.delete(['r7', 'r8']);
+  const pages = [];
+  const out = await text(src.exportRecords({ format: 'jsonl', chunk: 700, onProgress: (p) => pages.push(p) }));
+  const lines = out.trim().split('\n').map(JSON.parse);
+  assert.equal(lines.length, 2498);
+  assert.deepEqual(pages.map((p) => p.exported), [700, 1400, 2100, 2498]);
+  assert.ok(pages.every((p) => p.total === 2498));
+  assert.deepEqual(lines[1], { id: 'r1', vector: rowVector(1).map((x) => Number(x.toPrecision(9))), text: 'record number 1', metadata: { g: 1, tags: ['x', 't1'], nested: { n: 1 } } });
+  assert.deepEqual(lines[0], { id: 'r0', vector: rowVector(0).map((x) => Number(x.toPrecision(9))), text: null, metadata: null });
+
+  const dst = await open('dst', { path: dir, dimensions: DIM, metric: 'euclidean', text: true });
+  const progress = [];
+  const r = await dst.importRecords(src.exportRecords({ chunk: 500 }), { chunk: 1000, onProgress: (p) => progress.push(p.imported) });
+  assert.deepEqual(r, { imported: 2498, aborted: false });
+  assert.deepEqual(progress, [1000, 2000, 2498]);
+  for (const id of ['r0', 'r1', 'r2', 'r2499']) {
+    const [a, b] = [await src.get(id), await dst.get(id)];
+    assert.deepEqual(b, a, `${id} is the same record`);
+  }
+  assert.equal(await dst.get('r7'), null);
+  assert.equal(await text(dst.exportRecords()), out, 'its export is the same, line for line');
+  const q = Float32Array.from(rowVector(42));
+  assert.deepEqual(await dst.search(q, { k: 5 }), await src.search(q, { k: 5 }));
+  assert.deepEqual(await dst.search('number 41', { k: 3 }), await src.search('number 41', { k: 3 }));
+  await src.close();
+  await dst.destroy();
+});
+
+test('an aborted export ends its stream with ABORTED; an aborted import keeps what it wrote', async () => {
+  const db = await open('abort', { path: dir, dimensions: DIM });
+  await db.insertMany(items(3000).map(({ id, vector }) => ({ id, vector })));
+  const controller = new AbortController();
+  const stream = db.exportRecords({ chunk: 500, onProgress: (p) => p.exported >= 1000 && controller.abort(), signal: controller.signal });
+  await assert.rejects(text(stream), (e) => e instanceof RuvectorError && e.code === 'ABORTED');
+  const all = await text(db.exportRecords());
+  const into = await open('abort-into', { path: dir, dimensions: DIM });
+  const stop = new AbortController();
+  const r = await into.importRecords(all, { chunk: 1000, signal: stop.signal, onProgress: (p) => p.imported >= 2000 && stop.abort() });
+  assert.deepEqual(r, { imported: 2000, aborted: true });
+  assert.equal(await into.count(), 2000);
+  await db.destroy();
+  await into.destroy();
+});
+
+test('columns map to the file\'s names; append refuses an existing id, upsert replaces it', async () => {
+  const db = await open('mapped', { path: dir, dimensions: DIM, metric: 'euclidean', text: true });
+  const rows = [0, 1, 2].map((i) => JSON.stringify({ doc_id: i, embedding: rowVector(i), body: `body ${i}`, meta: JSON.stringify({ i }) })).join('\n');
+  const columns = { id: 'doc_id', vector: 'embedding', text: 'body', metadata: 'meta' };
+  assert.deepEqual(await db.importRecords(rows, { columns }), { imported: 3, aborted: false });
+  assert.deepEqual(await db.get('1'), { id: '1', vector: Float32Array.from(rowVector(1)), text: 'body 1', metadata: { i: 1 } });
+  await assert.rejects(db.importRecords(rows, { columns }), (e) => e.code === 'DUPLICATE_ID' && /^row 1: id "0"/.test(e.message));
+  const changed = JSON.stringify({ doc_id: 1, embedding: rowVector(9), body: 'changed', meta: null });
+  assert.deepEqual(await db.importRecords(changed, { columns, mode: 'upsert' }), { imported: 1, aborted: false });
+  const one = await db.get('1');
+  assert.deepEqual([one.text, one.metadata, Array.from(one.vector)], ['changed', undefined, rowVector(9)]);
+  // Rows without an id get one on append.
+  await db.importRecords(JSON.stringify({ embedding: rowVector(5) }), { columns: { vector: 'embedding' } });
+  assert.equal(await db.count(), 4);
+  await db.destroy();
+});
+
+test('bad rows name their row and column, and nothing of their chunk is written', async () => {
+  const db = await open('bad', { path: dir, dimensions: DIM });
+  const good = (i) => JSON.stringify({ id: `g${i}`, vector: rowVector(i) });
+  const cases = [
+    [`${good(0)}\n{"id": "b", "vector": [1, 2]}`, 'DIMENSION_MISMATCH', /^row 2, column "vector": 2 values/],
+    [`${good(0)}\n{"id": "b", "vector": [1, 2, 3, 4, 5, null]}`, 'NON_FINITE', /^row 2, column "vector"/],
+    [`${good(0)}\n{"id": "b"}`, 'BAD_ARGUMENT', /^row 2, column "vector": no such column/],
+    [`${good(0)}\n{"id": "b", "vector": ${JSON.stringify(rowVector(1))}, "metadata": [1]}`, 'INVALID_METADATA', /^row 2, column "metadata"/],
+    [`${good(0)}\n{"id": "b", "vector": ${JSON.stringify(rowVector(1))}, "text": 5}`, 'BAD_ARGUMENT', /^row 2, column "text"/],
+    [`${good(0)}\n{"id": "b", "vector": [1, 2, 3`, 'CORRUPT', /^row 2: not a JSON line/],
+    [`${good(0)}\n${good(0)}`, 'DUPLICATE_ID', /^rows 1 and 2 both have id "g0"/],
+    [good(0), 'BAD_ARGUMENT', /^row 1, column "doc": no such column/, { columns: { id: 'doc' } }],
+    [good(0), 'BAD_ARGUMENT', /^format: expected 'jsonl'/, { format: 'csv' }],
+    [good(0), 'BAD_ARGUMENT', /^mode: expected/, { mode: 'merge' }],
+    [42, 'BAD_ARGUMENT', /^source: expected/],
+  ];
+  for (const [source, code, message, options] of cases) {
+    await assert.rejects(db.importRecords(source, options), (e) => e instanceof RuvectorError && e.code === code && message.test(e.message), `${code}: ${message}`);
+    assert.equal(await db.count(), 0, `${code}: nothing of the bad chunk was written`);
+  }
+  // With chunks of one row, the rows before the bad one stay.
+  await assert.rejects(db.importRecords(`${good(1)}\n${good(2)}\n{"id": "b", "vector": [1]}`, { chunk: 1 }), (e) => e.code === 'DIMENSION_MISMATCH' && /^row 3/.test(e.message));
+  assert.equal(await db.count(), 2);
+  await db.destroy();
+});

@@ -1,0 +1,91 @@
+// Records in and out in other engines' formats (docs/outgrowing.md): the part of
+// `exportRecords` and `importRecords` that is not the facade's plumbing. Loaded only when one of
+// them is called; each format's module (web/formats/) only when asked for.
+
+/** The formats and the modules that read and write them. */
+const FORMATS = {
+  jsonl: () => import('./formats/jsonl.js'),
+};
+
+/** The module of `format`; `BAD_ARGUMENT` for an unknown one. */
+export async function formatModule(format, fail) {
+  const load = FORMATS[format];
+  if (!load) throw fail('BAD_ARGUMENT', `format: expected ${Object.keys(FORMATS).map((f) => `'${f}'`).join(', ')}, not ${JSON.stringify(format)}`);
+  return load();
+}
+
+/** `source` as an async iterable of byte chunks: a string, bytes, a Blob, a ReadableStream or an async iterable of bytes. */
+export async function* byteChunks(source, fail) {
+  if (typeof source === 'string') yield new TextEncoder().encode(source);
+  else if (source instanceof Uint8Array) yield source;
+  else if (source instanceof ArrayBuffer) yield new Uint8Array(source);
+  else if (typeof Blob !== 'undefined' && source instanceof Blob) yield* byteChunks(source.stream(), fail);
+  else if (source && typeof source.getReader === 'function') {
+    const reader = source.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value instanceof Uint8Array ? value : new Uint8Array(value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  } else if (source && typeof source[Symbol.asyncIterator] === 'function') {
+    for await (const b of source) yield typeof b === 'string' ? new TextEncoder().encode(b) : b;
+  } else throw fail('BAD_ARGUMENT', 'source: expected a string, bytes, a Blob, a ReadableStream or an async iterable of bytes');
+}
+
+/**
+ * A batch of `{ row, value }` rows as items for `insert`, every row checked first: the mapped
+ * columns present (`id` only when `needId`), a vector of `dimensions` finite numbers, a
+ * string or null text, an object (or its JSON text) or null metadata. An error names the row and
+ * the column, and nothing of the batch is written.
+ */
+export function itemsOf(batch, { columns, needId, dimensions, fail }) {
+  const at = (row, col) => `row ${row}, column ${JSON.stringify(col)}`;
+  return batch.map(({ row, value }) => {
+    const item = {};
+    const id = value[columns.id];
+    if (id === undefined || id === null) {
+      if (needId) throw fail('BAD_ARGUMENT', `${at(row, columns.id)}: no such column (ids are mapped to it, or the import upserts)`);
+    } else if (typeof id === 'string' || typeof id === 'number' || typeof id === 'bigint') item.id = String(id);
+    else throw fail('INVALID_ID', `${at(row, columns.id)}: an id is a string or a number`);
+    const v = value[columns.vector];
+    if (v === undefined || v === null) throw fail('BAD_ARGUMENT', `${at(row, columns.vector)}: no such column (every row needs its vector)`);
+    const vector = v instanceof Float32Array ? v : ArrayBuffer.isView(v) || Array.isArray(v) ? Float32Array.from(/** @type {any} */ (v)) : null;
+    if (!vector) throw fail('BAD_ARGUMENT', `${at(row, columns.vector)}: expected a list of numbers`);
+    if (vector.length !== dimensions) throw fail('DIMENSION_MISMATCH', `${at(row, columns.vector)}: ${vector.length} values; the database has ${dimensions} dimensions`);
+    // Checked on the values given: Float32Array.from would have made null a 0.
+    const given = Array.isArray(v) ? v : vector;
+    const bad = given.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+    if (bad >= 0) throw fail('NON_FINITE', `${at(row, columns.vector)}: value ${bad} is ${given[bad]}`);
+    item.vector = vector;
+    const t = value[columns.text];
+    if (typeof t === 'string') item.text = t;
+    else if (t !== undefined && t !== null) throw fail('BAD_ARGUMENT', `${at(row, columns.text)}: expected a string or null`);
+    let m = value[columns.metadata];
+    if (typeof m === 'string') {
+      try {
+        m = JSON.parse(m);
+      } catch {
+        throw fail('INVALID_METADATA', `${at(row, columns.metadata)}: not JSON`);
+      }
+    }
+    if (m !== undefined && m !== null) {
+      if (typeof m !== 'object' || Array.isArray(m)) throw fail('INVALID_METADATA', `${at(row, columns.metadata)}: expected an object`);
+      item.metadata = m;
+    }
+    return item;
+  });
+}
+
+/** `e` with the engine's item numbers ("item 3", "items 1 and 4") turned into the rows they came from. */
+export function atRow(e, batch) {
+  if (typeof e?.message !== 'string') return e;
+  const row = (n) => batch[Number(n)]?.row ?? n;
+  e.message = e.message
+    .replace(/^item (\d+)/, (_, n) => `row ${row(n)}`)
+    .replace(/^items (\d+) and (\d+) of the batch/, (_, a, b) => `rows ${row(a)} and ${row(b)}`);
+  return e;
+}
