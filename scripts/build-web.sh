@@ -135,11 +135,12 @@
 # (`db.delete({ filter })`, which the LangChain and LlamaIndex stores need): +1.1 KB, to
 # 336,454 B; ceiling to 336,600. The `records` op that pages an export through a database
 # (issue 29; the formats themselves are JavaScript, loaded when asked for): +1.3 KB, to
-# 337,760 B; ceiling to 337,800.
+# 337,760 B; ceiling to 337,800. Its `vectors: false` pass over the metadata alone (how an Arrow
+# export finds the keys that become columns): +0.5 KB, to 338,296 B; ceiling to 338,400.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-337800} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-338400} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -77,6 +77,45 @@ async function benchHnswlib(lib, base, queries, truth, dir) {
   return { version: JSON.parse(await readFile(createRequire(import.meta.url).resolve('hnswlib-node/package.json'), 'utf8')).version, build: { seconds: buildS, inserts_per_s: base.n / buildS }, open_ms: openMs, bytes: (await stat(file)).size, search };
 }
 
+/** Resident memory's peak while `fn` runs, sampled every 5 ms, in bytes. */
+async function peakRss(fn) {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  try {
+    const value = await fn();
+    return { value, peak: Math.max(peak, process.memoryUsage().rss) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** JSON-lines export and import rates of `db`: records/s, MB/s, peak resident memory. */
+async function recordsRates(db, dir, dim) {
+  const n = await db.count();
+  const before = process.memoryUsage().rss;
+  const t0 = performance.now();
+  const out = await peakRss(async () => {
+    let bytes = 0;
+    for await (const b of db.exportRecords({ format: 'jsonl' })) bytes += b.length;
+    return bytes;
+  });
+  const exportS = (performance.now() - t0) / 1000;
+  const into = await open('records-into', { path: dir, dimensions: dim, metric: 'cosine' });
+  const t1 = performance.now();
+  const imp = await peakRss(() => into.importRecords(db.exportRecords({ format: 'jsonl' })));
+  const importS = (performance.now() - t1) / 1000;
+  await into.destroy();
+  return {
+    format: 'jsonl',
+    records: n,
+    bytes: out.value,
+    export: { seconds: exportS, records_per_s: n / exportS, mb_per_s: out.value / 1e6 / exportS, peak_rss_bytes: out.peak, rss_before_bytes: before },
+    import: { seconds: importS, records_per_s: n / importS, mb_per_s: out.value / 1e6 / importS, peak_rss_bytes: imp.peak },
+  };
+}
+
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
 async function timed(queries, dim, fn) {
@@ -122,6 +161,10 @@ function markdown(o) {
     '| ef | ours recall@10 | ours QPS (worker) | p99 µs | ours QPS (`thread: \'main\'`) | p99 µs | hnswlib-node recall@10 | hnswlib-node QPS | p99 µs | browser QPS | p99 µs |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
+    '',
+    o.records
+      ? `Records as JSON lines (\`exportRecords\`, \`importRecords\`; docs/outgrowing.md), ${o.records.records} records, ${f(o.records.bytes / 1e6, 1)} MB: export ${f(o.records.export.records_per_s)} records/s (${f(o.records.export.mb_per_s, 1)} MB/s), import into a new database ${f(o.records.import.records_per_s)} records/s (${f(o.records.import.mb_per_s, 1)} MB/s, the graph built as it goes); the process's resident memory peaked at ${f(o.records.export.peak_rss_bytes / 2 ** 20)} MiB exporting and ${f(o.records.import.peak_rss_bytes / 2 ** 20)} MiB importing (${f(o.records.export.rss_before_bytes / 2 ** 20)} MiB before, the benchmark's own data included).`
+      : '',
     '',
     `LangChain store (ef 64 by default, ${o.langchain.queries} queries): \`similaritySearchVectorWithScore\` takes ${f(o.langchain.store_mean_us)} µs a query against ${f(o.langchain.direct_mean_us)} µs for \`db.search\` with the same options (metadata and text included): **${f(o.langchain.overhead, 2)}×**.`,
   ].join('\n');
@@ -174,6 +217,8 @@ async function main() {
     const store = new RuvectorStore(null, { db });
     const direct = await timed(queries, dim, (v) => db.search(v, { k: K, includeMetadata: true, includeText: true }));
     const viaStore = await timed(queries, dim, (v) => store.similaritySearchVectorWithScore(Array.from(v), K));
+    // Records out and in as JSON lines (docs/outgrowing.md), with the process's peak memory.
+    const records = await recordsRates(db, dir, dim);
     await db.close();
     let browser = null;
     try {
@@ -192,6 +237,7 @@ async function main() {
       open_ms: openMs,
       search,
       main_thread: { open_ms: openMainMs, search: searchMain },
+      records,
       langchain: { queries: queries.n, direct_mean_us: direct.mean_us, store_mean_us: viaStore.mean_us, overhead: viaStore.mean_us / direct.mean_us },
       hnswlib: peer,
       browser,

@@ -116,3 +116,39 @@ test('bad rows name their row and column, and nothing of their chunk is written'
   assert.equal(await db.count(), 2);
   await db.destroy();
 });
+
+test('an Arrow IPC stream: a batch per page, scalar metadata keys as columns, a round trip, bad streams CORRUPT', async () => {
+  const { tableFromIPC, tableToIPC, tableFromArrays } = await import('apache-arrow');
+  const src = await open('arrow-src', { path: dir, dimensions: DIM, metric: 'euclidean', text: true });
+  await src.insertMany(
+    Array.from({ length: 1500 }, (_, i) => ({
+      id: `a${i}`,
+      vector: rowVector(i),
+      ...(i % 2 ? { text: `arrow ${i}` } : {}),
+      metadata: { g: i % 3, name: `n${i}`, even: i % 2 === 0, ...(i % 4 ? { sometimes: 1 } : {}), mixed: i % 2 ? 1 : 'one' },
+    })),
+  );
+  const bytes = new Uint8Array(await new Response(src.exportRecords({ format: 'arrow', chunk: 400 })).arrayBuffer());
+  const table = tableFromIPC(bytes);
+  assert.equal(table.numRows, 1500);
+  assert.equal(table.batches.length, 4, 'a record batch per page');
+  const fields = Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]));
+  assert.deepEqual(fields, { id: 'Utf8', vector: `FixedSizeList[${DIM}]<Float32>`, text: 'Utf8', metadata: 'Utf8', g: 'Float64', name: 'Utf8', even: 'Bool' }, 'only keys of one scalar type in every record become columns');
+  const r1 = table.get(1).toJSON();
+  assert.deepEqual([r1.id, Array.from(r1.vector), r1.text, JSON.parse(r1.metadata), r1.g, r1.name, r1.even], ['a1', rowVector(1), 'arrow 1', { g: 1, name: 'n1', even: false, sometimes: 1, mixed: 1 }, 1, 'n1', false]);
+
+  const dst = await open('arrow-dst', { path: dir, dimensions: DIM, metric: 'euclidean', text: true });
+  assert.deepEqual(await dst.importRecords(bytes, { format: 'arrow', chunk: 500 }), { imported: 1500, aborted: false });
+  for (const id of ['a0', 'a1', 'a1499']) assert.deepEqual(await dst.get(id), await src.get(id));
+  assert.deepEqual(new Uint8Array(await new Response(dst.exportRecords({ format: 'arrow', chunk: 400 })).arrayBuffer()), bytes, 'exported again byte for byte');
+
+  // Another tool's table, with its own column names: vectors of 3 values, not 6.
+  const other = tableFromArrays({ doc: ['x', 'y'], emb: [Float32Array.from([1, 2, 3]), Float32Array.from([4, 5, 6])] });
+  const bad = tableToIPC(other, 'stream');
+  await assert.rejects(dst.importRecords(bad, { format: 'arrow', columns: { id: 'doc', vector: 'emb' } }), (e) => e.code === 'DIMENSION_MISMATCH' && /^row 1, column "emb": 3 values/.test(e.message));
+  await assert.rejects(dst.importRecords(bytes.subarray(0, bytes.length >> 1), { format: 'arrow', mode: 'upsert' }), (e) => e.code === 'CORRUPT');
+  await assert.rejects(dst.importRecords('{"id": 1}', { format: 'arrow' }), (e) => e.code === 'CORRUPT');
+  assert.equal(await dst.count(), 1500, 'nothing of the bad chunks was written');
+  await src.close();
+  await dst.destroy();
+});

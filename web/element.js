@@ -32,6 +32,7 @@ export class RuvectorDbElement extends HTMLElement {
   #scheduled = false;
   #started = false;
   #typed = 0;
+  /** The pending debounce (a number in a page, a Timeout in Node). @type {any} */
   #timer = 0;
   #onInput = (/** @type {Event} */ e) => {
     const id = this.getAttribute('search-input');

@@ -289,11 +289,13 @@ export interface DatabaseOperations {
 }
 
 /** The formats of `exportRecords` and `importRecords`. */
-export type RecordsFormat = 'jsonl';
+export type RecordsFormat = 'jsonl' | 'arrow';
 /** What `importRecords` reads: text, bytes, a Blob, a stream or an async iterable of bytes. */
 export type RecordsSource = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 export interface ExportRecordsOptions {
   format?: RecordsFormat;
+  /** The apache-arrow module for `format: 'arrow'` in a bundled page (Node imports it itself). */
+  arrow?: unknown;
   /** Records per page (default 1,000). */
   chunk?: number;
   signal?: AbortSignal;
@@ -301,6 +303,8 @@ export interface ExportRecordsOptions {
 }
 export interface ImportRecordsOptions {
   format?: RecordsFormat;
+  /** The apache-arrow module for `format: 'arrow'` in a bundled page (Node imports it itself). */
+  arrow?: unknown;
   /** The file's names for each field (defaults: id, vector, text, metadata). */
   columns?: { id?: string; vector?: string; text?: string; metadata?: string };
   /** `append` (default) refuses an existing id; `upsert` replaces it. */

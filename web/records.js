@@ -5,7 +5,32 @@
 /** The formats and the modules that read and write them. */
 const FORMATS = {
   jsonl: () => import('./formats/jsonl.js'),
+  arrow: () => import('./formats/arrow.js'),
 };
+
+/**
+ * Finds the top-level metadata keys that hold one scalar type (number, string, boolean) in every
+ * record fed to `add`: the columns of their own that Arrow and Parquet exports give them.
+ */
+export function scalarKeys() {
+  let types = null; // key -> type, or null once disqualified
+  return {
+    add(metadata) {
+      for (const m of metadata) {
+        if (types === null) {
+          types = new Map();
+          for (const [k, v] of Object.entries(m ?? {})) if (['number', 'string', 'boolean'].includes(typeof v)) types.set(k, typeof v);
+          continue;
+        }
+        for (const [k, t] of types) if (t !== null && typeof m?.[k] !== t) types.set(k, null);
+      }
+    },
+    /** The qualifying keys as `{ key, type }`, minus the record's own field names. */
+    columns() {
+      return [...(types ?? [])].filter(([k, t]) => t !== null && !['id', 'vector', 'text', 'metadata'].includes(k)).map(([key, type]) => ({ key, type }));
+    },
+  };
+}
 
 /** The module of `format`; `BAD_ARGUMENT` for an unknown one. */
 export async function formatModule(format, fail) {

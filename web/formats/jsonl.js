@@ -1,13 +1,13 @@
 // JSON lines, one record per line: {"id", "vector", "text", "metadata"} (docs/outgrowing.md).
 // Loaded by `exportRecords`/`importRecords` only when asked for, as every format is.
 
-const encoder = new TextEncoder();
+const utf8 = new TextEncoder();
 
 /** A float32 as the shortest decimal that reads back as the same float32 (at most 9 digits). */
 const f32 = (x) => Number(x.toPrecision(9));
 
 /** Encodes pages of records (the `records` op's columns) as lines. */
-export function encoder_({ dimensions }) {
+export function encoder({ dimensions }) {
   return {
     page({ ids, vectors, metadata, texts }) {
       let out = '';
@@ -15,12 +15,11 @@ export function encoder_({ dimensions }) {
         const vector = Array.from(vectors.subarray(i * dimensions, (i + 1) * dimensions), f32);
         out += `${JSON.stringify({ id: ids[i], vector, text: texts[i], metadata: metadata[i] })}\n`;
       }
-      return encoder.encode(out);
+      return utf8.encode(out);
     },
     finish: () => null,
   };
 }
-export { encoder_ as encoder };
 
 /**
  * The rows of JSON-lines bytes, `chunk` at a time: arrays of `{ row, value }` (row numbers from

@@ -536,6 +536,18 @@ impl Collection {
         self.get_with(id, |_| Err(GetError::InStorage(id.to_owned())))
     }
 
+    /// The metadata and text of `id` with an empty vector (`None`: unknown id): what a pass
+    /// over the metadata reads, without touching a vector.
+    pub fn get_without_vector(&self, id: &str) -> Option<StoredItem> {
+        let slot = self.ids.slot(id)?;
+        Some(StoredItem {
+            id: id.to_owned(),
+            vector: Vec::new(),
+            metadata: self.meta_value(slot).cloned(),
+            text: self.text_of(slot).map(str::to_owned),
+        })
+    }
+
     /// As [`Collection::get`], with `fetch` giving the stored form of a vector that is not
     /// in memory.
     pub(crate) fn get_with(

@@ -175,7 +175,15 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
             })
         }
         "get" => boxed(get(name()?, string_arg(args, "id")?)),
-        "records" => boxed(records(name()?, arg(args, "after"), arg(args, "limit"))),
+        "records" => {
+            let vectors = arg(args, "vectors").as_bool() != Some(false);
+            boxed(records(
+                name()?,
+                arg(args, "after"),
+                arg(args, "limit"),
+                vectors,
+            ))
+        }
         "search" => {
             // `query`: a vector, a string or `{ vector?, text? }`; `vector` is its old name.
             let query = match arg(args, "query") {

@@ -364,8 +364,14 @@ pub async fn get(name: String, id: String) -> Result<JsValue, JsValue> {
 /// Up to `limit` records from internal slot `after` on, in slot order, as columns:
 /// `{ ids, vectors: Float32Array (n·dimensions), metadata: (object | null)[], texts: (string |
 /// null)[], next }`, `next` the `after` of the next page (`null`: the last page). Vectors that
-/// are in storage only are read from it. An export pages through a database with it.
-pub async fn records(name: String, after: JsValue, limit: JsValue) -> Result<JsValue, JsValue> {
+/// are in storage only are read from it; with `vectors` false, `vectors` is empty and nothing
+/// is read (a first pass over the metadata). An export pages through a database with it.
+pub async fn records(
+    name: String,
+    after: JsValue,
+    limit: JsValue,
+    vectors: bool,
+) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
     let after = match after.as_f64() {
         None if after.is_undefined() => 0.0,
@@ -385,17 +391,29 @@ pub async fn records(name: String, after: JsValue, limit: JsValue) -> Result<JsV
             .collection()
             .ids_from(after as u32, limit as usize);
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let stored = e.stored_pages(Some(&refs)).await.map_err(fail)?;
+    let stored = match vectors {
+        true => e.stored_pages(Some(&refs)).await.map_err(fail)?,
+        false => Default::default(),
+    };
     let db = e.db.borrow();
     let (out_ids, metadata, texts) = (Array::new(), Array::new(), Array::new());
-    let mut vectors = Vec::with_capacity(ids.len() * db.collection().config().dimensions);
+    let dimensions = if vectors {
+        db.collection().config().dimensions
+    } else {
+        0
+    };
+    let mut packed = Vec::with_capacity(ids.len() * dimensions);
     for id in &ids {
         // Deleted while its page was read: not in this page.
-        let Some(r) = db.get(id, &stored).map_err(|x| fail(ErrorInfo::from(x)))? else {
+        let found = match vectors {
+            true => db.get(id, &stored),
+            false => Ok(db.collection().get_without_vector(id)),
+        };
+        let Some(r) = found.map_err(|x| fail(ErrorInfo::from(x)))? else {
             continue;
         };
         out_ids.push(&JsValue::from_str(&r.id));
-        vectors.extend_from_slice(&r.vector);
+        packed.extend_from_slice(&r.vector[..dimensions.min(r.vector.len())]);
         metadata.push(&match &r.metadata {
             Some(m) => to_js(m)?,
             None => JsValue::NULL,
@@ -405,7 +423,7 @@ pub async fn records(name: String, after: JsValue, limit: JsValue) -> Result<JsV
     let o = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
     let _ = set("ids", &out_ids);
-    let _ = set("vectors", &Float32Array::from(vectors.as_slice()));
+    let _ = set("vectors", &Float32Array::from(packed.as_slice()));
     let _ = set("metadata", &metadata);
     let _ = set("texts", &texts);
     let _ = set("next", &next.map_or(JsValue::NULL, JsValue::from));
