@@ -91,24 +91,24 @@ async function peakRss(fn) {
   }
 }
 
-/** JSON-lines export and import rates of `db`: records/s, MB/s, peak resident memory. */
-async function recordsRates(db, dir, dim) {
+/** Export and import rates of `db` in `format`: records/s, MB/s, peak resident memory. */
+async function recordsRates(db, dir, dim, format) {
   const n = await db.count();
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
   const out = await peakRss(async () => {
     let bytes = 0;
-    for await (const b of db.exportRecords({ format: 'jsonl' })) bytes += b.length;
+    for await (const b of db.exportRecords({ format })) bytes += b.length;
     return bytes;
   });
   const exportS = (performance.now() - t0) / 1000;
   const into = await open('records-into', { path: dir, dimensions: dim, metric: 'cosine' });
   const t1 = performance.now();
-  const imp = await peakRss(() => into.importRecords(db.exportRecords({ format: 'jsonl' })));
+  const imp = await peakRss(() => into.importRecords(db.exportRecords({ format }), { format }));
   const importS = (performance.now() - t1) / 1000;
   await into.destroy();
   return {
-    format: 'jsonl',
+    format,
     records: n,
     bytes: out.value,
     export: { seconds: exportS, records_per_s: n / exportS, mb_per_s: out.value / 1e6 / exportS, peak_rss_bytes: out.peak, rss_before_bytes: before },
@@ -162,10 +162,10 @@ function markdown(o) {
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    o.records
-      ? `Records as JSON lines (\`exportRecords\`, \`importRecords\`; docs/outgrowing.md), ${o.records.records} records, ${f(o.records.bytes / 1e6, 1)} MB: export ${f(o.records.export.records_per_s)} records/s (${f(o.records.export.mb_per_s, 1)} MB/s), import into a new database ${f(o.records.import.records_per_s)} records/s (${f(o.records.import.mb_per_s, 1)} MB/s, the graph built as it goes); the process's resident memory peaked at ${f(o.records.export.peak_rss_bytes / 2 ** 20)} MiB exporting and ${f(o.records.import.peak_rss_bytes / 2 ** 20)} MiB importing (${f(o.records.export.rss_before_bytes / 2 ** 20)} MiB before, the benchmark's own data included).`
-      : '',
-    '',
+    ...(o.records ?? []).flatMap((r) => [
+      `Records as ${r.format === 'jsonl' ? 'JSON lines' : 'an Arrow stream'} (\`exportRecords\`, \`importRecords\`; docs/outgrowing.md), ${r.records} records, ${f(r.bytes / 1e6, 1)} MB: export ${f(r.export.records_per_s)} records/s (${f(r.export.mb_per_s, 1)} MB/s), import into a new database ${f(r.import.records_per_s)} records/s (${f(r.import.mb_per_s, 1)} MB/s, the graph built as it goes); the process's resident memory peaked at ${f(r.export.peak_rss_bytes / 2 ** 20)} MiB exporting and ${f(r.import.peak_rss_bytes / 2 ** 20)} MiB importing (${f(r.export.rss_before_bytes / 2 ** 20)} MiB before, the benchmark's own data included).`,
+      '',
+    ]),
     `LangChain store (ef 64 by default, ${o.langchain.queries} queries): \`similaritySearchVectorWithScore\` takes ${f(o.langchain.store_mean_us)} µs a query against ${f(o.langchain.direct_mean_us)} µs for \`db.search\` with the same options (metadata and text included): **${f(o.langchain.overhead, 2)}×**.`,
   ].join('\n');
 }
@@ -218,7 +218,7 @@ async function main() {
     const direct = await timed(queries, dim, (v) => db.search(v, { k: K, includeMetadata: true, includeText: true }));
     const viaStore = await timed(queries, dim, (v) => store.similaritySearchVectorWithScore(Array.from(v), K));
     // Records out and in as JSON lines (docs/outgrowing.md), with the process's peak memory.
-    const records = await recordsRates(db, dir, dim);
+    const records = [await recordsRates(db, dir, dim, 'jsonl'), await recordsRates(db, dir, dim, 'arrow')];
     await db.close();
     let browser = null;
     try {
