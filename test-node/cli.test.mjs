@@ -56,6 +56,12 @@ test('import JSON lines with progress, search, info, export and import the expor
   assert.equal(up.code ?? 0, 0, up.stderr);
   const replaced = (await cli('search', 'pkgs', 'replaced', '--mode', 'text', '--k', '20')).stdout.trim().split('\n');
   assert.equal(replaced.length, 10);
+  // Parquet out, and into a new database (its dimension given: a Parquet file is read whole).
+  const pq = join(dir, 'pkgs.parquet');
+  assert.equal((await cli('export', 'pkgs', pq, '--format', 'parquet')).code ?? 0, 0);
+  assert.equal((await readFile(pq)).subarray(0, 4).toString(), 'PAR1');
+  const fromPq = await cli('import', pq, 'from-parquet', '--format', 'parquet', '--dimensions', '3', '--text');
+  assert.match(fromPq.stderr, /imported 2500 records into from-parquet/, fromPq.stderr);
 });
 
 test('bad input: typed errors, exit code 1', async () => {

@@ -150,3 +150,22 @@ test('LanceDB takes the Arrow export as it is, and its own Arrow table imports b
   await sameRecords(back, 'LanceDB (Arrow)');
   await back.destroy();
 });
+
+test('a Parquet export, read as LanceDB users read Parquet in Node, answers as the flat index does', async () => {
+  const { tableFromIPC } = createRequire(import.meta.url)('apache-arrow');
+  const { readParquet } = await import('parquet-wasm');
+  const lancedb = await import('@lancedb/lancedb');
+  const file = new Uint8Array(await new Response(db.exportRecords({ format: 'parquet' })).arrayBuffer());
+  const conn = await lancedb.connect(join(dir, 'lance-parquet'));
+  const table = await conn.createTable('items', tableFromIPC(readParquet(file).intoIPCStream()));
+  let checked = 0;
+  for (let q = 0; q < Q; q++) {
+    const hits = await table.search(Array.from(queries[q])).distanceType('l2').limit(K).toArray();
+    checked += sameTop(ours[q], hits.map((h) => h.id), `LanceDB (Parquet) query ${q}`);
+  }
+  mostRanks(checked, 'LanceDB (Parquet)');
+  // A filter on a metadata key that the file gave a column of its own.
+  const inSection = await table.search(Array.from(queries[0])).distanceType('l2').where("section = 'libs'").limit(5).toArray();
+  const mine = await db.search(queries[0], { k: 5, filter: { section: 'libs' } });
+  assert.deepEqual(inSection.map((h) => h.id), mine.map((h) => h.id));
+});

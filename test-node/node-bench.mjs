@@ -163,7 +163,7 @@ function markdown(o) {
     ...rows,
     '',
     ...(o.records ?? []).flatMap((r) => [
-      `Records as ${r.format === 'jsonl' ? 'JSON lines' : 'an Arrow stream'} (\`exportRecords\`, \`importRecords\`; docs/outgrowing.md), ${r.records} records, ${f(r.bytes / 1e6, 1)} MB: export ${f(r.export.records_per_s)} records/s (${f(r.export.mb_per_s, 1)} MB/s), import into a new database ${f(r.import.records_per_s)} records/s (${f(r.import.mb_per_s, 1)} MB/s, the graph built as it goes); the process's resident memory peaked at ${f(r.export.peak_rss_bytes / 2 ** 20)} MiB exporting and ${f(r.import.peak_rss_bytes / 2 ** 20)} MiB importing (${f(r.export.rss_before_bytes / 2 ** 20)} MiB before, the benchmark's own data included).`,
+      `Records as ${{ jsonl: 'JSON lines', arrow: 'an Arrow stream', parquet: 'a Parquet file' }[r.format]} (\`exportRecords\`, \`importRecords\`; docs/outgrowing.md), ${r.records} records, ${f(r.bytes / 1e6, 1)} MB: export ${f(r.export.records_per_s)} records/s (${f(r.export.mb_per_s, 1)} MB/s), import into a new database ${f(r.import.records_per_s)} records/s (${f(r.import.mb_per_s, 1)} MB/s, the graph built as it goes); the process's resident memory peaked at ${f(r.export.peak_rss_bytes / 2 ** 20)} MiB exporting and ${f(r.import.peak_rss_bytes / 2 ** 20)} MiB importing (${f(r.export.rss_before_bytes / 2 ** 20)} MiB before, the benchmark's own data included).`,
       '',
     ]),
     `LangChain store (ef 64 by default, ${o.langchain.queries} queries): \`similaritySearchVectorWithScore\` takes ${f(o.langchain.store_mean_us)} µs a query against ${f(o.langchain.direct_mean_us)} µs for \`db.search\` with the same options (metadata and text included): **${f(o.langchain.overhead, 2)}×**.`,
@@ -218,7 +218,8 @@ async function main() {
     const direct = await timed(queries, dim, (v) => db.search(v, { k: K, includeMetadata: true, includeText: true }));
     const viaStore = await timed(queries, dim, (v) => store.similaritySearchVectorWithScore(Array.from(v), K));
     // Records out and in as JSON lines (docs/outgrowing.md), with the process's peak memory.
-    const records = [await recordsRates(db, dir, dim, 'jsonl'), await recordsRates(db, dir, dim, 'arrow')];
+    const records = [];
+    for (const format of ['jsonl', 'arrow', 'parquet']) records.push(await recordsRates(db, dir, dim, format));
     await db.close();
     let browser = null;
     try {

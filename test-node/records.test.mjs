@@ -152,3 +152,34 @@ test('an Arrow IPC stream: a batch per page, scalar metadata keys as columns, a 
   await src.close();
   await dst.destroy();
 });
+
+test('a Parquet file: a row group per page, the Arrow columns, a round trip, a file cut short CORRUPT', async () => {
+  const { readParquet, readSchema, ParquetFile } = await import('parquet-wasm');
+  const { tableFromIPC } = await import('apache-arrow');
+  const src = await open('parquet-src', { path: dir, dimensions: DIM, metric: 'euclidean', text: true });
+  await src.insertMany(Array.from({ length: 1300 }, (_, i) => ({ id: `q${i}`, vector: rowVector(i), ...(i % 2 ? { text: `parquet ${i}` } : {}), metadata: { g: i % 3, label: `l${i % 4}` } })));
+  const file = new Uint8Array(await new Response(src.exportRecords({ format: 'parquet', chunk: 500 })).arrayBuffer());
+  assert.deepEqual(Array.from(file.subarray(0, 4)), [80, 65, 82, 49], 'PAR1');
+  const meta = (await ParquetFile.fromFile(new Blob([file]))).metadata();
+  assert.equal(meta.numRowGroups(), 3, 'a row group per page');
+  const table = tableFromIPC(readParquet(file).intoIPCStream());
+  assert.equal(table.numRows, 1300);
+  assert.deepEqual(table.schema.fields.map((f) => f.name), ['id', 'vector', 'text', 'metadata', 'g', 'label']);
+  assert.ok(readSchema(file));
+  const r3 = table.get(3).toJSON();
+  assert.deepEqual([r3.id, Array.from(r3.vector), r3.text, JSON.parse(r3.metadata), r3.g, r3.label], ['q3', rowVector(3), 'parquet 3', { g: 0, label: 'l3' }, 0, 'l3']);
+
+  const dst = await open('parquet-dst', { path: dir, dimensions: DIM, metric: 'euclidean', text: true });
+  assert.deepEqual(await dst.importRecords(file, { format: 'parquet' }), { imported: 1300, aborted: false });
+  for (const id of ['q0', 'q3', 'q1299']) assert.deepEqual(await dst.get(id), await src.get(id));
+  await assert.rejects(dst.importRecords(file.subarray(0, file.length - 100), { format: 'parquet', mode: 'upsert' }), (e) => e.code === 'CORRUPT');
+  await assert.rejects(dst.importRecords('not parquet', { format: 'parquet' }), (e) => e.code === 'CORRUPT');
+  // An empty database is a file with the schema and no rows.
+  const none = await open('parquet-none', { path: dir, dimensions: DIM });
+  const emptyFile = new Uint8Array(await new Response(none.exportRecords({ format: 'parquet' })).arrayBuffer());
+  assert.equal(tableFromIPC(readParquet(emptyFile).intoIPCStream()).numRows, 0);
+  assert.deepEqual(await dst.importRecords(emptyFile, { format: 'parquet' }), { imported: 0, aborted: false });
+  await none.destroy();
+  await src.close();
+  await dst.destroy();
+});

@@ -289,13 +289,15 @@ export interface DatabaseOperations {
 }
 
 /** The formats of `exportRecords` and `importRecords`. */
-export type RecordsFormat = 'jsonl' | 'arrow';
+export type RecordsFormat = 'jsonl' | 'arrow' | 'parquet';
 /** What `importRecords` reads: text, bytes, a Blob, a stream or an async iterable of bytes. */
 export type RecordsSource = string | Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 export interface ExportRecordsOptions {
   format?: RecordsFormat;
-  /** The apache-arrow module for `format: 'arrow'` in a bundled page (Node imports it itself). */
+  /** The apache-arrow module for `format: 'arrow' | 'parquet'` in a bundled page (Node imports it itself). */
   arrow?: unknown;
+  /** The parquet-wasm module, initialised, for `format: 'parquet'` in a bundled page (Node imports it itself). */
+  parquet?: unknown;
   /** Records per page (default 1,000). */
   chunk?: number;
   signal?: AbortSignal;
@@ -303,8 +305,10 @@ export interface ExportRecordsOptions {
 }
 export interface ImportRecordsOptions {
   format?: RecordsFormat;
-  /** The apache-arrow module for `format: 'arrow'` in a bundled page (Node imports it itself). */
+  /** The apache-arrow module for `format: 'arrow' | 'parquet'` in a bundled page (Node imports it itself). */
   arrow?: unknown;
+  /** The parquet-wasm module, initialised, for `format: 'parquet'` in a bundled page (Node imports it itself). */
+  parquet?: unknown;
   /** The file's names for each field (defaults: id, vector, text, metadata). */
   columns?: { id?: string; vector?: string; text?: string; metadata?: string };
   /** `append` (default) refuses an existing id; `upsert` replaces it. */

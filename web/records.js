@@ -6,6 +6,7 @@
 const FORMATS = {
   jsonl: () => import('./formats/jsonl.js'),
   arrow: () => import('./formats/arrow.js'),
+  parquet: () => import('./formats/parquet.js'),
 };
 
 /**

@@ -131,7 +131,7 @@ export async function records(db: Database): Promise<void> {
   const r = await db.importRecords(stream, { columns: { id: 'doc_id', vector: 'embedding' }, mode: 'upsert' });
   const n: number = r.imported;
   console.log(n);
-  // @ts-expect-error formats are jsonl and arrow, not csv
+  // @ts-expect-error formats are jsonl, arrow and parquet, not csv
   db.exportRecords({ format: 'csv' });
   // @ts-expect-error mode is append or upsert
   await db.importRecords('', { mode: 'merge' });

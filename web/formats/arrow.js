@@ -12,13 +12,13 @@ const EOS = new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0]);
  * imported by name at run time (Node, or a page with an import map). The name is not a literal,
  * so that bundling ruvector-web never needs apache-arrow installed.
  */
-async function arrow(fail, given) {
+export async function arrow(fail, given, format = 'arrow') {
   if (given) return given;
   const name = 'apache-arrow';
   try {
     return await import(/* @vite-ignore */ /* webpackIgnore: true */ name);
   } catch {
-    throw fail('UNSUPPORTED', "format 'arrow' needs the apache-arrow package: npm install apache-arrow (in a bundled page, pass it: { arrow: await import('apache-arrow') })");
+    throw fail('UNSUPPORTED', `format '${format}' needs the apache-arrow package: npm install apache-arrow (in a bundled page, pass it: { arrow: await import('apache-arrow') })`);
   }
 }
 
@@ -26,11 +26,10 @@ async function arrow(fail, given) {
 export const scalarColumns = true;
 
 /**
- * Encodes pages of records as one Arrow IPC stream: the first page with the schema, each later
- * page as its record batch alone, `finish` the end-of-stream marker.
+ * The Arrow schema of records of `dimensions` with `scalars` columns, and `batch(page)`, a page of
+ * records (the `records` op's columns) as a record batch of it.
  */
-export async function encoder({ dimensions, scalars = [], fail, lib }) {
-  const A = await arrow(fail, lib);
+export function recordBatches(A, { dimensions, scalars = [] }) {
   const kinds = { number: () => new A.Float64(), string: () => new A.Utf8(), boolean: () => new A.Bool() };
   const vectorType = new A.FixedSizeList(dimensions, new A.Field('item', new A.Float32(), false));
   const schema = new A.Schema([
@@ -40,30 +39,40 @@ export async function encoder({ dimensions, scalars = [], fail, lib }) {
     new A.Field('metadata', new A.Utf8(), true),
     ...scalars.map(({ key, type }) => new A.Field(key, kinds[type](), false)),
   ]);
+  const batch = ({ ids, vectors, metadata, texts }) => {
+    const n = ids.length;
+    const column = (values, type) => A.vectorFromArray(values, type).data[0];
+    const child = A.makeData({ type: new A.Float32(), length: n * dimensions, data: vectors });
+    const children = [
+      column(ids, new A.Utf8()),
+      A.makeData({ type: vectorType, length: n, nullCount: 0, child }),
+      column(texts, new A.Utf8()),
+      column(metadata.map((m) => (m === null ? null : JSON.stringify(m))), new A.Utf8()),
+      ...scalars.map(({ key, type }) => column(metadata.map((m) => m[key]), kinds[type]())),
+    ];
+    const data = A.makeData({ type: new A.Struct(schema.fields), length: n, nullCount: 0, children });
+    return new A.RecordBatch(schema, data);
+  };
+  return { schema, batch };
+}
+
+/**
+ * Encodes pages of records as one Arrow IPC stream: the first page with the schema, each later
+ * page as its record batch alone, then the end-of-stream marker.
+ */
+export async function* encode(pages, { dimensions, scalars = [], fail, libs = /** @type {{ arrow?: any, parquet?: any }} */ ({}) }) {
+  const A = await arrow(fail, libs.arrow);
+  const { schema, batch } = recordBatches(A, { dimensions, scalars });
   // The schema message: what a stream of this schema starts with.
   const empty = A.tableToIPC(new A.Table(schema), 'stream');
   const schemaBytes = empty.length - EOS.length;
   let first = true;
-  return {
-    page({ ids, vectors, metadata, texts }) {
-      const n = ids.length;
-      const column = (values, type) => A.vectorFromArray(values, type).data[0];
-      const child = A.makeData({ type: new A.Float32(), length: n * dimensions, data: vectors });
-      const children = [
-        column(ids, new A.Utf8()),
-        A.makeData({ type: vectorType, length: n, nullCount: 0, child }),
-        column(texts, new A.Utf8()),
-        column(metadata.map((m) => (m === null ? null : JSON.stringify(m))), new A.Utf8()),
-        ...scalars.map(({ key, type }) => column(metadata.map((m) => m[key]), kinds[type]())),
-      ];
-      const data = A.makeData({ type: new A.Struct(schema.fields), length: n, nullCount: 0, children });
-      const bytes = A.tableToIPC(new A.Table([new A.RecordBatch(schema, data)]), 'stream');
-      const body = bytes.subarray(first ? 0 : schemaBytes, bytes.length - EOS.length);
-      first = false;
-      return body;
-    },
-    finish: () => (first ? empty : EOS),
-  };
+  for await (const page of pages) {
+    const bytes = A.tableToIPC(new A.Table([batch(page)]), 'stream');
+    yield bytes.subarray(first ? 0 : schemaBytes, bytes.length - EOS.length);
+    first = false;
+  }
+  yield first ? empty : EOS;
 }
 
 /**
@@ -71,8 +80,8 @@ export async function encoder({ dimensions, scalars = [], fail, lib }) {
  * (a list as a typed array or an array). Bytes that are not an Arrow stream are `CORRUPT`.
  * @param {AsyncIterable<Uint8Array>} bytes
  */
-export async function* rows(bytes, { chunk, fail, lib }) {
-  const A = await arrow(fail, lib);
+export async function* rows(bytes, { chunk, fail, libs = /** @type {{ arrow?: any, parquet?: any }} */ ({}) }) {
+  const A = await arrow(fail, libs.arrow);
   const corrupt = (e) => fail('CORRUPT', `not a whole Arrow IPC stream: ${e?.message ?? e}`);
   // An Arrow stream's messages start with the continuation marker (a file with ARROW1).
   let first = true;

@@ -6,19 +6,16 @@ const utf8 = new TextEncoder();
 /** A float32 as the shortest decimal that reads back as the same float32 (at most 9 digits). */
 const f32 = (x) => Number(x.toPrecision(9));
 
-/** Encodes pages of records (the `records` op's columns) as lines. */
-export function encoder({ dimensions }) {
-  return {
-    page({ ids, vectors, metadata, texts }) {
-      let out = '';
-      for (let i = 0; i < ids.length; i++) {
-        const vector = Array.from(vectors.subarray(i * dimensions, (i + 1) * dimensions), f32);
-        out += `${JSON.stringify({ id: ids[i], vector, text: texts[i], metadata: metadata[i] })}\n`;
-      }
-      return utf8.encode(out);
-    },
-    finish: () => null,
-  };
+/** Encodes pages of records (the `records` op's columns) as lines, a chunk of bytes per page. */
+export async function* encode(pages, { dimensions }) {
+  for await (const { ids, vectors, metadata, texts } of pages) {
+    let out = '';
+    for (let i = 0; i < ids.length; i++) {
+      const vector = Array.from(vectors.subarray(i * dimensions, (i + 1) * dimensions), f32);
+      out += `${JSON.stringify({ id: ids[i], vector, text: texts[i], metadata: metadata[i] })}\n`;
+    }
+    yield utf8.encode(out);
+  }
 }
 
 /**
