@@ -1,7 +1,7 @@
 # ruvector-web. `make test` installs what it needs, then runs every test.
 # Never set RUSTFLAGS here: it replaces the wasm32 flags in .cargo/config.toml and
 # silently drops SIMD128. Use CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS to add flags.
-.PHONY: test deps test-native test-wasm test-browser test-node build-web build-demo demo lint bench fmt
+.PHONY: test deps test-native test-wasm test-browser test-node test-interop-python build-web build-demo demo lint bench fmt
 
 CARGO ?= cargo
 WASM := --target wasm32-unknown-unknown
@@ -65,6 +65,17 @@ test-node:
 	node --test test-node/ 2>&1 | tee -a $(TEST_LOG)
 	RUVECTOR_PLATFORM=node node --test playwright/facade.test.mjs 2>&1 | tee -a $(TEST_LOG)
 	RUVECTOR_PLATFORM=node-main node --test playwright/facade.test.mjs 2>&1 | tee -a $(TEST_LOG)
+
+# Outside `make test`: ruvector-web's records loaded into Qdrant (qdrant-client's local mode is
+# Python) answer as the flat index does, and Qdrant's points import back unchanged
+# (docs/outgrowing.md). Installs qdrant-client into target/py.
+QDRANT_CLIENT ?= 1.20.0
+test-interop-python: build-web
+	python3 -m venv target/py
+	target/py/bin/pip install -q qdrant-client==$(QDRANT_CLIENT)
+	node scripts/qdrant-interop.mjs prepare target/interop
+	target/py/bin/python scripts/qdrant_interop.py target/interop
+	node scripts/qdrant-interop.mjs check target/interop
 
 # Last, so the final test-runner line CI reads is a real test run. The parity test runs
 # in the optimised `ci` profile (hnsw_rs is ~20x slower unoptimised).
