@@ -92,7 +92,7 @@ async function peakRss(fn) {
 }
 
 /** Export and import rates of `db` in `format`: records/s, MB/s, peak resident memory. */
-async function recordsRates(db, dir, dim, format) {
+async function recordsRates(db, dir, dim, format, index = 'hnsw') {
   const n = await db.count();
   const before = process.memoryUsage().rss;
   const t0 = performance.now();
@@ -102,13 +102,14 @@ async function recordsRates(db, dir, dim, format) {
     return bytes;
   });
   const exportS = (performance.now() - t0) / 1000;
-  const into = await open('records-into', { path: dir, dimensions: dim, metric: 'cosine' });
+  const into = await open('records-into', { path: dir, dimensions: dim, metric: 'cosine', index });
   const t1 = performance.now();
   const imp = await peakRss(() => into.importRecords(db.exportRecords({ format }), { format }));
   const importS = (performance.now() - t1) / 1000;
   await into.destroy();
   return {
     format,
+    index,
     records: n,
     bytes: out.value,
     export: { seconds: exportS, records_per_s: n / exportS, mb_per_s: out.value / 1e6 / exportS, peak_rss_bytes: out.peak, rss_before_bytes: before },
@@ -163,7 +164,7 @@ function markdown(o) {
     ...rows,
     '',
     ...(o.records ?? []).flatMap((r) => [
-      `Records as ${{ jsonl: 'JSON lines', arrow: 'an Arrow stream', parquet: 'a Parquet file' }[r.format]} (\`exportRecords\`, \`importRecords\`; docs/outgrowing.md), ${r.records} records, ${f(r.bytes / 1e6, 1)} MB: export ${f(r.export.records_per_s)} records/s (${f(r.export.mb_per_s, 1)} MB/s), import into a new database ${f(r.import.records_per_s)} records/s (${f(r.import.mb_per_s, 1)} MB/s, the graph built as it goes); the process's resident memory peaked at ${f(r.export.peak_rss_bytes / 2 ** 20)} MiB exporting and ${f(r.import.peak_rss_bytes / 2 ** 20)} MiB importing (${f(r.export.rss_before_bytes / 2 ** 20)} MiB before, the benchmark's own data included).`,
+      `Records as ${{ jsonl: 'JSON lines', arrow: 'an Arrow stream', parquet: 'a Parquet file' }[r.format]} (\`exportRecords\`, \`importRecords\`; docs/outgrowing.md), ${r.records} records${r.index === 'flat' ? ' (seeded, a flat index)' : ''}, ${f(r.bytes / 1e6, 1)} MB: export ${f(r.export.records_per_s)} records/s (${f(r.export.mb_per_s, 1)} MB/s), import into a new database ${f(r.import.records_per_s)} records/s (${f(r.import.mb_per_s, 1)} MB/s${r.index === 'flat' ? ', a flat index: the format\'s own cost' : ', the graph built as it goes'}); the process's resident memory peaked at ${f(r.export.peak_rss_bytes / 2 ** 20)} MiB exporting and ${f(r.import.peak_rss_bytes / 2 ** 20)} MiB importing (${f(r.export.rss_before_bytes / 2 ** 20)} MiB before, the benchmark's own data included).`,
       '',
     ]),
     `LangChain store (ef 64 by default, ${o.langchain.queries} queries): \`similaritySearchVectorWithScore\` takes ${f(o.langchain.store_mean_us)} µs a query against ${f(o.langchain.direct_mean_us)} µs for \`db.search\` with the same options (metadata and text included): **${f(o.langchain.overhead, 2)}×**.`,
@@ -220,6 +221,17 @@ async function main() {
     // Records out and in as JSON lines (docs/outgrowing.md), with the process's peak memory.
     const records = [];
     for (const format of ['jsonl', 'arrow', 'parquet']) records.push(await recordsRates(db, dir, dim, format));
+    // 100,000 seeded vectors of the same dimension in a flat index, imported into flat indexes:
+    // the formats' own cost, without a graph to build.
+    const big = await open('records-100k', { path: dir, dimensions: dim, metric: 'cosine', index: 'flat' });
+    let seed = 20261207;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    for (let s = 0; s < 100_000; s += 10_000) {
+      const vectors = Float32Array.from({ length: 10_000 * dim }, rnd);
+      await big.insertMany({ vectors, metadata: Array.from({ length: 10_000 }, (_, i) => ({ n: s + i, even: (s + i) % 2 === 0 })) });
+    }
+    for (const format of ['jsonl', 'arrow', 'parquet']) records.push(await recordsRates(big, dir, dim, format, 'flat'));
+    await big.destroy();
     await db.close();
     let browser = null;
     try {
