@@ -4,10 +4,12 @@
 // functions in this process, and databases go to a fresh temporary directory; under
 // RUVECTOR_PLATFORM=node-main every open asks for the engine in the calling thread.
 import { before, after } from 'node:test';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from './server.mjs';
+import { serve, ROOT } from './server.mjs';
 import { launch } from './browser.mjs';
 
 /** True when the suites run against the Node entry rather than in Chromium. */
@@ -73,3 +75,21 @@ export async function openPage(env, path, context = null) {
 
 /** A database name no other test uses. */
 export const unique = (s) => `${s}-${Date.now()}-${Math.floor(Math.random() * 1e9)}`;
+
+/**
+ * The package as `npm publish` would ship it: `npm pack`, unpacked as an installed dependency of
+ * a new directory outside the repository (so nothing resolves to the sources by walking up),
+ * with `peers` (names under node_modules, such as '@langchain') linked from this repository's
+ * node_modules as the app would have installed them. Resolves to `{ work, pkg }`.
+ */
+export async function installedPackage(prefix, peers = []) {
+  const run = promisify(execFile);
+  const work = await mkdtemp(join(tmpdir(), prefix));
+  const pkg = join(work, 'node_modules', 'ruvector-web');
+  await mkdir(pkg, { recursive: true });
+  await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT });
+  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+  await run('tar', ['xzf', join(work, tarball), '-C', pkg, '--strip-components=1']);
+  for (const peer of peers) await symlink(join(ROOT, 'node_modules', peer), join(work, 'node_modules', peer));
+  return { work, pkg };
+}

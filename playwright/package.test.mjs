@@ -5,11 +5,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { serve, ROOT } from './server.mjs';
 import { launch, launchPersistent } from './browser.mjs';
+import { installedPackage } from './harness.mjs';
 
 const run = promisify(execFile);
 let browser;
@@ -30,56 +31,48 @@ test('the entries\' types (web, element, Node, the LangChain and LlamaIndex stor
   }
 });
 
-test('the npm tarball works through a Vite build: facade, element and worker', async () => {
-  // Outside the repository, so nothing resolves to its sources by walking up.
-  const work = await mkdtemp(join(tmpdir(), 'ruvector-vite-app-'));
-  await mkdir(join(work, 'node_modules', 'ruvector-web'), { recursive: true });
-  // What `npm publish` would ship: `npm pack`, unpacked as an installed dependency.
-  await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT });
-  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
-  await run('tar', ['xzf', join(work, tarball), '-C', join(work, 'node_modules', 'ruvector-web'), '--strip-components=1']);
-  await cp(join(ROOT, 'playwright', 'fixtures', 'vite-app'), work, { recursive: true });
-  const { build } = await import('vite');
-  await build({ root: work, configFile: join(work, 'vite.config.mjs'), build: { outDir: join(work, 'dist'), emptyOutDir: true } });
-  const assets = await readdir(join(work, 'dist', 'assets'));
-  assert.ok(assets.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${assets.join(', ')}`);
-  // The browser entry pulls in nothing of Node's.
-  for (const f of assets.filter((f) => f.endsWith('.js'))) {
-    const code = await readFile(join(work, 'dist', 'assets', f), 'utf8');
-    assert.doesNotMatch(code, /["']node:|worker_threads|records\.log/, `${f} holds Node-only code`);
+/**
+ * The Vite app of `fixture` (playwright/fixtures/) built against the packed package (with
+ * `peers` installed) and opened in Chromium: `check(work)` runs on the build first; resolves to
+ * the page's `#out` once it is not 'loading'.
+ */
+async function viteApp(fixture, { peers = [], check = async () => {}, timeout = 30_000 } = {}) {
+  const { work } = await installedPackage(`ruvector-${fixture}-`, peers);
+  try {
+    await cp(join(ROOT, 'playwright', 'fixtures', fixture), work, { recursive: true });
+    const { build } = await import('vite');
+    await build({ root: work, configFile: join(work, 'vite.config.mjs'), build: { outDir: join(work, 'dist'), emptyOutDir: true } });
+    await check(work);
+    const server = await serve(0, { root: join(work, 'dist') });
+    const p = await browser.newPage();
+    p.on('pageerror', (e) => console.log('page error:', e.message));
+    await p.goto(`${server.url}/index.html`);
+    await p.waitForFunction(() => document.getElementById('out').textContent !== 'loading', null, { timeout });
+    const out = await p.textContent('#out');
+    await p.close();
+    await server.close();
+    return out;
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
-  const server = await serve(0, { root: join(work, 'dist') });
-  const p = await browser.newPage();
-  p.on('pageerror', (e) => console.log('page error:', e.message));
-  await p.goto(`${server.url}/index.html`);
-  await p.waitForFunction(() => document.getElementById('out').textContent !== 'loading', null, { timeout: 30_000 });
-  assert.equal(await p.textContent('#out'), 'east up simd128');
-  await p.close();
-  await server.close();
-  await rm(work, { recursive: true, force: true });
+}
+
+test('the npm tarball works through a Vite build: facade, element and worker', async () => {
+  const check = async (work) => {
+    const assets = await readdir(join(work, 'dist', 'assets'));
+    assert.ok(assets.some((f) => f.endsWith('.wasm')), `the wasm is emitted: ${assets.join(', ')}`);
+    // The browser entry pulls in nothing of Node's.
+    for (const f of assets.filter((f) => f.endsWith('.js'))) {
+      const code = await readFile(join(work, 'dist', 'assets', f), 'utf8');
+      assert.doesNotMatch(code, /["']node:|worker_threads|records\.log/, `${f} holds Node-only code`);
+    }
+  };
+  assert.equal(await viteApp('vite-app', { check }), 'east up simd128');
 });
 
 test('the LangChain store works in a page, bundled by Vite from the tarball', async () => {
-  const work = await mkdtemp(join(tmpdir(), 'ruvector-vite-langchain-'));
-  await mkdir(join(work, 'node_modules', 'ruvector-web'), { recursive: true });
-  await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT });
-  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
-  await run('tar', ['xzf', join(work, tarball), '-C', join(work, 'node_modules', 'ruvector-web'), '--strip-components=1']);
-  // The optional peer, as the app would have installed it (its own dependencies resolve from
-  // this repository's node_modules).
-  await symlink(join(ROOT, 'node_modules', '@langchain'), join(work, 'node_modules', '@langchain'));
-  await cp(join(ROOT, 'playwright', 'fixtures', 'vite-langchain'), work, { recursive: true });
-  const { build } = await import('vite');
-  await build({ root: work, configFile: join(work, 'vite.config.mjs'), build: { outDir: join(work, 'dist'), emptyOutDir: true } });
-  const server = await serve(0, { root: join(work, 'dist') });
-  const p = await browser.newPage();
-  p.on('pageerror', (e) => console.log('page error:', e.message));
-  await p.goto(`${server.url}/index.html`);
-  await p.waitForFunction(() => document.getElementById('out').textContent !== 'loading', null, { timeout: 60_000 });
-  assert.equal(await p.textContent('#out'), 'zebra apple apple simd128');
-  await p.close();
-  await server.close();
-  await rm(work, { recursive: true, force: true });
+  // The optional peer, linked: its own dependencies resolve from this repository's node_modules.
+  assert.equal(await viteApp('vite-langchain', { peers: ['@langchain'], timeout: 60_000 }), 'zebra apple apple simd128');
 });
 
 test('data survives a browser restart with the same profile (fixed origin)', async () => {

@@ -3,11 +3,12 @@
 // made and what is timed), in headless Chromium with IndexedDB on disk. Writes
 // benches/results/text.json and the "Text and hybrid search" section of benches/README.md.
 // RUVECTOR_TEXT_QUERIES=n: n target packages (300; two queries each).
-import { writeFile, readFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { writeFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serve, ROOT } from './server.mjs';
 import { launchPersistent } from './browser.mjs';
+import { splice } from './bench-report.mjs';
 
 const targets = Number(process.env.RUVECTOR_TEXT_QUERIES || 300);
 const server = await serve(0, { mounts: { '/shared-data/': resolve(ROOT, '../shared/data') }, isolated: true });
@@ -84,10 +85,5 @@ export function textMarkdown(o) {
   return lines.join('\n');
 }
 
-const readme = join(ROOT, 'benches', 'README.md');
-const text = await readFile(readme, 'utf8');
-const [begin, end] = ['<!-- text:begin -->', '<!-- text:end -->'];
-const section = `${begin}\n${textMarkdown(out)}\n${end}`;
-const next = text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section) : `${text.trimEnd()}\n\n${section}\n`;
-await writeFile(readme, next);
+await splice('benches/README.md', 'text', textMarkdown(out));
 console.log('wrote benches/results/text.json and the text section of benches/README.md');

@@ -137,10 +137,13 @@
 # (issue 29; the formats themselves are JavaScript, loaded when asked for): +1.3 KB, to
 # 337,760 B; ceiling to 337,800. Its `vectors: false` pass over the metadata alone (how an Arrow
 # export finds the keys that become columns): +0.5 KB, to 338,296 B; ceiling to 338,400.
+# Review mends: a page of records read with one reader of the stored pages (`Database::get_many`,
+# which `get` now calls too; an int8 database's export decoded each page once per vector, 1.1 s
+# against 0.12 s for 20k x 384): +0.7 KB, to 339,022 B; ceiling to 339,100.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-338400} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-339100} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

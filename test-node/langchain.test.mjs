@@ -13,6 +13,7 @@ import { RunnableLambda, RunnablePassthrough, RunnableSequence } from '@langchai
 import { StringOutputParser } from '@langchain/core/output_parsers';
 import { RuvectorStore } from 'ruvector-web/langchain';
 import { open, RuvectorError } from 'ruvector-web';
+import { bagOfWords as words } from './words.mjs';
 
 let dir;
 before(async () => {
@@ -22,17 +23,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Words hashed into 64 buckets, normalised: texts sharing words are close. Deterministic. */
-function bagOfWords(text) {
-  const v = new Array(64).fill(0);
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-    let h = 2166136261;
-    for (const c of w) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-    v[(h >>> 0) % 64] += 1;
-  }
-  const n = Math.hypot(...v) || 1;
-  return v.map((x) => x / n);
-}
+/** Texts sharing words are close (test-node/words.mjs), in 64 dimensions. */
+const bagOfWords = (text) => words(text, 64);
 
 class WordEmbeddings extends Embeddings {
   calls = 0;

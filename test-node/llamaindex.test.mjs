@@ -9,6 +9,7 @@ import { TextNode, NodeRelationship, MetadataMode } from '@llamaindex/core/schem
 import { BaseEmbedding } from '@llamaindex/core/embeddings';
 import { RuvectorVectorStore, toFilter } from 'ruvector-web/llamaindex';
 import { RuvectorError } from 'ruvector-web';
+import { bagOfWords } from './words.mjs';
 
 let dir;
 before(async () => {
@@ -18,17 +19,8 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Words hashed into 32 buckets, normalised. Deterministic. */
-function embed(text) {
-  const v = new Array(32).fill(0);
-  for (const w of text.toLowerCase().match(/[a-z]+/g) ?? []) {
-    let h = 2166136261;
-    for (const c of w) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
-    v[(h >>> 0) % 32] += 1;
-  }
-  const n = Math.hypot(...v) || 1;
-  return v.map((x) => x / n);
-}
+/** Texts sharing words are close (test-node/words.mjs), in 32 dimensions. */
+const embed = (text) => bagOfWords(text, 32);
 
 /** The embedding model the store is given, as LlamaIndex wants one. */
 class WordEmbedding extends BaseEmbedding {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { open } from '../node/index.js';
 import { RuvectorStore } from '../stores/langchain.js';
+import { splice } from '../playwright/bench-report.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const DATA = join(ROOT, '..', 'shared', 'data', 'debian-minilm-20k');
@@ -256,12 +257,7 @@ async function main() {
       browser,
     };
     await writeFile(join(ROOT, 'benches', 'results', 'node.json'), JSON.stringify(out, null, 2) + '\n');
-    const readme = join(ROOT, 'benches', 'README.md');
-    const text = await readFile(readme, 'utf8');
-    const [begin, end] = ['<!-- node:begin -->', '<!-- node:end -->'];
-    const section = `${begin}\n${markdown(out)}\n${end}`;
-    const next = text.includes(begin) ? text.replace(new RegExp(`${begin}[\\s\\S]*?${end}`), section) : `${text.trimEnd()}\n\n${section}\n`;
-    await writeFile(readme, next);
+    await splice('benches/README.md', 'node', markdown(out));
     console.log('node-bench: wrote benches/results/node.json and the Node section of benches/README.md');
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,25 +7,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { installedPackage } from '../playwright/harness.mjs';
 
 const run = promisify(execFile);
-const ROOT = new URL('..', import.meta.url).pathname;
 let work;
 let pkg;
 
 before(async () => {
-  work = await mkdtemp(join(tmpdir(), 'ruvector-node-app-'));
-  pkg = join(work, 'node_modules', 'ruvector-web');
-  await mkdir(pkg, { recursive: true });
-  await run('npm', ['pack', '--pack-destination', work], { cwd: ROOT });
-  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
-  await run('tar', ['xzf', join(work, tarball), '-C', pkg, '--strip-components=1']);
   // The optional peer, as the app would have installed it.
-  await symlink(join(ROOT, 'node_modules', '@langchain'), join(work, 'node_modules', '@langchain'));
+  ({ work, pkg } = await installedPackage('ruvector-node-app-', ['@langchain']));
 });
 after(async () => {
   await rm(work, { recursive: true, force: true });

@@ -173,22 +173,27 @@ impl Database {
         }
     }
 
-    /// The stored form of `slot`'s vector, read from its page in `source`.
-    fn stored_vector(&self, source: &dyn RecordSource, slot: Slot) -> Result<Vec<f32>, OpenError> {
-        let mut pages = VectorPages::new(source, &self.manifest);
-        Ok(pages.get(slot.0)?.0.to_vec())
-    }
-
     /// The vector, as given, and metadata of `id` (`Ok(None)`: unknown id), reading the
     /// vector from `source` when it is not in memory.
     pub fn get(&self, id: &str, source: &dyn RecordSource) -> Result<Option<StoredItem>, GetError> {
-        self.coll.get_with(id, |slot| {
-            self.stored_vector(source, slot)
-                .map_err(|source| GetError::Storage {
-                    id: id.to_owned(),
-                    source,
-                })
-        })
+        Ok(self.get_many(&[id.to_owned()], source)?.pop())
+    }
+
+    /// The records of `ids` as [`Database::get`] gives them, in order, unknown ids left out,
+    /// read with one reader of `source`: ids in slot order (as an export pages) decode each
+    /// stored page once, not once per vector.
+    pub fn get_many(
+        &self,
+        ids: &[String],
+        source: &dyn RecordSource,
+    ) -> Result<Vec<StoredItem>, GetError> {
+        let mut pages = VectorPages::new(source, &self.manifest);
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let fetch = |slot| Ok(self.stored_form(&mut pages, slot, id)?.to_vec());
+            out.extend(self.coll.get_with(id, fetch)?);
+        }
+        Ok(out)
     }
 
     /// Runs `query` in memory: the first half of every search of a database whose vectors

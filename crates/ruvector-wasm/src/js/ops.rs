@@ -390,30 +390,25 @@ pub async fn records(
         e.db.borrow()
             .collection()
             .ids_from(after as u32, limit as usize);
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let stored = match vectors {
-        true => e.stored_pages(Some(&refs)).await.map_err(fail)?,
-        false => Default::default(),
-    };
-    let db = e.db.borrow();
-    let (out_ids, metadata, texts) = (Array::new(), Array::new(), Array::new());
-    let dimensions = if vectors {
-        db.collection().config().dimensions
+    // Ids deleted while the pages were read are left out.
+    let found = if vectors {
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let stored = e.stored_pages(Some(&refs)).await.map_err(fail)?;
+        let db = e.db.borrow();
+        db.get_many(&ids, &stored)
+            .map_err(|x| fail(ErrorInfo::from(x)))?
     } else {
-        0
+        let db = e.db.borrow();
+        let c = db.collection();
+        ids.iter()
+            .filter_map(|id| c.get_without_vector(id))
+            .collect()
     };
-    let mut packed = Vec::with_capacity(ids.len() * dimensions);
-    for id in &ids {
-        // Deleted while its page was read: not in this page.
-        let found = match vectors {
-            true => db.get(id, &stored),
-            false => Ok(db.collection().get_without_vector(id)),
-        };
-        let Some(r) = found.map_err(|x| fail(ErrorInfo::from(x)))? else {
-            continue;
-        };
+    let (out_ids, metadata, texts) = (Array::new(), Array::new(), Array::new());
+    let mut packed = Vec::with_capacity(found.iter().map(|r| r.vector.len()).sum());
+    for r in &found {
         out_ids.push(&JsValue::from_str(&r.id));
-        packed.extend_from_slice(&r.vector[..dimensions.min(r.vector.len())]);
+        packed.extend_from_slice(&r.vector);
         metadata.push(&match &r.metadata {
             Some(m) => to_js(m)?,
             None => JsValue::NULL,
