@@ -6,7 +6,7 @@
 # plus its glue grows past the regression ceiling. Writes web/pkg/sizes.json.
 #
 # The target (issue 27, replacing the 150 KB budget quoted below): what a page loads before its
-# first search (the facade's modules, the worker, the glue and the SIMD wasm), gzip, at or below
+# first search (the facade's modules, the worker, the glue and the SIMD wasm; web/embed.js loads only with a page embedder), gzip, at or below
 # what hnswlib-wasm's page loads; printed here beside hnswlib-wasm's files, and measured by
 # `make bench` with both runs. NOT met yet. The history of the wasm plus glue:
 # The target was 150 KB gzip for the SIMD wasm plus its glue; it is NOT met yet (about
@@ -140,10 +140,15 @@
 # Review mends: a page of records read with one reader of the stored pages (`Database::get_many`,
 # which `get` now calls too; an int8 database's export decoded each page once per vector, 1.1 s
 # against 0.12 s for 20k x 384): +0.7 KB, to 339,022 B; ceiling to 339,100.
+# Values handed to JavaScript (search hits' metadata, an export's pages, stats, id lists) as JSON
+# text through one JSON.parse (a hit list's or a page's metadata in one call) instead of
+# serde-wasm-bindgen's serializer, which is no longer linked (search and export speed unchanged,
+# measured in Node): -3.4 KB, to 335,650 B, below the 336,454 B issue 29 started from; ceiling to
+# 335,800.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-339100} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-335800} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 
@@ -176,7 +181,7 @@ fi
 gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
 size() { wc -c < "$1" | tr -d ' '; }
 sum_gz() { local t=0 f; for f in "$@"; do [ -f "$f" ] && t=$(( t + $(gz "$f") )); done; echo $t; }
-page=$(sum_gz web/pkg/simd/ruvector_bg.wasm web/pkg/simd/ruvector.js worker/worker.js worker/serve.js web/index.js web/database.js web/results.js web/embed.js web/simd.js)
+page=$(sum_gz web/pkg/simd/ruvector_bg.wasm web/pkg/simd/ruvector.js worker/worker.js worker/serve.js web/index.js web/database.js web/results.js web/simd.js)
 peer=$(sum_gz node_modules/hnswlib-wasm/dist/hnswlib.js node_modules/hnswlib-wasm/dist/hnswlib-317962d7.js)
 cat > web/pkg/sizes.json <<JSON
 {

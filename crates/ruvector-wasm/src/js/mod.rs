@@ -33,9 +33,35 @@ thread_local! {
     static SINK: RefCell<Option<Function>> = const { RefCell::new(None) };
 }
 
+/// `v` as a JavaScript value, through its JSON text and `JSON.parse`: one call into
+/// JavaScript, and one serialiser in the module (serde_json's, which the engine links anyway).
 pub(crate) fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| err(ErrorInfo::new("INTERNAL", e.to_string())))
+    let text = serde_json::to_string(v).map_err(internal)?;
+    js_sys::JSON::parse(&text)
+}
+
+/// `values` as one JavaScript array, `null` for `None`, through one `JSON.parse`: a page of
+/// metadata crosses into JavaScript in one call.
+pub(crate) fn json_array<'a>(
+    values: impl IntoIterator<Item = Option<&'a serde_json::Value>>,
+) -> Result<JsValue, JsValue> {
+    let mut text = String::from("[");
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        match v {
+            // The serialiser `to_js` instantiates: no second copy in the module.
+            Some(v) => text.push_str(&serde_json::to_string(v).map_err(internal)?),
+            None => text.push_str("null"),
+        }
+    }
+    text.push(']');
+    js_sys::JSON::parse(&text)
+}
+
+fn internal(e: serde_json::Error) -> JsValue {
+    err(ErrorInfo::new("INTERNAL", e.to_string()))
 }
 
 impl From<ErrorInfo> for JsValue {

@@ -15,7 +15,7 @@ use super::convert::{
 };
 use super::fields::search_options;
 use super::results::result_set;
-use super::{fail, to_js};
+use super::{fail, json_array, to_js};
 use crate::engine::bulk::Rows;
 use crate::engine::embedder::Embedder;
 use crate::engine::{self, Engine};
@@ -404,17 +404,14 @@ pub async fn records(
             .filter_map(|id| c.get_without_vector(id))
             .collect()
     };
-    let (out_ids, metadata, texts) = (Array::new(), Array::new(), Array::new());
+    let (out_ids, texts) = (Array::new(), Array::new());
     let mut packed = Vec::with_capacity(found.iter().map(|r| r.vector.len()).sum());
     for r in &found {
         out_ids.push(&JsValue::from_str(&r.id));
         packed.extend_from_slice(&r.vector);
-        metadata.push(&match &r.metadata {
-            Some(m) => to_js(m)?,
-            None => JsValue::NULL,
-        });
         texts.push(&r.text.as_deref().map_or(JsValue::NULL, JsValue::from_str));
     }
+    let metadata = json_array(found.iter().map(|r| r.metadata.as_ref()))?;
     let o = js_sys::Object::new();
     let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&o, &JsValue::from_str(k), v);
     let _ = set("ids", &out_ids);

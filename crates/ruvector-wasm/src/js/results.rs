@@ -9,7 +9,7 @@ use js_sys::{Array, Float32Array, Object, Reflect};
 use ruvector_core::{SearchPath, SearchResults};
 use wasm_bindgen::prelude::*;
 
-use super::{fail, to_js};
+use super::{fail, json_array};
 use crate::errors::ErrorInfo;
 
 #[wasm_bindgen(inline_js = "
@@ -117,13 +117,7 @@ pub fn result_set(found: &[SearchResults]) -> Result<JsValue, JsValue> {
         Reflect::set(&set, &"texts".into(), &texts).map_err(internal)?;
     }
     if hits().any(|h| h.metadata.is_some()) {
-        let metadata = Array::new();
-        for h in hits() {
-            metadata.push(&match &h.metadata {
-                Some(m) => to_js(m)?,
-                None => JsValue::NULL,
-            });
-        }
+        let metadata = json_array(hits().map(|h| h.metadata.as_ref()))?;
         Reflect::set(&set, &"metadata".into(), &metadata).map_err(internal)?;
     }
     if hits().any(|h| h.vector.is_some()) {
