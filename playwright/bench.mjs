@@ -33,7 +33,7 @@ const ONLY = process.env.RUVECTOR_BENCH_ONLY || '';
 /** Ours: the wasm, its glue (wasm-bindgen's module, its snippets folded in by the build), the worker. */
 const OURS = ['web/pkg/simd/ruvector_bg.wasm', 'web/pkg/simd/ruvector.js', 'worker/worker.js', 'worker/serve.js'];
 /** What a page loads before its first search through the facade: the facade's modules too. */
-const OURS_PAGE = [...OURS, 'web/index.js', 'web/database.js', 'web/results.js', 'web/embed.js', 'web/simd.js'];
+const OURS_PAGE = [...OURS, 'web/index.js', 'web/database.js', 'web/results.js', 'web/simd.js'];
 /** Every system in the run, and the files its worker loads (for bytes raw and gzip). */
 const SYSTEMS = {
   ruvector: OURS,

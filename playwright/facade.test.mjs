@@ -112,6 +112,40 @@ test('every Database method round-trips through the worker', async () => {
   await p.close();
 });
 
+test('optional modules load when first used: the page embedder\'s checks, the record formats', browserOnly, async () => {
+  const context = await env.browser.newContext();
+  const fetched = [];
+  context.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (/^\/web\/(embed|records)\.js$|^\/web\/formats\//.test(path)) fetched.push(path);
+  });
+  const p = await page(context);
+  const name = unique('lazy');
+  const step = (fn) => p.evaluate(fn, name);
+  await step(async (name) => {
+    const db = await window.rv.open(name, { dimensions: 2 });
+    await db.insert({ id: 'a', vector: [1, 0], metadata: { k: 1 } });
+    await db.search([1, 0]);
+    await db.export();
+    window.db = db;
+  });
+  assert.deepEqual(fetched, [], 'open, insert, search and export fetch no optional module');
+  await step(async () => {
+    const r = window.db.exportRecords().getReader();
+    while (!(await r.read()).done);
+  });
+  assert.deepEqual(fetched.sort(), ['/web/formats/jsonl.js', '/web/records.js']);
+  await step(async (name) => {
+    await window.db.close();
+    const db = await window.rv.open(name, { embedder: { dimensions: 2, embed: (texts) => texts.map(() => [0, 1]) } });
+    await db.search('a text', { mode: 'vector' });
+    await window.rv.deleteDatabase(name);
+  });
+  assert.ok(fetched.includes('/web/embed.js'), 'a page embedder brings its checks');
+  await p.close();
+  await context.close();
+});
+
 test('errors are RuvectorError instances with stable codes, and change nothing', async () => {
   const p = await page();
   const name = unique('errors');

@@ -15,7 +15,6 @@ export class RuvectorError extends Error {
 }
 
 import { hitLists } from './results.js';
-import { embedTexts } from './embed.js';
 
 const DEFAULT_CHUNK = 1000;
 /** The worker protocol this facade speaks (docs/protocol.md). */
@@ -340,11 +339,14 @@ export class Database extends EventTarget {
     return this.#closed !== null;
   }
 
-  /** The vectors of `texts` by the page's embedder, back to back; null without one. */
+  /**
+   * The vectors of `texts` by the page's embedder, back to back; null without one. Its checks
+   * (web/embed.js) load with the first texts: a page without an embedder never fetches them.
+   */
   async #embedded(texts) {
     if (!this.#embed) return null;
     try {
-      return await embedTexts(this.#embed, texts);
+      return await (await import('./embed.js')).embedTexts(this.#embed, texts);
     } catch (e) {
       throw toError(e);
     }
@@ -560,95 +562,29 @@ export class Database extends EventTarget {
     return this.#call('stats');
   }
 
-  /**
-   * Every record as bytes in `format` (`'jsonl'`, `'arrow'` or `'parquet'`; docs/outgrowing.md), a page of `chunk`
-   * (default 1,000) records at a time: nothing holds the whole database. `onProgress({
-   * exported, total })` runs after each page; `signal` ends the stream with `ABORTED`. A record
-   * written during the export may be missing from it, and one whose vector is replaced meanwhile
-   * may appear twice (the newer last).
-   * `arrow` and `parquet` are the apache-arrow and (initialised) parquet-wasm modules, for those
-   * formats in a bundled page (Node imports them).
-   * @param {{ format?: string, chunk?: number, signal?: AbortSignal, onProgress?: (p: { exported: number, total: number }) => void, arrow?: any, parquet?: any }} [options]
-   * @returns {ReadableStream<Uint8Array>}
-   */
-  exportRecords({ format = 'jsonl', chunk = DEFAULT_CHUNK, signal, onProgress, arrow, parquet } = {}) {
-    let bytes; // the format's async iterator of encoded chunks
-    const aborted = () => fail('ABORTED', 'exportRecords: aborted');
-    const call = (args) => this.#call('records', args);
-    const dimensions = this.dimensions;
-    const count = () => this.count();
-    // The pages of records, in order, with progress; the format pulls them as it encodes.
-    async function* pages(total) {
-      let exported = 0;
-      for (let after = 0; after !== null; ) {
-        if (signal?.aborted) throw aborted();
-        const page = await call({ after, limit: chunk });
-        after = page.next;
-        exported += page.ids.length;
-        yield page;
-        onProgress?.({ exported, total });
-      }
-    }
+  /** Every record in a format other engines read, streamed a page at a time (web/records.js). @returns {ReadableStream<Uint8Array>} */
+  exportRecords(options) {
+    const io = this.#records();
+    let bytes; // web/records.js's async iterator of encoded chunks
     return new ReadableStream({
-      start: async () => {
-        const { formatModule, scalarKeys } = await import('./records.js');
-        const mod = await formatModule(format, fail);
-        let scalars = [];
-        if (mod.scalarColumns) {
-          // A first pass over the metadata alone finds the keys that become columns.
-          const keys = scalarKeys();
-          for (let at = 0; at !== null; ) {
-            const page = await call({ after: at, limit: chunk, vectors: false });
-            keys.add(page.metadata);
-            at = page.next;
-          }
-          scalars = keys.columns();
-        }
-        const libs = { arrow, parquet };
-        bytes = mod.encode(pages(await count()), { dimensions, chunk, scalars, fail, libs })[Symbol.asyncIterator]();
-      },
       pull: async (controller) => {
-        if (signal?.aborted) return controller.error(aborted());
+        bytes ??= (await import('./records.js')).exportRecords(io, options);
         const { done, value } = await bytes.next();
         if (done) controller.close();
-        else if (value.length) controller.enqueue(value);
+        else controller.enqueue(value);
       },
-      cancel: () => bytes?.return?.(),
-    }, { highWaterMark: 1 });
+      cancel: () => bytes?.return(),
+    }, { highWaterMark: 0 });
   }
 
-  /**
-   * Adds the records of `source` (a string, bytes, a Blob, a ReadableStream or an async iterable
-   * of bytes) in `format` (`'jsonl'`, `'arrow'` or `'parquet'`), `chunk` rows (default 1,000) at a time, each chunk checked
-   * whole before it is written: a bad row stops the import with an error naming the row and the
-   * column, and the chunks written before it stay. `columns` maps fields to the file's names
-   * (`{ id: 'doc_id', vector: 'embedding', text: 'body', metadata: 'meta' }`). `mode: 'append'`
-   * (default) refuses an id that exists (`DUPLICATE_ID`); `'upsert'` replaces it. Resolves to `{
-   * imported, aborted }`.
-   * @param {any} source
-   * @param {{ format?: string, columns?: { id?: string, vector?: string, text?: string, metadata?: string }, mode?: 'append' | 'upsert', chunk?: number, signal?: AbortSignal, onProgress?: (p: { imported: number }) => void, arrow?: any, parquet?: any }} [options]
-   */
-  async importRecords(source, { format = 'jsonl', columns = {}, mode = 'append', chunk = DEFAULT_CHUNK, signal, onProgress, arrow, parquet } = {}) {
-    const { formatModule, byteChunks, itemsOf, atRow } = await import('./records.js');
-    if (mode !== 'append' && mode !== 'upsert') throw fail('BAD_ARGUMENT', `mode: expected 'append' or 'upsert', not ${JSON.stringify(mode)}`);
-    if (!(Number.isInteger(chunk) && chunk > 0)) throw fail('BAD_ARGUMENT', 'chunk: expected a whole number above 0');
-    const map = { id: 'id', vector: 'vector', text: 'text', metadata: 'metadata', ...columns };
-    const fmt = await formatModule(format, fail);
-    let imported = 0;
-    for await (const batch of fmt.rows(byteChunks(source, fail), { chunk, fail, libs: { arrow, parquet } })) {
-      if (signal?.aborted) return { imported, aborted: true };
-      // An upsert needs every row's id; an append makes one for a row without.
-      const items = itemsOf(batch, { columns: map, needId: columns.id !== undefined || mode === 'upsert', dimensions: this.dimensions, fail });
-      try {
-        if (mode === 'append') await this.#call('insert', { items });
-        else for (const it of items) await this.#call('upsert', { id: it.id, vector: it.vector, metadata: it.metadata ?? null, text: it.text });
-      } catch (e) {
-        throw toError(atRow(e, batch));
-      }
-      imported += items.length;
-      onProgress?.({ imported });
-    }
-    return { imported, aborted: false };
+  /** Adds the records of a file in such a format, a checked chunk at a time (web/records.js). */
+  async importRecords(source, options) {
+    return (await import('./records.js')).importRecords(this.#records(), source, options);
+  }
+
+  /** What web/records.js needs of this database. */
+  #records() {
+    return { call: (op, args) => this.#call(op, args), dimensions: this.dimensions, fail, toError };
   }
 
   /** The whole database as an export file (docs/format.md). */

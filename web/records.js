@@ -2,6 +2,89 @@
 // `exportRecords` and `importRecords` that is not the facade's plumbing. Loaded only when one of
 // them is called; each format's module (web/formats/) only when asked for.
 
+const DEFAULT_CHUNK = 1000;
+
+/**
+ * What `Database#exportRecords` streams (the facade makes the stream at once and loads this
+ * module at its first read): every record as bytes in `format` (`'jsonl'`, `'arrow'` or
+ * `'parquet'`; docs/outgrowing.md), a page of `chunk` (default 1,000) records at a time, so that
+ * nothing holds the whole database. `onProgress({ exported, total })` runs after each page;
+ * `signal` ends the stream with `ABORTED`. A record written during the export may be missing
+ * from it, and one whose vector is replaced meanwhile may appear twice (the newer last).
+ * `arrow` and `parquet` are the apache-arrow and (initialised) parquet-wasm modules, for those
+ * formats in a bundled page (Node imports them).
+ * @param {{ call: (op: string, args?: any) => Promise<any>, dimensions: number, fail: (code: string, message: string) => Error }} io what the database lends
+ * @param {{ format?: string, chunk?: number, signal?: AbortSignal, onProgress?: (p: { exported: number, total: number }) => void, arrow?: any, parquet?: any }} [options]
+ */
+export async function* exportRecords(io, { format = 'jsonl', chunk = DEFAULT_CHUNK, signal, onProgress, arrow, parquet } = {}) {
+  const { call, fail } = io;
+  const aborted = () => fail('ABORTED', 'exportRecords: aborted');
+  const mod = await formatModule(format, fail);
+  let scalars = [];
+  if (mod.scalarColumns) {
+    // A first pass over the metadata alone finds the keys that become columns.
+    const keys = scalarKeys();
+    for (let after = 0; after !== null; ) {
+      const page = await call('records', { after, limit: chunk, vectors: false });
+      keys.add(page.metadata);
+      after = page.next;
+    }
+    scalars = keys.columns();
+  }
+  const total = await call('count');
+  // The pages of records, in order, with progress; the format pulls them as it encodes.
+  async function* pages() {
+    let exported = 0;
+    for (let after = 0; after !== null; ) {
+      if (signal?.aborted) throw aborted();
+      const page = await call('records', { after, limit: chunk });
+      after = page.next;
+      exported += page.ids.length;
+      yield page;
+      onProgress?.({ exported, total });
+    }
+  }
+  for await (const bytes of mod.encode(pages(), { dimensions: io.dimensions, chunk, scalars, fail, libs: { arrow, parquet } })) {
+    if (signal?.aborted) throw aborted();
+    if (bytes.length) yield bytes;
+  }
+}
+
+/**
+ * What `Database#importRecords` does: adds the records of `source` (a string, bytes, a Blob, a
+ * ReadableStream or an async iterable of bytes) in `format` (`'jsonl'`, `'arrow'` or
+ * `'parquet'`), `chunk` rows (default 1,000) at a time, each chunk checked whole before it is
+ * written. A bad row stops the import with an error naming the row and the column; the chunks
+ * written before it stay. `columns` maps fields to the file's names (`{ id: 'doc_id', vector:
+ * 'embedding', text: 'body', metadata: 'meta' }`). `mode: 'append'` (default) refuses an id that
+ * exists (`DUPLICATE_ID`); `'upsert'` replaces it. Resolves to `{ imported, aborted }`.
+ * @param {{ call: (op: string, args?: any) => Promise<any>, dimensions: number, fail: (code: string, message: string) => Error, toError: (e: any) => Error }} io what the database lends
+ * @param {any} source
+ * @param {{ format?: string, columns?: { id?: string, vector?: string, text?: string, metadata?: string }, mode?: 'append' | 'upsert', chunk?: number, signal?: AbortSignal, onProgress?: (p: { imported: number }) => void, arrow?: any, parquet?: any }} [options]
+ */
+export async function importRecords(io, source, { format = 'jsonl', columns = {}, mode = 'append', chunk = DEFAULT_CHUNK, signal, onProgress, arrow, parquet } = {}) {
+  const { call, fail } = io;
+  if (mode !== 'append' && mode !== 'upsert') throw fail('BAD_ARGUMENT', `mode: expected 'append' or 'upsert', not ${JSON.stringify(mode)}`);
+  if (!(Number.isInteger(chunk) && chunk > 0)) throw fail('BAD_ARGUMENT', 'chunk: expected a whole number above 0');
+  const map = { id: 'id', vector: 'vector', text: 'text', metadata: 'metadata', ...columns };
+  const fmt = await formatModule(format, fail);
+  let imported = 0;
+  for await (const batch of fmt.rows(byteChunks(source, fail), { chunk, fail, libs: { arrow, parquet } })) {
+    if (signal?.aborted) return { imported, aborted: true };
+    // An upsert needs every row's id; an append makes one for a row without.
+    const items = itemsOf(batch, { columns: map, needId: columns.id !== undefined || mode === 'upsert', dimensions: io.dimensions, fail });
+    try {
+      if (mode === 'append') await call('insert', { items });
+      else for (const it of items) await call('upsert', { id: it.id, vector: it.vector, metadata: it.metadata ?? null, text: it.text });
+    } catch (e) {
+      throw io.toError(atRow(e, batch));
+    }
+    imported += items.length;
+    onProgress?.({ imported });
+  }
+  return { imported, aborted: false };
+}
+
 /** The formats and the modules that read and write them. */
 const FORMATS = {
   jsonl: () => import('./formats/jsonl.js'),
