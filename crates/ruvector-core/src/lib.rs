@@ -42,8 +42,8 @@ pub use collection::{
     HYBRID_CANDIDATES, SELECTIVITY_SAMPLE,
 };
 pub use database::{
-    CatchUp, Checkpoint, CheckpointPolicy, Database, PendingSearch, StorageStats, BULK_SLOTS,
-    RESCORE_CANDIDATES,
+    CatchUp, Checkpoint, CheckpointPolicy, CompactError, Compaction, Database, PendingSearch,
+    StorageStats, BULK_SLOTS, RESCORE_CANDIDATES,
 };
 pub use distance::{kernel_name, simd128_compiled, Metric, UnknownMetric};
 pub use error::{

@@ -23,9 +23,11 @@ use crate::storage::text_pages::encode_text_page;
 use crate::storage::{log_key, PageKind, WriteBatch, MANIFEST_KEY};
 use crate::vectors::Slot;
 
+mod compact;
 mod open;
 mod stored;
 
+pub use compact::{CompactError, Compaction};
 pub use stored::PendingSearch;
 
 /// How many times `k` candidates a rescored search ([`Database::rescore`]) takes from the
