@@ -145,10 +145,14 @@
 # serde-wasm-bindgen's serializer, which is no longer linked (search and export speed unchanged,
 # measured in Node): -3.4 KB, to 335,650 B, below the 336,454 B issue 29 started from; ceiling to
 # 335,800.
+# Issue 30: compaction (`db.compact()`: the live records copied into fresh slots a slice at a
+# time, writes meanwhile caught up, then stored in place of the database in one transaction): a
+# second op future, the copy's catch-up and a collection insert path of its own: +7.5 KB, to
+# 343,129 B; ceiling to 343,300.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-335800} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-343300} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -552,6 +552,15 @@ export class Database extends EventTarget {
     await this.#call('retrain');
   }
 
+  /**
+   * Gives back the space of deleted and replaced vectors: the live records move to fresh
+   * slots, a slice at a time (searches and writes go on), and replace the database in one
+   * transaction. Resolves to `{ slotsBefore, slotsAfter, ms }`.
+   */
+  async compact() {
+    return this.#call('compact');
+  }
+
   /** Live vectors. */
   async count() {
     return this.#call('count');

@@ -20,7 +20,7 @@
 import { open, RuvectorError } from './index.js';
 
 const ATTRIBUTES = ['name', 'dimensions', 'metric', 'index', 'quantization', 'durability', 'text', 'embedder'];
-const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'searchMany', 'retrain', 'count', 'stats', 'export', 'import', 'importRecords'];
+const METHODS = ['insert', 'insertMany', 'upsert', 'get', 'delete', 'search', 'searchMany', 'retrain', 'compact', 'count', 'stats', 'export', 'import', 'importRecords'];
 
 /** The `<ruvector-db>` element. */
 export class RuvectorDbElement extends HTMLElement {

@@ -217,6 +217,8 @@ export interface StoredItem {
 /** What `stats()` returns; see docs/protocol.md for every field. */
 export interface Stats {
   len: number;
+  /** Slots of deleted and replaced vectors still held; `compact()` gives them back. */
+  tombstones: number;
   dimensions: number;
   metric: Metric;
   index: IndexKind;
@@ -277,6 +279,12 @@ export interface DatabaseOperations {
   searchMany(queries: Float32Array | VectorLike[] | string[] | { vectors?: Float32Array; texts?: string[] }, options?: SearchOptions): Promise<SearchResult[][]>;
   /** Retrains the int8 ranges on the vectors there are now and re-encodes them (`int8` and `binary`). */
   retrain(): Promise<void>;
+  /**
+   * Gives back the space of deleted and replaced vectors (`stats().tombstones`): the live
+   * records move to fresh slots, a slice at a time, searches and writes going on, and replace
+   * the database in one transaction (an interruption leaves it as it was).
+   */
+  compact(): Promise<{ slotsBefore: number; slotsAfter: number; ms: number }>;
   count(): Promise<number>;
   stats(): Promise<Stats>;
   export(): Promise<Blob>;

@@ -3,8 +3,9 @@
 
 use ruvector_core::storage::OpenError;
 use ruvector_core::{
-    BackendError, CreateError, CreateStoreError, DeleteError, FilterError, GetError, InsertError,
-    MetadataError, RecordError, SearchError, TextError, UpsertError, VectorError, WriteError,
+    BackendError, CompactError, CreateError, CreateStoreError, DeleteError, FilterError, GetError,
+    InsertError, MetadataError, RecordError, SearchError, TextError, UpsertError, VectorError,
+    WriteError,
 };
 
 /// An error as JavaScript sees it.
@@ -148,6 +149,15 @@ impl From<OpenError> for ErrorInfo {
             }
             OpenError::Record(_) => ErrorInfo::new("CORRUPT", e.to_string()),
             OpenError::Backend(b) => b.clone().into(),
+        }
+    }
+}
+
+impl From<CompactError> for ErrorInfo {
+    fn from(e: CompactError) -> Self {
+        match e {
+            CompactError::Read(g) => g.into(),
+            _ => ErrorInfo::new("INTERNAL", format!("compaction: {e}")),
         }
     }
 }

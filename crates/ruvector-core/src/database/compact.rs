@@ -13,9 +13,9 @@
 
 use std::collections::HashMap;
 
-use crate::collection::{Collection, Item, StoredItem, Update};
-use crate::error::{CreateError, DeleteError, GetError, InsertError, UpsertError};
-use crate::storage::{BackendError, MemoryBackend, OpenError, RecordWriter};
+use crate::collection::{Collection, Item, StoredItem};
+use crate::error::{CreateError, DeleteError, GetError, InsertError};
+use crate::storage::{BackendError, RecordSource};
 use crate::vectors::Slot;
 
 use super::Database;
@@ -32,31 +32,40 @@ pub enum CompactError {
     /// A record was refused by the copy (not expected: it was accepted once).
     #[error("copying a record: {0}")]
     Insert(#[from] InsertError),
-    /// A change could not be applied to the copy (not expected).
-    #[error("copying a change: {0}")]
-    Upsert(#[from] UpsertError),
     /// A deletion could not be applied to the copy (not expected).
     #[error("copying a deletion: {0}")]
     Delete(#[from] DeleteError),
-    /// The copy's own records could not be written or read (in memory: out of memory).
-    #[error(transparent)]
-    Storage(#[from] BackendError),
-    /// The copy's records did not open.
-    #[error(transparent)]
-    Open(#[from] OpenError),
 }
 
-/// A compaction under way: the fresh database and its records, and where each copied
-/// record came from.
+/// A compaction under way: the copy (a collection in memory: it never stores a page, so
+/// it keeps its float32 vectors whatever its quantization), and where each copied record
+/// came from.
 pub struct Compaction {
-    db: Database,
-    records: MemoryBackend,
+    copy: Collection,
+    /// The embedder recorded with the database compacted.
+    embedder: Option<String>,
+    policy: super::CheckpointPolicy,
     /// Each copied id's slot in the database compacted. A slot that is no longer that id's,
     /// or no longer live, means the record was deleted or its vector replaced (a replaced
     /// vector takes a new slot, which [`Compaction::next_ids`] reaches later).
     from: HashMap<String, Slot>,
     /// The slots of the database compacted below this have been handed out.
     cursor: u32,
+    /// Ids below the cursor to hand out again: changed since they were copied.
+    again: Vec<String>,
+}
+
+/// No records: reading through it finds what is in memory only.
+struct Nothing;
+
+impl RecordSource for Nothing {
+    fn get(&self, _: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        Ok(None)
+    }
+
+    fn keys(&self, _: &str) -> Result<Vec<String>, BackendError> {
+        Ok(Vec::new())
+    }
 }
 
 /// The records of `c`'s slot in a form two collections can compare: metadata JSON and text.
@@ -68,30 +77,29 @@ fn contents(c: &Collection, slot: Slot) -> (Option<&str>, Option<&str>) {
 impl Compaction {
     /// An empty copy of `of`: its configuration, embedder and checkpoint policy.
     pub fn new(of: &Database) -> Result<Compaction, CompactError> {
-        let (mut db, batch) = Database::create(*of.collection().config())?;
-        let records = MemoryBackend::new();
-        records.write(&batch)?;
-        if let Some(batch) = of.embedder().and_then(|name| db.record_embedder(name)) {
-            records.write(&batch)?;
-        }
-        db.set_checkpoint_policy(of.checkpoint_policy());
         Ok(Compaction {
-            db,
-            records,
+            copy: Collection::new(*of.collection().config())?,
+            embedder: of.embedder().map(str::to_owned),
+            policy: of.checkpoint_policy(),
             from: HashMap::new(),
             cursor: 0,
+            again: Vec::new(),
         })
     }
 
     /// Records copied so far.
     pub fn copied(&self) -> usize {
-        self.db.collection().len()
+        self.copy.len()
     }
 
     /// Up to `limit` live ids of `of` not yet handed out, in slot order (none: every slot so
     /// far has been). Read them with [`Database::get_many`] and pass them to
     /// [`Compaction::copy`] with no write to `of` in between.
     pub fn next_ids(&mut self, of: &Database, limit: usize) -> Vec<String> {
+        if !self.again.is_empty() {
+            let n = self.again.len().min(limit);
+            return self.again.drain(..n).collect();
+        }
         let c = of.collection();
         let (ids, next) = c.ids_from(self.cursor, limit);
         self.cursor = next.unwrap_or(c.live.len() as u32);
@@ -101,13 +109,12 @@ impl Compaction {
     /// Copies `records`, read from `of` as [`Compaction::next_ids`] named them; an id copied
     /// before is replaced.
     pub fn copy(&mut self, of: &Database, records: Vec<StoredItem>) -> Result<(), CompactError> {
-        let again: Vec<&str> = (records.iter())
+        let before: Vec<&str> = (records.iter())
             .filter(|r| self.from.contains_key(&r.id))
             .map(|r| r.id.as_str())
             .collect();
-        if !again.is_empty() {
-            let batch = self.db.delete(&again)?;
-            self.records.write(&batch)?;
+        for id in before {
+            self.copy.delete(id)?;
         }
         let mut items = Vec::with_capacity(records.len());
         for r in records {
@@ -120,47 +127,32 @@ impl Compaction {
             item.text = r.text;
             items.push(item);
         }
-        if !items.is_empty() {
-            let (_, batch) = self.db.insert_batch(items)?;
-            self.records.write(&batch)?;
-        }
+        self.copy.insert_batch(items)?;
         Ok(())
     }
 
-    /// Takes in the writes made to `of` since the records were copied: records deleted or
-    /// replaced there leave the copy (a replaced one comes back through
-    /// [`Compaction::next_ids`], from its new slot), and new metadata and texts are copied.
+    /// Takes in the writes made to `of` since the records were copied: a record deleted
+    /// there, or changed in any way (vector, metadata, text), leaves the copy, and a changed
+    /// one is handed out again by [`Compaction::next_ids`] (a new vector from its new slot).
     pub fn catch_up(&mut self, of: &Database) -> Result<(), CompactError> {
-        let (c, mine) = (of.collection(), self.db.collection());
+        let (c, mine) = (of.collection(), &self.copy);
         let mut gone = Vec::new();
-        let mut changed = Vec::new();
         for (id, &slot) in &self.from {
             let live = c.live.get(slot.index()).copied().unwrap_or(false);
-            if !live || c.ids.slot(id) != Some(slot) {
+            let same = live
+                && c.ids.slot(id) == Some(slot)
+                && mine.ids.slot(id).map(|s| contents(mine, s)) == Some(contents(c, slot));
+            if !same {
                 gone.push(id.clone());
-                continue;
-            }
-            let copy = mine.ids.slot(id).map(|s| contents(mine, s));
-            if copy != Some(contents(c, slot)) {
-                changed.push((id.clone(), slot));
             }
         }
-        if !gone.is_empty() {
-            let refs: Vec<&str> = gone.iter().map(String::as_str).collect();
-            let batch = self.db.delete(&refs)?;
-            self.records.write(&batch)?;
-            for id in &gone {
-                self.from.remove(id);
+        for id in gone {
+            self.copy.delete(&id)?;
+            self.from.remove(&id);
+            // Live below the cursor (changed in place, or renumbered by a replacement): again.
+            if c.ids.slot(&id).is_some_and(|s| s.0 < self.cursor) {
+                self.again.push(id);
             }
-        }
-        for (id, slot) in changed {
-            let update = Update {
-                vector: None,
-                metadata: Some(c.meta_value(slot).cloned().unwrap_or_default()),
-                text: Some(c.text_of(slot).map(str::to_owned)),
-            };
-            let (_, batch) = self.db.upsert_with(&id, update)?;
-            self.records.write(&batch)?;
         }
         Ok(())
     }
@@ -168,28 +160,44 @@ impl Compaction {
     /// The last catch-up, made where no write can come between it and the replacement
     /// (under the write lock): takes in the writes to `of` so far, copying new vectors from
     /// memory. `Ok(false)` when some of them are in storage only: read and copy them as
-    /// before ([`Compaction::next_ids`]), then settle again.
+    /// before ([`Compaction::next_ids`]), then settle again. Also `Ok(false)`, the copy
+    /// started over, when `of` was replaced meanwhile (another writer imported or compacted
+    /// it, renumbering its slots) and the copy no longer holds exactly its live records.
     pub fn settle(&mut self, of: &Database) -> Result<bool, CompactError> {
         self.catch_up(of)?;
-        let nothing = MemoryBackend::new();
+        let nothing = Nothing;
         loop {
-            let cursor = self.cursor;
+            let (cursor, again) = (self.cursor, !self.again.is_empty());
             let ids = self.next_ids(of, 1024);
             if ids.is_empty() {
-                return Ok(true);
+                // Every copied id is live in `of` at the slot it was copied from (caught up):
+                // as many as `of` holds means the same records.
+                if self.from.len() == of.collection().len() && self.copied() == self.from.len() {
+                    return Ok(true);
+                }
+                *self = Compaction::new(of)?;
+                return Ok(false);
             }
             match of.get_many(&ids, &nothing) {
                 Ok(records) => self.copy(of, records)?,
                 Err(_) => {
-                    self.cursor = cursor;
+                    // Handed out again after they are read.
+                    match again {
+                        true => drop(self.again.splice(0..0, ids)),
+                        false => self.cursor = cursor,
+                    }
                     return Ok(false);
                 }
             }
         }
     }
 
-    /// The compacted database and its records, to replace the one compacted.
-    pub fn into_database(self) -> (Database, MemoryBackend) {
-        (self.db, self.records)
+    /// The compacted database, to replace the one compacted: nothing of it is stored yet,
+    /// and its [`Database::snapshot`] reads nothing (every vector is in memory).
+    pub fn into_database(self) -> Database {
+        let mut db = Database::from_collection(self.copy);
+        db.manifest.embedder = self.embedder;
+        db.set_checkpoint_policy(self.policy);
+        db
     }
 }

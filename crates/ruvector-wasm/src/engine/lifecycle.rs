@@ -5,7 +5,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use ruvector_core::storage::export::{import_batch, read_export, write_export};
-use ruvector_core::{CheckpointPolicy, Database, MemoryBackend, OpenError, WriteBatch};
+use ruvector_core::{
+    CheckpointPolicy, Database, MemoryBackend, OpenError, RecordSource, WriteBatch,
+};
 use wasm_bindgen::JsValue;
 
 use super::embedder::Embedder;
@@ -284,27 +286,36 @@ pub async fn import(
     Ok(())
 }
 
+/// Makes `db` (its records in `source`) the contents of `current`, numbered after it so that
+/// other tabs reload, and returns the batch that stores it in place of everything stored.
+pub(super) fn swap_in(
+    current: &mut Database,
+    mut db: Database,
+    source: &dyn RecordSource,
+    policy: CheckpointPolicy,
+) -> Result<WriteBatch, ErrorInfo> {
+    db.advance_seq(current.storage_stats().seq);
+    let records = db.snapshot(source)?;
+    let (mut fresh, _) = open_records(&records)?;
+    fresh.set_checkpoint_policy(policy);
+    *current = fresh;
+    let mut batch = import_batch(records);
+    batch.seq = current.storage_stats().seq;
+    Ok(batch)
+}
+
 impl Engine {
     /// Replaces the whole contents by `db` (opened from `source`), numbered after the
     /// current state so that other tabs reload. Memory takes the new state in the commit
     /// loop; if the transaction fails, the engine reloads what is stored: the old contents.
     pub async fn replace(
         self: &Rc<Self>,
-        mut db: Database,
+        db: Database,
         source: MemoryBackend,
         policy: CheckpointPolicy,
     ) -> Result<(), ErrorInfo> {
-        self.commit(move |current| {
-            db.advance_seq(current.storage_stats().seq);
-            let records = db.snapshot(&source)?;
-            let (mut fresh, _) = open_records(&records)?;
-            fresh.set_checkpoint_policy(policy);
-            *current = fresh;
-            let mut batch = import_batch(records);
-            batch.seq = current.storage_stats().seq;
-            Ok(((), batch))
-        })
-        .await
+        self.commit(move |current| Ok(((), swap_in(current, db, &source, policy)?)))
+            .await
     }
 
     /// The whole database as one export file, with the vector pages that are in IndexedDB

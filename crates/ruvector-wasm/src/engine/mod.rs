@@ -42,6 +42,7 @@ use crate::protocol::Durability;
 
 pub mod bulk;
 pub mod cache;
+pub mod compact;
 pub mod embedder;
 pub mod files;
 pub mod idb;
@@ -177,6 +178,8 @@ pub struct Engine {
     pub slice_bytes: Cell<usize>,
     /// Records the page cache write in flight has written so far (0 when none is).
     pub cache_records_written: Cell<usize>,
+    /// A compaction under way, and the ones waiting for it ([`compact`]).
+    compacting: compact::Waiters,
 }
 
 thread_local! {
@@ -336,6 +339,7 @@ impl Engine {
             cache_chunk_bytes: Cell::new(CACHE_CHUNK_BYTES),
             slice_bytes: Cell::new(SLICE_BYTES),
             cache_records_written: Cell::new(0),
+            compacting: RefCell::new(None),
         })
     }
 

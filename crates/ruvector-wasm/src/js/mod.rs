@@ -232,6 +232,7 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
             let name = name()?;
             boxed(async move { retrain(name).await.map(nothing) })
         }
+        "compact" => boxed(compact(name()?)),
         "stats" => boxed(stats(name()?)),
         "export" => boxed(export_db(name()?)),
         "import" => {

@@ -322,6 +322,23 @@ pub async fn retrain(name: String) -> Result<(), JsValue> {
     .await
 }
 
+/// Compacts the database ([`engine::Engine::compact`]): its live records in fresh slots, the
+/// deleted and replaced ones' space given back. Resolves to `{ slotsBefore, slotsAfter, ms }`.
+pub async fn compact(name: String) -> Result<JsValue, JsValue> {
+    let e = engine::get(&name).map_err(fail)?;
+    let done = e.compact().await.map_err(fail)?;
+    let out = js_sys::Object::new();
+    let fields = [
+        ("slotsBefore", done.slots_before as f64),
+        ("slotsAfter", done.slots_after as f64),
+        ("ms", done.ms),
+    ];
+    for (k, v) in fields {
+        let _ = js_sys::Reflect::set(&out, &k.into(), &v.into());
+    }
+    Ok(out.into())
+}
+
 /// Deletes the ids `ids` (one or an array; all or none, `NOT_FOUND` names an unknown one) or,
 /// when `filter` is given, every record whose metadata it accepts; resolves to how many. The
 /// filter's matches are found under the write lock, with the writes of other tabs applied, so
