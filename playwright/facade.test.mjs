@@ -194,7 +194,7 @@ test('compact gives back the slots of deleted and replaced vectors; records, sea
   const name = unique('compact');
   const r = await p.evaluate(async ([name, scalar]) => {
     const { open } = window.rv;
-    const opts = { dimensions: 8, text: true, ...(scalar ? { simd: false } : {}) };
+    const opts = { dimensions: 8, text: true, compaction: 'manual', ...(scalar ? { simd: false } : {}) };
     let db = await open(name, opts);
     // What the database must hold: id -> { vector, metadata, text }.
     const model = new Map();
@@ -269,6 +269,50 @@ test('compact gives back the slots of deleted and replaced vectors; records, sea
     assert.equal(got.text, r.topic4);
   }
   assert.equal(r.reopenedTombstones, r.after[1]);
+  await p.close();
+});
+
+test("compaction: 'auto' compacts at an idle moment once dead slots outnumber live ones; 'manual' waits to be asked", async () => {
+  const p = await page();
+  const name = unique('autocompact');
+  const r = await p.evaluate(async ([name, scalar]) => {
+    const { open } = window.rv;
+    const churn = async (db) => {
+      const ids = Array.from({ length: 300 }, (_, i) => `a${i}`);
+      await db.insertMany({ ids, vectors: Float32Array.from({ length: 300 * 4 }, (_, i) => Math.sin(i)) });
+      // 1,200 dead slots: at least 1,024 and more than the 300 live.
+      for (let round = 1; round <= 4; round++) {
+        await db.insertMany({ ids: ids.map((id) => `tmp${round}-${id}`), vectors: Float32Array.from({ length: 300 * 4 }, (_, i) => Math.cos(i * round)) });
+        await db.delete(ids.map((id) => `tmp${round}-${id}`));
+      }
+    };
+    const tombstonesAfter = async (db, ms) => {
+      const until = performance.now() + ms;
+      let t = (await db.stats()).tombstones;
+      while (t > 0 && performance.now() < until) {
+        await new Promise((r) => setTimeout(r, 100));
+        t = (await db.stats()).tombstones;
+      }
+      return t;
+    };
+    const extra = scalar ? { simd: false } : {};
+    const manual = await open(`${name}-manual`, { dimensions: 4, compaction: 'manual', ...extra });
+    await churn(manual);
+    const manualAfter = await tombstonesAfter(manual, 1500);
+    const auto = await open(name, { dimensions: 4, ...extra });
+    await churn(auto);
+    const autoAfter = await tombstonesAfter(auto, 10_000);
+    const out = { manualAfter, autoAfter, count: await auto.count(), nearest: (await auto.search(Float32Array.from([0, 1, 2, 3], (i) => Math.sin(40 + i)), { k: 1 }))[0].id };
+    await manual.close();
+    await auto.close();
+    await window.rv.deleteDatabase(name);
+    await window.rv.deleteDatabase(`${name}-manual`);
+    return out;
+  }, [name, SCALAR]);
+  assert.equal(r.manualAfter, 1200, 'manual: nothing happens by itself');
+  assert.equal(r.autoAfter, 0, 'auto: compacted while idle');
+  assert.equal(r.count, 300);
+  assert.equal(r.nearest, 'a10');
   await p.close();
 });
 

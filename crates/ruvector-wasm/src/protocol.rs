@@ -90,6 +90,9 @@ pub struct OpenOptions {
     pub embedder: Option<EmbedderOption>,
     /// How long one `embed` call may take (default 30 s).
     pub embed_timeout_ms: Option<f64>,
+    /// `compaction: 'auto'` (default, `Some(true)`) compacts when idle once dead slots are as
+    /// many as live ones ([`crate::engine::compact::due`]); `'manual'` only on `compact()`.
+    pub compaction: Option<bool>,
 }
 
 /// `open`'s `embedder`: a module the worker loads, or one the page runs (the worker only

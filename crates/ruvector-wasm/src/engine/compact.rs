@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use futures_channel::oneshot;
 use ruvector_core::storage::WriteBatch;
-use ruvector_core::Compaction;
+use ruvector_core::{Compaction, Database};
 
 use super::idb::Records;
 use super::lifecycle::swap_in;
@@ -22,6 +22,17 @@ pub const COMPACT_SLICE: usize = 1_000;
 /// Times a compaction starts its last step again because writes came meanwhile (vectors in
 /// storage only, or another tab replacing the database) before it gives up.
 const SETTLE_ROUNDS: usize = 8;
+
+/// Dead slots that make an automatic compaction due, at the least.
+pub const COMPACT_MIN_DEAD: usize = 1_024;
+
+/// The policy of `compaction: 'auto'`: compact at an idle moment once the slots of deleted and
+/// replaced vectors are at least [`COMPACT_MIN_DEAD`] and at least as many as the live ones,
+/// so that a database never holds more than about twice the slots it needs.
+pub fn due(db: &Database) -> bool {
+    let s = db.collection().stats();
+    s.tombstones >= COMPACT_MIN_DEAD.max(s.len)
+}
 
 /// What a compaction did.
 pub struct Compacted {

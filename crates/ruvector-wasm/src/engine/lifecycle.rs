@@ -124,6 +124,7 @@ pub async fn open(name: &str, opts: &OpenOptions, events: EventSink) -> Result<(
     }
     let bytes_read = mem.bytes();
     let engine = Engine::new(name, db, idb, durability, closed, events);
+    engine.auto_compact.set(opts.compaction.unwrap_or(true));
     {
         let mut s = engine.stats.borrow_mut();
         s.open_read_ms = read_ms;

@@ -180,6 +180,9 @@ pub struct Engine {
     pub cache_records_written: Cell<usize>,
     /// A compaction under way, and the ones waiting for it ([`compact`]).
     compacting: compact::Waiters,
+    /// Whether an idle moment compacts when [`compact::due`] (`compaction: 'auto'`); off for
+    /// the rest of the session once one has failed.
+    pub auto_compact: Cell<bool>,
 }
 
 thread_local! {
@@ -340,6 +343,7 @@ impl Engine {
             slice_bytes: Cell::new(SLICE_BYTES),
             cache_records_written: Cell::new(0),
             compacting: RefCell::new(None),
+            auto_compact: Cell::new(true),
         })
     }
 
@@ -596,7 +600,12 @@ impl Engine {
             if me.writes.get() != seen || me.committing.get() || me.closed.get() {
                 return;
             }
-            if me.db.borrow().checkpoint_worthwhile() {
+            if me.auto_compact.get() && compact::due(&me.db.borrow()) {
+                // A failure leaves the database as it was; `compact()` can still be asked for.
+                if me.compact().await.is_err() {
+                    me.auto_compact.set(false);
+                }
+            } else if me.db.borrow().checkpoint_worthwhile() {
                 me.request_checkpoint(None);
             } else {
                 me.refresh_cache().await;

@@ -247,7 +247,8 @@ fn checkpoint(f: &Fields) -> Result<Option<CheckpointOptions>, ErrorInfo> {
 /// `open` options (docs/protocol.md). Any error is `INVALID_CONFIG`: the engine cannot use
 /// what was asked, like a missing `dimensions`.
 pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
-    const KNOWN: [&str; 13] = [
+    const KNOWN: [&str; 14] = [
+        "compaction",
         "text",
         "embedder",
         "embedTimeoutMs",
@@ -300,6 +301,7 @@ pub(super) fn open_options(v: JsValue) -> Result<OpenOptions, ErrorInfo> {
             text: text(&f)?,
             text_settings: f.get("text").is_some_and(|t| t.is_object()),
             embedder: embedder(&f)?,
+            compaction: f.choice("compaction", &[("auto", true), ("manual", false)])?,
             embed_timeout_ms: match f.whole("embedTimeoutMs", 3.6e6)? {
                 Some(ms) if ms < 1.0 => {
                     return Err(f.refuse("embedTimeoutMs", "expected at least 1 (ms)"))
