@@ -60,6 +60,11 @@ export interface SessionOptions {
   persist?: boolean;
   /** `false` forces the scalar build even where WebAssembly SIMD128 is available. */
   simd?: boolean;
+  /**
+   * `'auto'` (default) compacts at an idle moment once the slots of deleted and replaced
+   * vectors are at least 1,024 and as many as the live ones; `'manual'` only on `compact()`.
+   */
+  compaction?: 'auto' | 'manual';
 }
 
 /**

@@ -32,6 +32,12 @@ export async function correct(): Promise<void> {
   await db.searchMany(1, 2, 3);
   const n: number = await db.count();
   await db.retrain();
+  const { slotsBefore, slotsAfter } = await db.compact();
+  const reclaimed: number = slotsBefore - slotsAfter;
+  const dead: number = (await db.stats()).tombstones;
+  await open('manual', { dimensions: 3, compaction: 'manual' });
+  // @ts-expect-error compaction is 'auto' or 'manual'
+  await open('never', { dimensions: 3, compaction: false });
   await db.search([1, 2, 3], { k: 5, rescore: true });
   const stats: Stats = await db.stats();
   const metric: Metric = stats.metric;
