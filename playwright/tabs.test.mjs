@@ -280,3 +280,56 @@ test("a tab that applied log records another tab's recovery drops reloads, and s
     await rm(profile, { recursive: true, force: true });
   }
 });
+
+test('one tab compacts while another writes: no write is lost, and both tabs end with the same records and answers', async () => {
+  const profile = await mkdtemp(join(tmpdir(), 'ruvector-tabs-'));
+  const server = await serve(49000 + (process.pid % 1000));
+  const url = `${server.url}/playwright/fixtures/facade.html`;
+  const name = unique('compacting');
+  const options = { dimensions: DIM, metric: 'cosine', compaction: 'manual', ...(SCALAR ? { simd: false } : {}) };
+  const rand = rng(SEED + 1);
+  const vec = () => Array.from({ length: DIM }, () => rand() * 2 - 1);
+  const context = await launchPersistent(profile);
+  try {
+    const a = await tab(context, url, name, options);
+    const b = await tab(context, url, name, options);
+    const first = { ids: Array.from({ length: 2000 }, (_, i) => `c${i}`), vectors: Array.from({ length: 2000 }, vec).flat() };
+    await a.evaluate(async (m) => window.db.insertMany({ ids: m.ids, vectors: new Float32Array(m.vectors) }), first);
+    // The other tab deletes half: 1,000 dead slots.
+    await b.evaluate(async (ids) => window.db.delete(ids), first.ids.slice(0, 1000));
+    const want = new Map(first.ids.slice(1000).map((id) => [id, null])); // id -> metadata
+    const singles = Array.from({ length: 150 }, (_, i) => ({ id: `late${i}`, vector: vec() }));
+    singles.forEach((s) => want.set(s.id, { late: true }));
+    for (const id of first.ids.slice(1000, 1020)) want.set(id, { changed: true });
+    for (const id of first.ids.slice(1980)) want.delete(id);
+    const [compacted] = await Promise.all([
+      a.evaluate(() => window.db.compact()),
+      b.evaluate(async ([singles, changed, deleted]) => {
+        for (const s of singles) await window.db.insert({ ...s, vector: new Float32Array(s.vector), metadata: { late: true } });
+        for (const id of changed) await window.db.upsert(id, { metadata: { changed: true } });
+        await window.db.delete(deleted);
+      }, [singles, first.ids.slice(1000, 1020), first.ids.slice(1980)]),
+    ]);
+    assert.equal(compacted.slotsBefore >= 2000, true, JSON.stringify(compacted));
+    const last = Math.max(...(await Promise.all([a, b].map((p) => p.evaluate(() => window.maxSeq)))));
+    await Promise.all([a, b].map((p) => p.evaluate((s) => window.seen(s), last)));
+    const state = (p) =>
+      p.evaluate(async (ids) => {
+        const got = await Promise.all(ids.map((id) => window.db.get(id)));
+        const st = await window.db.stats();
+        return { count: await window.db.count(), metadata: got.map((r) => (r ? (r.metadata ?? null) : 'missing')), tombstones: st.tombstones, seq: st.storage.seq };
+      }, [...want.keys()]);
+    const [sa, sb] = [await state(a), await state(b)];
+    assert.equal(sa.count, want.size, 'every acknowledged write is there, and nothing deleted');
+    assert.deepEqual(sa.metadata, [...want.values()]);
+    assert.deepEqual(sb, sa, 'both tabs hold the same state');
+    assert.ok(sa.tombstones < 1000, `the compaction gave the deleted slots back (${sa.tombstones} left)`);
+    const queries = Array.from({ length: 5 }, vec);
+    assert.deepEqual(await answers(b, queries), await answers(a, queries), 'the same answers in both tabs');
+    console.log(`# compacting tab: ${compacted.slotsBefore} slots to ${compacted.slotsAfter}; ${sa.tombstones} dead slots left by writes meanwhile`);
+  } finally {
+    await context.close();
+    await server.close();
+    await rm(profile, { recursive: true, force: true });
+  }
+});

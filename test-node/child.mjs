@@ -4,6 +4,8 @@
 //   writer  inserts one vector at a time, printing each acknowledged id, until killed
 //   idle    opens, inserts one vector and returns without closing (the process must exit)
 //   fill    inserts until a write fails; prints the acknowledged count and the error's code
+//   memory  inserts 384-d chunks until a write fails (run it with a capped WebAssembly memory);
+//           prints the acknowledged count, the error, and what the database still answers
 //   churn   rounds of replacing every vector of 2,000 records (ids c0..c1999, round r's vector
 //           churnVec(i, r)), each round's end printed ("round r"), then a compaction
 //           ("compacting r" before it, "compacted r" after), until killed
@@ -18,7 +20,7 @@ const thread = process.env.CHILD_THREAD ?? 'worker';
 const churnVec = (i, r) => Float32Array.from({ length: 8 }, (_, j) => Math.sin((i + r * 7919) * 8 + j) + 1.5);
 
 const compaction = what === 'churn' ? 'manual' : 'auto';
-const db = await open(name, { path: dir, dimensions: 8, durability: what === 'relaxed' ? 'relaxed' : 'strict', thread, compaction });
+const db = await open(name, { path: dir, dimensions: what === 'memory' ? 384 : 8, durability: what === 'relaxed' ? 'relaxed' : 'strict', thread, compaction });
 if (what === 'hold') {
   say('open');
   setInterval(() => {}, 1 << 30);
@@ -28,6 +30,19 @@ if (what === 'hold') {
     await db.insert({ id: `v${i}`, vector: vec(i), metadata: { i } });
     say(`v${i}`);
   }
+} else if (what === 'memory') {
+  let acked = 0;
+  try {
+    for (let i = 0; ; i++) {
+      await db.insertMany({ vectors: Float32Array.from({ length: 384 * 1000 }, (_, j) => Math.sin(i * 384_000 + j)) });
+      acked += 1000;
+    }
+  } catch (e) {
+    const hits = await db.search(Float32Array.from({ length: 384 }, (_, j) => Math.sin(j)), { k: 3 });
+    say(JSON.stringify({ acked, code: e.code, message: e.message, count: await db.count(), hits: hits.length }));
+  }
+  await db.close();
+  say('closed');
 } else if (what === 'churn') {
   const n = 2000;
   const ids = Array.from({ length: n }, (_, i) => `c${i}`);

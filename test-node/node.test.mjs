@@ -23,8 +23,8 @@ after(async () => {
 const vec = (i, d = 8) => Float32Array.from({ length: d }, (_, j) => Math.sin(i * d + j) + 1.5);
 
 /** Starts child.mjs; `lines` collects its stdout lines, `line(pred)` waits for one. */
-function child(name, what, env = {}) {
-  const p = spawn(process.execPath, [CHILD, dir, name, what], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function child(name, what, env = {}, flags = []) {
+  const p = spawn(process.execPath, [...flags, CHILD, dir, name, what], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
   const waiters = [];
   let buf = '';
@@ -165,6 +165,25 @@ test('killed mid-compaction, the process loses nothing it acknowledged and the d
   }
   console.log(`# kills during compaction: ${kills}; compactions completed before them: ${compactions}; rounds acknowledged: ${done + 1}`);
   await deleteDatabase('churn', { path: dir });
+});
+
+test('WebAssembly memory that cannot grow: an insert gets FULL, writes nothing, and the database goes on', async () => {
+  // 96 MiB of WebAssembly memory at most (V8's flag, for every worker of the process).
+  const c = child('capped', 'memory', {}, ['--wasm-max-mem-pages=1536']);
+  const r = JSON.parse(await c.line((l) => l.startsWith('{')));
+  await c.line((l) => l === 'closed');
+  const { code } = await c.exited;
+  assert.equal(r.code, 'FULL', r.message);
+  assert.match(r.message, /could not grow past \d+ MiB; nothing was written/);
+  assert.ok(r.acked >= 5000, `some chunks fit first (${r.acked})`);
+  assert.equal(r.count, r.acked, 'the refused chunk left nothing');
+  assert.equal(r.hits, 3, 'the database still answers');
+  assert.equal(code, 0, 'the process ended normally');
+  const db = await open('capped', { path: dir });
+  assert.equal(await db.count(), r.acked, 'every acknowledged chunk is on disk');
+  await db.close();
+  console.log(`# capped memory: ${r.acked} vectors × 384 fit before FULL`);
+  await deleteDatabase('capped', { path: dir });
 });
 
 test('a process with databases open but nothing in flight exits by itself, engine in a worker or not', async () => {

@@ -11,6 +11,7 @@ use ruvector_core::ItemRef;
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 
+use super::heap;
 use super::Engine;
 use crate::errors::ErrorInfo;
 
@@ -105,12 +106,27 @@ fn progress_detail(request: &JsValue, committed: usize, total: usize) -> JsValue
     o.into()
 }
 
+/// About what inserting `n` vectors of `dim` takes at its peak: in memory the vector (4·dim),
+/// its codes (dim) and graph lists (about 8·m), and while it commits its log record and pages
+/// (twice 4·dim), with room for ids and metadata; plus a fresh arena segment of 256 rows.
+fn peak_bytes(n: usize, dim: usize, m: usize) -> usize {
+    n * (13 * dim + 8 * m + 256) + 256 * 4 * dim
+}
+
 impl Engine {
     /// Inserts `rows` all or none; resolves to their ids once durable (raising `change`).
+    /// `FULL`, with nothing written, when the module's memory cannot grow by what the batch
+    /// may take at its peak ([`peak_bytes`]).
     pub async fn insert_rows(self: &Rc<Self>, mut rows: Rows) -> Result<Vec<String>, ErrorInfo> {
-        let dim = self.db.borrow().collection().config().dimensions;
-        self.commit(move |db| db.insert_rows(rows.items(dim)).map_err(ErrorInfo::from))
-            .await
+        let config = *self.db.borrow().collection().config();
+        let dim = config.dimensions;
+        let peak = peak_bytes(rows.ids.len(), dim, config.hnsw.m);
+        self.commit(move |db| {
+            // Checked where it is spent, after the writes queued before it.
+            heap::room_for(peak)?;
+            db.insert_rows(rows.items(dim)).map_err(ErrorInfo::from)
+        })
+        .await
     }
 
     /// Inserts `total` rows in chunks of `chunk`, asking `rows` for each chunk's range just

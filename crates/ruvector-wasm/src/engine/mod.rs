@@ -45,6 +45,7 @@ pub mod cache;
 pub mod compact;
 pub mod embedder;
 pub mod files;
+pub mod heap;
 pub mod idb;
 pub mod lifecycle;
 pub mod locks;
@@ -600,7 +601,9 @@ impl Engine {
             if me.writes.get() != seen || me.committing.get() || me.closed.get() {
                 return;
             }
-            if me.auto_compact.get() && compact::due(&me.db.borrow()) {
+            // Not while one runs (its own writes end here too): it would start over after it.
+            let compacting = me.compacting.borrow().is_some();
+            if me.auto_compact.get() && !compacting && compact::due(&me.db.borrow()) {
                 // A failure leaves the database as it was; `compact()` can still be asked for.
                 if me.compact().await.is_err() {
                     me.auto_compact.set(false);

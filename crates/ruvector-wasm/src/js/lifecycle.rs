@@ -114,13 +114,7 @@ struct EmbedderInfo {
 
 /// The byte length of this module's linear memory.
 fn wasm_memory_bytes() -> f64 {
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map_or(0.0, |m| {
-            m.buffer()
-                .unchecked_into::<js_sys::ArrayBuffer>()
-                .byte_length() as f64
-        })
+    engine::heap::memory_bytes() as f64
 }
 
 /// Starts `navigator.storage.estimate()`; `None` where the browser has no Storage API.
