@@ -88,6 +88,7 @@ bench: deps build-web build-demo
 	$(CARGO) bench -p ruvector-benches
 	node playwright/bench.mjs
 	node playwright/text-bench.mjs
+	node playwright/churn-bench.mjs
 	node test-node/node-bench.mjs
 	$(CARGO) run -p ruvector-benches --release --bin report -- --fold-criterion
 
