@@ -12,7 +12,8 @@ const DEFAULT_CHUNK = 1000;
  * `signal` ends the stream with `ABORTED`. A record written during the export may be missing
  * from it, and one whose vector is replaced meanwhile may appear twice (the newer last).
  * `arrow` and `parquet` are the apache-arrow and (initialised) parquet-wasm modules, for those
- * formats in a bundled page (Node imports them).
+ * formats in a bundled page (Node imports them). A compaction or a replacement of the database
+ * between two pages ends the stream with `CHANGED`.
  * @param {{ call: (op: string, args?: any) => Promise<any>, dimensions: number, fail: (code: string, message: string) => Error }} io what the database lends
  * @param {{ format?: string, chunk?: number, signal?: AbortSignal, onProgress?: (p: { exported: number, total: number }) => void, arrow?: any, parquet?: any }} [options]
  */
@@ -20,14 +21,22 @@ export async function* exportRecords(io, { format = 'jsonl', chunk = DEFAULT_CHU
   const { call, fail } = io;
   const aborted = () => fail('ABORTED', 'exportRecords: aborted');
   const mod = await formatModule(format, fail);
+  // Cursors are slots: every page after the first names the numbering they belong to, and a
+  // compaction or a replacement in between is `CHANGED`, not records skipped or repeated.
+  let epoch;
+  const page = async (after, vectors) => {
+    const p = await call('records', { after, limit: chunk, vectors, epoch });
+    epoch = p.epoch;
+    return p;
+  };
   let scalars = [];
   if (mod.scalarColumns) {
     // A first pass over the metadata alone finds the keys that become columns.
     const keys = scalarKeys();
     for (let after = 0; after !== null; ) {
-      const page = await call('records', { after, limit: chunk, vectors: false });
-      keys.add(page.metadata);
-      after = page.next;
+      const p = await page(after, false);
+      keys.add(p.metadata);
+      after = p.next;
     }
     scalars = keys.columns();
   }
@@ -37,10 +46,10 @@ export async function* exportRecords(io, { format = 'jsonl', chunk = DEFAULT_CHU
     let exported = 0;
     for (let after = 0; after !== null; ) {
       if (signal?.aborted) throw aborted();
-      const page = await call('records', { after, limit: chunk });
-      after = page.next;
-      exported += page.ids.length;
-      yield page;
+      const p = await page(after, true);
+      after = p.next;
+      exported += p.ids.length;
+      yield p;
       onProgress?.({ exported, total });
     }
   }

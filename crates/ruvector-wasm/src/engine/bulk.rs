@@ -116,7 +116,7 @@ fn peak_bytes(n: usize, dim: usize, m: usize) -> usize {
 impl Engine {
     /// Inserts `rows` all or none; resolves to their ids once durable (raising `change`).
     /// `FULL`, with nothing written, when the module's memory cannot grow by what the batch
-    /// may take at its peak ([`peak_bytes`]).
+    /// may take at its peak (`peak_bytes`).
     pub async fn insert_rows(self: &Rc<Self>, mut rows: Rows) -> Result<Vec<String>, ErrorInfo> {
         let config = *self.db.borrow().collection().config();
         let dim = config.dimensions;

@@ -92,6 +92,7 @@ impl Engine {
             let policy = self.db.borrow().checkpoint_policy();
             let cell = Rc::new(RefCell::new(Some(c)));
             let inner = cell.clone();
+            let me = self.clone();
             let swapped = self
                 .commit(move |current| {
                     let mut held = inner.borrow_mut();
@@ -102,7 +103,9 @@ impl Engine {
                     match held.take() {
                         Some(c) if settled => {
                             let nothing = Records::default(); // every vector is in memory
-                            Ok((true, swap_in(current, c.into_database(), &nothing, policy)?))
+                            let batch = swap_in(current, c.into_database(), &nothing, policy)?;
+                            me.renumbered();
+                            Ok((true, batch))
                         }
                         other => {
                             *held = other;

@@ -315,8 +315,13 @@ impl Engine {
         source: MemoryBackend,
         policy: CheckpointPolicy,
     ) -> Result<(), ErrorInfo> {
-        self.commit(move |current| Ok(((), swap_in(current, db, &source, policy)?)))
-            .await
+        let me = self.clone();
+        self.commit(move |current| {
+            let batch = swap_in(current, db, &source, policy)?;
+            me.renumbered();
+            Ok(((), batch))
+        })
+        .await
     }
 
     /// The whole database as one export file, with the vector pages that are in IndexedDB

@@ -184,6 +184,13 @@ pub struct Engine {
     /// Whether an idle moment compacts when [`compact::due`] (`compaction: 'auto'`); off for
     /// the rest of the session once one has failed.
     pub auto_compact: Cell<bool>,
+    /// Times the slots were renumbered under this engine: a compaction or an import here, or a
+    /// reload that found fewer slots (another tab compacted). A `records` cursor holds slots,
+    /// so a paging export checks this did not change between its pages.
+    pub epoch: Cell<u32>,
+    /// Until when (`now_ms`) an export is taken to be paging through the database: the idle
+    /// policy does not compact under it.
+    pub export_lease: Cell<f64>,
 }
 
 thread_local! {
@@ -345,6 +352,8 @@ impl Engine {
             cache_records_written: Cell::new(0),
             compacting: RefCell::new(None),
             auto_compact: Cell::new(true),
+            epoch: Cell::new(0),
+            export_lease: Cell::new(0.0),
         })
     }
 
@@ -603,7 +612,8 @@ impl Engine {
             }
             // Not while one runs (its own writes end here too): it would start over after it.
             let compacting = me.compacting.borrow().is_some();
-            if me.auto_compact.get() && !compacting && compact::due(&me.db.borrow()) {
+            let exporting = now_ms() < me.export_lease.get();
+            if me.auto_compact.get() && !compacting && !exporting && compact::due(&me.db.borrow()) {
                 // A failure leaves the database as it was; `compact()` can still be asked for.
                 if me.compact().await.is_err() {
                     me.auto_compact.set(false);
@@ -652,8 +662,17 @@ impl Engine {
         let mem = self.idb.read_all().await?;
         let mut db = Database::open(&mem).map_err(ErrorInfo::from)?;
         db.set_checkpoint_policy(self.db.borrow().checkpoint_policy());
+        let slots = |d: &Database| d.collection().stats().tombstones + d.collection().len();
+        if slots(&db) < slots(&self.db.borrow()) {
+            self.renumbered(); // slots only grow, but for a compaction
+        }
         *self.db.borrow_mut() = db;
         Ok(())
+    }
+
+    /// Notes that the slots were renumbered ([`Engine::epoch`]).
+    pub fn renumbered(&self) {
+        self.epoch.set(self.epoch.get() + 1);
     }
 
     /// Commits what is queued, group by group, then a checkpoint asked for; ends when there

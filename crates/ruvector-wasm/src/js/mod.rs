@@ -208,6 +208,7 @@ fn dispatch(op: &str, args: &JsValue, request: JsValue) -> Result<OpFuture, JsVa
                 arg(args, "after"),
                 arg(args, "limit"),
                 vectors,
+                arg(args, "epoch"),
             ))
         }
         "search" => {

@@ -378,6 +378,10 @@ pub async fn get(name: String, id: String) -> Result<JsValue, JsValue> {
     record(db.get(&id, &stored).map_err(|x| fail(ErrorInfo::from(x)))?)
 }
 
+/// How long after a `records` page the idle policy holds off compacting (an export is taken
+/// to be paging through the database until then).
+const EXPORT_LEASE_MS: f64 = 5_000.0;
+
 /// Up to `limit` records from internal slot `after` on, in slot order, as columns:
 /// `{ ids, vectors: Float32Array (n·dimensions), metadata: (object | null)[], texts: (string |
 /// null)[], next }`, `next` the `after` of the next page (`null`: the last page). Vectors that
@@ -388,8 +392,20 @@ pub async fn records(
     after: JsValue,
     limit: JsValue,
     vectors: bool,
+    epoch: JsValue,
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
+    // A cursor of another numbering would skip or repeat records.
+    if epoch
+        .as_f64()
+        .is_some_and(|n| n != f64::from(e.epoch.get()))
+    {
+        return Err(fail(ErrorInfo::new(
+            "CHANGED",
+            "the database was compacted or replaced while it was read page by page; read it again",
+        )));
+    }
+    e.export_lease.set(engine::now_ms() + EXPORT_LEASE_MS);
     let after = match after.as_f64() {
         None if after.is_undefined() => 0.0,
         Some(a) if a >= 0.0 && a.fract() == 0.0 && a <= f64::from(u32::MAX) => a,
@@ -436,6 +452,7 @@ pub async fn records(
     let _ = set("metadata", &metadata);
     let _ = set("texts", &texts);
     let _ = set("next", &next.map_or(JsValue::NULL, JsValue::from));
+    let _ = set("epoch", &JsValue::from(e.epoch.get()));
     Ok(o.into())
 }
 
