@@ -152,11 +152,13 @@
 # may take (`FULL` instead of an aborted worker): 343,220 B; ceiling to 343,400. (A counting global
 # allocator for a `free` figure cost 3 KB more: std's dlmalloc compiled again behind it.) The
 # `records` op's epoch (an export paging across a compaction is `CHANGED`, not records skipped) and
-# the export lease the idle policy respects: +0.5 KB, to 343,730 B; ceiling to 343,900.
+# the export lease the idle policy respects: +0.5 KB, to 343,730 B; ceiling to 343,900. Compaction
+# slices of 256 (about 80 ms at 384 dimensions, not 330), caught up every 8 slices and only after a
+# write: +0.4 KB, to 344,119 B; ceiling to 344,300.
 # Moving it needs a reason written here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CEILING_GZIP=${CEILING_GZIP:-343900} # regression guard until the target is met
+CEILING_GZIP=${CEILING_GZIP:-344300} # regression guard until the target is met
 BIN=node_modules/.bin
 [ -x "$BIN/wasm-opt" ] || { echo "build-web: run npm ci first (binaryen)" >&2; exit 1; }
 

@@ -53,6 +53,9 @@ pub struct Compaction {
     cursor: u32,
     /// Ids below the cursor to hand out again: changed since they were copied.
     again: Vec<String>,
+    /// The sequence number of the database compacted when the copy last caught up with it:
+    /// with no write since, there is nothing to look at.
+    caught_up_at: Option<u64>,
 }
 
 /// No records: reading through it finds what is in memory only.
@@ -84,6 +87,7 @@ impl Compaction {
             from: HashMap::new(),
             cursor: 0,
             again: Vec::new(),
+            caught_up_at: None,
         })
     }
 
@@ -134,7 +138,13 @@ impl Compaction {
     /// Takes in the writes made to `of` since the records were copied: a record deleted
     /// there, or changed in any way (vector, metadata, text), leaves the copy, and a changed
     /// one is handed out again by [`Compaction::next_ids`] (a new vector from its new slot).
+    /// It looks at every copied record, unless `of` has not been written since the last time.
     pub fn catch_up(&mut self, of: &Database) -> Result<(), CompactError> {
+        let seq = of.storage_stats().seq;
+        if self.caught_up_at == Some(seq) {
+            return Ok(());
+        }
+        self.caught_up_at = Some(seq);
         let (c, mine) = (of.collection(), &self.copy);
         let mut gone = Vec::new();
         for (id, &slot) in &self.from {
