@@ -33,6 +33,12 @@ async function run([n, rounds, seed]) {
   const ids = Array.from({ length: n }, (_, i) => `note${i}`);
   const current = ids.map((_, i) => point(i));
   const queries = Array.from({ length: 200 }, (_, q) => point(q * 7919));
+  /** The current vectors back to back, as insertMany takes them. */
+  const packed = () => {
+    const out = new Float32Array(n * dim);
+    current.forEach((v, i) => out.set(v, i * dim));
+    return out;
+  };
 
   // Exact top-10 by cosine over the final vectors.
   const unit = (v) => {
@@ -93,7 +99,7 @@ async function run([n, rounds, seed]) {
   await deleteDatabase('fresh');
   let db = await open('churn', { dimensions: dim, compaction: 'manual' });
   let t = performance.now();
-  await db.insertMany({ ids, vectors: Float32Array.from(current.flatMap((v) => Array.from(v))) });
+  await db.insertMany({ ids, vectors: packed() });
   const insertMs = performance.now() - t;
   t = performance.now();
   for (let r = 0; r < rounds; r++) {
@@ -116,7 +122,7 @@ async function run([n, rounds, seed]) {
   await deleteDatabase('churn');
   db = await open('fresh', { dimensions: dim, compaction: 'manual' });
   t = performance.now();
-  await db.insertMany({ ids, vectors: Float32Array.from(current.flatMap((v) => Array.from(v))) });
+  await db.insertMany({ ids, vectors: packed() });
   const freshMs = performance.now() - t;
   const fresh = await measure('fresh', db, exact);
   await fresh.db.close();

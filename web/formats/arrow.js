@@ -2,7 +2,7 @@
 // written with the `apache-arrow` package, an optional peer dependency loaded only here.
 // Columns: id (utf8), vector (fixed-size list of float32), text (utf8, nullable), metadata (its
 // JSON text, nullable), then one column per top-level metadata key that holds one scalar type in
-// every record (float64, utf8 or bool).
+// every record (float64, utf8 or bool; nullable, for records written during the export).
 
 /** The Arrow IPC stream's end-of-stream marker: continuation, then a zero length. */
 const EOS = new Uint8Array([255, 255, 255, 255, 0, 0, 0, 0]);
@@ -37,7 +37,8 @@ export function recordBatches(A, { dimensions, scalars = [] }) {
     new A.Field('vector', vectorType, false),
     new A.Field('text', new A.Utf8(), true),
     new A.Field('metadata', new A.Utf8(), true),
-    ...scalars.map(({ key, type }) => new A.Field(key, kinds[type](), false)),
+    // Nullable: a record written while the export runs may lack the key, or hold another type.
+    ...scalars.map(({ key, type }) => new A.Field(key, kinds[type](), true)),
   ]);
   const batch = ({ ids, vectors, metadata, texts }) => {
     const n = ids.length;
@@ -48,7 +49,7 @@ export function recordBatches(A, { dimensions, scalars = [] }) {
       A.makeData({ type: vectorType, length: n, nullCount: 0, child }),
       column(texts, new A.Utf8()),
       column(metadata.map((m) => (m === null ? null : JSON.stringify(m))), new A.Utf8()),
-      ...scalars.map(({ key, type }) => column(metadata.map((m) => m[key]), kinds[type]())),
+      ...scalars.map(({ key, type }) => column(metadata.map((m) => (typeof m?.[key] === type ? m[key] : null)), kinds[type]())),
     ];
     const data = A.makeData({ type: new A.Struct(schema.fields), length: n, nullCount: 0, children });
     return new A.RecordBatch(schema, data);

@@ -49,39 +49,51 @@ fn assert_same(a: &Contents, b: &Contents) {
     }
 }
 
-/// Runs `c` against `s` to the end, `slice` records at a time, calling `between` after each
-/// slice; reads vectors through `s`'s backend. Returns the compacted store and how many
-/// settles found vectors in storage only.
+/// Copies what `c` has not copied of `s` yet, `slice` records at a time, reading vectors
+/// through `s`'s backend and calling `between` after each slice.
+fn copy_rest(
+    c: &mut Compaction,
+    s: &mut Store<MemoryBackend>,
+    slice: usize,
+    mut between: impl FnMut(&mut Store<MemoryBackend>),
+) {
+    loop {
+        c.catch_up(s.database()).expect("catch up");
+        let ids = c.next_ids(s.database(), slice);
+        if ids.is_empty() {
+            return;
+        }
+        let records: Vec<StoredItem> = s.database().get_many(&ids, s.backend()).expect("readable");
+        c.copy(s.database(), records).expect("copy");
+        between(s);
+    }
+}
+
+/// The compacted database, opened from its export file.
+fn reopened(c: Compaction) -> Store<MemoryBackend> {
+    let db: Database = c.into_database();
+    let file = write_export(&db.snapshot(&MemoryBackend::new()).expect("snapshot"));
+    Store::import(MemoryBackend::new(), &file).expect("opens")
+}
+
+/// Runs a compaction of `s` to the end, `slice` records at a time, calling `between` with the
+/// slice's number after each slice. Returns the compacted store.
 fn run(
     s: &mut Store<MemoryBackend>,
     slice: usize,
     mut between: impl FnMut(usize, &mut Store<MemoryBackend>),
-) -> (Store<MemoryBackend>, usize) {
+) -> Store<MemoryBackend> {
     let mut c = Compaction::new(s.database()).expect("same config");
     let mut step = 0;
-    let mut unsettled = 0;
     loop {
-        loop {
-            c.catch_up(s.database()).expect("catch up");
-            let ids = c.next_ids(s.database(), slice);
-            if ids.is_empty() {
-                break;
-            }
-            let records: Vec<StoredItem> =
-                s.database().get_many(&ids, s.backend()).expect("readable");
-            c.copy(s.database(), records).expect("copy");
+        copy_rest(&mut c, s, slice, |s| {
             between(step, s);
             step += 1;
-        }
+        });
         if c.settle(s.database()).expect("settle") {
-            break;
+            return reopened(c);
         }
-        unsettled += 1;
     }
-    let db: Database = c.into_database();
-    let file = write_export(&db.snapshot(&MemoryBackend::new()).expect("snapshot"));
-    let out = Store::import(MemoryBackend::new(), &file).expect("opens");
-    (out, unsettled)
 }
 
 fn text_config() -> CollectionConfig {
@@ -117,7 +129,7 @@ fn a_churned_database_compacts_to_its_live_records_while_writes_go_on() {
     }
     assert_eq!(s.collection().stats().tombstones, 3 * n);
     let extra = mix.sample(40, sd + 99);
-    let (compacted, _) = run(&mut s, 100, |step, s| match step {
+    let compacted = run(&mut s, 100, |step, s| match step {
         // Records already copied: deleted, replaced, given new metadata or text.
         2 => s.delete(&["r3", "r7", "r11"]).expect("delete"),
         3 => {
@@ -231,14 +243,7 @@ fn vectors_in_storage_only_are_read_back_before_the_compaction_settles() {
     );
     let late = mix.sample(600, sd + 2);
     let mut c = Compaction::new(s.database()).expect("same config");
-    loop {
-        let ids = c.next_ids(s.database(), 250);
-        if ids.is_empty() {
-            break;
-        }
-        let records = s.database().get_many(&ids, s.backend()).expect("readable");
-        c.copy(s.database(), records).expect("copy");
-    }
+    copy_rest(&mut c, &mut s, 250, |_| {});
     let items: Vec<Item> = (late.chunks_exact(DIM).enumerate())
         .map(|(i, v)| Item::new(format!("late{i}"), v.to_vec()))
         .collect();
@@ -247,23 +252,14 @@ fn vectors_in_storage_only_are_read_back_before_the_compaction_settles() {
     while !c.settle(s.database()).expect("settle") {
         settles += 1;
         assert!(settles < 10, "settles");
-        loop {
-            let ids = c.next_ids(s.database(), 250);
-            if ids.is_empty() {
-                break;
-            }
-            let records = s.database().get_many(&ids, s.backend()).expect("readable");
-            c.copy(s.database(), records).expect("copy");
-        }
+        copy_rest(&mut c, &mut s, 250, |_| {});
     }
     println!("settles that had to read from storage first: {settles}");
     assert!(
         settles >= 1,
         "the bulk insert's vectors were in storage only"
     );
-    let db = c.into_database();
-    let file = write_export(&db.snapshot(&MemoryBackend::new()).expect("snapshot"));
-    let compacted = Store::import(MemoryBackend::new(), &file).expect("opens");
+    let compacted = reopened(c);
     assert_same(&contents(&s), &contents(&compacted));
     assert_eq!(compacted.collection().stats().tombstones, 0);
     assert_eq!(compacted.collection().len(), 17_000 - 5_667 + 600);

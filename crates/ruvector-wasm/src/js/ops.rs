@@ -395,11 +395,11 @@ pub async fn records(
     epoch: JsValue,
 ) -> Result<JsValue, JsValue> {
     let e = engine::get(&name).map_err(fail)?;
-    // A cursor of another numbering would skip or repeat records.
-    if epoch
-        .as_f64()
-        .is_some_and(|n| n != f64::from(e.epoch.get()))
-    {
+    // A cursor of another numbering would skip or repeat records. The numbering this page's
+    // cursor (`next`) belongs to is the one now: a compaction while its vectors are read below
+    // makes the next page `CHANGED`.
+    let numbering = e.epoch.get();
+    if epoch.as_f64().is_some_and(|n| n != f64::from(numbering)) {
         return Err(fail(ErrorInfo::new(
             "CHANGED",
             "the database was compacted or replaced while it was read page by page; read it again",
@@ -452,7 +452,7 @@ pub async fn records(
     let _ = set("metadata", &metadata);
     let _ = set("texts", &texts);
     let _ = set("next", &next.map_or(JsValue::NULL, JsValue::from));
-    let _ = set("epoch", &JsValue::from(e.epoch.get()));
+    let _ = set("epoch", &JsValue::from(numbering));
     Ok(o.into())
 }
 
