@@ -40,7 +40,7 @@ pub fn due(db: &Database) -> bool {
 
 /// What a compaction did.
 pub struct Compacted {
-    /// Slots (live and dead) before.
+    /// Slots (live and dead) when it was called.
     pub slots_before: usize,
     /// Slots after: the live records, and those that writes during the compaction left.
     pub slots_after: usize,
@@ -86,14 +86,14 @@ impl Engine {
 
     async fn compact_now(self: &Rc<Self>) -> Result<Compacted, ErrorInfo> {
         let started = now_ms();
+        let slots_before = {
+            let s = self.db.borrow().collection().stats();
+            s.len + s.tombstones
+        };
         // From the newest state: an empty write catches up with other tabs' commits under the
         // lock. (Their writes taken in afterwards are deletions in the copy: tombstones.)
         self.write(Box::new(|_| Ok(WriteBatch::default()))).await?;
-        let (slots_before, mut c) = {
-            let db = self.db.borrow();
-            let s = db.collection().stats();
-            (s.len + s.tombstones, Compaction::new(&db)?)
-        };
+        let mut c = Compaction::new(&self.db.borrow())?;
         for _ in 0..SETTLE_ROUNDS {
             self.copy_rest(&mut c).await?;
             let policy = self.db.borrow().checkpoint_policy();
